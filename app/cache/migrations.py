@@ -1,0 +1,90 @@
+"""Versioned schema of the device cache (sqlite-utils Migrations).
+
+Append new migrations at the end; never edit one that has shipped. Each runs in one
+transaction together with its record in _sqlite_migrations.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("vitrine.cache")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        );
+        -- Clients as last seen: the hub's snapshot with pending local patches rebased on it.
+        CREATE TABLE clients (
+            id TEXT PRIMARY KEY,
+            last_name TEXT NOT NULL,
+            first_name TEXT NOT NULL,
+            middle_name TEXT,
+            phone TEXT,
+            email TEXT,
+            birthday TEXT,
+            card_number TEXT,
+            store_id TEXT,
+            consultant_id TEXT,
+            tier TEXT,
+            points_balance INTEGER NOT NULL DEFAULT 0,
+            last_visit TEXT,
+            created_at TEXT,
+            data TEXT NOT NULL,          -- full JSON snapshot (sync.models.Client)
+            hub_data TEXT                -- the hub's own snapshot, NULL until it has one
+        );
+        CREATE INDEX clients_name ON clients(last_name, first_name);
+        CREATE INDEX clients_store ON clients(store_id);
+        -- Every other entity of the change feed: receipts, ledger, diary, contacts...
+        CREATE TABLE entities (
+            entity TEXT NOT NULL,
+            id TEXT NOT NULL,
+            client_id TEXT,
+            data TEXT NOT NULL,
+            PRIMARY KEY (entity, id)
+        );
+        CREATE INDEX entities_client ON entities(client_id, entity);
+        -- Local writes waiting for the hub. Written in the same transaction as the row.
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            client_time TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | waiting | rejected
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX outbox_status ON outbox(status, seq);
+        CREATE INDEX outbox_entity ON outbox(entity_id);
+        -- Values overwritten by a later write in hub order (conflict rule for profiles).
+        CREATE TABLE field_history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            client_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL
+        );
+        CREATE INDEX field_history_client ON field_history(client_id);
+        """
+    )
+
+
+@migrations()
+def m002_search(db: Database) -> None:
+    from app.cache import search_index
+
+    search_index.create_schema(db)
+
+
+def apply(db: Database) -> None:
+    migrations.apply(db)

@@ -1,0 +1,182 @@
+"""The device cache file: one writer thread, readers off the event loop.
+
+Like Datasette: every write goes through a single connection owned by one thread and
+fed by a queue, so writes never contend and never run on Flet's event loop; reads use
+per-thread connections (WAL lets them run beside the writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import queue
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+from app.cache import migrations
+
+T = TypeVar("T")
+
+
+class CacheCorrupt(Exception):
+    """The cache file is not a readable SQLite database."""
+
+    def __init__(self, path: Path, moved_to: Path | None, detail: str):
+        self.path = path
+        self.moved_to = moved_to
+        self.detail = detail
+        super().__init__(f"cache {path} is damaged ({detail})")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def check_file(path: Path) -> str | None:
+    """None when the file is a healthy SQLite database (or absent), else the reason."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        return str(e)
+    if not row or row[0] != "ok":
+        return str(row[0] if row else "quick_check returned nothing")
+    return None
+
+
+def quarantine(path: Path) -> Path:
+    """Move a damaged cache (and its WAL) aside, never delete it: it may hold unsent work."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(path) + suffix)
+        if src.exists():
+            shutil.move(str(src), str(target) + suffix)
+    return target
+
+
+class Cache:
+    """Owns the cache file. Use `write`/`read` from async code, `*_sync` elsewhere."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        problem = check_file(self.path)
+        if problem:
+            raise CacheCorrupt(self.path, None, problem)
+        self._queue: queue.Queue[tuple[Callable[..., Any], tuple, concurrent.futures.Future] | None] = queue.Queue()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._ready = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._writer_loop, name="cache-writer", daemon=True)
+        self._thread.start()
+        self._ready.result()  # re-raises a failed open or migration here
+
+    @classmethod
+    def open_or_quarantine(cls, path: str | os.PathLike[str]) -> tuple["Cache", CacheCorrupt | None]:
+        """Open the cache; a damaged file is moved aside and a fresh cache made.
+
+        Returns the cache and, when that happened, the error to show the user.
+        """
+        try:
+            return cls(path), None
+        except CacheCorrupt as e:
+            moved = quarantine(e.path)
+            return cls(path), CacheCorrupt(e.path, moved, e.detail)
+
+    # --- writer -----------------------------------------------------------------------
+
+    def _writer_loop(self) -> None:
+        try:
+            conn = _connect(self.path)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            db = Database(conn)
+            migrations.apply(db)
+        except Exception as e:  # noqa: BLE001 - handed to the opener
+            self._ready.set_exception(
+                CacheCorrupt(self.path, None, str(e)) if isinstance(e, sqlite3.DatabaseError) else e
+            )
+            return
+        self._ready.set_result(None)
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            fn, args, fut = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                with db.atomic():
+                    result = fn(db, *args)
+            except BaseException as e:  # noqa: BLE001 - delivered to the caller
+                fut.set_exception(e)
+            else:
+                fut.set_result(result)
+        conn.close()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """Queue `fn(db, *args)` to run in one transaction on the writer thread."""
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put((fn, args, fut))
+        return fut
+
+    def write_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return self.submit(fn, *args).result()
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.wrap_future(self.submit(fn, *args))
+
+    # --- readers ----------------------------------------------------------------------
+
+    def _reader(self) -> Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = _connect(self.path)
+            conn.execute("PRAGMA query_only = ON")
+            with self._readers_lock:
+                self._readers.append(conn)
+            db = Database(conn)
+            self._local.db = db
+        return db
+
+    def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return fn(self._reader(), *args)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(self.read_sync, fn, *args)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+        with self._readers_lock:
+            for conn in self._readers:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._readers.clear()
+
+    def __enter__(self) -> "Cache":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,55 @@
+"""`python -m sync.hub serve|seed|migrate|import-csv` — the central loyalty API."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sync.hub", description="Vitrine central loyalty hub")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve", help="run the HTTP API")
+    s.add_argument("--db", default="var/hub.sqlite", help="SQLite file path or postgresql:// URL")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8700)
+    s.add_argument("--workers", type=int, default=1)
+    d = sub.add_parser("seed", help="fill a new database with demo data")
+    d.add_argument("--db", default="var/hub.sqlite")
+    d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
+    d.add_argument("--clients", type=int, default=None, help="how many clients (e.g. 1000000)")
+    d.add_argument("--seed", type=int, default=1)
+    m = sub.add_parser("migrate", help="bring the schema up to date")
+    m.add_argument("--db", default="var/hub.sqlite")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    from sync.hub.db import HubDB
+
+    if args.cmd == "migrate":
+        HubDB(args.db).migrate()
+        return 0
+    if args.cmd == "seed":
+        from sync.hub.seed import seed
+
+        if not args.demo and args.clients is None:
+            ap.error("seed needs --demo or --clients N")
+        db = HubDB(args.db)
+        db.migrate()
+        counts = seed(db, n_clients=args.clients or 5000, seed_=args.seed)
+        print(f"seeded {args.db}: {counts}")
+        return 0
+    import uvicorn
+
+    from sync.hub.api import create_app
+
+    db = HubDB(args.db)
+    db.migrate()
+    uvicorn.run(create_app(db), host=args.host, port=args.port, log_level="warning",
+                timeout_graceful_shutdown=5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The hub's HTTP API (FastAPI). Stateless: every request reads what it needs from the
+database, so several processes can serve one PostgreSQL behind a load balancer."""
+
+
+import hashlib
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from sync.hub import auth, feed, mutations, problems, receipts, records
+from sync.hub.auth import Account
+from sync.hub.db import HubDB
+from sync.hub.problems import Problem
+from sync.models import (
+    PROTOCOL_VERSION,
+    ChangePage,
+    LoginRequest,
+    LoginResponse,
+    MutationBatch,
+    MutationResponse,
+    PosReceipt,
+)
+
+MAX_BLOB = 20 * 1024 * 1024
+SHA256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class PosBatch(BaseModel):
+    receipts: list[PosReceipt] = Field(min_length=1, max_length=1000)
+
+
+class PosResult(BaseModel):
+    receipt_id: str
+    client_id: str | None
+    duplicate: bool
+
+
+class PosResponse(BaseModel):
+    results: list[PosResult]
+
+
+class Me(BaseModel):
+    id: str
+    name: str
+    role: str
+    store_id: str
+
+
+class BlobStored(BaseModel):
+    sha256: str
+    created: bool
+
+
+PROBLEM_RESPONSES = {
+    400: {"description": "Bad request", "content": {"application/problem+json": {}}},
+    401: {"description": "Not logged in", "content": {"application/problem+json": {}}},
+    422: {"description": "Invalid request", "content": {"application/problem+json": {}}},
+}
+
+
+def create_app(db: HubDB) -> FastAPI:
+    app = FastAPI(
+        title="Vitrine hub",
+        version="1",
+        description="Central loyalty API: consultants, clients, points ledger, receipts, change feed. "
+                    "See docs/sync-protocol.md for the sync contract.",
+        responses=PROBLEM_RESPONSES,
+    )
+    app.state.db = db
+    problems.install(app)
+    bearer = HTTPBearer(auto_error=False)
+
+    def account(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Account:
+        if creds is None:
+            raise Problem(401, "Not logged in", "Send the access token from /v1/auth/login as a Bearer token.")
+        with db.read() as conn:
+            acc = auth.account_for_token(conn, creds.credentials)
+        if acc is None:
+            raise Problem(401, "Session expired", "The access token is unknown or revoked; log in again.")
+        return acc
+
+    def protocol(x_vitrine_protocol: Annotated[int, Header(description="Sync protocol version")]) -> None:
+        if x_vitrine_protocol != PROTOCOL_VERSION:
+            raise Problem(400, "Unsupported protocol version",
+                          f"This hub speaks sync protocol {PROTOCOL_VERSION}, the app sent "
+                          f"{x_vitrine_protocol}. Update the app.", "urn:vitrine:protocol-version")
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict:
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"ok": True, "protocol": PROTOCOL_VERSION}
+
+    @app.post("/v1/auth/login", response_model=LoginResponse, tags=["auth"])
+    def login(body: LoginRequest) -> LoginResponse:
+        with db.write() as conn:
+            found = auth.login(conn, body.login, body.password)
+        if found is None:
+            raise Problem(401, "Wrong login or password", "Check the login and password and try again.",
+                          "urn:vitrine:bad-credentials")
+        acc, token, store_name = found
+        return LoginResponse(access_token=token, consultant_id=acc.id, consultant_name=acc.name,
+                             store_id=acc.store_id, store_name=store_name)
+
+    @app.get("/v1/me", response_model=Me, tags=["auth"])
+    def me(acc: Annotated[Account, Depends(account)]) -> Me:
+        return Me(id=acc.id, name=acc.name, role=acc.role, store_id=acc.store_id)
+
+    @app.get("/v1/changes", response_model=ChangePage, tags=["sync"], dependencies=[Depends(protocol)])
+    def changes(
+        acc: Annotated[Account, Depends(account)],
+        cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+        with_total: bool = False,
+    ) -> Response:
+        with db.read() as conn:
+            rows, next_cursor, has_more = feed.page(conn, acc.store_id, cursor, limit)
+            total = feed.remaining(conn, acc.store_id, cursor) if with_total else None
+        return Response(feed.render_page(rows, next_cursor, has_more, total), media_type="application/json")
+
+    @app.post("/v1/mutations", response_model=MutationResponse, tags=["sync"], dependencies=[Depends(protocol)])
+    def post_mutations(batch: MutationBatch, acc: Annotated[Account, Depends(account)]) -> MutationResponse:
+        return MutationResponse(results=mutations.apply_batch(db, acc, batch.device_id, batch.mutations))
+
+    @app.put("/v1/blobs/{sha256}", response_model=BlobStored, tags=["sync"])
+    async def put_blob(sha256: SHA256, request: Request, acc: Annotated[Account, Depends(account)]) -> BlobStored:
+        body = await request.body()
+        if len(body) > MAX_BLOB:
+            raise Problem(413, "Blob too large", f"At most {MAX_BLOB // (1024 * 1024)} MB.")
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise Problem(400, "Hash mismatch", "The body's SHA-256 differs from the address.")
+        ctype = request.headers.get("content-type", "application/octet-stream")[:100]
+        with db.write() as conn:
+            created = records.put_blob(conn, sha256, body, ctype)
+        return BlobStored(sha256=sha256, created=created)
+
+    @app.get("/v1/blobs/{sha256}", tags=["sync"], response_class=Response,
+             responses={200: {"content": {"application/octet-stream": {}}}, 404: PROBLEM_RESPONSES[400]})
+    def get_blob(sha256: SHA256, acc: Annotated[Account, Depends(account)]) -> Response:
+        with db.read() as conn:
+            found = records.get_blob(conn, sha256)
+        if found is None:
+            raise Problem(404, "No such blob", f"No blob {sha256} has been uploaded.")
+        return Response(found[0], media_type=found[1])
+
+    @app.post("/v1/pos/receipts", response_model=PosResponse, tags=["receipts"])
+    def post_receipts(batch: PosBatch, acc: Annotated[Account, Depends(account)]) -> PosResponse:
+        if acc.role not in ("till", "manager"):
+            raise Problem(403, "Tills only", "Receipts are uploaded by tills or managers.")
+        out = []
+        with db.write() as conn:
+            for r in batch.receipts:
+                out.append(PosResult(**receipts.ingest(conn, r)))
+        return PosResponse(results=out)
+
+    @app.get("/v1/reports/identified", tags=["receipts"])
+    def identified(acc: Annotated[Account, Depends(account)]) -> list[dict]:
+        with db.read() as conn:
+            return receipts.identified_share(conn)
+
+    return app

@@ -1,0 +1,65 @@
+"""Consultant login: argon2 password hashes (pwdlib) and opaque bearer tokens.
+
+Only a token's SHA-256 is stored, so a copy of the database does not hand out sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from pwdlib import PasswordHash
+from sqlalchemy import Connection, insert, select
+
+from sync.hub.schema import accounts, sessions, stores
+from sync.models import utcnow
+
+hasher = PasswordHash.recommended()
+# Verified against when the login is unknown, so both cases take the same time.
+_DUMMY_HASH = hasher.hash("not-a-password")
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    store_id: str
+    login: str
+    name: str
+    role: str
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(conn: Connection, login_: str, password: str) -> tuple[Account, str, str] | None:
+    """(account, token, store name) when the password matches, else None."""
+    row = conn.execute(
+        select(accounts, stores.c.name.label("store_name"))
+        .join(stores, stores.c.id == accounts.c.store_id)
+        .where(accounts.c.login == login_.strip().lower())
+    ).first()
+    if row is None:
+        hasher.verify(password, _DUMMY_HASH)
+        return None
+    if not hasher.verify(password, row.password_hash):
+        return None
+    token = secrets.token_urlsafe(32)
+    conn.execute(insert(sessions).values(token_hash=_token_hash(token), account_id=row.id,
+                                         created_at=utcnow().isoformat()))
+    return Account(row.id, row.store_id, row.login, row.name, row.role), token, row.store_name
+
+
+def account_for_token(conn: Connection, token: str) -> Account | None:
+    row = conn.execute(
+        select(accounts).join(sessions, sessions.c.account_id == accounts.c.id)
+        .where(sessions.c.token_hash == _token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    return Account(row.id, row.store_id, row.login, row.name, row.role)

@@ -1,0 +1,188 @@
+"""Seeded generator of a realistic Russian boutique: stores, consultants, clients, receipts.
+
+Faker (ru_RU) supplies name pools once; clients are then drawn from the pools with a
+seeded `random.Random`, which keeps a million clients fast and every run identical.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from faker import Faker
+
+NS = uuid.UUID("8b0d6c1e-5a3f-4f1e-9a57-6f1f0e6b2a10")
+
+STORES = [
+    ("Петровка", "Москва, ул. Петровка, 10"),
+    ("Невский", "Санкт-Петербург, Невский пр., 48"),
+    ("Махачкала", "Махачкала, пр. Гамидова, 7"),
+]
+BRANDS = [
+    "Brunello Cucinelli", "Loro Piana", "Max Mara", "Prada", "Gucci", "Saint Laurent",
+    "Bottega Veneta", "Tod's", "Santoni", "Jimmy Choo", "Valentino", "Fendi", "Celine",
+    "Moncler", "Ermanno Scervino", "Agnona",
+]
+STYLES = ["классика", "кэжуал", "вечерний", "минимализм", "спорт-шик", "бохо", "деловой"]
+COLOURS = ["чёрный", "белый", "бежевый", "кэмел", "синий", "бордо", "изумрудный", "серый", "пудровый"]
+CATEGORIES = [
+    ("Пальто", 9_000_000, 35_000_000), ("Платье", 4_500_000, 18_000_000),
+    ("Туфли", 3_500_000, 12_000_000), ("Сумка", 8_000_000, 40_000_000),
+    ("Кашемировый джемпер", 4_000_000, 15_000_000), ("Жакет", 6_000_000, 20_000_000),
+    ("Брюки", 2_500_000, 9_000_000), ("Платок", 1_500_000, 5_000_000),
+    ("Ремень", 1_800_000, 6_000_000), ("Ботильоны", 4_500_000, 14_000_000),
+]
+CLOTHING = ["40", "42", "44", "46", "48", "50", "52"]
+SHOES = ["35", "36", "37", "38", "39", "40", "41", "42", "43", "44"]
+TIERS = [("Silver", 0.62), ("Gold", 0.28), ("Platinum", 0.10)]
+
+DEMO_LOGIN = "demo"
+DEMO_PASSWORD = "vitrine-demo"
+CONSULTANT_PASSWORD = "vitrine"  # every generated consultant besides the demo one
+
+
+def stable_id(*parts: object) -> str:
+    """Deterministic UUID for generated rows, so the same seed yields the same ids."""
+    return str(uuid.uuid5(NS, "/".join(map(str, parts))))
+
+
+def ean13(body12: str) -> str:
+    digits = [int(c) for c in body12]
+    check = (10 - (sum(digits[0::2]) + 3 * sum(digits[1::2])) % 10) % 10
+    return body12 + str(check)
+
+
+@dataclass
+class Pools:
+    female: list[tuple[str, str, str]]  # first, last, middle
+    male: list[tuple[str, str, str]]
+
+
+def make_pools(seed: int, size: int = 400) -> Pools:
+    fake = Faker("ru_RU")
+    fake.seed_instance(seed)
+    female = [(fake.first_name_female(), fake.last_name_female(), fake.middle_name_female()) for _ in range(size)]
+    male = [(fake.first_name_male(), fake.last_name_male(), fake.middle_name_male()) for _ in range(size)]
+    return Pools(female, male)
+
+
+def stores(seed: int = 1) -> list[dict]:
+    return [
+        {"id": stable_id("store", seed, i), "name": name, "address": addr}
+        for i, (name, addr) in enumerate(STORES)
+    ]
+
+
+def consultants(seed: int = 1, per_store: int = 4) -> list[dict]:
+    pools = make_pools(seed + 7, 60)
+    rnd = random.Random(seed)
+    out = []
+    for s_i, store in enumerate(stores(seed)):
+        for c_i in range(per_store):
+            first, last, _ = rnd.choice(pools.female)
+            n = s_i * per_store + c_i
+            login = DEMO_LOGIN if n == 0 else f"consultant{n:02d}"
+            out.append({
+                "id": stable_id("consultant", seed, n),
+                "store_id": store["id"],
+                "login": login,
+                "name": f"{first} {last}",
+                "password": DEMO_PASSWORD if n == 0 else CONSULTANT_PASSWORD,
+            })
+    return out
+
+
+def _phone(i: int) -> str:
+    # A permutation of 0..10^9-1 (multiplier coprime with 10): unique, random-looking.
+    n = (i * 387_420_489 + 12_345_678) % 1_000_000_000
+    return f"+79{n:09d}"
+
+
+def iter_clients(n: int, seed: int = 1, start: datetime | None = None) -> Iterator[dict]:
+    """Yield `n` client dicts shaped like sync.models.Client (without hub figures)."""
+    pools = make_pools(seed)
+    rnd = random.Random(seed)
+    st = stores(seed)
+    cons = consultants(seed)
+    now = start or datetime(2026, 11, 1, tzinfo=timezone.utc)
+    translit_domains = ["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru"]
+    for i in range(n):
+        female = rnd.random() < 0.82
+        first, last, middle = rnd.choice(pools.female if female else pools.male)
+        # Mix last names across pools so namesakes are rare but do happen.
+        if rnd.random() < 0.5:
+            last = rnd.choice(pools.female if female else pools.male)[1]
+        store = st[i % len(st)]
+        store_cons = [c for c in cons if c["store_id"] == store["id"]]
+        birthday = date(1955, 1, 1) + timedelta(days=rnd.randrange(0, 365 * 50))
+        created = now - timedelta(days=rnd.randrange(1, 365 * 6))
+        sizes = {
+            "clothing": rnd.choice(CLOTHING),
+            "shoe": rnd.choice(SHOES[:6] if female else SHOES[4:]),
+        }
+        if rnd.random() < 0.5:
+            base = int(sizes["clothing"]) * 2
+            sizes.update(chest=str(base + rnd.randrange(-4, 6)), waist=str(base - 20 + rnd.randrange(-3, 8)),
+                         hips=str(base + 4 + rnd.randrange(-3, 6)))
+        consent_day = created.date()
+        yield {
+            "id": stable_id("client", seed, i),
+            "last_name": last,
+            "first_name": first,
+            "middle_name": middle if rnd.random() < 0.7 else None,
+            "phone": _phone(i + seed * 7919),
+            "email": f"client{i}@{rnd.choice(translit_domains)}" if rnd.random() < 0.8 else None,
+            "birthday": birthday.isoformat(),
+            "gender": "f" if female else "m",
+            "card_number": ean13(f"2{(i + seed * 1_000_003) % 10**11:011d}"),
+            "sizes": sizes,
+            "preferred_brands": rnd.sample(BRANDS, rnd.randrange(1, 4)),
+            "styles": rnd.sample(STYLES, rnd.randrange(1, 3)),
+            "colours": rnd.sample(COLOURS, rnd.randrange(1, 4)),
+            "consents": {
+                ch: {"granted": rnd.random() < p, "date": consent_day.isoformat()}
+                for ch, p in (("sms", 0.8), ("email", 0.6), ("messengers", 0.7), ("calls", 0.5))
+            },
+            "consultant_id": rnd.choice(store_cons)["id"],
+            "notes": None,
+            "store_id": store["id"],
+            "created_at": created.isoformat(),
+        }
+
+
+def iter_receipts(client: dict, seed: int, idx: int, count: int | None = None,
+                  now: datetime | None = None) -> Iterator[dict]:
+    """A client's purchase history as till receipts with fiscal attributes."""
+    rnd = random.Random(f"{seed}/{idx}")
+    now = now or datetime(2026, 11, 1, tzinfo=timezone.utc)
+    created = datetime.fromisoformat(client["created_at"])
+    k = count if count is not None else rnd.choice([0, 1, 1, 2, 2, 3, 4, 6])
+    for r in range(k):
+        at = created + (now - created) * rnd.random()
+        lines = []
+        for _ in range(rnd.choice([1, 1, 2, 3])):
+            name, lo, hi = rnd.choice(CATEGORIES)
+            brand = rnd.choice(client["preferred_brands"])
+            price = rnd.randrange(lo // 10_000, hi // 10_000) * 10_000
+            sale = rnd.random() < 0.2
+            if sale:
+                price = price * 6 // 10
+            lines.append({"sku": f"{brand[:3].upper()}-{rnd.randrange(10000, 99999)}",
+                          "name": f"{name} {brand}", "price": price, "qty": 1, "sale": sale})
+        total = sum(line["price"] * line["qty"] for line in lines)
+        yield {
+            "id": stable_id("receipt", seed, idx, r),
+            "store_id": client["store_id"],
+            "fn": f"{7380440700000000 + (idx % 50):016d}",
+            "i": str(1000 + idx * 10 + r),
+            "fp": str(1_000_000_000 + (idx * 7919 + r * 104729) % 3_000_000_000),
+            "at": at.replace(microsecond=0).isoformat(),
+            "total": total,
+            "type": 1,
+            "lines": lines,
+            "client_id": client["id"],
+            "consultant_id": client["consultant_id"],
+        }

@@ -1,0 +1,106 @@
+"""Clients (members) on the hub: registration, field-level updates, their history."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, insert, select, update
+
+from sync.hub import feed
+from sync.hub.errors import Rejected
+from sync.hub.schema import client_history, clients, stores
+from sync.models import PROFILE_FIELDS, Client, ClientProfile, Mutation, RegisterPayload
+
+
+def load(conn: Connection, client_id: str) -> dict | None:
+    raw = conn.execute(select(clients.c.data).where(clients.c.id == client_id)).scalar_one_or_none()
+    return None if raw is None else json.loads(raw)
+
+
+def save(conn: Connection, data: dict, new: bool = False) -> None:
+    """Store a client snapshot and publish it to its store's devices."""
+    values = {"store_id": data["store_id"], "phone": data.get("phone"),
+              "card_number": data.get("card_number"), "data": feed.dumps(data)}
+    if new:
+        conn.execute(insert(clients).values(id=data["id"], **values))
+    else:
+        conn.execute(update(clients).where(clients.c.id == data["id"]).values(**values))
+    feed.publish(conn, "client", data["id"], data["store_id"], data)
+
+
+def describe(e: ValidationError) -> str:
+    """A pydantic error as one sentence a person can read."""
+    parts = []
+    for err in e.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "fields")
+        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid"))
+    return "; ".join(parts)
+
+
+def register(conn: Connection, m: Mutation) -> dict:
+    try:
+        p = RegisterPayload.model_validate(m.payload)
+    except ValidationError as e:
+        raise Rejected("invalid_payload", describe(e)) from None
+    if load(conn, m.entity_id) is not None:
+        raise Rejected("client_exists", "A client with this id is already registered.")
+    if conn.execute(select(stores.c.id).where(stores.c.id == p.store_id)).first() is None:
+        raise Rejected("unknown_store", f"Unknown store {p.store_id}.")
+    client = Client(id=m.entity_id, created_at=m.client_time, **p.model_dump())
+    save(conn, client.model_dump(mode="json"), new=True)
+    return {"client_id": m.entity_id}
+
+
+def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
+    """Field-level patch: last write in hub order wins per field; the loser goes to history."""
+    fields = m.payload.get("fields")
+    if not isinstance(fields, dict) or not fields:
+        raise Rejected("invalid_payload", "client.update needs a non-empty 'fields' object.")
+    unknown = sorted(set(fields) - set(PROFILE_FIELDS))
+    if unknown:
+        raise Rejected("invalid_payload", f"Fields that cannot be edited: {', '.join(unknown)}.")
+    current = load(conn, m.entity_id)
+    if current is None:
+        raise Rejected("unknown_client", "This client is not known to the hub.")
+    profile = {k: current.get(k) for k in PROFILE_FIELDS}
+    try:
+        merged = ClientProfile.model_validate({**profile, **fields}).model_dump(mode="json")
+    except ValidationError as e:
+        raise Rejected("invalid_payload", describe(e)) from None
+    changed = {k: merged[k] for k in fields if merged[k] != current.get(k)}
+    for name, new in changed.items():
+        entry = {
+            "id": str(uuid.uuid5(uuid.UUID(m.id), name)),
+            "client_id": m.entity_id, "field": name,
+            "old_value": current.get(name), "new_value": new,
+            "mutation_id": m.id, "device_id": device_id, "at": m.client_time.isoformat(),
+        }
+        conn.execute(insert(client_history).values(
+            client_id=m.entity_id, field=name, old_value=feed.dumps(entry["old_value"]),
+            new_value=feed.dumps(new), mutation_id=m.id, device_id=device_id, at=entry["at"]))
+        feed.publish(conn, "history", entry["id"], current["store_id"], entry)
+    if changed:
+        save(conn, {**current, **changed})
+    return {"changed": sorted(changed)}
+
+
+def find_by_contact(conn: Connection, phone: str | None, card: str | None) -> dict | None:
+    """The client a till names by phone or card, if exactly one matches."""
+    for col, value in ((clients.c.phone, phone), (clients.c.card_number, card)):
+        if value:
+            rows = conn.execute(select(clients.c.data).where(col == value).limit(2)).all()
+            if len(rows) == 1:
+                return json.loads(rows[0].data)
+    return None
+
+
+def set_figures(conn: Connection, client_id: str, figures: dict[str, Any]) -> None:
+    """Write the hub-owned loyalty figures into the client snapshot, publishing on change."""
+    current = load(conn, client_id)
+    if current is None:
+        return
+    if any(current.get(k) != v for k, v in figures.items()):
+        save(conn, {**current, **figures})

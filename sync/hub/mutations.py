@@ -1,0 +1,66 @@
+"""Applying device mutations exactly once.
+
+Each mutation runs in its own write transaction together with the record of its answer,
+keyed by (device id, mutation id): a replay finds that record and gets the first answer
+back as a duplicate, so retrying a batch is always safe. A rejected mutation's partial
+writes are rolled back (savepoint), but its rejection is recorded like any answer.
+A mutation that must wait (its blob is not uploaded yet) records nothing and is retried.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from sqlalchemy import Connection, insert, select
+
+from sync.hub import feed, members, receipts, records
+from sync.hub.auth import Account
+from sync.hub.db import HubDB
+from sync.hub.errors import Rejected, Waiting
+from sync.hub.schema import mutations as mutations_table
+from sync.models import MUTATION_KINDS, Mutation, MutationResult, utcnow
+
+Handler = Callable[[Connection, Mutation, Account, str], dict]
+
+HANDLERS: dict[str, Handler] = {
+    "client.register": lambda c, m, a, d: members.register(c, m),
+    "client.update": lambda c, m, a, d: members.update_fields(c, m, d),
+    "diary.add": lambda c, m, a, d: records.diary(c, m, a),
+    "diary.revise": lambda c, m, a, d: records.diary(c, m, a),
+    "diary.delete": lambda c, m, a, d: records.diary(c, m, a),
+    "receipt.link": lambda c, m, a, d: receipts.link(c, m, a),
+    "form.sign": lambda c, m, a, d: records.form(c, m, a),
+    "contact.log": lambda c, m, a, d: records.contact(c, m, a),
+}
+assert set(HANDLERS) == set(MUTATION_KINDS)
+
+
+def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> MutationResult:
+    with db.write() as conn:
+        prior = conn.execute(
+            select(mutations_table.c.response)
+            .where(mutations_table.c.device_id == device_id, mutations_table.c.id == m.id)
+        ).first()
+        if prior is not None:
+            first = json.loads(prior.response)
+            return MutationResult(id=m.id, status="duplicate", code=first.get("code"),
+                                  reason=first.get("reason"), result={"first": first})
+        handler = HANDLERS.get(m.kind)
+        try:
+            if handler is None:
+                raise Rejected("unknown_kind", f"Unknown mutation kind '{m.kind}'.")
+            with conn.begin_nested():
+                outcome = MutationResult(id=m.id, status="applied", result=handler(conn, m, account, device_id))
+        except Rejected as r:
+            outcome = MutationResult(id=m.id, status="rejected", code=r.code, reason=r.reason)
+        except Waiting as w:
+            return MutationResult(id=m.id, status="waiting", code=w.code, reason=w.reason)
+        conn.execute(insert(mutations_table).values(
+            device_id=device_id, id=m.id, kind=m.kind[:30], status=outcome.status,
+            response=feed.dumps(outcome.model_dump(mode="json")), at=utcnow().isoformat()))
+        return outcome
+
+
+def apply_batch(db: HubDB, account: Account, device_id: str, batch: list[Mutation]) -> list[MutationResult]:
+    return [apply_one(db, account, device_id, m) for m in batch]

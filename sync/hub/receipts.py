@@ -1,0 +1,121 @@
+"""Receipts from the tills and their links to clients.
+
+A till's receipt may name its client (phone or card); otherwise it stays unidentified
+until a consultant links it (receipt.link), matched by the fiscal triple (fn, i, fp).
+A link may arrive before the till's upload: it waits in receipt_links and matches
+when the receipt comes. The first link wins; a second is rejected.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, func, insert, select, update
+
+from sync.hub import feed, loyalty_service, members
+from sync.hub.auth import Account
+from sync.hub.errors import Rejected
+from sync.hub.schema import accounts, receipt_links, receipts
+from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
+
+TYPE_NAMES = {1: "sale", 2: "sale return", 3: "expense", 4: "expense return"}
+
+
+def _by_fiscal(conn: Connection, fn: str, i: str, fp: str):
+    return conn.execute(
+        select(receipts).where(receipts.c.fn == fn, receipts.c.i == i, receipts.c.fp == fp)
+    ).first()
+
+
+def _attach(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
+    """Tie a stored receipt to a client, run the loyalty rules, publish the result."""
+    receipt = {**receipt, "client_id": client["id"], "linked_by": linked_by}
+    loyalty_service.on_receipt(conn, client, receipt)
+    conn.execute(update(receipts).where(receipts.c.id == receipt["id"])
+                 .values(client_id=client["id"], data=feed.dumps(receipt)))
+    feed.publish(conn, "receipt", receipt["id"], client["store_id"], receipt)
+    return receipt
+
+
+def ingest(conn: Connection, r: PosReceipt) -> dict:
+    """Store a till receipt (idempotent by fiscal triple) and link it if its client is known."""
+    existing = _by_fiscal(conn, r.fn, r.i, r.fp)
+    if existing is not None:
+        return {"receipt_id": existing.id, "client_id": existing.client_id, "duplicate": True}
+    data = {"id": new_id(), **r.model_dump(mode="json", exclude={"client_phone", "client_card"}),
+            "client_id": None, "linked_by": None}
+    conn.execute(insert(receipts).values(id=data["id"], store_id=r.store_id, fn=r.fn, i=r.i, fp=r.fp,
+                                         data=feed.dumps(data)))
+    client = members.find_by_contact(conn, r.client_phone, r.client_card)
+    linked_by = "till" if client else None
+    link = conn.execute(select(receipt_links).where(
+        receipt_links.c.fn == r.fn, receipt_links.c.i == r.i, receipt_links.c.fp == r.fp)).first()
+    if client is None and link is not None:
+        client = members.load(conn, link.client_id)
+        linked_by = link.account_id
+    if client is None:
+        return {"receipt_id": data["id"], "client_id": None, "duplicate": False}
+    data = _attach(conn, data, client, linked_by)
+    if link is not None:
+        conn.execute(update(receipt_links).where(receipt_links.c.mutation_id == link.mutation_id)
+                     .values(receipt_id=data["id"]))
+        _publish_link(conn, link._asdict() | {"receipt_id": data["id"]}, client["store_id"],
+                      "matched" if link.client_id == client["id"] else "rejected")
+    return {"receipt_id": data["id"], "client_id": client["id"], "duplicate": False}
+
+
+def _publish_link(conn: Connection, link: dict, store_id: str, state: str) -> None:
+    data = {"id": link["mutation_id"], "fn": link["fn"], "i": link["i"], "fp": link["fp"],
+            "client_id": link["client_id"], "receipt_id": link.get("receipt_id"), "state": state}
+    feed.publish(conn, "link", link["mutation_id"], store_id, data)
+
+
+def link(conn: Connection, m: Mutation, account: Account) -> dict:
+    try:
+        p = ReceiptLinkPayload.model_validate(m.payload)
+    except ValidationError as e:
+        raise Rejected("invalid_payload", members.describe(e)) from None
+    if p.n in (3, 4):
+        raise Rejected("not_a_sale", f"This is an {TYPE_NAMES[p.n]} receipt; only sales and returns link to clients.")
+    client = members.load(conn, p.client_id)
+    if client is None:
+        raise Rejected("unknown_client", "This client is not known to the hub.")
+    row = _by_fiscal(conn, p.fn, p.i, p.fp)
+    if row is not None:
+        if row.client_id == p.client_id:
+            return {"state": "matched", "receipt_id": row.id, "already": True}
+        if row.client_id is not None:
+            raise Rejected("receipt_taken", "This receipt is already linked to another client.")
+        receipt = _attach(conn, json.loads(row.data), client, account.id)
+        return {"state": "matched", "receipt_id": receipt["id"]}
+    waiting = conn.execute(select(receipt_links).where(
+        receipt_links.c.fn == p.fn, receipt_links.c.i == p.i, receipt_links.c.fp == p.fp)).first()
+    if waiting is not None:
+        if waiting.client_id == p.client_id:
+            return {"state": "waiting", "already": True}
+        raise Rejected("receipt_taken", "This receipt is already linked to another client.")
+    values = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id,
+              "account_id": account.id, "at": m.client_time.isoformat(), "receipt_id": None}
+    conn.execute(insert(receipt_links).values(**values))
+    _publish_link(conn, values, client["store_id"], "waiting")
+    return {"state": "waiting"}
+
+
+def identified_share(conn: Connection) -> list[dict]:
+    """Share of sale receipts linked to a client, per store and per consultant who linked them."""
+    by_store = conn.execute(
+        select(receipts.c.store_id, func.count(), func.count(receipts.c.client_id))
+        .group_by(receipts.c.store_id)
+    ).all()
+    out = [{"store_id": s, "receipts": n, "identified": k, "share": round(k / n, 4) if n else 0.0}
+           for s, n, k in by_store]
+    names = dict(conn.execute(select(accounts.c.id, accounts.c.name)).all())
+    links = conn.execute(
+        select(receipt_links.c.account_id, func.count(), func.count(receipt_links.c.receipt_id))
+        .group_by(receipt_links.c.account_id)
+    ).all()
+    for account_id, n, matched in links:
+        out.append({"consultant_id": account_id, "consultant": names.get(account_id), "links": n,
+                    "matched": matched})
+    return out

@@ -1,0 +1,145 @@
+"""Append-only client records: diary entries (revisions, tombstones), contacts, forms, blobs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection, insert, select
+
+from sync.hub import feed, members
+from sync.hub.auth import Account
+from sync.hub.errors import Rejected, Waiting
+from sync.hub.schema import blobs, records
+from sync.models import (
+    ContactPayload,
+    DiaryDeletePayload,
+    DiaryPayload,
+    DiaryRevisePayload,
+    FormSignPayload,
+    Mutation,
+)
+
+
+def _parse(model: type[BaseModel], m: Mutation) -> BaseModel:
+    try:
+        return model.model_validate(m.payload)
+    except ValidationError as e:
+        raise Rejected("invalid_payload", members.describe(e)) from None
+
+
+def _client_store(conn: Connection, client_id: str) -> str:
+    client = members.load(conn, client_id)
+    if client is None:
+        raise Rejected("unknown_client", "This client is not known to the hub.")
+    return client["store_id"]
+
+
+def _revisions(conn: Connection, entry_id: str) -> list[dict]:
+    rows = conn.execute(
+        select(records.c.data).where(records.c.entity == "diary_rev")
+        .where(records.c.owner_id == entry_id)
+    ).all()
+    revs = [json.loads(r.data) for r in rows]
+    return sorted(revs, key=lambda r: r["hub_order"])
+
+
+def _publish_entry(conn: Connection, entry_id: str) -> dict:
+    """Fold an entry's revisions (in hub order) into the entry devices see."""
+    revs = _revisions(conn, entry_id)
+    first, last = revs[0], revs[-1]
+    texts = [r for r in revs if r["kind"] != "delete"]
+    current = texts[-1] if texts else first
+    entry = {
+        "id": entry_id,
+        "client_id": first["client_id"],
+        "text": current["text"],
+        "pinned": current.get("pinned", False),
+        "tags": current.get("tags", []),
+        "author_id": first["author_id"], "author_name": first["author_name"],
+        "created_at": first["at"], "updated_at": last["at"],
+        "deleted": last["kind"] == "delete",
+        "revisions": revs,
+    }
+    feed.publish(conn, "diary", entry_id, first["store_id"], entry)
+    return entry
+
+
+def diary(conn: Connection, m: Mutation, account: Account) -> dict:
+    existing = _revisions(conn, m.entity_id)
+    if m.kind == "diary.add":
+        p = _parse(DiaryPayload, m)
+        if existing:
+            raise Rejected("entry_exists", "A diary entry with this id already exists.")
+        client_id, store_id = p.client_id, _client_store(conn, p.client_id)
+        body = {"text": p.text, "pinned": p.pinned, "tags": p.tags}
+    else:
+        if not existing:
+            raise Rejected("unknown_entry", "This diary entry is not known to the hub.")
+        client_id, store_id = existing[0]["client_id"], existing[0]["store_id"]
+        if m.kind == "diary.revise":
+            p = _parse(DiaryRevisePayload, m)
+            prev = next((r for r in reversed(existing) if r["kind"] != "delete"), existing[0])
+            body = {"text": p.text,
+                    "pinned": prev.get("pinned", False) if p.pinned is None else p.pinned,
+                    "tags": prev.get("tags", []) if p.tags is None else p.tags}
+        else:
+            _parse(DiaryDeletePayload, m)
+            body = {"text": None}
+    rev = {"id": m.id, "entry_id": m.entity_id, "client_id": client_id, "store_id": store_id,
+           "kind": m.kind.split(".")[1], "author_id": account.id, "author_name": account.name,
+           "at": m.client_time.isoformat(), "hub_order": len(existing), **body}
+    conn.execute(insert(records).values(entity="diary_rev", id=m.id, owner_id=m.entity_id,
+                                        data=feed.dumps(rev)))
+    entry = _publish_entry(conn, m.entity_id)
+    return {"entry_id": m.entity_id, "revisions": len(entry["revisions"]), "deleted": entry["deleted"]}
+
+
+def contact(conn: Connection, m: Mutation, account: Account) -> dict:
+    p = _parse(ContactPayload, m)
+    store_id = _client_store(conn, p.client_id)
+    data = {"id": m.entity_id, "client_id": p.client_id, "channel": p.channel, "text": p.text,
+            "at": (p.at or m.client_time).isoformat(), "author_id": account.id, "author_name": account.name}
+    if conn.execute(select(records.c.id).where(records.c.entity == "contact", records.c.id == m.entity_id)).first():
+        raise Rejected("contact_exists", "This contact entry already exists.")
+    conn.execute(insert(records).values(entity="contact", id=m.entity_id, owner_id=p.client_id,
+                                        data=feed.dumps(data)))
+    feed.publish(conn, "contact", m.entity_id, store_id, data)
+    return {"contact_id": m.entity_id}
+
+
+def form(conn: Connection, m: Mutation, account: Account) -> dict:
+    p = _parse(FormSignPayload, m)
+    store_id = _client_store(conn, p.client_id)
+    for sha in filter(None, (p.signature_sha256, p.pdf_sha256)):
+        if not has_blob(conn, sha):
+            raise Waiting("blob_missing", f"Waiting for the upload of blob {sha[:12]}…")
+    if conn.execute(select(records.c.id).where(records.c.entity == "form", records.c.id == m.entity_id)).first():
+        raise Rejected("form_exists", "This form is already signed.")
+    data = {"id": m.entity_id, **p.model_dump(mode="json"), "consultant_id": account.id,
+            "consultant_name": account.name}
+    conn.execute(insert(records).values(entity="form", id=m.entity_id, owner_id=p.client_id,
+                                        data=feed.dumps(data)))
+    feed.publish(conn, "form", m.entity_id, store_id, data)
+    return {"form_id": m.entity_id}
+
+
+def has_blob(conn: Connection, sha256: str) -> bool:
+    return conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha256)).first() is not None
+
+
+def put_blob(conn: Connection, sha256: str, content: bytes, content_type: str) -> bool:
+    """Store a blob under its hash; False when it was already there. Raises on a bad hash."""
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise ValueError("the content does not match its sha256")
+    if has_blob(conn, sha256):
+        return False
+    conn.execute(insert(blobs).values(sha256=sha256, size=len(content), content_type=content_type,
+                                      content=content))
+    return True
+
+
+def get_blob(conn: Connection, sha256: str) -> tuple[bytes, str] | None:
+    row = conn.execute(select(blobs.c.content, blobs.c.content_type).where(blobs.c.sha256 == sha256)).first()
+    return None if row is None else (bytes(row.content), row.content_type)

@@ -1,0 +1,143 @@
+"""The hub's tables (SQLAlchemy Core). Alembic revisions in sync/hub/migrations mirror them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# BigInteger on PostgreSQL, INTEGER (rowid alias, autoincrementing) on SQLite.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+stores = Table(
+    "stores", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("address", Text),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("store_id", String(36), nullable=False),
+    Column("login", String(100), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(20), nullable=False),  # consultant | manager | till
+    Column("password_hash", Text, nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+clients = Table(
+    "clients", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("store_id", String(36), nullable=False),
+    Column("phone", String(20)),
+    Column("card_number", String(32)),
+    Column("data", Text, nullable=False),  # sync.models.Client as JSON
+    Index("clients_phone", "phone"),
+    Index("clients_card", "card_number"),
+)
+
+# Values overwritten by a later write in hub order (conflict rule for profile fields).
+client_history = Table(
+    "client_history", metadata,
+    Column("id", SeqType, primary_key=True, autoincrement=True),
+    Column("client_id", String(36), nullable=False, index=True),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    Column("mutation_id", String(36), nullable=False),
+    Column("device_id", String(100), nullable=False),
+    Column("at", Text, nullable=False),
+)
+
+receipts = Table(
+    "receipts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("store_id", String(36), nullable=False),
+    Column("fn", String(16), nullable=False),
+    Column("i", String(20), nullable=False),
+    Column("fp", String(20), nullable=False),
+    Column("client_id", String(36), index=True),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("fn", "i", "fp", name="receipts_fiscal"),
+)
+
+# A consultant's link of a receipt to a client; may arrive before the till's upload.
+receipt_links = Table(
+    "receipt_links", metadata,
+    Column("fn", String(16), primary_key=True),
+    Column("i", String(20), primary_key=True),
+    Column("fp", String(20), primary_key=True),
+    Column("client_id", String(36), nullable=False),
+    Column("mutation_id", String(36), nullable=False),
+    Column("account_id", String(36), nullable=False),
+    Column("at", Text, nullable=False),
+    Column("receipt_id", String(36)),
+)
+
+ledger = Table(
+    "ledger", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("client_id", String(36), nullable=False, index=True),
+    Column("data", Text, nullable=False),
+)
+
+# Diary revisions, contact log entries, signed forms: append-only records by client.
+records = Table(
+    "records", metadata,
+    Column("entity", String(20), primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("owner_id", String(36), nullable=False, index=True),  # the client; a revision's entry
+    Column("data", Text, nullable=False),
+)
+
+blobs = Table(
+    "blobs", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+# Exactly once: (device, mutation) -> the first answer, replayed on a retry.
+mutations = Table(
+    "mutations", metadata,
+    Column("device_id", String(100), primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("at", Text, nullable=False),
+)
+
+# The change feed: the latest version of each entity, ordered by one monotonic seq.
+feed = Table(
+    "feed", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("entity", String(20), nullable=False),
+    Column("entity_id", String(36), nullable=False),
+    Column("store_id", String(36)),  # NULL: visible to every store
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("data", Text),
+    UniqueConstraint("entity", "entity_id", name="feed_entity"),
+    Index("feed_store_seq", "store_id", "seq"),
+)

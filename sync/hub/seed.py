@@ -1,0 +1,108 @@
+"""Fill a hub database with the demo boutique (or a large set for benchmarks).
+
+Bulk path: rows are computed in Python, with the same loyalty functions the live hub
+uses, and inserted in large batches; the feed gets one row per entity.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+
+from sqlalchemy import insert, select
+
+from sync.hub import auth, demo, feed, loyalty_service
+from sync.hub.db import HubDB
+from sync.hub.schema import accounts, clients, ledger, receipts, stores
+from sync.models import Client
+
+BATCH = 2000
+
+
+def _chunks(it: Iterator[dict], n: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for x in it:
+        chunk.append(x)
+        if len(chunk) == n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: int | None = None,
+         log=print) -> dict:
+    t0 = time.monotonic()
+    with db.write() as conn:
+        if conn.execute(select(stores.c.id).limit(1)).first() is not None:
+            raise SystemExit("the hub database already holds data; seed a new one")
+        st = demo.stores(seed_)
+        conn.execute(insert(stores), st)
+        feed.publish_many(conn, [("store", s["id"], None, s, False) for s in st])
+        cons = demo.consultants(seed_)
+        hashes: dict[str, str] = {}
+        rows = []
+        for c in cons:
+            h = hashes.setdefault(c["password"], auth.hash_password(c["password"]))
+            rows.append({"id": c["id"], "store_id": c["store_id"], "login": c["login"], "name": c["name"],
+                         "role": "consultant", "password_hash": h})
+        for i, s in enumerate(st):  # one till and one manager account per store
+            rows.append({"id": demo.stable_id("till", seed_, i), "store_id": s["id"], "login": f"till{i + 1}",
+                         "name": f"Касса {s['name']}", "role": "till",
+                         "password_hash": hashes[demo.CONSULTANT_PASSWORD]})
+            rows.append({"id": demo.stable_id("manager", seed_, i), "store_id": s["id"],
+                         "login": f"manager{i + 1}", "name": f"Управляющий {s['name']}", "role": "manager",
+                         "password_hash": hashes[demo.CONSULTANT_PASSWORD]})
+        conn.execute(insert(accounts), rows)
+        feed.publish_many(conn, [("consultant", c["id"], None, {k: c[k] for k in ("id", "store_id", "name")}, False)
+                                 for c in cons])
+    counts = {"clients": 0, "receipts": 0, "ledger": 0}
+    for idx0, chunk in enumerate(_chunks(demo.iter_clients(n_clients, seed_), BATCH)):
+        client_rows, receipt_rows, ledger_rows, feed_rows = [], [], [], []
+        for k, c in enumerate(chunk):
+            idx = idx0 * BATCH + k
+            history: list[dict] = []
+            last_visit = None
+            for r in demo.iter_receipts(c, seed_, idx, receipts_per_client):
+                r["linked_by"] = "till"
+                new = loyalty_service.accrue(c, r, history)
+                r["points_earned"] = sum(e["points"] for e in new)
+                history += new
+                last_visit = max(last_visit or r["at"], r["at"])
+                receipt_rows.append({"id": r["id"], "store_id": r["store_id"], "fn": r["fn"], "i": r["i"],
+                                     "fp": r["fp"], "client_id": c["id"], "data": feed.dumps(r)})
+                feed_rows.append(("receipt", r["id"], c["store_id"], r, False))
+            for e in history:
+                ledger_rows.append({"id": e["id"], "client_id": c["id"], "data": feed.dumps(e)})
+                feed_rows.append(("ledger", e["id"], c["store_id"], e, False))
+            client = Client(**c, last_visit=last_visit[:10] if last_visit else None,
+                            **loyalty_service.figures(history)).model_dump(mode="json")
+            client_rows.append({"id": client["id"], "store_id": client["store_id"], "phone": client["phone"],
+                                "card_number": client["card_number"], "data": feed.dumps(client)})
+            feed_rows.append(("client", client["id"], client["store_id"], client, False))
+        with db.write() as conn:
+            conn.execute(insert(clients), client_rows)
+            if receipt_rows:
+                conn.execute(insert(receipts), receipt_rows)
+            if ledger_rows:
+                conn.execute(insert(ledger), ledger_rows)
+            _append_feed(conn, feed_rows)
+        counts["clients"] += len(client_rows)
+        counts["receipts"] += len(receipt_rows)
+        counts["ledger"] += len(ledger_rows)
+        if log and (idx0 + 1) % 25 == 0:
+            log(f"  … {counts['clients']} clients", file=sys.stderr)
+    counts["seconds"] = round(time.monotonic() - t0, 1)
+    return counts
+
+
+def _append_feed(conn, items: list) -> None:
+    """Fresh entities only: plain inserts, no replace (the seed never republishes)."""
+    from sync.hub.schema import feed as feed_table
+
+    conn.execute(insert(feed_table), [
+        {"entity": e, "entity_id": i, "store_id": s, "data": json.dumps(d, ensure_ascii=False, separators=(",", ":")),
+         "deleted": dl} for e, i, s, d, dl in items
+    ])

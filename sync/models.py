@@ -1,0 +1,288 @@
+"""Domain and wire models shared by the app and the hub.
+
+Everything that crosses the network is one of these pydantic models, so both ends
+validate the same shapes. Money is kept in kopecks (int) and points in whole points
+(int): no floats anywhere near a balance.
+"""
+
+from __future__ import annotations
+
+import uuid
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+import uuid6
+
+PROTOCOL_VERSION = 1
+"""Bumped when the wire contract changes incompatibly; the hub refuses others."""
+
+PROTOCOL_HEADER = "X-Vitrine-Protocol"
+
+
+def new_id() -> str:
+    """A UUIDv7: time-ordered, made on the device where the thing is born."""
+    return str(uuid6.uuid7())
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- profile -------------------------------------------------------------------------
+
+CHANNELS = ("sms", "email", "messengers", "calls")
+SIZE_FIELDS = ("chest", "waist", "hips", "shoe", "clothing")
+
+
+class Consent(Model):
+    granted: bool
+    date: dt.date | None = None
+
+
+class ClientProfile(Model):
+    """The fields a consultant may edit. Every field is optional in a patch."""
+
+    last_name: str = Field(min_length=1, max_length=80)
+    first_name: str = Field(min_length=1, max_length=80)
+    middle_name: str | None = Field(default=None, max_length=80)
+    phone: str | None = Field(default=None, description="E.164, e.g. +79161234567")
+    email: str | None = Field(default=None, max_length=200)
+    birthday: dt.date | None = None
+    gender: Literal["f", "m"] | None = None
+    card_number: str | None = Field(default=None, max_length=32)
+    sizes: dict[str, str] = Field(default_factory=dict)
+    preferred_brands: list[str] = Field(default_factory=list)
+    styles: list[str] = Field(default_factory=list)
+    colours: list[str] = Field(default_factory=list)
+    consents: dict[str, Consent] = Field(default_factory=dict)
+    consultant_id: str | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not (v.startswith("+") and v[1:].isdigit() and 8 <= len(v) <= 16):
+            raise ValueError("phone must be in E.164 form, e.g. +79161234567")
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if "@" not in v or v.startswith("@") or v.endswith("@") or " " in v:
+            raise ValueError("email is not valid")
+        return v.lower()
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = set(v) - set(SIZE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown size fields: {', '.join(sorted(unknown))}")
+        return v
+
+    @field_validator("consents")
+    @classmethod
+    def _consents(cls, v: dict[str, Consent]) -> dict[str, Consent]:
+        unknown = set(v) - set(CHANNELS)
+        if unknown:
+            raise ValueError(f"unknown consent channels: {', '.join(sorted(unknown))}")
+        return v
+
+
+PROFILE_FIELDS = tuple(ClientProfile.model_fields)
+
+
+class Client(ClientProfile):
+    """A client (member) as the hub publishes it in the change feed."""
+
+    id: str
+    store_id: str
+    created_at: dt.datetime
+    last_visit: dt.date | None = None
+    # hub-owned loyalty figures (rule 2: the hub owns money)
+    tier: str = "Silver"
+    points_balance: int = 0
+    pending_points: int = 0
+    spend_12m: int = 0  # kopecks
+
+
+# --- mutations -----------------------------------------------------------------------
+
+MutationKind = Literal[
+    "client.register",
+    "client.update",
+    "diary.add",
+    "diary.revise",
+    "diary.delete",
+    "receipt.link",
+    "form.sign",
+    "contact.log",
+]
+MUTATION_KINDS: tuple[str, ...] = MutationKind.__args__  # type: ignore[attr-defined]
+
+
+class RegisterPayload(ClientProfile):
+    store_id: str
+
+
+class UpdatePayload(Model):
+    """Field-level patch: only the fields present are written."""
+
+    fields: dict[str, Any]
+
+
+class Mutation(Model):
+    id: str
+    kind: str  # validated by the hub, so an unknown kind is rejected, not dropped
+    entity_id: str
+    payload: dict[str, Any]
+    client_time: dt.datetime
+
+    @field_validator("id", "entity_id")
+    @classmethod
+    def _uuid(cls, v: str) -> str:
+        uuid.UUID(v)
+        return v
+
+
+class MutationBatch(Model):
+    device_id: str = Field(min_length=1, max_length=100)
+    mutations: list[Mutation] = Field(max_length=500)
+
+
+class MutationResult(Model):
+    id: str
+    status: Literal["applied", "duplicate", "rejected", "waiting"]
+    code: str | None = Field(default=None, description="Machine-readable reason, e.g. receipt_taken")
+    reason: str | None = None
+    result: dict[str, Any] | None = None
+
+
+class MutationResponse(Model):
+    results: list[MutationResult]
+
+
+# --- change feed ---------------------------------------------------------------------
+
+EntityKind = Literal[
+    "store", "consultant", "client", "receipt", "ledger", "diary", "contact", "form",
+    "link",
+]
+
+
+class Change(Model):
+    seq: int
+    entity: str
+    entity_id: str
+    deleted: bool = False
+    data: dict[str, Any] | None = None
+
+
+class ChangePage(Model):
+    changes: list[Change]
+    next_cursor: int
+    has_more: bool
+    total_estimate: int | None = Field(
+        default=None, description="Changes left after the cursor, for progress bars"
+    )
+
+
+# --- auth ----------------------------------------------------------------------------
+
+
+class LoginRequest(Model):
+    login: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class LoginResponse(Model):
+    access_token: str
+    token_type: str = "bearer"
+    consultant_id: str
+    consultant_name: str
+    store_id: str
+    store_name: str
+
+
+# --- receipts ------------------------------------------------------------------------
+
+
+class ReceiptLine(Model):
+    sku: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    price: int = Field(ge=0, description="kopecks per unit")
+    qty: int = Field(default=1, ge=1, le=1000)
+    sale: bool = False
+
+
+class FiscalKey(Model):
+    fn: str = Field(pattern=r"^\d{16}$")
+    i: str = Field(pattern=r"^\d{1,10}$")
+    fp: str = Field(pattern=r"^\d{1,10}$")
+
+
+class PosReceipt(FiscalKey):
+    """A receipt as a till (or a 1C export) uploads it."""
+
+    store_id: str
+    at: dt.datetime
+    total: int = Field(ge=0, description="kopecks")
+    type: Literal[1, 2, 3, 4] = 1
+    lines: list[ReceiptLine] = Field(default_factory=list, max_length=500)
+    client_phone: str | None = None
+    client_card: str | None = None
+    redeem_points: int = Field(default=0, ge=0)
+    refers_to: FiscalKey | None = Field(default=None, description="the sale a return reverses")
+
+
+class ReceiptLinkPayload(FiscalKey):
+    """receipt.link: a consultant ties a scanned receipt to a client."""
+
+    client_id: str
+    t: dt.datetime | None = None
+    s: int | None = Field(default=None, ge=0, description="kopecks, from the QR")
+    n: Literal[1, 2, 3, 4] = 1
+
+
+class DiaryPayload(Model):
+    client_id: str
+    text: str = Field(min_length=1, max_length=10_000)
+    pinned: bool = False
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+class DiaryRevisePayload(Model):
+    text: str = Field(min_length=1, max_length=10_000)
+    pinned: bool | None = None
+    tags: list[str] | None = None
+
+
+class DiaryDeletePayload(Model):
+    pass
+
+
+class ContactPayload(Model):
+    client_id: str
+    channel: Literal["sms", "email", "messengers", "calls", "visit"]
+    text: str = Field(min_length=1, max_length=4000)
+    at: dt.datetime | None = None
+
+
+class FormSignPayload(Model):
+    client_id: str
+    form_type: str = Field(min_length=1, max_length=40)
+    version: str = Field(min_length=1, max_length=20)
+    signature_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    pdf_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    signed_at: dt.datetime
+    consents: dict[str, bool] = Field(default_factory=dict)
