@@ -1,0 +1,87 @@
+"""Local writes: the row and its outbox mutation in one transaction.
+
+Every function here takes the writer's `Database` (run it through `Cache.write`), so
+the row a consultant sees and the mutation that carries it to the hub commit together
+or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from app.cache import search_index
+from sync.models import PROFILE_FIELDS, Client, ClientProfile, new_id, utcnow
+
+
+def dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+CLIENT_COLUMNS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
+                  "store_id", "consultant_id", "tier", "points_balance", "last_visit", "created_at")
+
+
+def enqueue(db: Database, kind: str, entity_id: str, payload: dict[str, Any]) -> str:
+    mid = new_id()
+    db.execute(
+        "INSERT INTO outbox (id, kind, entity_id, payload, client_time) VALUES (?, ?, ?, ?, ?)",
+        [mid, kind, entity_id, dumps(payload), utcnow().isoformat()],
+    )
+    return mid
+
+
+_UPSERT = "INSERT OR REPLACE INTO clients (id, %s, data, hub_data) VALUES (?, %s, ?, ?)" % (
+    ", ".join(CLIENT_COLUMNS), ", ".join("?" * len(CLIENT_COLUMNS)))
+
+
+def save_clients(db: Database, items: list[tuple[dict, dict | None]]) -> None:
+    """Upsert (local view, hub snapshot) pairs and keep the search index in step."""
+    db.conn.executemany(_UPSERT, [
+        [data["id"], *[data.get(k) for k in CLIENT_COLUMNS], dumps(data),
+         None if hub is None else (dumps(data) if hub is data else dumps(hub))]
+        for data, hub in items
+    ])
+    search_index.index_clients(db, [data for data, _ in items])
+
+
+def save_client(db: Database, data: dict, hub_data: dict | None) -> None:
+    save_clients(db, [(data, hub_data)])
+
+
+def register_client(db: Database, profile: ClientProfile, store_id: str) -> str:
+    """A new client, usable at once offline; the hub learns of it on the next push."""
+    cid = new_id()
+    payload = {**profile.model_dump(mode="json"), "store_id": store_id}
+    client = Client(id=cid, store_id=store_id, created_at=utcnow(), **profile.model_dump())
+    save_client(db, client.model_dump(mode="json"), None)
+    enqueue(db, "client.register", cid, payload)
+    return cid
+
+
+def update_client(db: Database, client_id: str, fields: dict[str, Any]) -> str | None:
+    """Patch only the fields that changed. None when nothing did."""
+    row = db.execute("SELECT data, hub_data FROM clients WHERE id = ?", [client_id]).fetchone()
+    if row is None:
+        raise KeyError(client_id)
+    current = json.loads(row[0])
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    merged = ClientProfile.model_validate({**{k: current.get(k) for k in PROFILE_FIELDS}, **fields})
+    merged_json = merged.model_dump(mode="json")
+    changed = {k: merged_json[k] for k in fields if merged_json[k] != current.get(k)}
+    if not changed:
+        return None
+    save_client(db, {**current, **changed}, None if row[1] is None else json.loads(row[1]))
+    return enqueue(db, "client.update", client_id, {"fields": changed})
+
+
+def add_record(db: Database, entity: str, kind: str, entity_id: str, client_id: str, data: dict,
+               payload: dict) -> str:
+    """A diary entry, contact or form: shown at once as pending, pushed later."""
+    db.execute("INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, ?)",
+               [entity, entity_id, client_id, dumps({**data, "pending": True})])
+    return enqueue(db, kind, entity_id, payload)

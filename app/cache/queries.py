@@ -1,0 +1,46 @@
+"""Reads the screens need, straight from the cache (run through `Cache.read`)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+LIST_COLUMNS = "id, last_name, first_name, middle_name, phone, tier, points_balance, last_visit, store_id"
+
+
+def _row(r) -> dict:
+    keys = [c.strip() for c in LIST_COLUMNS.split(",")]
+    return dict(zip(keys, r))
+
+
+def client_list(db: Database, query: str, limit: int = 100) -> tuple[list[dict], int]:
+    """The client book in name order, or the lookup's best matches for `query`."""
+    total = db.execute("SELECT count(*) FROM clients").fetchone()[0]
+    q = query.strip()
+    if not q:
+        rows = db.execute(f"SELECT {LIST_COLUMNS} FROM clients ORDER BY last_name, first_name LIMIT ?",
+                          [limit]).fetchall()
+        return [_row(r) for r in rows], total
+    from app.cache import search
+
+    return [hit if isinstance(hit, dict) else hit.model_dump() for hit in search.search(db, q, limit)], total
+
+
+def client(db: Database, client_id: str) -> dict | None:
+    row = db.execute("SELECT data, hub_data FROM clients WHERE id = ?", [client_id]).fetchone()
+    if row is None:
+        return None
+    data = json.loads(row[0])
+    data["_pending"] = row[1] is None or row[0] != row[1]
+    return data
+
+
+def entities(db: Database, client_id: str, entity: str) -> list[dict]:
+    rows = db.execute("SELECT data FROM entities WHERE client_id = ? AND entity = ?", [client_id, entity])
+    return [json.loads(r[0]) for r in rows]
+
+
+def store_names(db: Database) -> dict[str, str]:
+    rows = db.execute("SELECT id, json_extract(data, '$.name') FROM entities WHERE entity = 'store'")
+    return dict(rows.fetchall())

@@ -1,0 +1,82 @@
+"""Entry point: `python -m app` opens the desktop window, `--web PORT` serves a browser.
+
+One Controller per process: the device has one cache file with one writer, and every
+browser tab of a web-served app is the same device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+import flet as ft
+
+from app.state.controller import Config, Controller
+from app.ui import theme
+from app.ui.root import Root
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+log = logging.getLogger("vitrine.app")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m app", description="Vitrine clienteling app")
+    ap.add_argument("--web", nargs="?", const=8550, type=int, metavar="PORT",
+                    help="serve the app for a browser at http://HOST:PORT (default 8550)")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--hub", default=os.environ.get("VITRINE_HUB", "http://127.0.0.1:8700"),
+                    help="central loyalty API URL")
+    ap.add_argument("--data", default=os.environ.get("VITRINE_DATA", str(Path.home() / ".vitrine")),
+                    help="folder for the device cache and secrets")
+    ap.add_argument("--login", default=os.environ.get("VITRINE_LOGIN"), help="log in at start (demo)")
+    ap.add_argument("--password", default=os.environ.get("VITRINE_PASSWORD"))
+    ap.add_argument("--sync-interval", type=float, default=30.0)
+    return ap.parse_args(argv)
+
+
+def make_main(args: argparse.Namespace):
+    shared: dict[str, Controller] = {}
+    lock = asyncio.Lock()
+
+    async def controller() -> Controller:
+        async with lock:
+            if "c" not in shared:
+                ctrl = Controller(Config(args.hub, Path(args.data), args.sync_interval))
+                await ctrl.start()
+                if ctrl.app.route == "/login" and args.login and args.password:
+                    ctrl.login_view.login, ctrl.login_view.password = args.login, args.password
+                    await ctrl.login()
+                shared["c"] = ctrl
+            return shared["c"]
+
+    async def main(page: ft.Page) -> None:
+        page.title = "Vitrine"
+        page.fonts = theme.FONTS
+        page.theme = theme.theme()
+        page.theme_mode = ft.ThemeMode.LIGHT
+        page.padding = 0
+        ctrl = await controller()
+        page.render(Root, ctrl, ctrl.app)
+
+    return main
+
+
+def cli(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    web = args.web is not None or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY"))
+    port = args.web or 8550
+    if web:
+        print(f"Vitrine is served at http://{args.host}:{port}/", flush=True)
+        ft.run(make_main(args), view=ft.AppView.WEB_BROWSER, host=args.host, port=port, no_cdn=True,
+               assets_dir=str(ASSETS))
+    else:
+        ft.run(make_main(args), assets_dir=str(ASSETS))
+
+
+if __name__ == "__main__":
+    cli()

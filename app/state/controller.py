@@ -1,0 +1,175 @@
+"""Actions of the app: login, sync, client list. No Flet widgets here; unit-tested.
+
+Screen → action here → cache (row + outbox in one transaction) → view state re-read
+from the cache. The sync engine runs beside it; no screen talks to the network.
+Messages are stored as string keys (app.ui.strings) so the UI can show them in the
+consultant's language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.cache import replica
+from app.cache.store import Cache
+from app.services.secrets import SecretStore, open_store
+from app.cache import queries
+from app.state.views import AppView, ClientsView, LoginView, SyncView
+from sync.client import HubClient, HubError, HubUnreachable
+from sync.engine import SyncEngine, SyncStatus
+from sync.models import new_id
+
+log = logging.getLogger("vitrine.app")
+
+
+@dataclass
+class Config:
+    hub_url: str
+    data_dir: Path
+    sync_interval: float = 30.0
+
+    @property
+    def cache_path(self) -> Path:
+        return self.data_dir / "cache.sqlite"
+
+
+class Controller:
+    def __init__(self, config: Config, secrets: SecretStore | None = None):
+        self.config = config
+        self.app = AppView()
+        self.login_view = LoginView()
+        self.sync = SyncView()
+        self.clients = ClientsView()
+        self.secrets = secrets or open_store(config.data_dir / "secrets")
+        self.cache, problem = Cache.open_or_quarantine(config.cache_path)
+        if problem is not None:
+            self.app.notice = f"cache_damaged|{problem.moved_to}"
+            log.warning("damaged cache moved to %s: %s", problem.moved_to, problem.detail)
+        self.device_id = self.cache.write_sync(_device_id)
+        self.client: HubClient | None = None
+        self.engine: SyncEngine | None = None
+        self._search_seq = 0
+
+    # --- session --------------------------------------------------------------------
+
+    @property
+    def _token_key(self) -> str:
+        return f"token:{self.config.hub_url}"
+
+    async def start(self) -> None:
+        """Resume a stored session (works offline), else show the login screen."""
+        token = await asyncio.to_thread(self.secrets.get, self._token_key)
+        who = await self.cache.read(replica.get_state, "session")
+        if token and who:
+            name, store_name, store_id = who.split("|", 2)
+            self._begin(token, name, store_name, store_id)
+        else:
+            self.app.route = "/login"
+
+    def _begin(self, token: str, name: str, store_name: str, store_id: str) -> None:
+        self.app.consultant_name, self.app.store_name, self.app.store_id = name, store_name, store_id
+        self.client = HubClient(self.config.hub_url, token)
+        self.engine = SyncEngine(self.cache, self.client, self.device_id, on_status=self._on_sync,
+                                 interval=self.config.sync_interval)
+        self.app.route = "/clients"
+        self.engine.start()
+        asyncio.get_running_loop().create_task(self.refresh_clients())
+
+    async def login(self) -> bool:
+        v = self.login_view
+        if not v.login.strip() or not v.password:
+            v.error = "login.empty"
+            return False
+        v.busy, v.error = True, None
+        client = HubClient(self.config.hub_url)
+        try:
+            me = await client.login(v.login.strip(), v.password)
+        except HubUnreachable:
+            v.error = "login.unreachable"
+            return False
+        except HubError as e:
+            v.error = "login.wrong" if e.status == 401 else f"login.failed|{e.title}"
+            return False
+        finally:
+            v.busy = False
+            await client.close()
+        previous = await self.cache.read(replica.get_state, "store_id")
+        if previous and previous != me.store_id:
+            # Another store's book must not mix with this one: start the feed over.
+            await self.cache.write(replica.set_state, "cursor", "0")
+        await asyncio.to_thread(self.secrets.set, self._token_key, me.access_token)
+        await self.cache.write(replica.set_state, "session",
+                               f"{me.consultant_name}|{me.store_name}|{me.store_id}")
+        await self.cache.write(replica.set_state, "store_id", me.store_id)
+        v.password = ""
+        self._begin(me.access_token, me.consultant_name, me.store_name, me.store_id)
+        return True
+
+    async def logout(self) -> None:
+        if self.engine:
+            await self.engine.stop()
+        if self.client:
+            await self.client.close()
+        self.engine = self.client = None
+        await asyncio.to_thread(self.secrets.delete, self._token_key)
+        await self.cache.write(replica.set_state, "session", None)
+        self.app.route = "/login"
+
+    async def close(self) -> None:
+        if self.engine:
+            await self.engine.stop()
+        if self.client:
+            await self.client.close()
+        self.cache.close()
+
+    # --- sync -----------------------------------------------------------------------
+
+    def _on_sync(self, s: SyncStatus) -> None:
+        pulled_before = self.sync.pulled
+        v = self.sync
+        v.online, v.syncing, v.pending, v.rejected = s.online, s.syncing, s.pending, s.rejected
+        v.last_sync, v.error, v.pulled, v.pull_total = s.last_sync, s.error, s.pulled, s.pull_total
+        if s.auth_expired:
+            self.app.notice = "session_expired"
+        if s.pulled != pulled_before or not s.syncing:
+            asyncio.get_running_loop().create_task(self.refresh_clients())
+
+    def sync_now(self) -> None:
+        if self.engine:
+            self.engine.kick()
+
+    async def load_rejections(self) -> None:
+        self.sync.rejections = await self.cache.read(replica.rejected)
+
+    async def dismiss_rejection(self, mutation_id: str) -> None:
+        await self.cache.write(replica.dismiss_rejected, mutation_id)
+        await self.load_rejections()
+        if self.engine:
+            await self.engine.refresh_counts()
+
+    # --- clients --------------------------------------------------------------------
+
+    async def set_query(self, query: str) -> None:
+        self.clients.query = query
+        await self.refresh_clients()
+
+    async def refresh_clients(self) -> None:
+        """Re-read the list from the cache; a newer call supersedes an older one."""
+        self._search_seq += 1
+        seq = self._search_seq
+        query = self.clients.query
+        rows, total = await self.cache.read(queries.client_list, query, 100)
+        if seq == self._search_seq:
+            self.clients.rows, self.clients.total = rows, total
+
+
+def _device_id(db) -> str:
+    found = replica.get_state(db, "device_id")
+    if found:
+        return found
+    did = new_id()
+    replica.set_state(db, "device_id", did)
+    return did

@@ -1,0 +1,51 @@
+"""Observable view state. Plain data: the screens read it, the controller writes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import flet as ft
+
+
+@ft.observable
+@dataclass
+class LoginView:
+    login: str = ""
+    password: str = ""
+    error: str | None = None
+    busy: bool = False
+
+
+@ft.observable
+@dataclass
+class SyncView:
+    online: bool | None = None
+    syncing: bool = False
+    pending: int = 0
+    rejected: int = 0
+    last_sync: datetime | None = None
+    error: str | None = None
+    pulled: int = 0
+    pull_total: int | None = None
+    rejections: list[dict] = field(default_factory=list)
+
+
+@ft.observable
+@dataclass
+class ClientsView:
+    query: str = ""
+    rows: list[dict] = field(default_factory=list)
+    total: int = 0
+    loading: bool = False
+
+
+@ft.observable
+@dataclass
+class AppView:
+    route: str = "/login"
+    lang: str = "ru"
+    consultant_name: str = ""
+    store_name: str = ""
+    store_id: str = ""
+    notice: str | None = None  # a problem the consultant must know about (e.g. damaged cache)

@@ -1,0 +1,47 @@
+"""The sync screen: progress of long pulls, the queue, and what the hub rejected."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from app.state.controller import Controller
+from app.state.views import AppView, SyncView
+from app.ui import theme
+from app.ui.strings import t
+
+
+@ft.component
+def SyncScreen(ctrl: Controller, sync: SyncView, app: AppView) -> ft.Control:
+    lang = app.lang
+    ft.use_effect(lambda: ctrl.load_rejections(), [sync.rejected])
+    if sync.pull_total:
+        progress = ft.ProgressBar(value=min(1.0, sync.pulled / sync.pull_total), semantics_label="pull-progress")
+        caption = t(lang, "sync.progress", sync.pulled, sync.pull_total)
+    else:
+        progress = ft.ProgressBar(value=None if sync.syncing else 0, semantics_label="pull-progress")
+        caption = t(lang, "sync.progress_unknown", sync.pulled)
+    rejected = [
+        ft.ListTile(
+            leading=ft.Icon(ft.Icons.ERROR_OUTLINE, color=theme.ERROR),
+            title=ft.Text(r["kind"]),
+            subtitle=ft.Text(r.get("reason") or ""),
+            trailing=ft.TextButton(t(lang, "sync.dismiss"),
+                                   on_click=lambda _, mid=r["id"]: ctrl.dismiss_rejection(mid)),
+        )
+        for r in sync.rejections
+    ]
+    return ft.Column(
+        expand=True,
+        scroll=ft.ScrollMode.AUTO,
+        controls=[
+            ft.Text(t(lang, "sync.title"), size=22, weight=ft.FontWeight.BOLD),
+            progress,
+            ft.Text(caption),
+            ft.Text(t(lang, "sync.pending", sync.pending)),
+            ft.Text(t(lang, "sync.error", sync.error), color=theme.ERROR, visible=bool(sync.error)),
+            ft.FilledButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: ctrl.sync_now()),
+            ft.Text(t(lang, "sync.rejected_title"), size=16, weight=ft.FontWeight.W_600, visible=bool(rejected)),
+            *rejected,
+            ft.Text(t(lang, "sync.device", ctrl.device_id), color=theme.MUTED, size=11),
+        ],
+    )

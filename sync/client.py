@@ -1,0 +1,130 @@
+"""Async client of the central loyalty API (the hub).
+
+A small public surface over httpx. Transport failures become `HubUnreachable`, problem
+details become `HubError` with the hub's own title and detail, so callers can show them.
+Pass `transport=` to talk to an in-process app in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from sync.models import (
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    ChangePage,
+    LoginResponse,
+    Mutation,
+    MutationBatch,
+    MutationResponse,
+)
+
+
+class HubError(Exception):
+    """The hub answered with an error (RFC 9457 problem details)."""
+
+    def __init__(self, status: int, title: str, detail: str | None = None, type_: str = "about:blank"):
+        self.status, self.title, self.detail, self.type = status, title, detail, type_
+        super().__init__(f"{status} {title}" + (f": {detail}" if detail else ""))
+
+    @property
+    def retryable(self) -> bool:
+        return self.status >= 500 or self.status in (408, 429)
+
+
+class HubUnreachable(HubError):
+    """No answer: the network is down, the hub is off, or the connection broke."""
+
+    def __init__(self, detail: str):
+        super().__init__(0, "Hub unreachable", detail)
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class AuthExpired(HubError):
+    """401: the token is unknown or revoked; the consultant must log in again."""
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
+class HubClient:
+    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 15.0,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=5.0), transport=transport,
+            headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
+        )
+
+    async def __aenter__(self) -> "HubClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        headers = kw.pop("headers", {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            resp = await self._http.request(method, path, headers=headers, **kw)
+        except httpx.TransportError as e:
+            raise HubUnreachable(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__) from e
+        if resp.status_code >= 400:
+            raise _error(resp)
+        return resp
+
+    async def login(self, login: str, password: str) -> LoginResponse:
+        resp = await self._request("POST", "/v1/auth/login", json={"login": login, "password": password})
+        out = LoginResponse.model_validate_json(resp.content)
+        self.token = out.access_token
+        return out
+
+    async def health(self) -> bool:
+        await self._request("GET", "/healthz")
+        return True
+
+    async def changes(self, cursor: int, limit: int = 1000, with_total: bool = False) -> ChangePage:
+        params = {"cursor": cursor, "limit": limit}
+        if with_total:
+            params["with_total"] = "true"
+        resp = await self._request("GET", "/v1/changes", params=params)
+        return ChangePage.model_validate_json(resp.content)
+
+    async def push(self, device_id: str, mutations: list[Mutation]) -> MutationResponse:
+        batch = MutationBatch(device_id=device_id, mutations=mutations)
+        resp = await self._request("POST", "/v1/mutations", content=batch.model_dump_json(),
+                                   headers={"Content-Type": "application/json"})
+        return MutationResponse.model_validate_json(resp.content)
+
+    async def put_blob(self, sha256: str, content: bytes, content_type: str = "application/octet-stream") -> bool:
+        resp = await self._request("PUT", f"/v1/blobs/{sha256}", content=content,
+                                   headers={"Content-Type": content_type})
+        return bool(resp.json().get("created"))
+
+    async def get_blob(self, sha256: str) -> bytes:
+        return (await self._request("GET", f"/v1/blobs/{sha256}")).content
+
+
+def _error(resp: httpx.Response) -> HubError:
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    title = str(body.get("title") or resp.reason_phrase or "Error")
+    detail = body.get("detail")
+    cls = AuthExpired if resp.status_code == 401 and "login" not in str(resp.request.url) else HubError
+    return cls(resp.status_code, title, None if detail is None else str(detail),
+               str(body.get("type", "about:blank")))

@@ -1,0 +1,189 @@
+"""The device's sync engine: push the outbox, pull the change feed, retry, report status.
+
+Like Home Assistant's coordinators: it wraps the protocol client, and turns transport
+errors into states the UI can show (online/offline, pending, last sync, progress).
+Runs beside the UI on the same event loop; every cache access goes through the
+cache's writer thread or its readers, never blocking the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime
+
+from app.cache import replica
+from app.cache.store import Cache
+from sync.client import AuthExpired, HubClient, HubError, HubUnreachable
+from sync.models import utcnow
+
+log = logging.getLogger("vitrine.sync")
+
+PUSH_BATCH = 200
+PULL_LIMIT = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncStatus:
+    online: bool | None = None          # None: not tried yet
+    syncing: bool = False
+    pending: int = 0
+    rejected: int = 0
+    last_sync: datetime | None = None
+    error: str | None = None
+    auth_expired: bool = False
+    pulled: int = 0                     # changes applied in the current pull
+    pull_total: int | None = None       # changes the hub had for us when it started
+
+
+def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter (AWS style): uniform in [0, min(cap, base*2^n)]."""
+    r = rnd or random
+    return r.uniform(0, min(cap, base * (2 ** min(attempt, 16))))
+
+
+class SyncEngine:
+    def __init__(self, cache: Cache, client: HubClient, device_id: str, *,
+                 on_status: Callable[[SyncStatus], None] | None = None, interval: float = 30.0,
+                 blob_loader: Callable[[str], tuple[bytes, str] | None] | None = None):
+        self.cache = cache
+        self.client = client
+        self.device_id = device_id
+        self.interval = interval
+        self.on_status = on_status
+        self.blob_loader = blob_loader
+        self.status = SyncStatus()
+        self._kick = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+
+    # --- status ---------------------------------------------------------------------
+
+    def _set(self, **changes) -> None:
+        self.status = dataclasses.replace(self.status, **changes)
+        if self.on_status:
+            try:
+                self.on_status(self.status)
+            except Exception:  # noqa: BLE001 - a UI callback must not stop sync
+                log.exception("status callback failed")
+
+    async def refresh_counts(self) -> None:
+        counts = await self.cache.read(replica.counts)
+        last = await self.cache.read(replica.get_state, "last_sync_at")
+        self._set(pending=counts["pending"] + counts["waiting"], rejected=counts["rejected"],
+                  last_sync=datetime.fromisoformat(last) if last else self.status.last_sync)
+
+    # --- one round ------------------------------------------------------------------
+
+    async def sync_once(self) -> SyncStatus:
+        """Push everything pending, then pull until the feed is drained."""
+        async with self._lock:
+            self._set(syncing=True, error=None)
+            try:
+                await self.push()
+                await self.pull()
+                now = utcnow()
+                await self.cache.write(replica.set_state, "last_sync_at", now.isoformat())
+                self._set(online=True, last_sync=now, auth_expired=False)
+            except AuthExpired as e:
+                self._set(online=True, error=e.detail or e.title, auth_expired=True)
+                raise
+            except HubUnreachable as e:
+                self._set(online=False, error=e.detail)
+                raise
+            except HubError as e:
+                self._set(online=True, error=f"{e.title}: {e.detail}" if e.detail else e.title)
+                raise
+            finally:
+                self._set(syncing=False)
+                await self.refresh_counts()
+        return self.status
+
+    async def push(self) -> int:
+        sent = 0
+        while True:
+            batch = await self.cache.read(replica.pending_batch, PUSH_BATCH)
+            if not batch:
+                return sent
+            await self._upload_blobs(batch)
+            resp = await self.client.push(self.device_id, batch)
+            await self.cache.write(replica.record_results, resp.results)
+            sent += len(batch)
+            if all(r.status == "waiting" for r in resp.results):
+                return sent  # nothing can move until something else changes
+            await self.refresh_counts()
+
+    async def _upload_blobs(self, batch) -> None:
+        if self.blob_loader is None:
+            return
+        for m in batch:
+            for key, value in m.payload.items():
+                if key.endswith("sha256") and isinstance(value, str):
+                    found = await asyncio.to_thread(self.blob_loader, value)
+                    if found is not None:
+                        await self.client.put_blob(value, found[0], found[1])
+
+    async def pull(self) -> int:
+        cursor = await self.cache.read(replica.cursor)
+        first = True
+        applied = 0
+        while True:
+            page = await self.client.changes(cursor, PULL_LIMIT, with_total=first)
+            if first:
+                self._set(pulled=0, pull_total=page.total_estimate)
+                first = False
+            if page.changes:
+                await self.cache.write(replica.apply_page, page.changes, page.next_cursor)
+                applied += len(page.changes)
+                self._set(pulled=applied)
+            cursor = page.next_cursor
+            if not page.has_more:
+                return applied
+
+    # --- background loop ------------------------------------------------------------
+
+    def kick(self) -> None:
+        """Sync now (after a local write, or when the consultant asks)."""
+        self._kick.set()
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="vitrine-sync")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        failures = 0
+        await self.refresh_counts()
+        while True:
+            self._kick.clear()
+            try:
+                await self.sync_once()
+                failures = 0
+                delay = self.interval
+            except AuthExpired:
+                delay = self.interval * 10  # nothing to do until the consultant logs in again
+            except HubError as e:
+                failures += 1
+                delay = backoff_delay(failures, base=1.0, cap=min(60.0, self.interval * 2)) if e.retryable \
+                    else self.interval
+                log.info("sync failed (%s); next try in %.1fs", e, delay)
+            except Exception:  # noqa: BLE001 - keep syncing whatever happened
+                failures += 1
+                delay = backoff_delay(failures)
+                log.exception("sync round crashed")
+                self._set(error="Sync failed unexpectedly; will retry.")
+            try:
+                await asyncio.wait_for(self._kick.wait(), timeout=delay)
+            except TimeoutError:
+                pass
