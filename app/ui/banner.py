@@ -33,7 +33,7 @@ def SyncBanner(ctrl: Controller, sync: SyncView, app: AppView) -> ft.Control:
         padding=ft.Padding.symmetric(horizontal=16, vertical=8),
         content=ft.Row([
             ft.Icon(icon, color=colour, size=20),
-            ft.Text(" · ".join(parts), color=theme.INK, expand=True, semantics_label="sync-banner"),
+            ft.Text(" · ".join(parts), color=theme.INK, expand=True),
             ft.TextButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: ctrl.sync_now()),
         ]),
     )

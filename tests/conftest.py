@@ -1,0 +1,96 @@
+"""Fixtures shared by the whole suite: free ports and real hub processes on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError as e:
+            last = e
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer: {last}")
+
+
+@dataclass
+class HubProcess:
+    url: str
+    db_path: Path
+    proc: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def start(self) -> None:
+        """Start again on the same port and database (after stop())."""
+        port = int(self.url.rsplit(":", 1)[1])
+        self.proc = _spawn_hub(self.db_path, port)
+        wait_http(self.url + "/healthz")
+
+
+def _spawn_hub(db_path: Path, port: int) -> subprocess.Popen:
+    log = open(db_path.with_suffix(f".{port}.log"), "ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "sync.hub", "serve", "--db", str(db_path), "--host", "127.0.0.1",
+         "--port", str(port)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+
+
+def seeded_db(folder: Path, clients: int = 300) -> Path:
+    from sync.hub.db import HubDB
+    from sync.hub.seed import seed
+
+    path = folder / "hub.sqlite"
+    db = HubDB(str(path))
+    db.migrate()
+    seed(db, n_clients=clients, log=None)
+    db.dispose()
+    return path
+
+
+def start_hub(folder: Path, clients: int = 300) -> HubProcess:
+    path = seeded_db(folder, clients)
+    port = free_port()
+    hub = HubProcess(f"http://127.0.0.1:{port}", path, _spawn_hub(path, port))
+    wait_http(hub.url + "/healthz")
+    return hub
+
+
+@pytest.fixture(scope="session")
+def demo_hub(tmp_path_factory) -> Iterator[HubProcess]:
+    """A real hub on loopback with a small demo boutique, shared by the session."""
+    hub = start_hub(tmp_path_factory.mktemp("hub"), clients=int(os.environ.get("VITRINE_TEST_CLIENTS", "600")))
+    yield hub
+    hub.stop()

@@ -1,0 +1,143 @@
+"""Browser tests: the real app served in web mode, driven in Debian's Chromium.
+
+Follows shared/BROWSER-TESTS.md: local assets only (no CDN), every non-loopback request
+aborted, Flutter's semantics tree switched on, text waited for as "attached", and a
+field clicked before it is filled and then checked to hold the text.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARTIFACTS, ROOT, free_port, wait_http
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.e2e
+
+
+def pytest_collection_modifyitems(items):
+    if not Path(CHROMIUM).exists():
+        skip = pytest.mark.skip(reason="Chromium is not installed (Debian: apt-get install chromium)")
+        for item in items:
+            if "e2e" in item.keywords:
+                item.add_marker(skip)
+
+
+@dataclass
+class AppProcess:
+    url: str
+    data: Path
+    proc: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_app(data: Path, hub_url: str, extra: list[str] | None = None) -> AppProcess:
+    port = free_port()
+    data.mkdir(parents=True, exist_ok=True)
+    log_path = data / "app.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "--web", str(port), "--hub", hub_url, "--data", str(data),
+         "--sync-interval", "2", *(extra or [])],
+        cwd=ROOT, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
+        env={**os.environ, "VITRINE_LOGIN": "", "VITRINE_PASSWORD": ""},
+    )
+    app = AppProcess(f"http://127.0.0.1:{port}", data, proc, log_path)
+    wait_http(app.url + "/")
+    return app
+
+
+def stop_app(app: AppProcess) -> None:
+    if app.proc.poll() is None:
+        app.proc.terminate()
+        try:
+            app.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            app.proc.kill()
+            app.proc.wait()
+
+
+@pytest.fixture
+def app_factory(tmp_path) -> Iterator:
+    started: list[AppProcess] = []
+
+    def make(hub_url: str, name: str = "device", extra: list[str] | None = None) -> AppProcess:
+        app = start_app(tmp_path / name, hub_url, extra)
+        started.append(app)
+        return app
+
+    yield make
+    for app in started:
+        stop_app(app)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Screen:
+    """A page of the app, with the recipe's steadying steps built in."""
+
+    def __init__(self, page, name: str):
+        self.page = page
+        self.name = name
+        self.shots = ARTIFACTS / "screenshots"
+        self.shots.mkdir(parents=True, exist_ok=True)
+
+    def open(self, url: str) -> "Screen":
+        self.page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+        self.page.goto(url)
+        holder = self.page.locator("flt-semantics-placeholder")
+        holder.wait_for(state="attached", timeout=60_000)
+        holder.dispatch_event("click")
+        return self
+
+    def text(self, text: str, timeout: float = 30_000, exact: bool = False):
+        loc = self.page.get_by_text(text, exact=exact).first
+        loc.wait_for(state="attached", timeout=timeout)
+        return loc
+
+    def fill(self, label: str, value: str) -> None:
+        from playwright.sync_api import expect
+
+        box = self.page.get_by_role("textbox", name=label)
+        box.click()
+        box.fill(value)
+        expect(box).to_have_value(value)
+
+    def click(self, name: str, role: str = "button") -> None:
+        self.page.get_by_role(role, name=name).first.click()
+
+    def shot(self, step: str) -> Path:
+        # Semantics update before the canvas paints: give Flutter a few frames first.
+        self.page.wait_for_timeout(700)
+        path = self.shots / f"{self.name}-{step}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+
+@pytest.fixture
+def screen(browser, request) -> Iterator:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ru-RU")
+    page = context.new_page()
+    yield Screen(page, request.node.name)
+    context.close()

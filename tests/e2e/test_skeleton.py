@@ -1,0 +1,75 @@
+"""The walking skeleton in a real browser: log in, see the book fill, and the bad cases."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import free_port
+from tests.e2e.conftest import start_app, stop_app
+
+
+def test_login_and_client_list_fills_after_sync(demo_hub, app_factory, screen):
+    app = app_factory(demo_hub.url)
+    screen.open(app.url)
+    screen.text("Вход для консультанта")
+    screen.shot("1-login")
+    screen.fill("Логин", "demo")
+    screen.fill("Пароль", "vitrine-demo")
+    screen.click("Войти")
+    count = screen.text("Клиентов в книге:")
+    # The list fills from the hub through the cache: wait for a non-zero count.
+    screen.page.get_by_text(re.compile(r"Клиентов в книге: [1-9]\d*")).first.wait_for(state="attached",
+                                                                                       timeout=30_000)
+    screen.text("В сети")
+    screen.text("Ожидают отправки: 0")
+    screen.shot("2-clients")
+    text = count.text_content() or ""
+    assert int(re.search(r"(\d+)", screen.page.get_by_text(re.compile("Клиентов в книге")).first
+                         .text_content()).group(1)) > 100, text
+    # English switch
+    screen.click("English")
+    screen.text("Clients in the book:")
+    screen.shot("3-english")
+
+
+def test_wrong_password_keeps_what_was_typed(demo_hub, app_factory, screen):
+    app = app_factory(demo_hub.url)
+    screen.open(app.url)
+    screen.fill("Логин", "demo")
+    screen.fill("Пароль", "not-the-password")
+    screen.click("Войти")
+    screen.text("Неверный логин или пароль")
+    screen.shot("wrong-password")
+    from playwright.sync_api import expect
+
+    expect(screen.page.get_by_role("textbox", name="Логин")).to_have_value("demo")
+
+
+def test_unreachable_hub_says_so_and_keeps_input(app_factory, screen):
+    dead = f"http://127.0.0.1:{free_port()}"
+    app = app_factory(dead)
+    screen.open(app.url)
+    screen.fill("Логин", "demo")
+    screen.fill("Пароль", "vitrine-demo")
+    screen.click("Войти")
+    screen.text("Нет связи с сервером лояльности")
+    screen.shot("unreachable")
+    from playwright.sync_api import expect
+
+    expect(screen.page.get_by_role("textbox", name="Логин")).to_have_value("demo")
+    expect(screen.page.get_by_role("textbox", name="Пароль")).to_have_value("vitrine-demo")
+
+
+def test_damaged_cache_is_set_aside_with_a_message(demo_hub, tmp_path, screen):
+    data = tmp_path / "device"
+    data.mkdir()
+    (data / "cache.sqlite").write_bytes(b"this is not a database" * 200)
+    app = start_app(data, demo_hub.url)
+    try:
+        screen.open(app.url)
+        screen.text("Локальная база на устройстве была повреждена")
+        screen.shot("damaged-cache")
+        kept = list(data.glob("cache.sqlite.damaged-*"))
+        assert kept and kept[0].read_bytes().startswith(b"this is not a database")
+    finally:
+        stop_app(app)
