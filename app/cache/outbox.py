@@ -70,7 +70,7 @@ def update_client(db: Database, client_id: str, fields: dict[str, Any]) -> str |
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
-    merged = ClientProfile.model_validate({**{k: current.get(k) for k in PROFILE_FIELDS}, **fields})
+    merged = ClientProfile.model_validate({**{k: current[k] for k in PROFILE_FIELDS if k in current}, **fields})
     merged_json = merged.model_dump(mode="json")
     changed = {k: merged_json[k] for k in fields if merged_json[k] != current.get(k)}
     if not changed:

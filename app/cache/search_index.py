@@ -6,7 +6,7 @@ normalised, each column behind its own index, so no keystroke ever scans `client
 =============  ===============================================  =====================
 column         holds                                            searched by
 =============  ===============================================  =====================
-phone_key      the E.164 digits reversed (``76543219197``)      B-tree: equality for a
+phone_key      the E.164 digits reversed (``76543216197``)      B-tree: equality for a
                                                                 full phone, prefix range
                                                                 for "ends with 4567"
 card           the card number, digits and letters only         B-tree: equality, prefix

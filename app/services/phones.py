@@ -1,7 +1,7 @@
 """Phone numbers: normalise anything a consultant types to E.164, format and mask it.
 
 The cache stores phones in E.164 (`+79161234567`). Lookup also indexes the digits of
-that number reversed (`76543219197`), so "the last four digits" becomes a prefix
+that number reversed (`76543216197`), so "the last four digits" becomes a prefix
 search on an ordinary B-tree index: `suffix_key("4567") == "7654"`.
 
 Parsing uses `phonenumbers` with Russia as the default region, so `8-916-123-45-67`,

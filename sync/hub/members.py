@@ -65,7 +65,7 @@ def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
     current = load(conn, m.entity_id)
     if current is None:
         raise Rejected("unknown_client", "This client is not known to the hub.")
-    profile = {k: current.get(k) for k in PROFILE_FIELDS}
+    profile = {k: current[k] for k in PROFILE_FIELDS if k in current}
     try:
         merged = ClientProfile.model_validate({**profile, **fields}).model_dump(mode="json")
     except ValidationError as e:

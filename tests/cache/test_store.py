@@ -1,0 +1,151 @@
+"""The device cache: migrations, the single writer, atomic row + outbox, damaged files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+
+import pytest
+
+from app.cache import outbox, replica
+from app.cache.store import Cache, CacheCorrupt, check_file
+from sync.models import Change, ClientProfile, MutationResult
+
+
+@pytest.fixture
+def cache(tmp_path):
+    c = Cache(tmp_path / "cache.sqlite")
+    yield c
+    c.close()
+
+
+def test_migrations_create_tables_and_wal(cache):
+    names = cache.read_sync(lambda db: set(db.table_names()))
+    assert {"clients", "outbox", "sync_state", "entities", "field_history", "_sqlite_migrations"} <= names
+    mode = cache.read_sync(lambda db: db.execute("PRAGMA journal_mode").fetchone()[0])
+    assert mode == "wal"
+
+
+def test_reopen_applies_no_migration_twice(tmp_path):
+    Cache(tmp_path / "c.sqlite").close()
+    c = Cache(tmp_path / "c.sqlite")
+    applied = c.read_sync(lambda db: db.execute("SELECT name FROM _sqlite_migrations").fetchall())
+    c.close()
+    assert len(applied) == len({a[0] for a in applied})
+
+
+def test_register_writes_row_and_outbox_together(cache):
+    cid = cache.write_sync(outbox.register_client,
+                           ClientProfile(last_name="Иванова", first_name="Анна", phone="+79161234567"), "s1")
+    row = cache.read_sync(lambda db: db.execute("SELECT last_name, hub_data FROM clients WHERE id=?", [cid]).fetchone())
+    assert row == ("Иванова", None)
+    batch = cache.read_sync(replica.pending_batch, 10)
+    assert [(m.kind, m.entity_id) for m in batch] == [("client.register", cid)]
+
+
+def test_a_failed_write_leaves_neither_row_nor_mutation(cache):
+    def broken(db):
+        outbox.register_client(db, ClientProfile(last_name="А", first_name="Б"), "s1")
+        raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        cache.write_sync(broken)
+    assert cache.read_sync(lambda db: db.execute("SELECT count(*) FROM clients").fetchone()[0]) == 0
+    assert cache.read_sync(replica.pending_batch, 10) == []
+
+
+def test_update_only_changed_fields_and_rejects_bad_input(cache):
+    cid = cache.write_sync(outbox.register_client, ClientProfile(last_name="Петрова", first_name="Ольга"), "s1")
+    assert cache.write_sync(outbox.update_client, cid, {"first_name": "Ольга"}) is None
+    cache.write_sync(outbox.update_client, cid, {"first_name": "Оля", "notes": "любит синий"})
+    payloads = [m.payload for m in cache.read_sync(replica.pending_batch, 10) if m.kind == "client.update"]
+    assert payloads == [{"fields": {"first_name": "Оля", "notes": "любит синий"}}]
+    with pytest.raises(ValueError):
+        cache.write_sync(outbox.update_client, cid, {"email": "not an email"})
+    with pytest.raises(ValueError):
+        cache.write_sync(outbox.update_client, cid, {"tier": "Platinum"})  # hub-owned
+
+
+def _client(cid: str, **kw) -> dict:
+    base = {"id": cid, "last_name": "Смирнова", "first_name": "Ирина", "store_id": "s1",
+            "created_at": "2026-01-01T00:00:00+00:00", "tier": "Gold", "points_balance": 100}
+    return {**base, **kw}
+
+
+def test_apply_page_rebases_pending_patches_and_moves_cursor(cache):
+    cid = "0190b5a0-0000-7000-8000-000000000001"
+    cache.write_sync(replica.apply_page, [Change(seq=1, entity="client", entity_id=cid, data=_client(cid))], 1)
+    cache.write_sync(outbox.update_client, cid, {"notes": "локальная заметка"})
+    # The hub publishes a newer snapshot (say, points changed) before our patch was pushed.
+    cache.write_sync(replica.apply_page,
+                     [Change(seq=5, entity="client", entity_id=cid, data=_client(cid, points_balance=250))], 5)
+    data = cache.read_sync(lambda db: json.loads(db.execute("SELECT data FROM clients WHERE id=?", [cid]).fetchone()[0]))
+    assert data["points_balance"] == 250 and data["notes"] == "локальная заметка"
+    assert cache.read_sync(replica.cursor) == 5
+
+
+def test_record_results_removes_applied_keeps_rejected_and_waiting(cache):
+    a = cache.write_sync(outbox.enqueue, "contact.log", "0190b5a0-0000-7000-8000-0000000000a1", {})
+    b = cache.write_sync(outbox.enqueue, "receipt.link", "0190b5a0-0000-7000-8000-0000000000b1", {})
+    c = cache.write_sync(outbox.enqueue, "form.sign", "0190b5a0-0000-7000-8000-0000000000c1", {})
+    cache.write_sync(replica.record_results, [
+        MutationResult(id=a, status="applied"),
+        MutationResult(id=b, status="rejected", code="receipt_taken", reason="taken"),
+        MutationResult(id=c, status="waiting", reason="blob"),
+    ])
+    assert cache.read_sync(replica.counts) == {"pending": 0, "waiting": 1, "rejected": 1}
+    assert [r["reason"] for r in cache.read_sync(replica.rejected)] == ["taken"]
+    assert [m.id for m in cache.read_sync(replica.pending_batch, 10)] == [c]
+
+
+def test_duplicate_answer_counts_as_the_first(cache):
+    a = cache.write_sync(outbox.enqueue, "contact.log", "0190b5a0-0000-7000-8000-0000000000a2", {})
+    cache.write_sync(replica.record_results, [MutationResult(
+        id=a, status="duplicate", result={"first": {"status": "rejected", "reason": "no"}}, reason="no")])
+    assert cache.read_sync(replica.counts)["rejected"] == 1
+
+
+def test_damaged_file_is_detected_and_moved_aside(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    path.write_bytes(b"garbage" * 1000)
+    assert check_file(path) is not None
+    with pytest.raises(CacheCorrupt):
+        Cache(path)
+    cache, problem = Cache.open_or_quarantine(path)
+    try:
+        assert problem is not None and problem.moved_to.exists()
+        assert problem.moved_to.read_bytes().startswith(b"garbage")
+        assert cache.read_sync(replica.cursor) == 0
+    finally:
+        cache.close()
+
+
+def test_writes_from_the_event_loop_do_not_block_it(cache):
+    async def main():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        t = asyncio.create_task(ticker())
+
+        def slow(db):
+            db.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 300000) "
+                       "SELECT sum(x) FROM c").fetchone()
+
+        await cache.write(slow)
+        t.cancel()
+        return ticks
+
+    assert asyncio.run(main()) > 10
+
+
+def test_readers_see_committed_writes_only(cache):
+    cache.write_sync(replica.set_state, "k", "v1")
+    assert cache.read_sync(replica.get_state, "k") == "v1"
+    with pytest.raises(sqlite3.OperationalError):
+        cache.read_sync(lambda db: db.execute("INSERT INTO sync_state VALUES ('x', 'y')"))

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sync.hub.api import create_app
+from sync.hub.db import HubDB
+from sync.hub.seed import seed
+
+
+@pytest.fixture(scope="module")
+def hub_db(tmp_path_factory):
+    db = HubDB(str(tmp_path_factory.mktemp("hubdb") / "hub.sqlite"))
+    db.migrate()
+    seed(db, n_clients=120, log=None)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def api(hub_db):
+    with TestClient(create_app(hub_db), raise_server_exceptions=False) as c:
+        yield c
+
+
+def login(api, who="demo", password="vitrine-demo") -> dict:
+    r = api.post("/v1/auth/login", json={"login": who, "password": password})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return {"Authorization": f"Bearer {body['access_token']}", "X-Vitrine-Protocol": "1", **{"_me": body}}
+
+
+@pytest.fixture(scope="module")
+def demo(api):
+    return login(api)
+
+
+def headers(h: dict) -> dict:
+    return {k: v for k, v in h.items() if not k.startswith("_")}

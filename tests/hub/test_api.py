@@ -1,0 +1,107 @@
+"""The hub's endpoints, in-process (FastAPI TestClient) on a real SQLite file."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sync.models import new_id, utcnow
+from tests.hub.conftest import headers, login
+
+PROBLEM = "application/problem+json"
+
+
+def test_login_and_wrong_password(api):
+    h = login(api)
+    assert h["_me"]["store_name"] == "Петровка"
+    r = api.post("/v1/auth/login", json={"login": "demo", "password": "nope"})
+    assert r.status_code == 401 and r.headers["content-type"].startswith(PROBLEM)
+    assert r.json()["title"] == "Wrong login or password"
+    r = api.post("/v1/auth/login", json={"login": "nobody", "password": "nope"})
+    assert r.status_code == 401
+
+
+def test_missing_or_bad_token_is_a_problem(api):
+    r = api.get("/v1/changes", headers={"X-Vitrine-Protocol": "1"})
+    assert r.status_code == 401 and r.headers["content-type"].startswith(PROBLEM)
+    r = api.get("/v1/changes", headers={"X-Vitrine-Protocol": "1", "Authorization": "Bearer forged"})
+    assert r.status_code == 401 and r.json()["title"] == "Session expired"
+
+
+def test_unknown_protocol_version_is_refused(api, demo):
+    r = api.get("/v1/changes", headers={**headers(demo), "X-Vitrine-Protocol": "99"})
+    assert r.status_code == 400 and "protocol" in r.json()["detail"]
+
+
+def test_validation_errors_are_problem_details(api, demo):
+    r = api.get("/v1/changes?cursor=-5", headers=headers(demo))
+    assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+    assert r.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+def test_change_feed_pages_are_ordered_resumable_and_store_scoped(api, demo):
+    h = headers(demo)
+    store = demo["_me"]["store_id"]
+    seen, cursor, pages = [], 0, 0
+    while True:
+        body = api.get(f"/v1/changes?cursor={cursor}&limit=50", headers=h).json()
+        seen += body["changes"]
+        pages += 1
+        assert body["next_cursor"] >= cursor
+        cursor = body["next_cursor"]
+        if not body["has_more"]:
+            break
+    seqs = [c["seq"] for c in seen]
+    assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)) and pages > 2
+    clients = [c["data"] for c in seen if c["entity"] == "client"]
+    assert clients and all(c["store_id"] == store for c in clients)
+    assert {c["entity"] for c in seen} >= {"store", "consultant", "client", "receipt", "ledger"}
+    total = api.get("/v1/changes?cursor=0&limit=1&with_total=true", headers=h).json()["total_estimate"]
+    assert total == len(seen)
+
+
+def _mutation(kind, entity_id, payload):
+    return {"id": new_id(), "kind": kind, "entity_id": entity_id, "payload": payload,
+            "client_time": utcnow().isoformat()}
+
+
+def test_mutations_apply_once_and_replay_the_first_answer(api, demo):
+    h = headers(demo)
+    store = demo["_me"]["store_id"]
+    cid = new_id()
+    reg = _mutation("client.register", cid, {"last_name": "Новикова", "first_name": "Дарья", "store_id": store,
+                                             "phone": "+79990001122"})
+    r1 = api.post("/v1/mutations", json={"device_id": "d1", "mutations": [reg]}, headers=h).json()
+    assert r1["results"][0]["status"] == "applied"
+    r2 = api.post("/v1/mutations", json={"device_id": "d1", "mutations": [reg]}, headers=h).json()
+    assert r2["results"][0]["status"] == "duplicate"
+    assert r2["results"][0]["result"]["first"]["status"] == "applied"
+    feed = api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
+    assert sum(1 for c in feed if c["entity"] == "client" and c["entity_id"] == cid) == 1
+
+
+def test_unknown_kind_and_bad_payload_are_rejected_with_reasons(api, demo):
+    h = headers(demo)
+    batch = [_mutation("client.teleport", new_id(), {}),
+             _mutation("client.register", new_id(), {"last_name": "", "first_name": "X", "store_id": "s"}),
+             _mutation("client.update", new_id(), {"fields": {"tier": "Platinum"}})]
+    res = api.post("/v1/mutations", json={"device_id": "d2", "mutations": batch}, headers=h).json()["results"]
+    assert [r["status"] for r in res] == ["rejected"] * 3
+    assert [r["code"] for r in res] == ["unknown_kind", "invalid_payload", "invalid_payload"]
+    assert "last_name" in res[1]["reason"] and "tier" in res[2]["reason"]
+
+
+def test_blobs_are_content_addressed(api, demo):
+    h = headers(demo)
+    body = b"\x89PNG signature"
+    sha = hashlib.sha256(body).hexdigest()
+    assert api.put(f"/v1/blobs/{sha}", content=body, headers={**h, "Content-Type": "image/png"}).json()["created"]
+    assert not api.put(f"/v1/blobs/{sha}", content=body, headers=h).json()["created"]
+    assert api.get(f"/v1/blobs/{sha}", headers=h).content == body
+    bad = api.put(f"/v1/blobs/{'0' * 64}", content=body, headers=h)
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith(PROBLEM)
+
+
+def test_openapi_documents_the_sync_endpoints(api):
+    spec = api.get("/openapi.json").json()
+    assert {"/v1/changes", "/v1/mutations", "/v1/blobs/{sha256}", "/v1/auth/login"} <= set(spec["paths"])
+    assert api.get("/docs").status_code == 200
