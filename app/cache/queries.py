@@ -41,6 +41,44 @@ def entities(db: Database, client_id: str, entity: str) -> list[dict]:
     return [json.loads(r[0]) for r in rows]
 
 
+def consultant_names(db: Database) -> dict[str, str]:
+    rows = db.execute("SELECT id, json_extract(data, '$.name') FROM entities WHERE entity = 'consultant'")
+    return dict(rows.fetchall())
+
+
 def store_names(db: Database) -> dict[str, str]:
     rows = db.execute("SELECT id, json_extract(data, '$.name') FROM entities WHERE entity = 'store'")
     return dict(rows.fetchall())
+
+
+def profile_bundle(db: Database, client_id: str) -> dict | None:
+    """Everything the profile screen shows, in one read."""
+    found = client(db, client_id)
+    if found is None:
+        return None
+    by_entity: dict[str, list[dict]] = {}
+    for entity, data in db.execute("SELECT entity, data FROM entities WHERE client_id = ?", [client_id]):
+        by_entity.setdefault(entity, []).append(json.loads(data))
+    account = db.execute("SELECT data FROM entities WHERE entity = 'account' AND id = ?", [client_id]).fetchone()
+    pending = [
+        {"id": r[0], "kind": r[1], "payload": json.loads(r[2]), "client_time": r[3], "status": r[4], "reason": r[5]}
+        for r in db.execute(
+            "SELECT id, kind, payload, client_time, status, reason FROM outbox "
+            "WHERE entity_id = ? OR json_extract(payload, '$.client_id') = ? ORDER BY seq",
+            [client_id, client_id])
+    ]
+    newest = lambda key: (lambda e: e.get(key) or "")  # noqa: E731
+    diary = [d for d in by_entity.get("diary", []) if not d.get("deleted")]
+    diary.sort(key=newest("updated_at"), reverse=True)
+    diary.sort(key=lambda d: not d.get("pinned"))
+    return {
+        "client": found,
+        "account": json.loads(account[0]) if account else None,
+        "receipts": sorted(by_entity.get("receipt", []), key=newest("at"), reverse=True),
+        "ledger": sorted(by_entity.get("ledger", []), key=newest("at"), reverse=True),
+        "diary": diary,
+        "contacts": sorted(by_entity.get("contact", []), key=newest("at"), reverse=True),
+        "history": sorted(by_entity.get("history", []), key=newest("at"), reverse=True),
+        "links": by_entity.get("link", []),
+        "pending": pending,
+    }

@@ -16,8 +16,9 @@ from pathlib import Path
 from app.cache import replica
 from app.cache.store import Cache
 from app.services.secrets import SecretStore, open_store
-from app.cache import queries
-from app.state.views import AppView, ClientsView, LoginView, SyncView
+from app.cache import outbox, queries
+from app.state import profile_form
+from app.state.views import AppView, ClientsView, LoginView, ProfileView, SyncView
 from sync.client import HubClient, HubError, HubUnreachable
 from sync.engine import SyncEngine, SyncStatus
 from sync.models import new_id
@@ -43,6 +44,7 @@ class Controller:
         self.login_view = LoginView()
         self.sync = SyncView()
         self.clients = ClientsView()
+        self.profile = ProfileView()
         self.secrets = secrets or open_store(config.data_dir / "secrets")
         self.cache, problem = Cache.open_or_quarantine(config.cache_path)
         if problem is not None:
@@ -52,6 +54,7 @@ class Controller:
         self.client: HubClient | None = None
         self.engine: SyncEngine | None = None
         self._search_seq = 0
+        self._consultants: dict[str, str] = {}
 
     # --- session --------------------------------------------------------------------
 
@@ -135,7 +138,10 @@ class Controller:
         if s.auth_expired:
             self.app.notice = "session_expired"
         if s.pulled != pulled_before or not s.syncing:
-            asyncio.get_running_loop().create_task(self.refresh_clients())
+            loop = asyncio.get_running_loop()
+            loop.create_task(self.refresh_clients())
+            if self.profile.client_id and self.app.route.startswith("/clients/"):
+                loop.create_task(self.load_profile())
 
     def sync_now(self) -> None:
         if self.engine:
@@ -164,6 +170,64 @@ class Controller:
         rows, total = await self.cache.read(queries.client_list, query, 100)
         if seq == self._search_seq:
             self.clients.rows, self.clients.total = rows, total
+
+
+    # --- profile ------------------------------------------------------------------
+
+    async def open_client(self, client_id: str) -> None:
+        self.profile.client_id = client_id
+        self.profile.editing = False
+        self.profile.errors = {}
+        await self.load_profile()
+        self.app.route = f"/clients/{client_id}"
+
+    def back_to_list(self) -> None:
+        self.app.route = "/clients"
+
+    def consultant_name(self, consultant_id: str | None) -> str | None:
+        return self._consultants.get(consultant_id or "")
+
+    async def load_profile(self) -> None:
+        self._consultants = await self.cache.read(queries.consultant_names)
+        bundle = await self.cache.read(queries.profile_bundle, self.profile.client_id)
+        p = self.profile
+        if bundle is None:
+            p.client = None
+            return
+        for key, value in bundle.items():
+            setattr(p, key, value)
+
+    def start_edit(self) -> None:
+        if self.profile.client:
+            self.profile.form = profile_form.form_from_client(self.profile.client)
+            self.profile.errors = {}
+            self.profile.editing = True
+
+    def cancel_edit(self) -> None:
+        self.profile.editing = False
+        self.profile.errors = {}
+
+    async def save_profile(self) -> bool:
+        """Validate the form; on success write row + outbox in one transaction, then sync."""
+        p = self.profile
+        if p.client is None:
+            return False
+        fields, errors = profile_form.fields_from_form(dict(p.form), p.client)
+        if errors:
+            p.errors = errors
+            return False
+        if fields:
+            try:
+                await self.cache.write(outbox.update_client, p.client_id, fields)
+            except ValueError:
+                p.errors = {"_form": "form.invalid"}
+                return False
+            self.sync_now()
+        p.errors = {}
+        p.editing = False
+        await self.load_profile()
+        await self.refresh_clients()
+        return True
 
 
 def _device_id(db) -> str:

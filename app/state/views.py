@@ -49,3 +49,22 @@ class AppView:
     store_name: str = ""
     store_id: str = ""
     notice: str | None = None  # a problem the consultant must know about (e.g. damaged cache)
+
+
+@ft.observable
+@dataclass
+class ProfileView:
+    client_id: str = ""
+    client: dict | None = None
+    account: dict | None = None          # the hub's loyalty summary, when synced
+    receipts: list[dict] = field(default_factory=list)
+    ledger: list[dict] = field(default_factory=list)
+    diary: list[dict] = field(default_factory=list)
+    contacts: list[dict] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+    links: list[dict] = field(default_factory=list)   # receipt links made here, with their state
+    pending: list[dict] = field(default_factory=list)  # this device's unsent operations for the client
+    editing: bool = False
+    form: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    saved: bool = False

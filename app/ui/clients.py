@@ -6,6 +6,7 @@ import asyncio
 
 import flet as ft
 
+from app.services import phones
 from app.state.controller import Controller
 from app.state.views import AppView, ClientsView
 from app.ui import theme
@@ -34,29 +35,33 @@ def ClientsScreen(ctrl: Controller, view: ClientsView, app: AppView) -> ft.Contr
         pending["t"] = asyncio.create_task(later())
 
     if view.rows:
-        items = [ClientRow(row, lang) for row in view.rows]
+        items = [ClientRow(ctrl, row, lang) for row in view.rows]
     else:
         items = [ft.Text(t(lang, "clients.nothing" if view.query else "clients.empty"), color=theme.MUTED)]
     return ft.Column(
         expand=True,
         controls=[
-            ft.TextField(label=t(lang, "clients.search"), value=view.query, on_change=on_change,
-                         prefix_icon=ft.Icons.SEARCH, autofocus=True),
+            ft.Row([ft.TextField(label=t(lang, "clients.search"), value=view.query, on_change=on_change,
+                                 prefix_icon=ft.Icons.SEARCH, autofocus=True, expand=True)]),
             ft.Text(t(lang, "clients.count", view.total), color=theme.MUTED, size=12),
             ft.ListView(controls=items, expand=True, spacing=2),
         ],
     )
 
 
-def ClientRow(row: dict, lang: str) -> ft.Control:
-    phone = row.get("masked_phone") or row.get("phone") or ""
+def ClientRow(ctrl: Controller, row: dict, lang: str) -> ft.Control:
+    phone = row.get("masked_phone") or phones.mask_phone(row.get("phone"))
     bits = [phone]
     if row.get("last_visit"):
         bits.append(t(lang, "clients.last_visit", day(row["last_visit"])))
     if row.get("duplicate"):
         bits.append("⚠ " + t(lang, "clients.duplicate"))
+    async def open_client(_, cid=row["id"]):
+        await ctrl.open_client(cid)
+
     return ft.ListTile(
         key=row["id"],
+        on_click=open_client,
         leading=ft.Icon(ft.Icons.PERSON_OUTLINE),
         title=ft.Text(full_name(row)),
         subtitle=ft.Text(" · ".join(b for b in bits if b), color=theme.MUTED),

@@ -38,3 +38,8 @@ def day(value: str | None) -> str:
 
 def full_name(row: dict) -> str:
     return " ".join(p for p in (row.get("last_name"), row.get("first_name"), row.get("middle_name")) if p)
+
+
+def rub(kopecks: int | None) -> str:
+    """12345600 kopecks → "123 456" (roubles, a thin space between thousands)."""
+    return f"{(kopecks or 0) // 100:,}".replace(",", " ")

@@ -9,6 +9,7 @@ from app.state.views import AppView
 from app.ui import theme
 from app.ui.banner import SyncBanner
 from app.ui.clients import ClientsScreen
+from app.ui.profile import ProfileScreen
 from app.ui.strings import t
 from app.ui.sync_screen import SyncScreen
 
@@ -40,6 +41,8 @@ def screen_for(ctrl: Controller, app: AppView) -> ft.Control:
         return Placeholder(t(app.lang, "scan.title"), app.lang)
     if route.startswith("/register"):
         return Placeholder(t(app.lang, "register.title"), app.lang)
+    if route.startswith("/clients/"):
+        return ProfileScreen(ctrl, ctrl.profile, app)
     return ClientsScreen(ctrl, ctrl.clients, app)
 
 

@@ -243,6 +243,8 @@ class ReturnResult(Frozen):
     shortfall_points: int = 0
     """Accrued points that should be taken back but were already spent and nothing is
     left to take them from; the till may deduct their value from the refund."""
+    lapsed_points: int = 0
+    """Accrued points to take back that had already expired: nothing is taken for them."""
     replayed: bool = False
     notes: list[str] = Field(default_factory=list)
 
@@ -791,7 +793,7 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
     accs = [e for e in ledger if e.receipt_id == original.id and e.kind in ("accrual", "campaign")
             and e.points > 0]
     accs.sort(key=lambda e: (e.kind != "accrual", e.id))
-    reversed_points = shortfall = 0
+    reversed_points = shortfall = lapsed = 0
     for b in accs:
         y = _half_up(b.points * acc_after) - _half_up(b.points * acc_before)
         if y <= 0:
@@ -802,8 +804,20 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
         if k > 0:
             own.remaining -= k
             takes.append((b, k))
-        takes += _take(buckets, t, y - k, pending_too=True)
+        # What the bucket no longer holds was either spent or expired. Spent points are
+        # taken from the client's other points; expired ones were lost already.
+        spent = -sum(e.points for e in ledger if e.bucket_id == b.id and e.points < 0
+                     and e.kind != "expiry" and not (e.kind == "reversal" and e.ref_id == b.id))
+        recovered = -sum(e.points for e in ledger if e.kind == "reversal" and e.ref_id == b.id
+                         and e.bucket_id != b.id)
+        recoverable = min(y - k, max(0, spent - recovered))
+        if y - k > recoverable:
+            lapsed += y - k - recoverable
+            notes.append(f"{y - k - recoverable} points earned on receipt {original.label} had "
+                         "already expired; nothing to take back for them")
+        takes += _take(buckets, t, recoverable, pending_too=True)
         got = sum(k for _, k in takes)
+        y = k + recoverable
         for head, k in takes:
             entries.append(_draw(
                 head, id=entry_id("reversal", return_receipt.id, b.id, head.id), kind="reversal",
@@ -816,8 +830,19 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
             shortfall += y - got
             notes.append(f"{y - got} points earned on receipt {original.label} were already "
                          "spent and could not be taken back")
+    mine = [e for e in ledger if e.receipt_id == original.id]
+    if not entries and mine:
+        # Nothing moved: still record that the return was seen, so a replay is recognised
+        # (and cannot take points that arrive later).
+        why = "; ".join(notes) or f"receipt {original.label} earned and took no points for these goods"
+        entries.append(_bucket(
+            id=entry_id("return", return_receipt.id), client_id=mine[0].client_id, kind="reversal",
+            points=0, at=t, available_at=t, expires_at=None, receipt_id=return_receipt.id,
+            reason=f"Return {label}: nothing to reverse ({why})",
+        ))
     return ReturnResult(entries=entries, reversed_points=reversed_points, restored_points=restored,
-                        forfeited_points=forfeited, shortfall_points=shortfall, notes=notes)
+                        forfeited_points=forfeited, shortfall_points=shortfall,
+                        lapsed_points=lapsed, notes=notes)
 
 
 # --- scheduled jobs --------------------------------------------------------------------
