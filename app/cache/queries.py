@@ -36,6 +36,11 @@ def client(db: Database, client_id: str) -> dict | None:
     return data
 
 
+def client_by_phone(db: Database, phone: str) -> dict | None:
+    row = db.execute(f"SELECT {LIST_COLUMNS} FROM clients WHERE phone = ? LIMIT 1", [phone]).fetchone()
+    return None if row is None else _row(row)
+
+
 def entities(db: Database, client_id: str, entity: str) -> list[dict]:
     rows = db.execute("SELECT data FROM entities WHERE client_id = ? AND entity = ?", [client_id, entity])
     return [json.loads(r[0]) for r in rows]

@@ -17,8 +17,9 @@ from app.cache import replica
 from app.cache.store import Cache
 from app.services.secrets import SecretStore, open_store
 from app.cache import outbox, queries
+from sync.models import ClientProfile
 from app.state import profile_form
-from app.state.views import AppView, ClientsView, LoginView, ProfileView, SyncView
+from app.state.views import AppView, ClientsView, LoginView, ProfileView, RegisterView, SyncView
 from sync.client import HubClient, HubError, HubUnreachable
 from sync.engine import SyncEngine, SyncStatus
 from sync.models import new_id
@@ -45,6 +46,7 @@ class Controller:
         self.sync = SyncView()
         self.clients = ClientsView()
         self.profile = ProfileView()
+        self.register = RegisterView()
         self.secrets = secrets or open_store(config.data_dir / "secrets")
         self.cache, problem = Cache.open_or_quarantine(config.cache_path)
         if problem is not None:
@@ -52,6 +54,7 @@ class Controller:
             log.warning("damaged cache moved to %s: %s", problem.moved_to, problem.detail)
         self.device_id = self.cache.write_sync(_device_id)
         self.client: HubClient | None = None
+        self.consultant_id: str | None = None
         self.engine: SyncEngine | None = None
         self._search_seq = 0
         self._consultants: dict[str, str] = {}
@@ -67,7 +70,8 @@ class Controller:
         token = await asyncio.to_thread(self.secrets.get, self._token_key)
         who = await self.cache.read(replica.get_state, "session")
         if token and who:
-            name, store_name, store_id = who.split("|", 2)
+            name, store_name, store_id, *rest = who.split("|")
+            self.consultant_id = rest[0] if rest else None
             self._begin(token, name, store_name, store_id)
         else:
             self.app.route = "/login"
@@ -105,7 +109,8 @@ class Controller:
             await self.cache.write(replica.set_state, "cursor", "0")
         await asyncio.to_thread(self.secrets.set, self._token_key, me.access_token)
         await self.cache.write(replica.set_state, "session",
-                               f"{me.consultant_name}|{me.store_name}|{me.store_id}")
+                               f"{me.consultant_name}|{me.store_name}|{me.store_id}|{me.consultant_id}")
+        self.consultant_id = me.consultant_id
         await self.cache.write(replica.set_state, "store_id", me.store_id)
         v.password = ""
         self._begin(me.access_token, me.consultant_name, me.store_name, me.store_id)
@@ -228,6 +233,47 @@ class Controller:
         await self.load_profile()
         await self.refresh_clients()
         return True
+
+
+    # --- registration ----------------------------------------------------------------
+
+    def start_register(self) -> None:
+        """Open the form; a half-filled one is kept as it was left."""
+        if not self.register.form:
+            self.register.form = profile_form.form_from_client({})
+            self.register.errors = {}
+            self.register.duplicate_of = None
+        self.app.route = "/register"
+
+    async def save_register(self) -> str | None:
+        """Register offline: the client exists on this device at once, the hub learns later."""
+        r = self.register
+        fields, errors = profile_form.fields_from_form(dict(r.form), {})
+        if errors:
+            r.errors = errors
+            return None
+        phone = fields.get("phone")
+        if phone and r.duplicate_of is None:
+            same = await self.cache.read(queries.client_by_phone, phone)
+            if same is not None:
+                r.duplicate_of = same
+                name = " ".join(x for x in (same["last_name"], same["first_name"]) if x)
+                r.errors = {"phone": f"form.phone_taken|{name}"}
+                return None  # saving again registers anyway: namesakes share phones sometimes
+        try:
+            profile = ClientProfile.model_validate({**fields, "consultant_id": self.consultant_id})
+        except ValueError:
+            r.errors = {"_form": "form.invalid"}
+            return None
+        cid = await self.cache.write(outbox.register_client, profile, self.app.store_id)
+        self.sync_now()
+        self.register.form, self.register.errors, self.register.duplicate_of = {}, {}, None
+        await self.refresh_clients()
+        await self.open_client(cid)
+        return cid
+
+    def cancel_register(self) -> None:
+        self.app.route = "/clients"
 
 
 def _device_id(db) -> str:

@@ -68,3 +68,11 @@ class ProfileView:
     form: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
     saved: bool = False
+
+
+@ft.observable
+@dataclass
+class RegisterView:
+    form: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    duplicate_of: dict | None = None  # an existing client with the same phone

@@ -208,7 +208,7 @@ def ProfileScreen(ctrl: Controller, p: ProfileView, app: AppView) -> ft.Control:
                         visible=not p.editing),
     ])
     if p.editing:
-        return ft.Column([header, ProfileForm(ctrl, p, app)], expand=True)
+        return ft.Column([header, ProfileForm(p, app, ctrl.save_profile, ctrl.cancel_edit)], expand=True)
     consultant = ctrl.consultant_name(c.get("consultant_id"))
     left = [loyalty_card(p, lang), contacts_card(c, lang, consultant), sizes_card(c, lang),
             preferences_card(c, lang), consents_card(c, lang)]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import flet as ft
 
-from app.state.controller import Controller
-from app.state.views import AppView, ProfileView
+from collections.abc import Awaitable, Callable
+
+from app.state.views import AppView, ProfileView, RegisterView
 from app.ui import theme
 from app.ui.strings import t
 from sync.models import CHANNELS, SIZE_FIELDS
 
 
 @ft.component
-def ProfileForm(ctrl: Controller, p: ProfileView, app: AppView) -> ft.Control:
+def ProfileForm(p: ProfileView | RegisterView, app: AppView, on_save: Callable[[], Awaitable[object]],
+                on_cancel: Callable[[], object], save_label: str = "profile.save") -> ft.Control:
+    """The client fields, for editing a profile and for registering a new client."""
     lang = app.lang
     form = p.form
 
@@ -32,7 +35,7 @@ def ProfileForm(ctrl: Controller, p: ProfileView, app: AppView) -> ft.Control:
                          on_change=change)
 
     async def save(_):
-        await ctrl.save_profile()
+        await on_save()
 
     hint = t(lang, "profile.list_hint")
     return ft.Column(
@@ -65,8 +68,8 @@ def ProfileForm(ctrl: Controller, p: ProfileView, app: AppView) -> ft.Control:
             ft.Text(t(lang, p.errors.get("_form")) if p.errors else t(lang, "form.invalid"),
                     color=theme.ERROR, visible=bool(p.errors)),
             ft.Row([
-                ft.FilledButton(t(lang, "profile.save"), icon=ft.Icons.SAVE, on_click=save),
-                ft.TextButton(t(lang, "profile.cancel"), on_click=lambda _: ctrl.cancel_edit()),
+                ft.FilledButton(t(lang, save_label), icon=ft.Icons.SAVE, on_click=save),
+                ft.TextButton(t(lang, "profile.cancel"), on_click=lambda _: on_cancel()),
             ]),
         ],
     )

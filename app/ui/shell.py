@@ -10,6 +10,7 @@ from app.ui import theme
 from app.ui.banner import SyncBanner
 from app.ui.clients import ClientsScreen
 from app.ui.profile import ProfileScreen
+from app.ui.register import RegisterScreen
 from app.ui.strings import t
 from app.ui.sync_screen import SyncScreen
 
@@ -40,7 +41,7 @@ def screen_for(ctrl: Controller, app: AppView) -> ft.Control:
     if route.startswith("/scan"):
         return Placeholder(t(app.lang, "scan.title"), app.lang)
     if route.startswith("/register"):
-        return Placeholder(t(app.lang, "register.title"), app.lang)
+        return RegisterScreen(ctrl, ctrl.register, app)
     if route.startswith("/clients/"):
         return ProfileScreen(ctrl, ctrl.profile, app)
     return ClientsScreen(ctrl, ctrl.clients, app)
@@ -70,7 +71,11 @@ def Shell(ctrl: Controller, app: AppView) -> ft.Control:
     lang = app.lang
 
     def navigate(e):
-        app.route = SECTIONS[e.control.selected_index][0]
+        route = SECTIONS[e.control.selected_index][0]
+        if route == "/register":
+            ctrl.start_register()
+        else:
+            app.route = route
 
     async def logout(_):
         await ctrl.logout()

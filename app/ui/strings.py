@@ -121,6 +121,9 @@ RU: dict[str, str] = {
     "form.card": "Номер карты — только цифры",
     "form.invalid": "Проверьте поля формы",
     "form.saved": "Сохранено",
+    "form.phone_taken": "Этот телефон уже у клиента: {0}. Сохраните ещё раз, если это другой человек.",
+    "register.submit": "Зарегистрировать",
+    "register.hint": "Клиент появится на устройстве сразу, на сервере — при следующей синхронизации.",
 }
 
 EN: dict[str, str] = {
@@ -238,6 +241,9 @@ EN: dict[str, str] = {
     "form.card": "Card number: digits only",
     "form.invalid": "Check the form",
     "form.saved": "Saved",
+    "form.phone_taken": "This phone already belongs to {0}. Save again if this is another person.",
+    "register.submit": "Register",
+    "register.hint": "The client appears on this device at once, and on the server at the next sync.",
 }
 
 TABLES = {"ru": RU, "en": EN}

@@ -89,3 +89,33 @@ async def test_empty_login_is_refused_locally(tmp_path):
     assert not await ctrl.login()
     assert ctrl.login_view.error == "login.empty"
     await ctrl.close()
+
+
+async def test_register_offline_then_sync_reaches_the_hub(demo_hub, tmp_path):
+    ctrl = make(tmp_path, demo_hub.url)
+    await ctrl.start()
+    ctrl.login_view.login, ctrl.login_view.password = "demo", "vitrine-demo"
+    assert await ctrl.login()
+    await wait_for(lambda: ctrl.sync.last_sync is not None)
+    await ctrl.engine.stop()  # offline from here: nothing reaches the hub
+    ctrl.start_register()
+    ctrl.register.form.update(last_name="Зайцева", first_name="Алиса", phone="8 916 000-11-22")
+    ctrl.register.form["last_name"] = ""
+    assert await ctrl.save_register() is None
+    assert ctrl.register.errors == {"last_name": "form.required"}
+    assert ctrl.register.form["phone"] == "8 916 000-11-22"  # kept as typed
+    ctrl.register.form["last_name"] = "Зайцева"
+    cid = await ctrl.save_register()
+    assert cid and ctrl.app.route == f"/clients/{cid}"
+    assert ctrl.profile.client["phone"] == "+79160001122" and ctrl.profile.client["_pending"]
+    assert [p["kind"] for p in ctrl.profile.pending] == ["client.register"]
+    # a second client with the same phone: warned once, then allowed
+    ctrl.start_register()
+    ctrl.register.form.update(last_name="Зайцев", first_name="Олег", phone="+79160001122")
+    assert await ctrl.save_register() is None and ctrl.register.errors["phone"].startswith("form.phone_taken|")
+    assert await ctrl.save_register()
+    await ctrl.engine.sync_once()
+    assert ctrl.engine.status.pending == 0 and ctrl.engine.status.rejected == 0
+    await ctrl.load_profile()
+    assert ctrl.profile.pending == []
+    await ctrl.close()
