@@ -94,3 +94,41 @@ def demo_hub(tmp_path_factory) -> Iterator[HubProcess]:
     hub = start_hub(tmp_path_factory.mktemp("hub"), clients=int(os.environ.get("VITRINE_TEST_CLIENTS", "600")))
     yield hub
     hub.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL server for the session, or a skip that says why."""
+    from tests.pg import pg_bin, start_postgres
+
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql): PostgreSQL tests skipped")
+    import shutil
+    import tempfile
+
+    # Not under pytest's root-only tmp folder: the server runs as the postgres user.
+    folder = Path(tempfile.mkdtemp(prefix="vitrine-pg-"))
+    try:
+        server = start_postgres(folder)
+    except Exception as e:  # noqa: BLE001 - report why, don't hide it
+        detail = getattr(e, "stderr", b"") or b""
+        pytest.skip(f"could not start PostgreSQL: {e} {detail.decode(errors='replace')[-300:]}")
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def hub_url(request, tmp_path_factory):
+    """A fresh, empty hub database URL (per test module), on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path_factory.mktemp("hub") / "hub.sqlite")
+    server = request.getfixturevalue("postgres")
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server.url.rsplit("/", 1)[0] + "/" + name

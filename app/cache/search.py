@@ -20,7 +20,7 @@ to `clients` by primary key for the row shown; no pass scans a table.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,7 +29,7 @@ from rapidfuzz.distance import OSA
 from sqlite_utils import Database
 
 from app.cache import search_index
-from app.cache.search_index import FUZZY_MIN_LEN, norm_card, norm_email
+from app.cache.search_index import FUZZY_MIN_LEN, PREFIX_INDEXED, norm_card, norm_email
 from app.services import phones, translit
 
 Match = Literal["exact", "prefix", "fuzzy"]
@@ -179,12 +179,52 @@ def _digit_passes(q: str) -> Iterator[_Pass]:
         yield _Pass(where, params, "prefix", SCORE_PREFIX - 0.2)
 
 
-def _fts_term(word: str, prefix: bool = False) -> str:
-    return f'"{word}"*' if prefix else f'"{word}"'
+def _quoted(word: str) -> str:
+    return f'"{word}"'
 
 
-def _fts_and(groups: list[str]) -> str:
-    return " AND ".join(groups)
+class _Prefixes:
+    """FTS5 expressions for "a word starting with ...", memoised for one search.
+
+    Up to PREFIX_INDEXED letters FTS5 has a prefix index. A longer prefix is expanded
+    through search_vocab into the whole words it can end as, OR-ed: FTS5 reads those
+    doclists lazily and stops at the row limit, where `"word"*` would first merge the
+    doclists of every matching word (milliseconds for a common surname).
+    """
+
+    MAX_TERMS = 48
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.memo: dict[str, str | None] = {}
+
+    def expr(self, word: str) -> str | None:
+        """The expression, or None when no indexed word starts with `word`."""
+        if word not in self.memo:
+            self.memo[word] = self._expr(word)
+        return self.memo[word]
+
+    def _expr(self, word: str) -> str | None:
+        if len(word) <= PREFIX_INDEXED:
+            return _quoted(word) + "*"
+        rows = _rows(self.db, "SELECT term FROM search_vocab WHERE term >= ? AND term < ? LIMIT ?",
+                     [word, _after(word), self.MAX_TERMS + 1])
+        if len(rows) > self.MAX_TERMS:
+            return _quoted(word) + "*"
+        if not rows:
+            return None
+        return _any([_quoted(r[0]) for r in rows])
+
+
+def _any(alternatives: list[str]) -> str:
+    return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
+
+
+def _all(groups: list[str | None]) -> str | None:
+    """AND of the groups; None (the pass cannot match) when a group has no word."""
+    if any(g is None for g in groups):
+        return None
+    return " AND ".join(groups)  # type: ignore[arg-type]
 
 
 def _text_passes(db: Database, q: str) -> Iterator[_Pass]:
@@ -196,6 +236,7 @@ def _text_passes(db: Database, q: str) -> Iterator[_Pass]:
         if not phones.looks_like_phone(t):
             raw_words.extend(translit.words(t))
     raw_words = raw_words[:MAX_WORDS]
+    prefixes = _Prefixes(db)
 
     # "client12" or "a.ivanova": perhaps the start of an email.
     email_prefix = None
@@ -204,28 +245,32 @@ def _text_passes(db: Database, q: str) -> Iterator[_Pass]:
         if _EMAILISH.match(e):
             email_prefix = e
 
-    if raw_words:
-        # A word typed in Latin is compared by its Latin key; any other as written.
-        keys = [translit.latin_key(w) if w.isascii() else w for w in raw_words]
-        pkeys = [translit.latin_prefix_key(w) if w.isascii() else w for w in raw_words]
-        if all(keys) and all(pkeys):
-            yield from _name_passes(db, keys, pkeys, suffix, SCORE_EXACT, SCORE_PREFIX)
+    if not raw_words:
+        if email_prefix:
+            where, params = _range("email", email_prefix)
+            yield _Pass(where, params, "prefix", SCORE_PREFIX - 0.2)
+        elif suffix:
+            yield from _digit_passes(suffix)
+        return
+
+    # A word typed in Latin is compared by its Latin key; any other as written.
+    keys = [translit.latin_key(w) if w.isascii() else w for w in raw_words]
+    pkeys = [translit.latin_prefix_key(w) if w.isascii() else w for w in raw_words]
+    if all(keys) and all(pkeys):
+        yield from _name_passes(prefixes, keys, pkeys, suffix, SCORE_EXACT, SCORE_PREFIX)
     if email_prefix:
         where, params = _range("email", email_prefix)
         yield _Pass(where, params, "prefix", SCORE_PREFIX - 0.2)
-    if raw_words:
-        if all(keys):
-            yield from _typo_passes(db, keys, suffix)
-        if not all(w.isascii() for w in raw_words):
-            # Cyrillic (or other script) input: also try the Latin keys, which find
-            # names stored in Latin and other spellings of the same sound.
-            lkeys = [translit.latin_key(w) for w in raw_words]
-            lpkeys = [translit.latin_prefix_key(w) for w in raw_words]
-            if all(lkeys) and all(lpkeys):
-                for p in _name_passes(db, lkeys, lpkeys, suffix, SCORE_FUZZY - 0.1, SCORE_FUZZY - 0.2):
-                    yield _Pass(p.where, p.params, "fuzzy", p.score, fts=p.fts)
-    elif suffix and not raw_words:
-        yield from _digit_passes(suffix)
+    if all(keys):
+        yield from _typo_passes(prefixes, keys, suffix)
+    if not all(w.isascii() for w in raw_words):
+        # Cyrillic (or other script) input: also try the Latin keys, which find names
+        # stored in Latin and other spellings of the same sound.
+        lkeys = [translit.latin_key(w) for w in raw_words]
+        lpkeys = [translit.latin_prefix_key(w) for w in raw_words]
+        if all(lkeys) and all(lpkeys):
+            for p in _name_passes(prefixes, lkeys, lpkeys, suffix, SCORE_FUZZY - 0.1, SCORE_FUZZY - 0.2):
+                yield _Pass(p.where, p.params, "fuzzy", p.score, fts=p.fts)
 
 
 def _names_where(match_expr: str, suffix: str | None) -> tuple[str, tuple, bool]:
@@ -235,18 +280,19 @@ def _names_where(match_expr: str, suffix: str | None) -> tuple[str, tuple, bool]
     return _FTS_IN, (match_expr,), True
 
 
-def _name_passes(db: Database, keys: list[str], pkeys: list[str], suffix: str | None,
+def _name_passes(prefixes: _Prefixes, keys: list[str], pkeys: list[str], suffix: str | None,
                  exact_score: float, prefix_score: float) -> Iterator[_Pass]:
-    exprs: list[tuple[str, Match, float]] = [
-        (_fts_and([_fts_term(k) for k in keys]), "exact", exact_score),
-        (_fts_and([*(_fts_term(k) for k in keys[:-1]), _fts_term(pkeys[-1], prefix=True)]),
-         "prefix", prefix_score),
+    """All words whole; then the last one as a prefix; then every one as a prefix."""
+    steps: list[tuple[Callable[[], str | None], Match, float]] = [
+        (lambda: _all([_quoted(k) for k in keys]), "exact", exact_score),
+        (lambda: _all([*(_quoted(k) for k in keys[:-1]), prefixes.expr(pkeys[-1])]), "prefix", prefix_score),
     ]
     if len(keys) > 1:
-        exprs.append((_fts_and([_fts_term(k, prefix=True) for k in pkeys]), "prefix", prefix_score - 0.1))
+        steps.append((lambda: _all([prefixes.expr(k) for k in pkeys]), "prefix", prefix_score - 0.1))
     seen = set()
-    for expr, match, score in exprs:
-        if expr in seen:
+    for build, match, score in steps:
+        expr = build()  # built only when the passes before it left room
+        if expr is None or expr in seen:
             continue
         seen.add(expr)
         where, params, fts = _names_where(expr, suffix)
@@ -266,15 +312,18 @@ def _typo_candidates(db: Database, word: str) -> list[str]:
     return found[:MAX_TYPO_CANDIDATES]
 
 
-def _typo_passes(db: Database, keys: list[str], suffix: str | None) -> Iterator[_Pass]:
-    groups, any_typo = [], False
+def _typo_passes(prefixes: _Prefixes, keys: list[str], suffix: str | None) -> Iterator[_Pass]:
+    """Each word as typed or within one edit of an indexed word (the last also as a prefix)."""
+    groups: list[str | None] = []
+    any_typo = False
     for i, k in enumerate(keys):
-        last = i == len(keys) - 1
-        alts = _typo_candidates(db, k) if len(k) >= FUZZY_MIN_LEN else []
+        alts = [_quoted(a) for a in _typo_candidates(prefixes.db, k)] if len(k) >= FUZZY_MIN_LEN else []
         any_typo = any_typo or bool(alts)
-        terms = [_fts_term(k, prefix=last), *(_fts_term(a) for a in alts)]
-        groups.append(terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")")
-    if not any_typo:
+        typed = prefixes.expr(k) if i == len(keys) - 1 else _quoted(k)
+        options = ([typed] if typed else []) + alts
+        groups.append(_any(options) if options else None)
+    expr = _all(groups)
+    if not any_typo or expr is None:
         return
-    where, params, fts = _names_where(_fts_and(groups), suffix)
+    where, params, fts = _names_where(expr, suffix)
     yield _Pass(where, params, "fuzzy", SCORE_FUZZY, fts=fts)

@@ -13,14 +13,17 @@ card           the card number, digits and letters only         B-tree: equality
 email          the email, lower case                            B-tree: equality, prefix
 twin_key       hash of (last name, first name, birthday)        B-tree: duplicate check
 names          name words, normalised, plus their Latin keys    FTS5 ``search_names``
-                (``иванова анна ivanova ana``)                  (prefix indexes 1-3)
+                (``иванова анна ivanova ana``)                  (prefix indexes 1-4)
 =============  ===============================================  =====================
 
 ``search_names`` is an external-content FTS5 table over ``search_doc`` kept in step by
-triggers, with ``detail=none`` (only which documents hold a word: all a name lookup
-needs, and the smallest index) and prefix indexes for one to three letters, so
-"Анна И" is two doclist reads however many names start with И. sqlite-utils'
-``enable_fts`` cannot set ``detail``/``prefix``, hence plain DDL here.
+triggers, with ``detail=none`` and ``columnsize=0`` (only which documents hold a word:
+all a name lookup needs, and the smallest index) and prefix indexes for one to four
+letters, so "Анна И" is two doclist reads however many names start with И. A longer
+prefix is not left to FTS5 (which would merge the doclists of every matching word
+before returning the first row): the search expands it through ``search_vocab`` into
+the few whole words it can end as, which FTS5 then reads lazily. sqlite-utils'
+``enable_fts`` cannot set these options, hence plain DDL here.
 
 A surname with one typo is found through a deletion neighbourhood (SymSpell):
 ``search_vocab`` lists every distinct name word and Latin key, ``search_deletes`` maps
@@ -44,6 +47,10 @@ from app.services import phones, translit
 
 FUZZY_MIN_LEN = 4
 """Words shorter than this are never matched with a typo (too many neighbours)."""
+PREFIX_INDEXED = 4
+"""Prefixes up to this many letters have their own FTS5 prefix index."""
+VOCAB_MIN_LEN = FUZZY_MIN_LEN - 1
+"""Words at least this long go into search_vocab (typo candidates, prefix expansion)."""
 
 _CHUNK = 500  # bound parameters per IN (...) list
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -70,7 +77,7 @@ _DDL = (
         names,
         content='search_doc', content_rowid='doc',
         tokenize='unicode61 remove_diacritics 0',
-        prefix='1 2 3', detail='none'
+        prefix='1 2 3 4', detail='none', columnsize=0
     )
     """,
     """
@@ -199,7 +206,7 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
 
 
 def _add_terms(db: Database, terms: set[str]) -> None:
-    terms_l = sorted(t for t in terms if len(t) >= FUZZY_MIN_LEN - 1)
+    terms_l = sorted(t for t in terms if len(t) >= VOCAB_MIN_LEN)
     known: set[str] = set()
     for chunk in _chunks(terms_l):
         marks = ",".join("?" * len(chunk))
@@ -209,7 +216,7 @@ def _add_terms(db: Database, terms: set[str]) -> None:
         return
     db.conn.executemany("INSERT OR IGNORE INTO search_vocab (term) VALUES (?)", [(t,) for t in new])
     db.conn.executemany("INSERT OR IGNORE INTO search_deletes (del, term) VALUES (?, ?)",
-                        [(d, t) for t in new for d in deletes(t)])
+                        [(d, t) for t in new if len(t) >= FUZZY_MIN_LEN for d in deletes(t)])
 
 
 def index_clients(db: Database, clients: Iterable[dict]) -> None:

@@ -19,6 +19,8 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 DEFAULT_REGION = "RU"
 
 _NON_DIGITS = re.compile(r"[^0-9]")
+# Russian mobile numbers (+7 9xx) all share one layout; formatting them needs no parse.
+_RU_MOBILE = re.compile(r"^\+79[0-9]{9}$")
 # What a typed or pasted phone may contain besides digits.
 _PHONE_CHARS = re.compile(r"^[0-9\s+\-().\u2010-\u2015\u2212/]+$")
 
@@ -81,6 +83,9 @@ def format_phone(e164: str | None) -> str:
     """Pretty international form: `+79161234567` -> `+7 916 123-45-67`."""
     if not e164:
         return ""
+    if _RU_MOBILE.match(e164):  # what phonenumbers gives, at a hundredth of the cost
+        n = e164[2:]
+        return f"+7 {n[:3]} {n[3:6]}-{n[6:8]}-{n[8:]}"
     num = _parsed(e164)
     if num is None:
         return e164
@@ -96,6 +101,13 @@ def mask_phone(e164: str | None, visible: int = 4) -> str:
     """
     if not e164:
         return ""
+    if visible == 4 and _RU_MOBILE.match(e164):
+        n = e164[2:]
+        return f"+7 {n[:3]} ***-{n[6:8]}-{n[8:]}"
+    return _mask_formatted(e164, visible)
+
+
+def _mask_formatted(e164: str, visible: int) -> str:
     pretty = format_phone(e164)
     num = _parsed(e164)
     if num is None or not pretty.startswith("+"):

@@ -81,7 +81,9 @@ def create_app(db: HubDB) -> FastAPI:
             raise Problem(401, "Session expired", "The access token is unknown or revoked; log in again.")
         return acc
 
-    def protocol(x_vitrine_protocol: Annotated[int, Header(description="Sync protocol version")]) -> None:
+    def protocol(x_vitrine_protocol: Annotated[int, Header(
+            description="Sync protocol version; others are refused with a message",
+            json_schema_extra={"enum": [PROTOCOL_VERSION]})]) -> None:
         if x_vitrine_protocol != PROTOCOL_VERSION:
             raise Problem(400, "Unsupported protocol version",
                           f"This hub speaks sync protocol {PROTOCOL_VERSION}, the app sent "

@@ -45,8 +45,9 @@ def ingest(conn: Connection, r: PosReceipt) -> dict:
         return {"receipt_id": existing.id, "client_id": existing.client_id, "duplicate": True}
     data = {"id": new_id(), **r.model_dump(mode="json", exclude={"client_phone", "client_card"}),
             "client_id": None, "linked_by": None}
-    conn.execute(insert(receipts).values(id=data["id"], store_id=r.store_id, fn=r.fn, i=r.i, fp=r.fp,
-                                         data=feed.dumps(data)))
+    # A dict, not keywords: `values(fn=…)` collides with SQLAlchemy's own parameter name.
+    conn.execute(insert(receipts).values({"id": data["id"], "store_id": r.store_id, "fn": r.fn, "i": r.i,
+                                          "fp": r.fp, "data": feed.dumps(data)}))
     client = members.find_by_contact(conn, r.client_phone, r.client_card)
     linked_by = "till" if client else None
     link = conn.execute(select(receipt_links).where(
@@ -97,7 +98,7 @@ def link(conn: Connection, m: Mutation, account: Account) -> dict:
         raise Rejected("receipt_taken", "This receipt is already linked to another client.")
     values = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id,
               "account_id": account.id, "at": m.client_time.isoformat(), "receipt_id": None}
-    conn.execute(insert(receipt_links).values(**values))
+    conn.execute(insert(receipt_links).values(values))
     _publish_link(conn, values, client["store_id"], "waiting")
     return {"state": "waiting"}
 

@@ -6,6 +6,8 @@ import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.cache import search as search_mod
 from app.cache import search_index
@@ -64,11 +66,14 @@ CRAFTED = [
 ]
 
 
+GENERATED = list(iter_clients(2000, seed=5))
+
+
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """Crafted clients among 2,000 generated ones, in a real cache file."""
     with Cache(tmp_path_factory.mktemp("search") / "cache.db") as c:
-        c.write_sync(_put, list(iter_clients(2000, seed=5)))
+        c.write_sync(_put, GENERATED)
         c.write_sync(_put, CRAFTED)
         yield c
 
@@ -173,6 +178,37 @@ def test_surname_prefix(cache):
     hits = find(cache, "Зюзи")
     assert set(ids(hits)) == {"rank-exact", "rank-prefix"}
     assert {h.match for h in hits} == {"prefix"}
+
+
+@pytest.mark.parametrize("prefix", ["Зюзинс", "Ивановс", "ivanovs", "Петровн"])
+def test_long_prefix_expanded_through_vocabulary_finds_what_fts_prefix_finds(cache, prefix):
+    """Prefixes past the FTS5 prefix indexes go through search_vocab: nothing may be lost."""
+    from app.services import translit
+
+    word = translit.words(prefix)[0]
+    key = translit.latin_prefix_key(word) if word.isascii() else word
+    assert len(key) > search_index.PREFIX_INDEXED
+    native = set(cache.read_sync(lambda db: [r[0] for r in db.execute(
+        "SELECT d.client_id FROM search_names JOIN search_doc d ON d.doc = search_names.rowid "
+        "WHERE search_names MATCH ?", [f'"{key}"*'])]))
+    assert native
+    hits = find(cache, prefix, limit=len(native) + 50)
+    assert native <= set(ids(hits))
+
+
+def test_long_prefix_with_too_many_words_falls_back_to_fts(cache, monkeypatch):
+    monkeypatch.setattr(search_mod._Prefixes, "MAX_TERMS", 1)
+    hits = find(cache, "Ивановс", limit=100)
+    assert "ivanovskaya" in ids(hits)
+
+
+def test_prefix_matching_no_word_runs_no_name_query(cache, monkeypatch):
+    seen: list[tuple[str, list]] = []
+    real = search_mod._rows
+    monkeypatch.setattr(search_mod, "_rows", lambda db, sql, p: seen.append((sql, p)) or real(db, sql, p))
+    assert find(cache, "Щщщщщщ") == []
+    matches = [p[0] for sql, p in seen if "search_names MATCH" in sql]
+    assert matches == ['"щщщщщщ"', '"shshshshshsh"']  # the whole word, in each script; no prefix
 
 
 def test_case_never_matters(cache):
@@ -284,6 +320,21 @@ def test_limit(cache):
     assert find(cache, "Иванова", limit=0) == []
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(i=st.integers(min_value=0, max_value=len(GENERATED) - 1), fmt=st.sampled_from(["8-{a}-{b}-{c}-{d}", "+7 {a} {b}{c}{d}", "{a}{b}{c}{d}"]))
+def test_any_generated_client_is_found_by_what_identifies_it(cache, i, fmt):
+    c = GENERATED[i]
+    n = c["phone"][2:]
+    assert ids(find(cache, fmt.format(a=n[:3], b=n[3:6], c=n[6:8], d=n[8:]))) == [c["id"]]
+    assert ids(find(cache, c["card_number"])) == [c["id"]]
+    if c["email"]:
+        assert ids(find(cache, c["email"].upper())) == [c["id"]]
+    assert c["id"] in ids(find(cache, c["phone"][-4:]))
+    name = f"{c['last_name']} {c['first_name']} {c['middle_name'] or ''}"
+    assert c["id"] in ids(find(cache, name, limit=100))
+    assert c["id"] in ids(find(cache, name.replace("е", "ё").upper(), limit=100))
+
+
 # --- what a row shows ---------------------------------------------------------------
 
 
@@ -376,6 +427,7 @@ QUERY_CLASSES = {
     "email_prefix": "anna.iv",
     "surname": "Иванова",
     "surname_prefix": "Ива",
+    "surname_long_prefix": "Ивановс",
     "first_name_initial": "Анна И",
     "latin": "Iwanowa",
     "fuzzy": "Ивнова",

@@ -9,8 +9,9 @@ from sync.hub.seed import seed
 
 
 @pytest.fixture(scope="module")
-def hub_db(tmp_path_factory):
-    db = HubDB(str(tmp_path_factory.mktemp("hubdb") / "hub.sqlite"))
+def hub_db(hub_url):
+    """A seeded hub database, once on SQLite and once on PostgreSQL."""
+    db = HubDB(hub_url)
     db.migrate()
     seed(db, n_clients=120, log=None)
     yield db

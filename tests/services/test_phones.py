@@ -52,6 +52,26 @@ def test_format_phone():
     assert phones.format_phone(None) == ""
 
 
+@given(st.integers(min_value=0, max_value=999_999_999))
+def test_russian_mobile_fast_path_matches_phonenumbers(n):
+    import phonenumbers
+
+    e164 = f"+79{n:09d}"
+    slow = phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    assert phones.format_phone(e164) == slow
+    assert phones.mask_phone(e164) == phones.mask_phone(e164, visible=4) == slow[:7] + "***" + slow[10:]
+
+
+@given(st.integers(min_value=0, max_value=999_999_999))
+def test_mask_phone_generic_path_agrees_with_fast_path(n):
+    e164 = f"+79{n:09d}"
+    assert phones._mask_formatted(e164, 4) == phones.mask_phone(e164)
+
+
+def test_mask_phone_visible_digits():
+    assert phones.mask_phone("+79161234567", 2) == "+7 916 ***-**-67"
+
+
 def test_mask_phone_keeps_code_and_last_four():
     assert phones.mask_phone("+79161234567") == "+7 916 ***-45-67"
     assert phones.mask_phone("+74951234567") == "+7 495 ***-45-67"
