@@ -79,7 +79,6 @@ LIMIT ?
 
 _FTS_IN = "d.doc IN (SELECT rowid FROM search_names WHERE search_names MATCH ? LIMIT ?)"
 _FTS_EXISTS = "EXISTS (SELECT 1 FROM search_names WHERE search_names MATCH ? AND rowid = d.doc)"
-_PHONE_RANGE = "d.phone_key >= ? AND d.phone_key < ?"
 
 _SPLIT = re.compile(r"[\s,;]+")
 _EMAILISH = re.compile(r"^[a-z0-9._%+\-]+$")
@@ -133,7 +132,12 @@ def _hit(r: tuple, match: Match, score: float) -> SearchHit:
 
 def _after(prefix: str) -> str:
     """The smallest string greater than every string starting with `prefix`."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    nxt = ord(prefix[-1]) + 1
+    if 0xD800 <= nxt <= 0xDFFF:  # surrogates cannot be bound; the next character can
+        nxt = 0xE000
+    if nxt > 0x10FFFF:
+        return prefix + "\U0010ffff"
+    return prefix[:-1] + chr(nxt)
 
 
 def _range(column: str, prefix: str) -> tuple[str, tuple]:
@@ -231,6 +235,8 @@ def _text_passes(db: Database, q: str) -> Iterator[_Pass]:
     tokens = [t for t in _SPLIT.split(q) if t]
     digit_tokens = [phones.digits(t) for t in tokens if phones.looks_like_phone(t)]
     suffix = next((d for d in reversed(digit_tokens) if len(d) >= MIN_DIGITS), None)
+    if suffix and len(suffix) >= 10:  # a whole phone beside the name: "Анна 8 916 123-45-67"
+        suffix = phones.digits(phones.normalise(suffix)) or suffix
     raw_words: list[str] = []
     for t in tokens:
         if not phones.looks_like_phone(t):

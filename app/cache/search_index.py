@@ -150,7 +150,7 @@ def norm_email(email: str | None) -> str | None:
 
 
 def twin_key(last_words: list[str], first_words: list[str], birthday: object) -> int | None:
-    """Same normalised last name, first name and birthday -> same 63-bit key."""
+    """Same normalised last name, first name and birthday -> same signed 64-bit key."""
     if not birthday or not last_words or not first_words:
         return None
     text = f"{' '.join(last_words)}\x1f{' '.join(first_words)}\x1f{str(birthday)[:10]}"

@@ -32,9 +32,10 @@ _DOUBLES = re.compile(r"([a-z])\1+")
 _LONE_C = re.compile(r"c(?!h)")
 _NOT_LATIN = re.compile(r"[^a-z]")
 
-# Spelling variants of one sound, longest first; applied in order.
+# Spelling variants of one sound, applied in order ("sch" before "shch", so that the
+# odd "Schchukina" folds like "Shchukina" and "Schukina").
 _FOLDS = (
-    ("shch", "sh"), ("sch", "sh"), ("tch", "ch"), ("kh", "h"), ("ck", "k"), ("ph", "f"),
+    ("sch", "sh"), ("shch", "sh"), ("tch", "ch"), ("kh", "h"), ("ck", "k"), ("ph", "f"),
     ("x", "ks"), ("w", "v"), ("q", "k"), ("tz", "ts"),
     # е and ё after a vowel or at the start: Yevgenia/Evgenia, Fyodorova/Fedorova.
     ("ye", "e"), ("je", "e"), ("yo", "e"), ("jo", "e"),

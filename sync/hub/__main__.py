@@ -40,14 +40,22 @@ def main(argv: list[str] | None = None) -> int:
         counts = seed(db, n_clients=args.clients or 5000, seed_=args.seed)
         print(f"seeded {args.db}: {counts}")
         return 0
+    import os
+
     import uvicorn
 
     from sync.hub.api import create_app
 
     db = HubDB(args.db)
     db.migrate()
-    uvicorn.run(create_app(db), host=args.host, port=args.port, log_level="warning",
-                timeout_graceful_shutdown=5)
+    if args.workers > 1:
+        db.dispose()
+        os.environ["VITRINE_HUB_DB"] = args.db
+        uvicorn.run("sync.hub.asgi:app", factory=True, workers=args.workers, host=args.host, port=args.port,
+                    log_level="warning", timeout_graceful_shutdown=5)
+    else:
+        uvicorn.run(create_app(db), host=args.host, port=args.port, log_level="warning",
+                    timeout_graceful_shutdown=5)
     return 0
 
 

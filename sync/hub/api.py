@@ -71,14 +71,18 @@ def create_app(db: HubDB) -> FastAPI:
     app.state.db = db
     problems.install(app)
     bearer = HTTPBearer(auto_error=False)
+    sessions = auth.SessionCache()
 
     def account(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Account:
         if creds is None:
             raise Problem(401, "Not logged in", "Send the access token from /v1/auth/login as a Bearer token.")
-        with db.read() as conn:
-            acc = auth.account_for_token(conn, creds.credentials)
+        acc = sessions.get(creds.credentials)
         if acc is None:
-            raise Problem(401, "Session expired", "The access token is unknown or revoked; log in again.")
+            with db.read() as conn:
+                acc = auth.account_for_token(conn, creds.credentials)
+            if acc is None:
+                raise Problem(401, "Session expired", "The access token is unknown or revoked; log in again.")
+            sessions.put(creds.credentials, acc)
         return acc
 
     def protocol(x_vitrine_protocol: Annotated[int, Header(

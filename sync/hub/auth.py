@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from pwdlib import PasswordHash
@@ -63,3 +65,31 @@ def account_for_token(conn: Connection, token: str) -> Account | None:
     if row is None:
         return None
     return Account(row.id, row.store_id, row.login, row.name, row.role)
+
+
+class SessionCache:
+    """Tokens seen lately, so a busy tablet's every request does not read the sessions table.
+
+    Per process and short-lived: a revoked token stops working within `ttl` seconds on
+    every process, which keeps the API processes interchangeable.
+    """
+
+    def __init__(self, ttl: float = 30.0, size: int = 10_000):
+        self.ttl, self.size = ttl, size
+        self._items: dict[str, tuple[float, Account]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> Account | None:
+        key = _token_hash(token)
+        with self._lock:
+            found = self._items.get(key)
+            if found is None or found[0] < time.monotonic():
+                self._items.pop(key, None)
+                return None
+            return found[1]
+
+    def put(self, token: str, account: Account) -> None:
+        with self._lock:
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[_token_hash(token)] = (time.monotonic() + self.ttl, account)

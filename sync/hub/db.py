@@ -1,9 +1,10 @@
 """Hub storage: SQLite file by default, PostgreSQL by URL; schema by Alembic.
 
-Writes that touch the change feed are serialized so feed sequence numbers become
-visible in commit order (a reader must never see seq 11 before seq 10 commits):
-SQLite takes its write lock up front (BEGIN IMMEDIATE), PostgreSQL takes a
-transaction-level advisory lock.
+Feed sequence numbers must become visible in commit order (a reader must never see
+seq 11 before seq 10 commits, or it would skip 10 for good). So a write transaction
+buffers what it publishes and writes it to the feed last, under a lock held to commit:
+SQLite's write lock (BEGIN IMMEDIATE), or PostgreSQL's transaction-level advisory lock,
+taken only for that final step so other writers' work overlaps.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class HubDB:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(self.url, pool_size=10, max_overflow=20, pool_recycle=1800)
         # One process's writers queue here instead of spinning on SQLite's busy lock.
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
@@ -55,16 +56,30 @@ class HubDB:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction, serialized with every other feed writer."""
+        """A write transaction whose feed rows are appended, in commit order, at its end."""
+        from sync.hub import feed
+
         if self._write_lock is not None:
             with self._write_lock, self.engine.connect() as conn:
                 conn = conn.execution_options(vitrine_write=True)
                 with conn.begin():
-                    yield conn
+                    yield from self._with_feed_buffer(conn, feed, lock=None)
         else:
             with self.engine.begin() as conn:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY})
-                yield conn
+                yield from self._with_feed_buffer(conn, feed, lock=FEED_LOCK_KEY)
+
+    @staticmethod
+    def _with_feed_buffer(conn: Connection, feed, lock: int | None) -> Iterator[Connection]:
+        conn.info[feed.BUFFER] = {}
+        try:
+            yield conn
+            buffered = list(conn.info[feed.BUFFER].values())
+        finally:
+            conn.info.pop(feed.BUFFER, None)
+        if buffered:
+            if lock is not None:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+            feed.write_rows(conn, buffered)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

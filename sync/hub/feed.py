@@ -9,7 +9,8 @@ equal to commit order.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, tuple_
 
@@ -25,7 +26,35 @@ def publish(conn: Connection, entity: str, entity_id: str, store_id: str | None,
     publish_many(conn, [(entity, entity_id, store_id, data, deleted)])
 
 
+BUFFER = "vitrine_feed_buffer"
+
+
 def publish_many(conn: Connection, items: Iterable[tuple[str, str, str | None, dict | None, bool]]) -> None:
+    """Publish entities; inside `HubDB.write()` they are buffered and written at commit."""
+    buffer = conn.info.get(BUFFER)
+    if buffer is not None:
+        for item in items:
+            buffer[(item[0], item[1])] = item  # the last version of an entity in a transaction wins
+        return
+    write_rows(conn, items)
+
+
+@contextmanager
+def savepoint(conn: Connection) -> Iterator[None]:
+    """A nested transaction whose buffered publications roll back with it."""
+    buffer = conn.info.get(BUFFER)
+    before = dict(buffer) if buffer is not None else None
+    try:
+        with conn.begin_nested():
+            yield
+    except BaseException:
+        if buffer is not None:
+            buffer.clear()
+            buffer.update(before)
+        raise
+
+
+def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dict | None, bool]]) -> None:
     rows = [
         {"entity": e, "entity_id": i, "store_id": s, "data": None if d is None else dumps(d), "deleted": dl}
         for e, i, s, d, dl in items

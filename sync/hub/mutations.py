@@ -50,7 +50,7 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
         try:
             if handler is None:
                 raise Rejected("unknown_kind", f"Unknown mutation kind '{m.kind}'.")
-            with conn.begin_nested():
+            with feed.savepoint(conn):
                 outcome = MutationResult(id=m.id, status="applied", result=handler(conn, m, account, device_id))
         except Rejected as r:
             outcome = MutationResult(id=m.id, status="rejected", code=r.code, reason=r.reason)

@@ -251,6 +251,14 @@ def test_full_name_any_order(cache):
 def test_name_and_phone_digits(cache):
     assert ids(find(cache, "Смирнова 7766")) == ["dup-phone-1", "dup-phone-2"]
     assert find(cache, "Смирнова 1111") == []
+    assert ids(find(cache, "Анна 8-916-123-45-67")) == ["ivanova"]
+    assert find(cache, "Анна 8-916-123-45-68") == []
+
+
+@pytest.mark.parametrize("odd", ["\U0010ffff", "a\ud7ff", "\"", "'; DROP TABLE clients; --", "AND OR NOT",
+                                 "*", "@", "+", "(", "ё" * 300])
+def test_odd_input_never_raises(cache, odd):
+    assert isinstance(find(cache, odd), list)
 
 
 @pytest.mark.parametrize("typed", ["Ivanova", "ivanova", "Iwanowa", "IVANOVA"])
@@ -260,7 +268,7 @@ def test_latin_surname_finds_cyrillic(cache, typed):
     assert next(h for h in hits if h.id == "ivanova").match == "exact"
 
 
-@pytest.mark.parametrize("typed", ["Shchukina", "Schukina", "Yulia Shchukina", "Iuliia Schukina", "Julia Shukina"])
+@pytest.mark.parametrize("typed", ["Shchukina", "Schukina", "Schchukina", "Yulia Shchukina", "Iuliia Schukina", "Julia Shukina"])
 def test_latin_spelling_variants(cache, typed):
     assert "shchukina" in ids(find(cache, typed, limit=200))
 
@@ -270,6 +278,35 @@ def test_latin_first_name_variants(cache):
         hits = find(cache, typed, limit=500)
         assert "fedorova" in ids(hits), typed
         assert next(h for h in hits if h.id == "fedorova").match == "exact", typed
+
+
+@pytest.mark.parametrize("cyrillic,latin", [
+    ("Иванова", "Ivanova"), ("Иванова", "Iwanowa"), ("Щукина", "Shchukina"), ("Щукина", "Schukina"),
+    ("Юлия", "Yulia"), ("Юлия", "Iuliia"), ("Юлия", "Julia"), ("Юлия", "Yuliya"), ("Фёдорова", "Fyodorova"),
+    ("Хабибуллина", "Khabibullina"), ("Хабибуллина", "Habibulina"), ("Цветаева", "Tsvetaeva"),
+    ("Цветаева", "Cvetaeva"), ("Евгения", "Yevgeniya"), ("Алексей", "Alexey"), ("Алексей", "Aleksei"),
+    ("Дарья", "Darya"), ("Ксения", "Xenia"), ("Валерьевна", "Valerievna"), ("Сергеевна", "Sergeyevna"),
+    ("Дмитрий", "Dmitry"), ("Соловьёва", "Solovyova"), ("Наталья", "Natalia"), ("Николай", "Nikolaj"),
+])
+def test_latin_keys_meet(cyrillic, latin):
+    from app.services import translit
+
+    assert translit.latin_key(translit.words(cyrillic)[0]) == translit.latin_key(translit.words(latin)[0])
+
+
+@pytest.mark.parametrize("a,b", [("Лисова", "Ливанова"), ("Иванова", "Петрова"), ("Анна", "Инна")])
+def test_latin_keys_keep_different_names_apart(a, b):
+    from app.services import translit
+
+    assert translit.latin_key(translit.words(a)[0]) != translit.latin_key(translit.words(b)[0])
+
+
+@pytest.mark.parametrize("partial,full", [("Kh", "Khabibullina"), ("Sc", "Schukina"), ("Shc", "Shchukina"),
+                                          ("Ye", "Yevgenia"), ("Ch", "Chernova")])
+def test_latin_prefix_key_of_a_half_typed_digraph(partial, full):
+    from app.services import translit
+
+    assert translit.latin_key(full.lower()).startswith(translit.latin_prefix_key(partial.lower()))
 
 
 def test_cyrillic_finds_name_stored_in_latin(cache):

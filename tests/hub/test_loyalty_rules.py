@@ -335,9 +335,12 @@ def test_unused_fast_burning_points_expire_and_summary_shows_it():
 
 def test_expired_points_cannot_pay_even_before_the_job_runs():
     acc = Account(INTERMODA)
-    acc.give("flash", 1_000, at(2026, 1, 1))
-    res = acc.buy("r", at(2026, 1, 5), item("coat", 100_000), redeem=1_000)
-    assert res.applied_redemption == 0
+    acc.give("flash", 1_000, at(2026, 1, 1))  # expires at 12:00 on 4 January
+    coat = Receipt(id="r", at=at(2026, 1, 4), total=rub(100_000), redeem_points=1_000)
+    assert on_purchase(INTERMODA, acc.member, acc.ledger, [], coat, coat.at).applied_redemption == 0
+    a_minute_earlier = coat.model_copy(update={"at": at(2026, 1, 4, 11, 59)})
+    assert on_purchase(INTERMODA, acc.member, acc.ledger, [], a_minute_earlier,
+                       coat.at).applied_redemption == 1_000
 
 
 # --- returns -------------------------------------------------------------------------------
@@ -391,6 +394,18 @@ def test_return_after_the_points_were_spent_reports_a_shortfall():
     assert (res.reversed_points, res.shortfall_points) == (1_000, 4_000)
     assert balance(acc.ledger) == 0
     assert check_ledger(acc.ledger) == []
+
+
+def test_returning_goods_whose_points_already_expired_takes_nothing_else():
+    acc = Account(INTERMODA)
+    acc.buy("r1", at(2026, 1, 10), item("coat", 100_000))  # 5,000, expire 24 Jul
+    assert [e.points for e in acc.expire(at(2026, 7, 25))] == [-5_000]
+    acc.give("aug", 1_000, at(2026, 8, 1), kind="adjustment")
+    res = acc.give_back("ret", "r1", at(2026, 8, 2), item("coat", 100_000))  # under warranty
+    assert (res.reversed_points, res.lapsed_points, res.shortfall_points) == (0, 5_000, 0)
+    assert acc.available(at(2026, 8, 2)) == 1_000
+    [marker] = res.entries  # the return is still on record, so a replay is recognised
+    assert marker.points == 0 and "already expired" in marker.reason
 
 
 def test_points_of_a_returned_purchase_that_have_expired_are_forfeited():

@@ -729,7 +729,8 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
     forfeited), accrued points are taken back (from their own bucket first, then the
     soonest-expiring others; what cannot be taken is reported as shortfall).
     Shares are cumulative over `prior_returns` of the same sale, so several partial
-    returns add up exactly to the whole."""
+    returns add up exactly to the whole. A return already in the ledger gets back its
+    entries (its forfeited/shortfall/lapsed figures are in the first answer only)."""
     if original.kind != "sale" or return_receipt.kind != "return":
         raise ValueError("on_return takes the original sale and a return receipt")
     if return_receipt.refers_to != original.id:
@@ -765,10 +766,10 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
     # 1. Give back the points that paid for the returned goods, latest-expiring first.
     reds = [e for e in ledger if e.receipt_id == original.id and e.kind == "redemption"]
     reds.sort(key=lambda e: (e.expires_at or _FAR, e.id), reverse=True)
-    spent = -sum(e.points for e in reds)
+    paid = -sum(e.points for e in reds)
     parts = [(e.id, -e.points) for e in reds]
-    now_alloc = _allocate(_half_up(spent * cap_after), parts)
-    before_alloc = _allocate(_half_up(spent * cap_before), parts)
+    now_alloc = _allocate(_half_up(paid * cap_after), parts)
+    before_alloc = _allocate(_half_up(paid * cap_before), parts)
     restored = forfeited = 0
     for e in reds:
         x = now_alloc[e.id] - before_alloc[e.id]
@@ -795,29 +796,25 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
     accs.sort(key=lambda e: (e.kind != "accrual", e.id))
     reversed_points = shortfall = lapsed = 0
     for b in accs:
-        y = _half_up(b.points * acc_after) - _half_up(b.points * acc_before)
-        if y <= 0:
+        due = _half_up(b.points * acc_after) - _half_up(b.points * acc_before)
+        if due <= 0:
             continue
-        takes: list[tuple[LedgerEntry, int]] = []
         own = buckets[b.id]
-        k = min(own.remaining, y)
-        if k > 0:
-            own.remaining -= k
-            takes.append((b, k))
+        from_own = min(own.remaining, due)
+        own.remaining -= from_own
+        takes = [(b, from_own)] if from_own else []
         # What the bucket no longer holds was either spent or expired. Spent points are
         # taken from the client's other points; expired ones were lost already.
-        spent = -sum(e.points for e in ledger if e.bucket_id == b.id and e.points < 0
-                     and e.kind != "expiry" and not (e.kind == "reversal" and e.ref_id == b.id))
+        spent_from_b = -sum(e.points for e in ledger if e.bucket_id == b.id and e.points < 0
+                            and e.kind != "expiry" and not (e.kind == "reversal" and e.ref_id == b.id))
         recovered = -sum(e.points for e in ledger if e.kind == "reversal" and e.ref_id == b.id
                          and e.bucket_id != b.id)
-        recoverable = min(y - k, max(0, spent - recovered))
-        if y - k > recoverable:
-            lapsed += y - k - recoverable
-            notes.append(f"{y - k - recoverable} points earned on receipt {original.label} had "
-                         "already expired; nothing to take back for them")
+        recoverable = min(due - from_own, max(0, spent_from_b - recovered))
+        if due - from_own > recoverable:
+            lapsed += due - from_own - recoverable
+            notes.append(f"{due - from_own - recoverable} points earned on receipt {original.label} "
+                         "had already expired; nothing to take back for them")
         takes += _take(buckets, t, recoverable, pending_too=True)
-        got = sum(k for _, k in takes)
-        y = k + recoverable
         for head, k in takes:
             entries.append(_draw(
                 head, id=entry_id("reversal", return_receipt.id, b.id, head.id), kind="reversal",
@@ -825,11 +822,12 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
                 reason=f"Return {label}: {k} of {b.points} points earned on receipt "
                        f"{original.label} taken back",
             ))
+        got = sum(k for _, k in takes)
         reversed_points += got
-        if got < y:
-            shortfall += y - got
-            notes.append(f"{y - got} points earned on receipt {original.label} were already "
-                         "spent and could not be taken back")
+        if got < from_own + recoverable:
+            shortfall += from_own + recoverable - got
+            notes.append(f"{from_own + recoverable - got} points earned on receipt {original.label} "
+                         "were already spent and could not be taken back")
     mine = [e for e in ledger if e.receipt_id == original.id]
     if not entries and mine:
         # Nothing moved: still record that the return was seen, so a replay is recognised
@@ -984,8 +982,7 @@ def summary(program: Program, ledger: Sequence[LedgerEntry], receipts: Sequence[
                 valid_until = d
                 break
 
-    buckets = _buckets([*ledger, *run_expiry(program, ledger, now)])
-    live = [b for b in buckets.values() if b.remaining > 0]
+    live = [b for b in _buckets(ledger).values() if b.remaining > 0]
     available = sum(b.remaining for b in live if _usable(b, now))
     pending: dict[dt.datetime, int] = {}
     for b in live:

@@ -1,0 +1,16 @@
+"""ASGI factory for multi-process serving: `uvicorn --factory sync.hub.asgi:app`.
+
+Each worker process opens its own pool on the database named by VITRINE_HUB_DB; the API
+keeps no state in memory, so workers (or hosts) behind a balancer are interchangeable.
+"""
+
+import os
+
+from fastapi import FastAPI
+
+from sync.hub.api import create_app
+from sync.hub.db import HubDB
+
+
+def app() -> FastAPI:
+    return create_app(HubDB(os.environ["VITRINE_HUB_DB"]))
