@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
     d.add_argument("--clients", type=int, default=None, help="how many clients (e.g. 1000000)")
     d.add_argument("--seed", type=int, default=1)
+    c = sub.add_parser("import-csv", help="import till receipts from a 1C CSV export")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--db", default="var/hub.sqlite")
     m = sub.add_parser("migrate", help="bring the schema up to date")
     m.add_argument("--db", default="var/hub.sqlite")
     args = ap.parse_args(argv)
@@ -30,6 +33,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "migrate":
         HubDB(args.db).migrate()
         return 0
+    if args.cmd == "import-csv":
+        from pathlib import Path
+
+        from sync.hub.csv_import import import_file
+
+        db = HubDB(args.db)
+        db.migrate()
+        status = 0
+        for f in args.files:
+            rep = import_file(db, Path(f))
+            print(f"{f}: {rep.receipts} receipts ({rep.duplicates} already known, {rep.identified} with a client)")
+            for err in rep.errors:
+                print(f"  ! {err}")
+            status = status or (1 if rep.errors else 0)
+        return status
     if args.cmd == "seed":
         from sync.hub.seed import seed
 

@@ -186,3 +186,29 @@ def iter_receipts(client: dict, seed: int, idx: int, count: int | None = None,
             "client_id": client["id"],
             "consultant_id": client["consultant_id"],
         }
+
+
+def iter_unidentified(n: int, seed: int = 1, now: datetime | None = None) -> Iterator[dict]:
+    """Till receipts nobody has linked to a client yet: what consultants scan and link."""
+    rnd = random.Random(f"unidentified/{seed}")
+    now = now or datetime(2026, 11, 1, tzinfo=timezone.utc)
+    st = stores(seed)
+    for k in range(n):
+        name, lo, hi = rnd.choice(CATEGORIES)
+        brand = rnd.choice(BRANDS)
+        price = rnd.randrange(lo // 10_000, hi // 10_000) * 10_000
+        at = now - timedelta(days=rnd.randrange(0, 60), minutes=rnd.randrange(0, 600))
+        yield {
+            "id": stable_id("unidentified", seed, k),
+            "store_id": st[k % len(st)]["id"],
+            "fn": f"{7380440800000000 + (k % 20):016d}",
+            "i": str(50_000 + k),
+            "fp": str(2_000_000_000 + (k * 104729) % 1_000_000_000),
+            "at": at.replace(microsecond=0).isoformat(),
+            "total": price,
+            "type": 1,
+            "lines": [{"sku": f"{brand[:3].upper()}-{rnd.randrange(10000, 99999)}", "name": f"{name} {brand}",
+                       "price": price, "qty": 1, "sale": False}],
+            "client_id": None,
+            "linked_by": None,
+        }

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import phonenumbers
+
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -38,6 +40,18 @@ def _attach(conn: Connection, receipt: dict, client: dict, linked_by: str | None
     return receipt
 
 
+def e164(phone: str | None) -> str | None:
+    """A till's phone in any Russian format, as stored (E.164); None when unusable."""
+    if not phone:
+        return None
+    try:
+        num = phonenumbers.parse(phone, "RU")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164) \
+        if phonenumbers.is_possible_number(num) else None
+
+
 def ingest(conn: Connection, r: PosReceipt) -> dict:
     """Store a till receipt (idempotent by fiscal triple) and link it if its client is known."""
     existing = _by_fiscal(conn, r.fn, r.i, r.fp)
@@ -48,7 +62,7 @@ def ingest(conn: Connection, r: PosReceipt) -> dict:
     # A dict, not keywords: `values(fn=…)` collides with SQLAlchemy's own parameter name.
     conn.execute(insert(receipts).values({"id": data["id"], "store_id": r.store_id, "fn": r.fn, "i": r.i,
                                           "fp": r.fp, "data": feed.dumps(data)}))
-    client = members.find_by_contact(conn, r.client_phone, r.client_card)
+    client = members.find_by_contact(conn, e164(r.client_phone), r.client_card)
     linked_by = "till" if client else None
     link = conn.execute(select(receipt_links).where(
         receipt_links.c.fn == r.fn, receipt_links.c.i == r.i, receipt_links.c.fp == r.fp)).first()
