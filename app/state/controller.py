@@ -58,6 +58,7 @@ class Controller:
         self.engine: SyncEngine | None = None
         self._search_seq = 0
         self._consultants: dict[str, str] = {}
+        self._stores: dict[str, str] = {}
 
     # --- session --------------------------------------------------------------------
 
@@ -173,6 +174,8 @@ class Controller:
         seq = self._search_seq
         query = self.clients.query
         rows, total = await self.cache.read(queries.client_list, query, 100)
+        if not self._stores:
+            self._stores = await self.cache.read(queries.store_names)
         if seq == self._search_seq:
             self.clients.rows, self.clients.total = rows, total
 
@@ -188,6 +191,9 @@ class Controller:
 
     def back_to_list(self) -> None:
         self.app.route = "/clients"
+
+    def store_name(self, store_id: str | None) -> str | None:
+        return self._stores.get(store_id or "")
 
     def consultant_name(self, consultant_id: str | None) -> str | None:
         return self._consultants.get(consultant_id or "")

@@ -10,7 +10,7 @@ from app.services import phones
 from app.state.controller import Controller
 from app.state.views import AppView, ClientsView
 from app.ui import theme
-from app.ui.common import day, full_name, tier_badge
+from app.ui.common import day, full_name, points, tier_badge
 from app.ui.strings import t
 
 DEBOUNCE_S = 0.15
@@ -35,7 +35,7 @@ def ClientsScreen(ctrl: Controller, view: ClientsView, app: AppView) -> ft.Contr
         pending["t"] = asyncio.create_task(later())
 
     if view.rows:
-        items = [ClientRow(ctrl, row, lang) for row in view.rows]
+        items = [ClientRow(ctrl, row, lang, ctrl.store_name(row.get("store_id"))) for row in view.rows]
     else:
         items = [ft.Text(t(lang, "clients.nothing" if view.query else "clients.empty"), color=theme.MUTED)]
     return ft.Column(
@@ -49,9 +49,9 @@ def ClientsScreen(ctrl: Controller, view: ClientsView, app: AppView) -> ft.Contr
     )
 
 
-def ClientRow(ctrl: Controller, row: dict, lang: str) -> ft.Control:
+def ClientRow(ctrl: Controller, row: dict, lang: str, store: str | None) -> ft.Control:
     phone = row.get("masked_phone") or phones.mask_phone(row.get("phone"))
-    bits = [phone]
+    bits = [phone, store or ""]
     if row.get("last_visit"):
         bits.append(t(lang, "clients.last_visit", day(row["last_visit"])))
     if row.get("duplicate"):
@@ -66,7 +66,7 @@ def ClientRow(ctrl: Controller, row: dict, lang: str) -> ft.Control:
         title=ft.Text(full_name(row)),
         subtitle=ft.Text(" · ".join(b for b in bits if b), color=theme.MUTED),
         trailing=ft.Row(tight=True, spacing=8, controls=[
-            ft.Text(t(lang, "tier.points", row.get("points_balance") or 0), color=theme.MUTED),
+            ft.Text(t(lang, "tier.points", points(row.get("points_balance"))), color=theme.MUTED),
             tier_badge(row.get("tier")),
         ]),
     )

@@ -43,3 +43,7 @@ def full_name(row: dict) -> str:
 def rub(kopecks: int | None) -> str:
     """12345600 kopecks → "123 456" (roubles, a thin space between thousands)."""
     return f"{(kopecks or 0) // 100:,}".replace(",", " ")
+
+
+def points(n: int | None) -> str:
+    return f"{n or 0:,}".replace(",", " ")

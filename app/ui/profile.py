@@ -8,7 +8,7 @@ from app.services import phones
 from app.state.controller import Controller
 from app.state.views import AppView, ProfileView
 from app.ui import theme
-from app.ui.common import day, full_name, rub, tier_badge
+from app.ui.common import day, full_name, points, rub, tier_badge
 from app.ui.strings import t
 from sync.models import CHANNELS, SIZE_FIELDS
 
@@ -40,8 +40,7 @@ def loyalty_card(p: ProfileView, lang: str) -> ft.Control:
     balance = acc.get("balance", c.get("points_balance", 0))
     rows: list[ft.Control] = [
         ft.Row([tier_badge(tier), ft.Text(t(lang, "profile.balance"), color=theme.MUTED)]),
-        ft.Text(f"{balance:,}".replace(",", " "), size=34, weight=ft.FontWeight.BOLD, color=theme.INK,
-                semantics_label=f"{t(lang, 'profile.balance')}: {balance}"),
+        ft.Text(points(balance), size=34, weight=ft.FontWeight.BOLD, color=theme.INK),
     ]
     pending = acc.get("pending") or []
     if pending:

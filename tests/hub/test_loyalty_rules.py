@@ -7,7 +7,9 @@ YOU referral scheme (reward after the return window if the goods are kept)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -120,6 +122,21 @@ def test_shipped_programs_carry_the_case_study_rules():
     assert INTERMODA.points.promo_expire_after.days == 3
     assert DBOUTIQUE.redemption.max_percent == 100
     assert [t.name for t in DBOUTIQUE.tiers] == ["Silver", "Gold", "Platinum"]
+
+
+def test_the_example_in_the_docs_is_a_valid_program():
+    doc = (Path(__file__).parents[2] / "docs" / "loyalty.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", doc, re.S)[1]
+    p = load_program(example)
+    assert (p.id, p.redemption.max_percent, [c.kind for c in p.campaigns]) == (
+        "intermoda", 20, ["multiplier", "birthday"])
+
+
+def test_a_program_loads_from_a_path_string():
+    path = Path(__file__).parents[2] / "sync" / "hub" / "loyalty" / "programs" / "intermoda.toml"
+    assert load_program(str(path)) == INTERMODA
+    with pytest.raises(ProgramError, match="cannot read"):
+        load_program("nowhere/missing.toml")
 
 
 def test_percent_is_read_as_an_exact_decimal():

@@ -628,11 +628,10 @@ def on_purchase(program: Program, client: Member, ledger: Sequence[LedgerEntry],
         why = "no points: paid with points"
     else:
         why = f"{_pct(tier.accrual_percent)}% of {_rub(base)}, {tier.name} tier"
-    life_from = available_at
     entries.append(_bucket(
         id=entry_id("accrual", receipt.id), client_id=client.id, kind="accrual",
         points=tier_points, at=t, available_at=available_at,
-        expires_at=program.points.expire_after.after(life_from), receipt_id=receipt.id,
+        expires_at=program.points.expire_after.after(available_at), receipt_id=receipt.id,
         reason=f"Purchase, receipt {receipt.label}: {why}",
     ))
     subtotal = tier_points
@@ -644,7 +643,7 @@ def on_purchase(program: Program, client: Member, ledger: Sequence[LedgerEntry],
                 entries.append(_bucket(
                     id=entry_id("campaign", receipt.id, c.id), client_id=client.id,
                     kind="campaign", points=pts, at=t, available_at=available_at,
-                    expires_at=(c.expire_after or program.points.expire_after).after(life_from),
+                    expires_at=(c.expire_after or program.points.expire_after).after(available_at),
                     receipt_id=receipt.id, campaign_id=c.id,
                     reason=f"{c.title}: +{_pct(c.percent)}% of {_rub(base)}, receipt {receipt.label}",
                 ))
@@ -658,7 +657,7 @@ def on_purchase(program: Program, client: Member, ledger: Sequence[LedgerEntry],
                 entries.append(_bucket(
                     id=entry_id("campaign", receipt.id, c.id), client_id=client.id,
                     kind="campaign", points=pts, at=t, available_at=available_at,
-                    expires_at=(c.expire_after or program.points.expire_after).after(life_from),
+                    expires_at=(c.expire_after or program.points.expire_after).after(available_at),
                     receipt_id=receipt.id, campaign_id=c.id,
                     reason=f"{c.title}: points x{_pct(c.factor)} on receipt {receipt.label}",
                 ))

@@ -229,7 +229,6 @@ Campaign = Annotated[
           ReferralCampaign],
     Field(discriminator="kind"),
 ]
-CampaignKind = Literal["welcome", "birthday", "multiplier", "extra_percent", "referral"]
 
 
 def _localise(value: Any, tz: dt.timezone, *, end: bool) -> Any:

@@ -1,0 +1,386 @@
+"""The sync engine against a real hub process: the contract of docs/sync-protocol.md, case by case."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+
+import httpx
+import pytest
+
+from app.cache import replica
+from sync import engine as engine_mod
+from sync.client import AuthExpired, HubError, HubUnreachable
+from sync.engine import backoff_delay
+from sync.models import PROTOCOL_HEADER, new_id
+from tests.conftest import free_port
+from tests.sync.faulty_proxy import FaultyProxy
+from tests.sync.helpers import STORES, compare_cache_with_hub, post_receipts, till_receipt
+
+
+def _fiscal() -> tuple[str, str, str]:
+    """A fiscal triple no other test uses."""
+    n = uuid.uuid4().int
+    return f"92{n % 10**14:014d}", str(n % 10**9 + 1), str((n >> 64) % 10**9 + 1)
+
+
+def _mine(device, n: int = 1, offset: int = 0) -> list[str]:
+    """Seeded clients of the device's store, picked per test so tests don't share them."""
+    ids = device.clients_of_store()
+    rnd = random.Random(device.device_id)
+    return rnd.sample(ids, n + offset)[offset:]
+
+
+async def test_offline_writes_then_sync(hub, devices):
+    d = devices(hub, "consultant01")
+    await d.settle()
+    existing = _mine(d)[0]
+    d.connect(f"http://127.0.0.1:{free_port()}")  # nothing listens there: offline
+
+    cid = await d.register("Офлайнова", "Анна", email="anna@example.ru")
+    await d.update(existing, notes="записано без сети")
+    entry, _ = await d.diary_add(cid, "любит тёмно-синий")
+    with pytest.raises(HubUnreachable):
+        await d.engine.sync_once()
+    assert d.engine.status.online is False and d.engine.status.pending == 3
+    # the app keeps working from the cache: the new client and the edit are there, pending
+    local, snapshot = d.client_row(cid)
+    assert local["last_name"] == "Офлайнова" and snapshot is None
+    assert d.client_row(existing)[0]["notes"] == "записано без сети"
+    assert d.entity("diary", entry)["pending"] is True
+    assert [r["status"] for r in d.outbox()] == ["pending"] * 3
+
+    d.connect(hub.url)
+    await d.settle()
+    assert d.outbox() == [] and d.engine.status.online is True and d.engine.status.pending == 0
+    assert hub.view.client(cid)["last_name"] == "Офлайнова"
+    assert hub.view.client(existing)["notes"] == "записано без сети"
+    assert [r["text"] for r in hub.view.diary_revisions(entry)] == ["любит тёмно-синий"]
+    assert "pending" not in d.entity("diary", entry)
+    assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
+
+
+async def test_a_replayed_batch_gets_the_first_answers_as_duplicates(hub, devices):
+    d = devices(hub, "consultant02")
+    await d.settle()
+    cid = _mine(d)[0]
+    await d.update(cid, notes=f"заметка {new_id()}")
+    entry, _ = await d.diary_add(cid, "первая запись")
+    batch = await d.cache.read(replica.pending_batch, 10)
+
+    first = await d.client.push(d.device_id, batch)
+    again = await d.client.push(d.device_id, batch)
+    assert [r.status for r in first.results] == ["applied", "applied"]
+    assert [r.status for r in again.results] == ["duplicate", "duplicate"]
+    for a, b in zip(first.results, again.results):
+        assert b.id == a.id and b.result == {"first": a.model_dump(mode="json")}
+    # applied once: one revision, one history row per changed field, one answer stored
+    assert len(hub.view.diary_revisions(entry)) == 1
+    assert [h[0] for h in hub.view.history(cid) if h[3] == batch[0].id] == ["notes"]
+    assert len(hub.view.mutations([d.device_id])) == 2
+    # the engine treats a duplicate as answered: it leaves the outbox
+    await d.cache.write(replica.record_results, again.results)
+    assert d.outbox() == []
+
+
+async def test_an_unknown_kind_is_rejected_not_dropped(hub, devices):
+    d = devices(hub, "consultant03")
+    await d.settle()
+    cid = _mine(d)[0]
+    bad = await d.raw("client.teleport", cid, {"to": "Марс"})
+    good = await d.update(cid, notes=f"после неизвестной {new_id()}")
+    await d.engine.sync_once()
+
+    rows = d.outbox()
+    assert [(r["id"], r["status"]) for r in rows] == [(bad, "rejected")]
+    assert "client.teleport" in rows[0]["reason"]
+    assert d.engine.status.rejected == 1 and d.engine.status.pending == 0
+    stored = hub.view.mutations([d.device_id])
+    assert stored[(d.device_id, bad)]["status"] == "rejected"
+    assert stored[(d.device_id, bad)]["response"]["code"] == "unknown_kind"
+    assert stored[(d.device_id, good)]["status"] == "applied"  # the one after it was not held up
+    # a replay of the rejected one stays rejected on the device
+    again = await d.client.push(d.device_id, [m for m in await _as_mutations(d, [bad])])
+    assert again.results[0].status == "duplicate" and again.results[0].code == "unknown_kind"
+    await d.cache.write(replica.record_results, again.results)
+    assert [(r["id"], r["status"]) for r in d.outbox()] == [(bad, "rejected")]
+    assert [r["id"] for r in await d.cache.read(replica.rejected)] == [bad]
+
+
+async def _as_mutations(d, ids: list[str]):
+    from sync.models import Mutation
+
+    rows = [r for r in d.outbox() if r["id"] in ids]
+    return [Mutation(id=r["id"], kind=r["kind"], entity_id=r["entity_id"], payload=json.loads(r["payload"]),
+                     client_time=d.cache.read_sync(lambda db: db.execute(
+                         "SELECT client_time FROM outbox WHERE id = ?", [r["id"]]).fetchone()[0]))
+            for r in rows]
+
+
+async def test_an_invalid_payload_is_rejected_with_a_readable_reason(hub, devices):
+    d = devices(hub, "demo")
+    await d.settle()
+    cid = _mine(d)[0]
+    before = hub.view.client(cid)
+    bad_email = await d.raw("client.update", cid, {"fields": {"email": "не почта"}})
+    hub_owned = await d.raw("client.update", cid, {"fields": {"points_balance": 10**6}})
+    no_name = await d.raw("client.register", new_id(), {"last_name": "Безымянная", "store_id": d.store_id})
+    empty_note = await d.raw("diary.add", new_id(), {"client_id": cid, "text": ""})
+    await d.engine.sync_once()
+
+    reasons = {r["id"]: r["reason"] for r in d.outbox() if r["status"] == "rejected"}
+    assert set(reasons) == {bad_email, hub_owned, no_name, empty_note}
+    assert "email" in reasons[bad_email] and "not valid" in reasons[bad_email]
+    assert "points_balance" in reasons[hub_owned]
+    assert "first_name" in reasons[no_name] and "required" in reasons[no_name].lower()
+    assert reasons[empty_note].startswith("text:")
+    for reason in reasons.values():
+        assert "Traceback" not in reason and "{" not in reason and len(reason) < 300
+    assert hub.view.client(cid) == before
+    codes = {k[1]: v["response"]["code"] for k, v in hub.view.mutations([d.device_id]).items()}
+    assert set(codes.values()) == {"invalid_payload"}
+    assert d.client_row(cid)[0] == before  # the local view is the hub's again
+
+
+async def test_two_devices_editing_different_fields_both_win(hub, devices):
+    a, b = devices(hub, "demo"), devices(hub, "consultant01")
+    await asyncio.gather(a.settle(), b.settle())
+    cid = _mine(a, offset=1)[0]
+    await a.update(cid, notes="предпочитает примерку утром")
+    await b.update(cid, email="new.mail@example.ru", styles=["классика"])
+    await a.settle()
+    await b.settle()
+    await a.settle()
+
+    hub_client = hub.view.client(cid)
+    assert hub_client["notes"] == "предпочитает примерку утром"
+    assert hub_client["email"] == "new.mail@example.ru" and hub_client["styles"] == ["классика"]
+    for d in (a, b):
+        local, snapshot = d.client_row(cid)
+        assert local == snapshot == hub_client
+    assert {h[0] for h in hub.view.history(cid)} >= {"notes", "email", "styles"}
+
+
+async def test_same_field_last_in_hub_order_wins_and_the_loser_is_in_history(hub, devices):
+    a, b = devices(hub, "consultant02"), devices(hub, "consultant03")
+    await asyncio.gather(a.settle(), b.settle())
+    cid = _mine(a, offset=2)[0]
+    a_mid = await a.update(cid, notes="от A")
+    b_mid = await b.update(cid, notes="от B")
+    await b.settle()                       # B reaches the hub first...
+    await a.engine.pull()                  # A sees B's value but still shows its own pending edit
+    assert a.client_row(cid)[0]["notes"] == "от A" and a.client_row(cid)[1]["notes"] == "от B"
+    await a.settle()                       # ...A second: A is last in hub order and wins
+    await b.settle()
+
+    assert hub.view.client(cid)["notes"] == "от A"
+    assert a.client_row(cid)[0]["notes"] == b.client_row(cid)[0]["notes"] == "от A"
+    rows = [h for h in hub.view.history(cid) if h[3] in (a_mid, b_mid)]
+    assert [(json.loads(h[1]), json.loads(h[2]), h[3]) for h in rows][-1] == ("от B", "от A", a_mid)
+    for d in (a, b):  # the overwritten value is published to the store's devices
+        lost = [h for h in d.entities("history") if h["client_id"] == cid and h["mutation_id"] == a_mid]
+        assert lost and lost[0]["old_value"] == "от B" and lost[0]["new_value"] == "от A"
+        assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
+
+
+async def test_diary_revisions_from_two_devices_are_both_kept(hub, devices):
+    a, b = devices(hub, "demo"), devices(hub, "consultant02")
+    await a.settle()
+    cid = _mine(a, offset=3)[0]
+    entry, _ = await a.diary_add(cid, "хочет пальто к осени")
+    await a.settle()
+    await b.settle()
+    assert b.entity("diary", entry)["text"] == "хочет пальто к осени"
+    await a.diary_revise(entry, cid, "A: размер 44")
+    await b.diary_revise(entry, cid, "B: цвет кэмел")
+    await a.settle()
+    await b.settle()
+    await a.settle()
+
+    revs = hub.view.diary_revisions(entry)
+    assert [(r["kind"], r["text"]) for r in revs] == [
+        ("add", "хочет пальто к осени"), ("revise", "A: размер 44"), ("revise", "B: цвет кэмел")]
+    for d in (a, b):
+        seen = d.entity("diary", entry)
+        assert seen["text"] == "B: цвет кэмел" and len(seen["revisions"]) == 3 and "pending" not in seen
+
+
+async def test_a_diary_delete_is_a_tombstone(hub, devices):
+    d = devices(hub, "consultant01")
+    await d.settle()
+    cid = _mine(d, offset=4)[0]
+    entry, _ = await d.diary_add(cid, "временная запись")
+    await d.raw("diary.delete", entry, {})
+    await d.settle()
+    seen = d.entity("diary", entry)
+    assert seen["deleted"] is True and [r["kind"] for r in seen["revisions"]] == ["add", "delete"]
+    assert seen["text"] == "временная запись"  # the tombstone keeps what was there
+
+
+async def test_a_receipt_link_waits_for_the_till_upload_then_matches(hub, devices):
+    d = devices(hub, "consultant03")
+    await d.settle()
+    cid = _mine(d, offset=5)[0]
+    points_before = hub.view.client(cid)["points_balance"]
+    fn, i, fp = _fiscal()
+    mid = await d.link_receipt(cid, fn, i, fp)
+    await d.settle()
+    assert d.outbox() == []
+    assert hub.view.mutations([d.device_id])[(d.device_id, mid)]["response"]["result"]["state"] == "waiting"
+    assert d.entity("link", mid)["state"] == "waiting"
+
+    res = post_receipts(hub.url, hub.token("till1"), [till_receipt(STORES[0], fn, i, fp)])
+    assert res[0]["client_id"] == cid
+    await d.settle()
+    link = d.entity("link", mid)
+    assert link["state"] == "matched" and link["receipt_id"] == res[0]["receipt_id"]
+    receipt = d.entity("receipt", res[0]["receipt_id"])
+    assert receipt["client_id"] == cid and receipt["points_earned"] > 0
+    ledger = [e for e in d.entities("ledger") if e.get("receipt_id") == receipt["id"]]
+    assert len(ledger) == 1 and ledger[0]["points"] == receipt["points_earned"]
+    assert d.client_row(cid)[0]["points_balance"] == points_before + receipt["points_earned"]
+
+
+async def test_a_second_link_to_another_client_is_rejected_and_shown_in_the_outbox(hub, devices):
+    a, b = devices(hub, "demo"), devices(hub, "consultant01")
+    await asyncio.gather(a.settle(), b.settle())
+    c1, c2 = _mine(a, 2, offset=6)
+    fn, i, fp = _fiscal()
+    post_receipts(hub.url, hub.token("till1"), [till_receipt(STORES[0], fn, i, fp)])  # unidentified
+    first = await a.link_receipt(c1, fn, i, fp)
+    second = await b.link_receipt(c2, fn, i, fp)
+    await a.settle()
+    await b.settle()
+
+    assert a.outbox() == []
+    rows = b.outbox()
+    assert [(r["id"], r["status"]) for r in rows] == [(second, "rejected")]
+    assert rows[0]["reason"] == "This receipt is already linked to another client."
+    assert b.engine.status.rejected == 1
+    assert hub.view.mutations([b.device_id])[(b.device_id, second)]["response"]["code"] == "receipt_taken"
+    assert hub.view.mutations([a.device_id])[(a.device_id, first)]["status"] == "applied"
+    assert hub.view.receipt(fn, i, fp)["client_id"] == c1
+    # the consultant dismisses it once read
+    await b.cache.write(replica.dismiss_rejected, second)
+    assert b.outbox() == []
+
+
+async def test_form_sign_waits_until_its_blob_is_uploaded(hub, devices):
+    d = devices(hub, "consultant02")
+    await d.settle()
+    cid = _mine(d, offset=8)[0]
+    signature = b"\x89PNG signature " + new_id().encode()
+    form_id, mid = await d.sign_form(cid, signature)
+    sha = next(iter(d.blobs))
+    on_disk = d.blobs.pop(sha)            # the signature file is not readable yet
+    after = await d.update(cid, notes=f"после подписи {new_id()}")
+    await d.engine.sync_once()
+
+    rows = d.outbox()
+    assert [(r["id"], r["status"]) for r in rows] == [(mid, "waiting")]
+    assert rows[0]["reason"].startswith("Waiting for the upload of blob")
+    assert d.engine.status.pending == 1
+    assert (d.device_id, mid) not in hub.view.mutations([d.device_id])  # nothing recorded: retried later
+    assert hub.view.mutations([d.device_id])[(d.device_id, after)]["status"] == "applied"
+
+    d.blobs[sha] = on_disk
+    await d.settle()
+    assert d.outbox() == []
+    assert hub.view.mutations([d.device_id])[(d.device_id, mid)]["status"] == "applied"
+    assert await d.client.get_blob(sha) == signature
+    assert d.entity("form", form_id)["signature_sha256"] == sha
+
+
+async def test_many_waiting_mutations_do_not_hold_up_the_rest(hub, devices, monkeypatch):
+    monkeypatch.setattr(engine_mod, "PUSH_BATCH", 3)
+    d = devices(hub, "consultant03")
+    await d.settle()
+    cid = _mine(d, offset=9)[0]
+    for k in range(4):  # more waiting forms than one batch holds
+        await d.sign_form(cid, f"signature {k} {new_id()}".encode())
+    d.blobs.clear()
+    after = await d.update(cid, notes=f"после форм {new_id()}")
+    await d.engine.sync_once()
+    assert hub.view.mutations([d.device_id]).get((d.device_id, after), {}).get("status") == "applied"
+    assert [r["status"] for r in d.outbox()] == ["waiting"] * 4
+
+
+async def test_an_unknown_protocol_version_is_refused_with_a_message(hub, devices):
+    d = devices(hub, "consultant01")
+    d.client._http.headers[PROTOCOL_HEADER] = "99"
+    await d.update(d.cache.write_sync(_seed_one_client, hub, d), notes="x")
+    with pytest.raises(HubError) as e:
+        await d.engine.sync_once()
+    assert e.value.status == 400 and e.value.title == "Unsupported protocol version"
+    assert "protocol 1" in e.value.detail and "99" in e.value.detail and "Update the app" in e.value.detail
+    assert d.engine.status.error.startswith("Unsupported protocol version")
+    assert [r["status"] for r in d.outbox()] == ["pending"]  # kept for the updated app
+    r = httpx.get(hub.url + "/v1/changes", headers={PROTOCOL_HEADER: "0",
+                                                     "Authorization": f"Bearer {d.token}"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == "urn:vitrine:protocol-version"
+    assert hub.view.mutations([d.device_id]) == {}
+
+
+def _seed_one_client(db, hub, d) -> str:
+    """Put one hub client into a cache without a pull (for tests whose pulls are refused)."""
+    from app.cache.outbox import save_client
+
+    cid, data = hub.view.q("SELECT id, data FROM clients WHERE store_id = ? LIMIT 1", d.store_id)[0]
+    save_client(db, json.loads(data), json.loads(data))
+    return cid
+
+
+async def test_an_expired_session_keeps_the_outbox_and_says_so(hub, devices):
+    d = devices(hub, "consultant02")
+    d.client.token = "not-a-token"
+    await d.raw("client.update", new_id(), {"fields": {"notes": "x"}})
+    with pytest.raises(AuthExpired):
+        await d.engine.sync_once()
+    assert d.engine.status.auth_expired is True and d.engine.status.online is True
+    assert [r["status"] for r in d.outbox()] == ["pending"]
+
+
+async def test_other_stores_data_never_reaches_the_cache(hub, devices):
+    a, other = devices(hub, "demo"), devices(hub, "consultant05")
+    await a.settle()
+    cid = await a.register("Чужая", "Клиентка")
+    await a.settle()
+    await other.settle()
+    assert other.client_row(cid) is None
+    assert all(other.client_row(c) is None for c in a.clients_of_store()[:20])
+    assert compare_cache_with_hub(other.cache, hub.view, other.store_id) == []
+    assert other.store_id == STORES[1]
+
+
+async def test_the_background_loop_backs_off_and_recovers(hub, devices):
+    async with FaultyProxy(int(hub.url.rsplit(":", 1)[1]), seed=7, rates={"error_500": 1.0}) as proxy:
+        d = devices(hub, "consultant03", base_url=proxy.url)
+        statuses = []
+        d.engine.on_status = statuses.append
+        d.engine.interval = 0.5
+        d.engine.start()
+        await asyncio.sleep(1.0)
+        assert proxy.stats["error_500"] >= 1 and d.engine.status.error
+        cid = await d.register("Фоновая", "Проверка")
+        proxy.set_rates()  # the hub is reachable again
+        d.engine.kick()
+        for _ in range(100):
+            if d.engine.status.pending == 0 and d.client_row(cid)[1] is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert d.client_row(cid)[1] is not None, d.engine.status
+        assert d.engine.status.online is True and d.engine.status.error is None
+        assert any(s.syncing for s in statuses) and statuses[-1].syncing is False
+        await d.engine.stop()
+
+
+def test_backoff_is_exponential_with_full_jitter():
+    rnd = random.Random(1)
+    for attempt in range(0, 30):
+        cap = min(60.0, 2.0 ** min(attempt, 16))
+        samples = [backoff_delay(attempt, rnd=rnd) for _ in range(200)]
+        assert all(0 <= s <= cap for s in samples)
+        assert max(samples) > cap * 0.8 and min(samples) < cap * 0.2  # spread over the whole range
