@@ -6,6 +6,8 @@ import json
 
 from sqlite_utils import Database
 
+from app.cache import search
+
 LIST_COLUMNS = "id, last_name, first_name, middle_name, phone, tier, points_balance, last_visit, store_id"
 
 
@@ -14,17 +16,18 @@ def _row(r) -> dict:
     return dict(zip(keys, r))
 
 
-def client_list(db: Database, query: str, limit: int = 100) -> tuple[list[dict], int]:
+def client_count(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM clients").fetchone()[0]
+
+
+def client_list(db: Database, query: str, limit: int = 100) -> list[dict]:
     """The client book in name order, or the lookup's best matches for `query`."""
-    total = db.execute("SELECT count(*) FROM clients").fetchone()[0]
     q = query.strip()
     if not q:
         rows = db.execute(f"SELECT {LIST_COLUMNS} FROM clients ORDER BY last_name, first_name LIMIT ?",
                           [limit]).fetchall()
-        return [_row(r) for r in rows], total
-    from app.cache import search
-
-    return [hit if isinstance(hit, dict) else hit.model_dump() for hit in search.search(db, q, limit)], total
+        return [_row(r) for r in rows]
+    return [hit.model_dump() for hit in search.search(db, q, limit)]
 
 
 def client(db: Database, client_id: str) -> dict | None:

@@ -166,18 +166,21 @@ class Controller:
 
     async def set_query(self, query: str) -> None:
         self.clients.query = query
-        await self.refresh_clients()
+        await self.refresh_clients(recount=False)
 
-    async def refresh_clients(self) -> None:
-        """Re-read the list from the cache; a newer call supersedes an older one."""
+    async def refresh_clients(self, recount: bool = True) -> None:
+        """Re-read the list from the cache; a newer call supersedes an older one.
+
+        Typing only searches (`recount=False`); counting the book waits for data to change.
+        """
         self._search_seq += 1
         seq = self._search_seq
-        query = self.clients.query
-        rows, total = await self.cache.read(queries.client_list, query, 100)
-        if not self._stores:
+        rows = await self.cache.read(queries.client_list, self.clients.query, 100)
+        if recount:
+            self.clients.total = await self.cache.read(queries.client_count)
             self._stores = await self.cache.read(queries.store_names)
         if seq == self._search_seq:
-            self.clients.rows, self.clients.total = rows, total
+            self.clients.rows = rows
 
 
     # --- profile ------------------------------------------------------------------

@@ -30,7 +30,7 @@ def ClientsScreen(ctrl: Controller, view: ClientsView, app: AppView) -> ft.Contr
 
         async def later():
             await asyncio.sleep(DEBOUNCE_S)
-            await ctrl.refresh_clients()
+            await ctrl.set_query(text)
 
         pending["t"] = asyncio.create_task(later())
 

@@ -138,5 +138,5 @@ def classify(code: Barcode | str, *, card_hosts: Collection[str] | None = None) 
         return ReceiptCode(barcode, parse_receipt_qr(text))
     except ReceiptQRError as e:
         if _RECEIPT_HINT.search(text):
-            return UnknownCode(barcode, f"damaged receipt QR: {e}")
+            return UnknownCode(barcode, str(e))
     return UnknownCode(barcode, "neither a receipt QR nor a loyalty card")
