@@ -103,17 +103,21 @@ class SyncEngine:
         return self.status
 
     async def push(self) -> int:
+        """Send the outbox in order, in batches; each mutation leaves it only once answered.
+
+        One pass walks the outbox once: what the hub answers `waiting` (a blob not there
+        yet) stays queued for the next pass and does not hold up what comes after it.
+        """
         sent = 0
+        position = 0
         while True:
-            batch = await self.cache.read(replica.pending_batch, PUSH_BATCH)
+            batch, position = await self.cache.read(replica.pending_after, PUSH_BATCH, position)
             if not batch:
                 return sent
             await self._upload_blobs(batch)
             resp = await self.client.push(self.device_id, batch)
             await self.cache.write(replica.record_results, resp.results)
             sent += len(batch)
-            if all(r.status == "waiting" for r in resp.results):
-                return sent  # nothing can move until something else changes
             await self.refresh_counts()
 
     async def _upload_blobs(self, batch) -> None:

@@ -37,11 +37,21 @@ def cursor(db: Database) -> int:
 
 def pending_batch(db: Database, limit: int) -> list[Mutation]:
     """The oldest mutations still to send, in the order they were made."""
+    return pending_after(db, limit, 0)[0]
+
+
+def pending_after(db: Database, limit: int, after_seq: int) -> tuple[list[Mutation], int]:
+    """The next mutations to send after outbox position `after_seq`, and the position reached.
+
+    One push walks the outbox once, in order, batch after batch: a mutation the hub
+    answers `waiting` stays behind the position and is retried on the next push, so
+    however many wait, they never hold up the ones queued after them.
+    """
     rows = db.execute(
-        "SELECT id, kind, entity_id, payload, client_time FROM outbox "
-        "WHERE status IN ('pending', 'waiting') ORDER BY seq LIMIT ?", [limit]).fetchall()
-    return [Mutation(id=r[0], kind=r[1], entity_id=r[2], payload=json.loads(r[3]), client_time=r[4])
-            for r in rows]
+        "SELECT seq, id, kind, entity_id, payload, client_time FROM outbox "
+        "WHERE status IN ('pending', 'waiting') AND seq > ? ORDER BY seq LIMIT ?", [after_seq, limit]).fetchall()
+    muts = [Mutation(id=r[1], kind=r[2], entity_id=r[3], payload=json.loads(r[4]), client_time=r[5]) for r in rows]
+    return muts, (rows[-1][0] if rows else after_seq)
 
 
 def counts(db: Database) -> dict[str, int]:

@@ -15,11 +15,18 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8700)
     s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--expiry-interval", type=float, default=3600,
+                   help="seconds between runs of the points-expiry job (0: never; use `expire` from cron)")
+    s.add_argument("--program", help="loyalty program: a built-in name (dboutique, intermoda) or a TOML path")
     d = sub.add_parser("seed", help="fill a new database with demo data")
     d.add_argument("--db", default="var/hub.sqlite")
     d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
     d.add_argument("--clients", type=int, default=None, help="how many clients (e.g. 1000000)")
     d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--program", help="loyalty program: built-in name or TOML path")
+    e = sub.add_parser("expire", help="run the points-expiry job once")
+    e.add_argument("--db", default="var/hub.sqlite")
+    e.add_argument("--program")
     c = sub.add_parser("import-csv", help="import till receipts from a 1C CSV export")
     c.add_argument("files", nargs="+")
     c.add_argument("--db", default="var/hub.sqlite")
@@ -28,8 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
+    import os
+
     from sync.hub.db import HubDB
 
+    if getattr(args, "program", None):
+        os.environ["VITRINE_PROGRAM"] = args.program  # read by worker processes too
+    if args.cmd == "expire":
+        from sync.hub.loyalty_service import expire_due
+
+        db = HubDB(args.db)
+        db.migrate()
+        print(f"expired: {expire_due(db)} ledger entries")
+        return 0
     if args.cmd == "migrate":
         HubDB(args.db).migrate()
         return 0
@@ -58,8 +76,6 @@ def main(argv: list[str] | None = None) -> int:
         counts = seed(db, n_clients=args.clients or 5000, seed_=args.seed)
         print(f"seeded {args.db}: {counts}")
         return 0
-    import os
-
     import uvicorn
 
     from sync.hub.api import create_app
@@ -69,10 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers > 1:
         db.dispose()
         os.environ["VITRINE_HUB_DB"] = args.db
+        os.environ["VITRINE_EXPIRY_INTERVAL"] = str(args.expiry_interval)
         uvicorn.run("sync.hub.asgi:app", factory=True, workers=args.workers, host=args.host, port=args.port,
                     log_level="warning", timeout_graceful_shutdown=5)
     else:
-        uvicorn.run(create_app(db), host=args.host, port=args.port, log_level="warning",
+        uvicorn.run(create_app(db, expiry_interval=args.expiry_interval or None), host=args.host, port=args.port, log_level="warning",
                     timeout_graceful_shutdown=5)
     return 0
 

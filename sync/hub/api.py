@@ -2,14 +2,17 @@
 database, so several processes can serve one PostgreSQL behind a load balancer."""
 
 
+import asyncio
 import hashlib
+import logging
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from sync.hub import auth, feed, mutations, problems, receipts, records
+from sync.hub import auth, feed, loyalty_service, mutations, problems, receipts, records
 from sync.hub.auth import Account
 from sync.hub.db import HubDB
 from sync.hub.problems import Problem
@@ -60,8 +63,18 @@ PROBLEM_RESPONSES = {
 }
 
 
-def create_app(db: HubDB) -> FastAPI:
+def create_app(db: HubDB, expiry_interval: float | None = None) -> FastAPI:
+    """The API; with `expiry_interval` (seconds) it also runs the points-expiry job."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        task = asyncio.create_task(_expiry_loop(db, expiry_interval)) if expiry_interval else None
+        yield
+        if task:
+            task.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Vitrine hub",
         version="1",
         description="Central loyalty API: consultants, clients, points ledger, receipts, change feed. "
@@ -167,3 +180,15 @@ def create_app(db: HubDB) -> FastAPI:
             return receipts.identified_share(conn)
 
     return app
+
+
+async def _expiry_loop(db: HubDB, interval: float) -> None:
+    log = logging.getLogger("vitrine.hub.expiry")
+    while True:
+        try:
+            written = await asyncio.to_thread(loyalty_service.expire_due, db)
+            if written:
+                log.info("expired points: %d ledger entries", written)
+        except Exception:  # noqa: BLE001 - another process may have run it; try next time
+            log.exception("expiry job failed")
+        await asyncio.sleep(interval)

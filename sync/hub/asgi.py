@@ -13,4 +13,5 @@ from sync.hub.db import HubDB
 
 
 def app() -> FastAPI:
-    return create_app(HubDB(os.environ["VITRINE_HUB_DB"]))
+    interval = float(os.environ.get("VITRINE_EXPIRY_INTERVAL", "3600")) or None
+    return create_app(HubDB(os.environ["VITRINE_HUB_DB"]), expiry_interval=interval)

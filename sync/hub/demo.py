@@ -183,6 +183,7 @@ def iter_receipts(client: dict, seed: int, idx: int, count: int | None = None,
             "total": total,
             "type": 1,
             "lines": lines,
+            "redeem_points": rnd.choice([0, 0, 0, 0, 5_000, 20_000]),
             "client_id": client["id"],
             "consultant_id": client["consultant_id"],
         }

@@ -62,8 +62,19 @@ def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dic
     if not rows:
         return
     keys = [(r["entity"], r["entity_id"]) for r in rows]
+    # On SQLite `seq` is a plain rowid alias (no AUTOINCREMENT): a new row gets max(seq)+1
+    # *after* the delete below, so republishing the newest entity would hand its number to
+    # the next row, and a device whose cursor already sits on that number would skip that
+    # row for good. So number the rows from the maximum taken before the delete (we hold
+    # the write lock). PostgreSQL's sequence never reuses a number.
+    top = None
+    if conn.dialect.name == "sqlite":
+        top = conn.execute(select(func.max(feed.c.seq))).scalar() or 0
     for start in range(0, len(keys), 500):
         conn.execute(delete(feed).where(tuple_(feed.c.entity, feed.c.entity_id).in_(keys[start:start + 500])))
+    if top is not None:
+        for n, r in enumerate(rows, 1):
+            r["seq"] = top + n
     conn.execute(insert(feed), rows)
 
 

@@ -1,62 +1,201 @@
 """Where the hub's storage meets the loyalty rules: ledger rows in, figures out.
 
-The rules themselves live in sync.hub.loyalty (pure functions over a program file);
-this module loads a client's ledger and receipts, asks the rules for new entries,
-appends them and publishes the client's figures.
+The rules live in sync.hub.loyalty (pure functions over a program file). This module
+loads a client's ledger and receipts, asks the rules for new entries, appends them
+(append-only; entry ids are deterministic, so a replay adds nothing), and publishes the
+client's figures: the hub-owned fields of the client snapshot and an "account" entity
+with the whole summary the profile screen shows.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import uuid
+import os
+from collections.abc import Iterable
+from functools import lru_cache
 
 from sqlalchemy import Connection, insert, select
 
 from sync.hub import feed, members
-from sync.hub.schema import ledger
+from sync.hub import loyalty as rules
+from sync.hub.schema import hub_state, ledger, receipts
+from sync.models import utcnow
 
-ACCRUAL_PERCENT = 5
+PROGRAM_ENV = "VITRINE_PROGRAM"
 
 
-def entries(conn: Connection, client_id: str) -> list[dict]:
+@lru_cache(maxsize=4)
+def _load(name: str) -> rules.Program:
+    return rules.builtin_program(name) if name in rules.BUILTIN_PROGRAMS else rules.load_program(name)
+
+
+def program() -> rules.Program:
+    """The brand's program: a built-in name or a TOML path, from VITRINE_PROGRAM."""
+    return _load(os.environ.get(PROGRAM_ENV, "dboutique"))
+
+
+def _utc_key(t: dt.datetime | None) -> str | None:
+    return None if t is None else t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+# --- storage --------------------------------------------------------------------------
+
+
+def entries(conn: Connection, client_id: str) -> list[rules.LedgerEntry]:
     rows = conn.execute(select(ledger.c.data).where(ledger.c.client_id == client_id)).all()
-    return sorted((json.loads(r.data) for r in rows), key=lambda e: (e["at"], e["id"]))
+    return sorted((rules.LedgerEntry.model_validate_json(r.data) for r in rows), key=lambda e: (e.at, e.id))
 
 
-def append(conn: Connection, client: dict, new: list[dict]) -> None:
-    """Append ledger entries (append-only: ids are deterministic, a replay is a no-op)."""
-    known = {e["id"] for e in entries(conn, client["id"])}
-    fresh = [e for e in new if e["id"] not in known]
+def history(conn: Connection, client_id: str, exclude: str | None = None) -> list[rules.Receipt]:
+    rows = conn.execute(select(receipts.c.id, receipts.c.data).where(receipts.c.client_id == client_id)).all()
+    out = []
+    for r in rows:
+        if r.id == exclude:
+            continue
+        data = json.loads(r.data)
+        if data.get("type") in (1, 2):
+            out.append(to_receipt(data))
+    return sorted(out, key=lambda x: x.at)
+
+
+def to_receipt(data: dict) -> rules.Receipt:
+    return rules.receipt_from_record({**data, "redeem_points": data.get("redeem_points", 0)})
+
+
+def ledger_rows(client_id: str, new: Iterable[rules.LedgerEntry]) -> list[dict]:
+    return [{"id": e.id, "client_id": client_id, "data": e.model_dump_json(),
+             "expires_at": _utc_key(e.expires_at) if e.is_bucket else None} for e in new]
+
+
+def append(conn: Connection, client: dict, new: list[rules.LedgerEntry]) -> None:
+    """Append entries the ledger does not hold yet, and publish them."""
+    if not new:
+        return
+    known = {r.id for r in conn.execute(select(ledger.c.id).where(ledger.c.id.in_([e.id for e in new])))}
+    fresh = [e for e in new if e.id not in known]
     if fresh:
-        conn.execute(insert(ledger), [{"id": e["id"], "client_id": client["id"], "data": feed.dumps(e)}
-                                      for e in fresh])
-        feed.publish_many(conn, [("ledger", e["id"], client["store_id"], e, False) for e in fresh])
+        conn.execute(insert(ledger), ledger_rows(client["id"], fresh))
+        feed.publish_many(conn, [("ledger", e.id, client["store_id"], e.model_dump(mode="json"), False)
+                                 for e in fresh])
 
 
-def accrue(client: dict, receipt: dict, history: list[dict]) -> list[dict]:
-    """New ledger entries for a receipt linked to a client (pure)."""
-    eligible = sum(line["price"] * line.get("qty", 1) for line in receipt.get("lines", [])
-                   if not line.get("sale")) or (receipt["total"] if not receipt.get("lines") else 0)
-    points = eligible * ACCRUAL_PERCENT // 100 // 100
-    sign = -1 if receipt.get("type") == 2 else 1
-    if not points:
-        return []
-    return [{
-            "id": str(uuid.uuid5(uuid.UUID(receipt["id"]), "accrual")), "client_id": client["id"],
-            "kind": "accrual" if sign > 0 else "reversal", "points": sign * points,
-            "at": receipt["at"], "receipt_id": receipt["id"],
-            "reason": f"{ACCRUAL_PERCENT}% of {eligible // 100} RUB",
-    }]
+# --- events ---------------------------------------------------------------------------
 
 
-def figures(history: list[dict]) -> dict:
-    """The hub-owned figures written into the client snapshot (pure)."""
-    return {"points_balance": sum(e["points"] for e in history)}
+def member(client: dict) -> rules.Member:
+    born = client.get("birthday")
+    return rules.Member(id=client["id"], registered_at=client.get("created_at"),
+                        birthday=dt.date.fromisoformat(born) if born else None)
 
 
-def on_receipt(conn: Connection, client: dict, receipt: dict) -> None:
-    history = entries(conn, client["id"])
-    new = accrue(client, receipt, history)
-    append(conn, client, new)
-    receipt["points_earned"] = sum(e["points"] for e in new)
-    members.set_figures(conn, client["id"], figures(history + new))
+def on_register(conn: Connection, client: dict, at: dt.datetime) -> None:
+    reg = rules.on_register(program(), client["id"], at)
+    append(conn, client, reg.entries)
+    refresh(conn, client["id"])
+
+
+def on_receipt(conn: Connection, client: dict, receipt: dict, now: dt.datetime | None = None) -> None:
+    """A receipt just tied to `client`: accrue and redeem (sale) or reverse (return)."""
+    now = now or utcnow()
+    prog = program()
+    ledger_now = entries(conn, client["id"])
+    past = history(conn, client["id"], exclude=receipt["id"])
+    r = to_receipt(receipt)
+    if r.kind == "sale":
+        res = rules.on_purchase(prog, member(client), ledger_now, past, r, now)
+        receipt["points_earned"] = res.accrual
+        receipt["points_spent"] = res.applied_redemption
+        append(conn, client, res.entries)
+    else:
+        original = _original_of(past, receipt)
+        if original is not None:
+            prior = [x for x in past if x.kind == "return" and x.refers_to == original.id]
+            res = rules.on_return(prog, ledger_now, original, r, now, prior)
+            receipt["points_earned"] = -res.reversed_points
+            receipt["points_spent"] = -res.restored_points
+            append(conn, client, res.entries)
+    refresh(conn, client["id"], now)
+
+
+def _original_of(past: list[rules.Receipt], receipt: dict) -> rules.Receipt | None:
+    """The sale a return reverses: named by the till, else the latest sale with its items."""
+    ref = receipt.get("refers_to")
+    sales = [x for x in past if x.kind == "sale"]
+    if ref:
+        for x in sales:
+            if (x.fn, x.i, x.fp) == (ref["fn"], ref["i"], ref["fp"]):
+                return x
+    skus = {line["sku"] for line in receipt.get("lines", [])}
+    for x in reversed(sales):
+        if skus and skus <= {line.sku for line in x.lines}:
+            return x
+    return None
+
+
+# --- figures --------------------------------------------------------------------------
+
+
+def account(client_id: str, ledger_now: list[rules.LedgerEntry], past: list[rules.Receipt],
+            now: dt.datetime, birthday: str | None = None) -> tuple[dict, dict]:
+    """(client figures, account entity) from a ledger and receipts (pure)."""
+    prog = program()
+    s = rules.summary(prog, ledger_now, past, now,
+                      birthday=dt.date.fromisoformat(birthday) if birthday else None)
+    threshold = next((t.min_spend_kopecks for t in prog.tiers if t.name == s.next_tier), None) if s.next_tier else None
+    progress = min(1.0, s.spend_12m / threshold) if threshold else 1.0
+    figures = {"tier": s.tier, "points_balance": s.balance, "pending_points": s.pending_total,
+               "spend_12m": s.spend_12m}
+    data = {
+        "id": client_id, "client_id": client_id, "as_of": now.isoformat(), "program": prog.name,
+        "tier": s.tier, "tier_percent": str(s.tier_percent), "benefits": s.tier_benefits,
+        "balance": s.balance, "pending_total": s.pending_total,
+        "pending": [{"points": p.points, "at": p.at.isoformat()} for p in s.pending],
+        "expiring": [{"points": p.points, "at": p.at.isoformat()} for p in s.expiring],
+        "spend_12m": s.spend_12m, "next_tier": s.next_tier, "to_next_tier": s.to_next_tier,
+        "next_tier_by": s.next_tier_deadline.isoformat() if s.next_tier_deadline else None,
+        "progress": round(progress, 4), "max_redeem_percent": str(s.max_redeem_percent),
+        "campaigns": s.campaigns,
+    }
+    return figures, data
+
+
+def refresh(conn: Connection, client_id: str, now: dt.datetime | None = None) -> None:
+    client = members.load(conn, client_id)
+    if client is None:
+        return
+    figures, data = account(client_id, entries(conn, client_id), history(conn, client_id), now or utcnow(),
+                            client.get("birthday"))
+    members.set_figures(conn, client_id, figures)
+    feed.publish(conn, "account", client_id, client["store_id"], data)
+
+
+# --- scheduled job --------------------------------------------------------------------
+
+
+def expire_due(db, now: dt.datetime | None = None) -> int:
+    """Expire what is left of every bucket whose time has come since the last run.
+
+    Visible as ledger entries of kind "expiry". Returns how many entries were written.
+    """
+    now = now or utcnow()
+    with db.read() as conn:
+        last = conn.execute(select(hub_state.c.value).where(hub_state.c.key == "expiry_run")).scalar_one_or_none()
+        due = [r.client_id for r in conn.execute(
+            select(ledger.c.client_id).distinct()
+            .where(ledger.c.expires_at <= _utc_key(now), ledger.c.expires_at > (last or ""))
+        )]
+    written = 0
+    for client_id in due:
+        with db.write() as conn:
+            client = members.load(conn, client_id)
+            if client is None:
+                continue
+            new = rules.run_expiry(program(), entries(conn, client_id), now)
+            append(conn, client, new)
+            written += len(new)
+            refresh(conn, client_id, now)
+    with db.write() as conn:
+        conn.execute(hub_state.delete().where(hub_state.c.key == "expiry_run"))
+        conn.execute(insert(hub_state).values(key="expiry_run", value=_utc_key(now)))
+    return written

@@ -49,8 +49,12 @@ def register(conn: Connection, m: Mutation) -> dict:
         raise Rejected("client_exists", "A client with this id is already registered.")
     if conn.execute(select(stores.c.id).where(stores.c.id == p.store_id)).first() is None:
         raise Rejected("unknown_store", f"Unknown store {p.store_id}.")
+    from sync.hub import loyalty_service
+
     client = Client(id=m.entity_id, created_at=m.client_time, **p.model_dump())
-    save(conn, client.model_dump(mode="json"), new=True)
+    data = client.model_dump(mode="json")
+    save(conn, data, new=True)
+    loyalty_service.on_register(conn, data, m.client_time)
     return {"client_id": m.entity_id}
 
 

@@ -98,7 +98,14 @@ ledger = Table(
     "ledger", metadata,
     Column("id", String(36), primary_key=True),
     Column("client_id", String(36), nullable=False, index=True),
-    Column("data", Text, nullable=False),
+    Column("data", Text, nullable=False),  # sync.hub.loyalty.LedgerEntry as JSON
+    Column("expires_at", String(32), index=True),  # UTC "YYYY-MM-DDTHH:MM:SS", buckets only
+)
+
+hub_state = Table(
+    "hub_state", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text),
 )
 
 # Diary revisions, contact log entries, signed forms: append-only records by client.

@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import datetime
 from collections.abc import Iterator
 
 from sqlalchemy import insert, select
 
 from sync.hub import auth, demo, feed, loyalty_service
+from sync.hub import loyalty as rules
 from sync.hub.db import HubDB
 from sync.hub.schema import accounts, clients, ledger, receipts, stores
-from sync.models import Client
+from sync.models import Client, utcnow
 
 BATCH = 2000
 
@@ -59,26 +61,36 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
         feed.publish_many(conn, [("consultant", c["id"], None, {k: c[k] for k in ("id", "store_id", "name")}, False)
                                  for c in cons])
     counts = {"clients": 0, "receipts": 0, "ledger": 0}
-    for idx0, chunk in enumerate(_chunks(demo.iter_clients(n_clients, seed_), BATCH)):
+    prog = loyalty_service.program()
+    now = utcnow()
+    for idx0, chunk in enumerate(_chunks(demo.iter_clients(n_clients, seed_, now), BATCH)):
         client_rows, receipt_rows, ledger_rows, feed_rows = [], [], [], []
         for k, c in enumerate(chunk):
             idx = idx0 * BATCH + k
-            history: list[dict] = []
+            # The client's life replayed through the same rules the live hub applies.
+            created = datetime.fromisoformat(c["created_at"])
+            entries = list(rules.on_register(prog, c["id"], created).entries)
+            past: list[rules.Receipt] = []
+            member = loyalty_service.member(c)
             last_visit = None
-            for r in demo.iter_receipts(c, seed_, idx, receipts_per_client):
+            for r in sorted(demo.iter_receipts(c, seed_, idx, receipts_per_client, now), key=lambda x: x["at"]):
                 r["linked_by"] = "till"
-                new = loyalty_service.accrue(c, r, history)
-                r["points_earned"] = sum(e["points"] for e in new)
-                history += new
+                rr = loyalty_service.to_receipt(r)
+                res = rules.on_purchase(prog, member, entries, past, rr, rr.at)
+                r["points_earned"], r["points_spent"] = res.accrual, res.applied_redemption
+                entries += res.entries
+                past.append(rr)
                 last_visit = max(last_visit or r["at"], r["at"])
                 receipt_rows.append({"id": r["id"], "store_id": r["store_id"], "fn": r["fn"], "i": r["i"],
                                      "fp": r["fp"], "client_id": c["id"], "data": feed.dumps(r)})
                 feed_rows.append(("receipt", r["id"], c["store_id"], r, False))
-            for e in history:
-                ledger_rows.append({"id": e["id"], "client_id": c["id"], "data": feed.dumps(e)})
-                feed_rows.append(("ledger", e["id"], c["store_id"], e, False))
+            entries += rules.run_expiry(prog, entries, now)
+            ledger_rows += loyalty_service.ledger_rows(c["id"], entries)
+            feed_rows += [("ledger", e.id, c["store_id"], e.model_dump(mode="json"), False) for e in entries]
+            figures, account = loyalty_service.account(c["id"], entries, past, now, c.get("birthday"))
+            feed_rows.append(("account", c["id"], c["store_id"], account, False))
             client = Client(**c, last_visit=last_visit[:10] if last_visit else None,
-                            **loyalty_service.figures(history)).model_dump(mode="json")
+                            **figures).model_dump(mode="json")
             client_rows.append({"id": client["id"], "store_id": client["store_id"], "phone": client["phone"],
                                 "card_number": client["card_number"], "data": feed.dumps(client)})
             feed_rows.append(("client", client["id"], client["store_id"], client, False))
@@ -97,7 +109,7 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
     # About one till receipt in three arrives without a client (the seed cases' starting
     # point): these wait for a consultant to scan and link them.
     counts["unidentified"] = 0
-    for chunk in _chunks(demo.iter_unidentified(max(3, counts["receipts"] // 2), seed_), BATCH):
+    for chunk in _chunks(demo.iter_unidentified(max(3, counts["receipts"] // 2), seed_, now), BATCH):
         with db.write() as conn:
             conn.execute(insert(receipts), [
                 {"id": r["id"], "store_id": r["store_id"], "fn": r["fn"], "i": r["i"], "fp": r["fp"],
