@@ -157,12 +157,22 @@ def communications_card(p: ProfileView, lang: str) -> ft.Control:
     return card(t(lang, "profile.communications"), *rows)
 
 
+def ledger_text(e: dict, receipts: dict[str, dict], lang: str) -> str:
+    """The hub's own reason is English; the consultant reads the kind in her language."""
+    text = t(lang, f"ledger.{e.get('kind')}")
+    r = receipts.get(e.get("receipt_id") or "")
+    if r:
+        text += ", " + t(lang, "ledger.receipt", r.get("i"))
+    return text
+
+
 def ledger_card(p: ProfileView, lang: str) -> ft.Control:
+    receipts = {r["id"]: r for r in p.receipts}
     rows = [
         ft.Row([ft.Text(day(e.get("at")), width=90, color=theme.MUTED),
                 ft.Text(f"{e['points']:+d}", width=70, color=theme.OK if e["points"] > 0 else theme.ERROR),
-                ft.Text(e.get("reason") or e.get("kind", ""), expand=True)])
-        for e in p.ledger[:30]
+                ft.Text(ledger_text(e, receipts, lang), expand=True, tooltip=e.get("reason"))])
+        for e in p.ledger[:30] if e.get("points")  # 0-point entries only mark a receipt as processed
     ]
     return card(t(lang, "profile.ledger"), *(rows or [muted("—")]))
 

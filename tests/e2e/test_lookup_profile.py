@@ -28,12 +28,18 @@ def target(demo_hub) -> dict:
     conn = sqlite3.connect(demo_hub.db_path)
     store = demo.stores(1)[0]["id"]
     rows = [json.loads(r[0]) for r in conn.execute("SELECT data FROM clients WHERE store_id = ?", [store])]
+    accounts = {r[0]: json.loads(r[1]) for r in conn.execute(
+        "SELECT entity_id, data FROM feed WHERE entity = 'account' AND store_id = ?", [store])}
     conn.close()
+    for c in rows:
+        c["_account"] = accounts[c["id"]]
     counts: dict[str, int] = {}
     for c in rows:
         counts[c["last_name"]] = counts.get(c["last_name"], 0) + 1
     suffixes = [c["phone"][-4:] for c in rows]
-    for c in sorted(rows, key=lambda c: -c["points_balance"]):
+    # Prefer a client whose profile shows it all: points expiring soon and a next tier.
+    rich = lambda c: (bool(c["_account"]["expiring"]), bool(c["_account"]["next_tier"]), c["points_balance"])  # noqa
+    for c in sorted(rows, key=rich, reverse=True):
         if counts[c["last_name"]] == 1 and len(c["last_name"]) >= 7 and suffixes.count(c["phone"][-4:]) == 1 \
                 and "ь" not in c["last_name"] and "ъ" not in c["last_name"]:
             return c
@@ -82,4 +88,11 @@ def test_find_by_phone_latin_and_typo_then_open_profile(demo_hub, app_factory, s
     screen.text(f"{target['points_balance']:,}".replace(",", " "))
     screen.text(target["tier"])
     screen.text("Покупки")
+    account = target["_account"]
+    if account["expiring"]:
+        screen.text("Сгорают")
+    if account["next_tier"]:
+        screen.text(f"До уровня {account['next_tier']}:")
+        screen.page.get_by_role("progressbar").first.wait_for(state="attached")
     screen.shot("4-profile")
+    assert account["expiring"] and account["next_tier"], "the demo data should show expiring points and a next tier"
