@@ -86,5 +86,11 @@ def m002_search(db: Database) -> None:
     search_index.create_schema(db)
 
 
+@migrations()
+def m003_outbox_code(db: Database) -> None:
+    # The hub's machine-readable rejection code, so the UI can explain it in Russian.
+    db.execute("ALTER TABLE outbox ADD COLUMN code TEXT")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

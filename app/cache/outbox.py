@@ -24,8 +24,8 @@ CLIENT_COLUMNS = ("last_name", "first_name", "middle_name", "phone", "email", "b
                   "store_id", "consultant_id", "tier", "points_balance", "last_visit", "created_at")
 
 
-def enqueue(db: Database, kind: str, entity_id: str, payload: dict[str, Any]) -> str:
-    mid = new_id()
+def enqueue(db: Database, kind: str, entity_id: str, payload: dict[str, Any], mid: str | None = None) -> str:
+    mid = mid or new_id()
     db.execute(
         "INSERT INTO outbox (id, kind, entity_id, payload, client_time) VALUES (?, ?, ?, ?, ?)",
         [mid, kind, entity_id, dumps(payload), utcnow().isoformat()],
@@ -85,3 +85,17 @@ def add_record(db: Database, entity: str, kind: str, entity_id: str, client_id: 
     db.execute("INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, ?)",
                [entity, entity_id, client_id, dumps({**data, "pending": True})])
     return enqueue(db, kind, entity_id, payload)
+
+
+def link_receipt(db: Database, client_id: str, fiscal: dict[str, Any]) -> str:
+    """Link a scanned receipt to a client: a receipt.link mutation and a local pending link.
+
+    `fiscal` holds fn, i, fp, s (kopecks), t (ISO time) and n (type) from the QR. The
+    link is keyed by the mutation id, as the hub publishes it, so the hub's answer
+    replaces this placeholder.
+    """
+    mid = new_id()
+    payload = {"client_id": client_id, **{k: fiscal[k] for k in ("fn", "i", "fp", "s", "t", "n")}}
+    db.execute("INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES ('link', ?, ?, ?)",
+               [mid, client_id, dumps({"id": mid, **payload, "state": "pending", "receipt_id": None})])
+    return enqueue(db, "receipt.link", new_id(), payload, mid)

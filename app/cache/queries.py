@@ -39,6 +39,11 @@ def client(db: Database, client_id: str) -> dict | None:
     return data
 
 
+def client_by_card(db: Database, card: str) -> dict | None:
+    row = db.execute(f"SELECT {LIST_COLUMNS} FROM clients WHERE card_number = ? LIMIT 1", [card]).fetchone()
+    return None if row is None else _row(row)
+
+
 def client_by_phone(db: Database, phone: str) -> dict | None:
     row = db.execute(f"SELECT {LIST_COLUMNS} FROM clients WHERE phone = ? LIMIT 1", [phone]).fetchone()
     return None if row is None else _row(row)
@@ -69,9 +74,10 @@ def profile_bundle(db: Database, client_id: str) -> dict | None:
         by_entity.setdefault(entity, []).append(json.loads(data))
     account = db.execute("SELECT data FROM entities WHERE entity = 'account' AND id = ?", [client_id]).fetchone()
     pending = [
-        {"id": r[0], "kind": r[1], "payload": json.loads(r[2]), "client_time": r[3], "status": r[4], "reason": r[5]}
+        {"id": r[0], "kind": r[1], "payload": json.loads(r[2]), "client_time": r[3], "status": r[4], "reason": r[5],
+         "code": r[6]}
         for r in db.execute(
-            "SELECT id, kind, payload, client_time, status, reason FROM outbox "
+            "SELECT id, kind, payload, client_time, status, reason, code FROM outbox "
             "WHERE entity_id = ? OR json_extract(payload, '$.client_id') = ? ORDER BY seq",
             [client_id, client_id])
     ]

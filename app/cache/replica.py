@@ -62,10 +62,10 @@ def counts(db: Database) -> dict[str, int]:
 
 
 def rejected(db: Database) -> list[dict]:
-    rows = db.execute("SELECT id, kind, entity_id, payload, client_time, reason FROM outbox "
+    rows = db.execute("SELECT id, kind, entity_id, payload, client_time, reason, code FROM outbox "
                       "WHERE status = 'rejected' ORDER BY seq").fetchall()
     return [{"id": r[0], "kind": r[1], "entity_id": r[2], "payload": json.loads(r[3]),
-             "client_time": r[4], "reason": r[5]} for r in rows]
+             "client_time": r[4], "reason": r[5], "code": r[6]} for r in rows]
 
 
 def dismiss_rejected(db: Database, mutation_id: str) -> None:
@@ -86,7 +86,12 @@ def record_results(db: Database, results: list[MutationResult]) -> list[str]:
         if status == "applied":
             db.execute("DELETE FROM outbox WHERE id = ?", [r.id])
         elif status == "rejected":
-            db.execute("UPDATE outbox SET status = 'rejected', reason = ? WHERE id = ?", [r.reason, r.id])
+            code = r.code or (r.result or {}).get("first", {}).get("code")
+            db.execute("UPDATE outbox SET status = 'rejected', reason = ?, code = ? WHERE id = ?",
+                       [r.reason, code, r.id])
+            # A placeholder shown for this mutation (e.g. a pending receipt link) shows why.
+            db.execute("UPDATE entities SET data = json_set(data, '$.state', 'rejected', '$.code', ?, "
+                       "'$.reason', ?) WHERE entity = 'link' AND id = ?", [code, r.reason, r.id])
             touched.append(row[1])
         else:  # waiting: keep it, try again later
             db.execute("UPDATE outbox SET status = 'waiting', reason = ?, attempts = attempts + 1 WHERE id = ?",

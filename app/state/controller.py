@@ -19,7 +19,7 @@ from app.services.secrets import SecretStore, open_store
 from app.cache import outbox, queries
 from sync.models import ClientProfile
 from app.state import profile_form
-from app.state.views import AppView, ClientsView, LoginView, ProfileView, RegisterView, SyncView
+from app.state.views import AppView, ClientsView, LoginView, ProfileView, RegisterView, ScanView, SyncView
 from sync.client import HubClient, HubError, HubUnreachable
 from sync.engine import SyncEngine, SyncStatus
 from sync.models import new_id
@@ -47,6 +47,7 @@ class Controller:
         self.clients = ClientsView()
         self.profile = ProfileView()
         self.register = RegisterView()
+        self.scan = ScanView()
         self.secrets = secrets or open_store(config.data_dir / "secrets")
         self.cache, problem = Cache.open_or_quarantine(config.cache_path)
         if problem is not None:
@@ -283,6 +284,92 @@ class Controller:
 
     def cancel_register(self) -> None:
         self.app.route = "/clients"
+
+
+    # --- receipt scanning ------------------------------------------------------------
+
+    def start_scan(self, client_id: str | None = None, client_name: str = "") -> None:
+        """Open the scan screen; from a profile the client is already chosen."""
+        self.scan.receipt, self.scan.message, self.scan.linked, self.scan.error = None, None, False, False
+        self.scan.text = ""
+        if client_id:
+            self.scan.client_id, self.scan.client_name = client_id, client_name
+        self.app.route = "/scan"
+
+    async def scan_text(self, text: str) -> None:
+        """A payload typed by a handheld scanner (ends with Enter) or pasted by hand."""
+        from app.services.scanning import classify
+
+        self.scan.text = text
+        if not text.strip():
+            return
+        await self._use_code(classify(text.strip()))
+
+    async def scan_image(self, data: bytes) -> None:
+        """A photo or screenshot: decode every code in it, off the event loop."""
+        from app.services.scanning import classify, decode
+
+        s = self.scan
+        s.busy, s.message, s.error = True, None, False
+        try:
+            codes = await asyncio.to_thread(decode, data)
+        except Exception as e:  # noqa: BLE001 - an unreadable file is the consultant's problem to see
+            s.busy, s.message, s.error = False, f"scan.bad_image|{e}", True
+            return
+        s.busy = False
+        found = [classify(c) for c in codes]
+        # A receipt wins over a card; among the rest the first readable code.
+        found.sort(key=lambda c: {"ReceiptCode": 0, "CardCode": 1}.get(type(c).__name__, 2))
+        if not found:
+            s.message, s.error = "scan.nothing", True
+            return
+        await self._use_code(found[0])
+
+    async def _use_code(self, code) -> None:
+        from app.services.scanning import CardCode, ReceiptCode
+
+        s = self.scan
+        s.linked = False
+        if isinstance(code, ReceiptCode):
+            qr = code.receipt
+            if qr.n in (3, 4):
+                s.receipt, s.message, s.error = None, "scan.not_sale", True
+                return
+            s.receipt = {"fn": qr.fn, "i": qr.i, "fp": qr.fp, "s": qr.s, "t": qr.t.isoformat(), "n": qr.n}
+            s.message, s.error = ("scan.choose_client" if not s.client_id else None), False
+        elif isinstance(code, CardCode):
+            found = await self.cache.read(queries.client_by_card, code.number)
+            if found is None:
+                s.message, s.error = f"scan.card_unknown|{code.number}", True
+            else:
+                await self.open_client(found["id"])
+        else:
+            s.message, s.error = f"scan.unknown|{code.reason}", True
+
+    async def find_scan_client(self, query: str) -> None:
+        self.scan.query = query
+        self.scan.candidates = await self.cache.read(queries.client_list, query, 8) if query.strip() else []
+
+    def choose_scan_client(self, client_id: str, name: str) -> None:
+        self.scan.client_id, self.scan.client_name = client_id, name
+        self.scan.candidates, self.scan.query = [], ""
+        if self.scan.message == "scan.choose_client":
+            self.scan.message = None
+
+    async def link_scanned(self) -> bool:
+        """Queue the link (works offline); the hub matches it by fn, i and fp."""
+        s = self.scan
+        if s.receipt is None:
+            return False
+        if not s.client_id:
+            s.message, s.error = "scan.choose_client", True
+            return False
+        await self.cache.write(outbox.link_receipt, s.client_id, s.receipt)
+        s.linked, s.message, s.error = True, "scan.linked", False
+        self.sync_now()
+        if self.profile.client_id == s.client_id:
+            await self.load_profile()
+        return True
 
 
 def _device_id(db) -> str:

@@ -76,3 +76,18 @@ class RegisterView:
     form: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
     duplicate_of: dict | None = None  # an existing client with the same phone
+
+
+@ft.observable
+@dataclass
+class ScanView:
+    text: str = ""                      # what a handheld scanner (or a person) typed
+    client_id: str | None = None        # the client to link to, when chosen or preset
+    client_name: str = ""
+    receipt: dict | None = None         # the parsed fiscal QR: fn, i, fp, s, t, n
+    message: str | None = None          # a strings key, possibly "key|param"
+    error: bool = False
+    busy: bool = False
+    query: str = ""
+    candidates: list[dict] = field(default_factory=list)
+    linked: bool = False

@@ -111,9 +111,16 @@ def consents_card(c: dict, lang: str) -> ft.Control:
 def purchases_card(p: ProfileView, lang: str) -> ft.Control:
     rows: list[ft.Control] = []
     for link in p.links:
-        if link.get("state") != "matched":
-            rows.append(ft.Text(t(lang, f"profile.link_{link.get('state', 'waiting')}", link.get("i", "")),
-                                color=theme.WARN if link.get("state") == "waiting" else theme.ERROR))
+        state = link.get("state", "waiting")
+        if state == "matched":
+            continue
+        if state == "pending":
+            text = t(lang, "profile.link_pending", link.get("i", ""), rub(link.get("s")))
+        elif state == "rejected":
+            text = t(lang, "profile.link_rejected", link.get("i", "")) + ": " + rejection(link, lang)
+        else:
+            text = t(lang, "profile.link_waiting", link.get("i", ""))
+        rows.append(ft.Text(text, color=theme.ERROR if state == "rejected" else theme.WARN))
     for r in p.receipts[:30]:
         items = ", ".join(line["name"] + (f" ({t(lang, 'profile.sale')})" if line.get("sale") else "")
                           for line in r.get("lines", []))
@@ -185,10 +192,17 @@ def history_card(p: ProfileView, lang: str) -> ft.Control | None:
     return card(t(lang, "profile.history"), *rows)
 
 
+def rejection(x: dict, lang: str) -> str:
+    """Why the hub refused: in the consultant's language when the code is known."""
+    code = x.get("code")
+    known = t(lang, f"reject.{code}") if code else ""
+    return known if code and known != f"reject.{code}" else (x.get("reason") or "")
+
+
 def pending_card(p: ProfileView, lang: str) -> ft.Control | None:
     if not p.pending:
         return None
-    rows = [ft.Text(f"{x['kind']}" + (f" — {x['reason']}" if x.get("reason") else ""),
+    rows = [ft.Text(f"{x['kind']}" + (f" — {rejection(x, lang)}" if x["status"] == "rejected" else ""),
                     color=theme.ERROR if x["status"] == "rejected" else theme.WARN) for x in p.pending]
     return card(t(lang, "profile.local_pending"), *rows)
 
@@ -213,6 +227,8 @@ def ProfileScreen(ctrl: Controller, p: ProfileView, app: AppView) -> ft.Control:
         ft.Container(ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN),
                      visible=bool(c.get("_pending"))),
         tier_badge((p.account or {}).get("tier") or c.get("tier")),
+        ft.OutlinedButton(t(lang, "scan.from_profile"), icon=ft.Icons.QR_CODE_SCANNER, visible=not p.editing,
+                          on_click=lambda _: ctrl.start_scan(c["id"], full_name(c))),
         ft.FilledButton(t(lang, "profile.edit"), icon=ft.Icons.EDIT, on_click=lambda _: ctrl.start_edit(),
                         visible=not p.editing),
     ])

@@ -11,6 +11,7 @@ from app.ui.banner import SyncBanner
 from app.ui.clients import ClientsScreen
 from app.ui.profile import ProfileScreen
 from app.ui.register import RegisterScreen
+from app.ui.scan import ScanScreen
 from app.ui.strings import t
 from app.ui.sync_screen import SyncScreen
 
@@ -29,17 +30,12 @@ def section_index(route: str) -> int:
     return 0
 
 
-@ft.component
-def Placeholder(title: str, lang: str) -> ft.Control:
-    return ft.Column([ft.Text(title, size=22, weight=ft.FontWeight.BOLD), ft.Text(t(lang, "soon"))])
-
-
 def screen_for(ctrl: Controller, app: AppView) -> ft.Control:
     route = app.route
     if route.startswith("/sync"):
         return SyncScreen(ctrl, ctrl.sync, app)
     if route.startswith("/scan"):
-        return Placeholder(t(app.lang, "scan.title"), app.lang)
+        return ScanScreen(ctrl, ctrl.scan, app)
     if route.startswith("/register"):
         return RegisterScreen(ctrl, ctrl.register, app)
     if route.startswith("/clients/"):
@@ -74,6 +70,8 @@ def Shell(ctrl: Controller, app: AppView) -> ft.Control:
         route = SECTIONS[e.control.selected_index][0]
         if route == "/register":
             ctrl.start_register()
+        elif route == "/scan":
+            ctrl.start_scan()
         else:
             app.route = route
 

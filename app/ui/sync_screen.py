@@ -7,6 +7,7 @@ import flet as ft
 from app.state.controller import Controller
 from app.state.views import AppView, SyncView
 from app.ui import theme
+from app.ui.profile import rejection
 from app.ui.strings import t
 
 
@@ -24,7 +25,7 @@ def SyncScreen(ctrl: Controller, sync: SyncView, app: AppView) -> ft.Control:
         ft.ListTile(
             leading=ft.Icon(ft.Icons.ERROR_OUTLINE, color=theme.ERROR),
             title=ft.Text(r["kind"]),
-            subtitle=ft.Text(r.get("reason") or ""),
+            subtitle=ft.Text(rejection(r, lang)),
             trailing=ft.TextButton(t(lang, "sync.dismiss"),
                                    on_click=lambda _, mid=r["id"]: ctrl.dismiss_rejection(mid)),
         )

@@ -97,13 +97,15 @@ def link(conn: Connection, m: Mutation, account: Account) -> dict:
     if client is None:
         raise Rejected("unknown_client", "This client is not known to the hub.")
     row = _by_fiscal(conn, p.fn, p.i, p.fp)
+    link_row = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id}
     if row is not None:
-        if row.client_id == p.client_id:
-            return {"state": "matched", "receipt_id": row.id, "already": True}
-        if row.client_id is not None:
+        if row.client_id is not None and row.client_id != p.client_id:
             raise Rejected("receipt_taken", "This receipt is already linked to another client.")
-        receipt = _attach(conn, json.loads(row.data), client, account.id)
-        return {"state": "matched", "receipt_id": receipt["id"]}
+        already = row.client_id == p.client_id
+        if not already:
+            _attach(conn, json.loads(row.data), client, account.id)
+        _publish_link(conn, {**link_row, "receipt_id": row.id}, client["store_id"], "matched")
+        return {"state": "matched", "receipt_id": row.id, "already": already}
     waiting = conn.execute(select(receipt_links).where(
         receipt_links.c.fn == p.fn, receipt_links.c.i == p.i, receipt_links.c.fp == p.fp)).first()
     if waiting is not None:

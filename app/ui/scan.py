@@ -1,0 +1,93 @@
+"""Receipt scanning: a handheld scanner, a photo file or a screenshot; then one tap to link.
+
+A USB/Bluetooth scanner types the code into the focused field and presses Enter. A photo
+is decoded on the device, off the event loop. The sum and date show at once from the
+QR; items and points follow when the hub has matched the receipt with the till's copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import flet as ft
+
+from app.state.controller import Controller
+from app.state.views import AppView, ScanView
+from app.ui import theme
+from app.ui.common import full_name, rub
+from app.ui.strings import t
+
+TYPE_KEYS = {1: "scan.type_sale", 2: "scan.type_return", 3: "scan.type_expense", 4: "scan.type_expense_return"}
+
+
+def receipt_card(r: dict, lang: str) -> ft.Control:
+    when = dt.datetime.fromisoformat(r["t"]).strftime("%d.%m.%Y %H:%M")
+    return ft.Container(
+        bgcolor=ft.Colors.WHITE, border_radius=12, padding=16, border=ft.Border.all(1, "#E6DED3"),
+        content=ft.Column(spacing=4, controls=[
+            ft.Text(t(lang, TYPE_KEYS.get(r["n"], "scan.type_sale")), color=theme.MUTED),
+            ft.Text(f"{rub(r['s'])},{r['s'] % 100:02d} ₽", size=28, weight=ft.FontWeight.BOLD),
+            ft.Text(when),
+            ft.Text(t(lang, "scan.fiscal", r["fn"], r["i"], r["fp"]), color=theme.MUTED, size=12, selectable=True),
+        ]),
+    )
+
+
+@ft.component
+def ScanScreen(ctrl: Controller, s: ScanView, app: AppView) -> ft.Control:
+    lang = app.lang
+
+    async def picked(e: ft.FilePickerResultEvent):
+        if e.files and e.files[0].bytes:
+            await ctrl.scan_image(e.files[0].bytes)
+
+    picker = ft.use_ref(lambda: ft.FilePicker(on_result=picked)).current
+
+    async def submit(e):
+        await ctrl.scan_text(e.control.value)
+
+    def typed(e):
+        s.text = e.control.value
+
+    async def find(e):
+        await ctrl.find_scan_client(e.control.value)
+
+    async def link(_):
+        await ctrl.link_scanned()
+
+    controls: list[ft.Control] = [
+        ft.Text(t(lang, "scan.title"), size=22, weight=ft.FontWeight.BOLD),
+        ft.Text(t(lang, "scan.hint"), color=theme.MUTED),
+        ft.Row([
+            ft.TextField(label=t(lang, "scan.field"), value=s.text, on_change=typed, on_submit=submit,
+                         autofocus=True, expand=True, prefix_icon=ft.Icons.QR_CODE_2),
+            ft.FilledButton(t(lang, "scan.photo"), icon=ft.Icons.PHOTO_CAMERA,
+                            action=ft.PickFiles(picker, with_data=True, file_type=ft.FilePickerFileType.IMAGE)),
+        ]),
+        ft.ProgressBar(visible=s.busy),
+    ]
+    if s.message:
+        controls.append(ft.Text(t(lang, s.message), color=theme.ERROR if s.error else theme.OK))
+    if s.receipt:
+        controls.append(receipt_card(s.receipt, lang))
+        if s.client_id:
+            controls.append(ft.Row([
+                ft.Icon(ft.Icons.PERSON),
+                ft.Text(s.client_name, weight=ft.FontWeight.W_600, expand=True),
+                ft.TextButton(t(lang, "scan.other_client"),
+                              on_click=lambda _: ctrl.choose_scan_client(None, "")),
+            ]))
+            if not s.linked:
+                controls.append(ft.FilledButton(t(lang, "scan.link"), icon=ft.Icons.LINK, on_click=link))
+            else:
+                controls.append(ft.TextButton(t(lang, "scan.open_profile"), icon=ft.Icons.PERSON_SEARCH,
+                                              on_click=lambda _: ctrl.open_client(s.client_id)))
+        else:
+            controls.append(ft.TextField(label=t(lang, "scan.find_client"), value=s.query, on_change=find,
+                                         prefix_icon=ft.Icons.SEARCH))
+            for row in s.candidates:
+                name = full_name(row)
+                controls.append(ft.ListTile(
+                    title=ft.Text(name), subtitle=ft.Text(row.get("masked_phone") or ""),
+                    on_click=lambda _, cid=row["id"], n=name: ctrl.choose_scan_client(cid, n)))
+    return ft.Column(controls, expand=True, scroll=ft.ScrollMode.AUTO, spacing=12)
