@@ -14,7 +14,7 @@ def make(tmp_path, hub_url: str) -> Controller:
                       secrets=EncryptedFileStore(tmp_path / "device" / "secrets"))
 
 
-async def wait_for(cond, timeout=20.0):
+async def wait_for(cond, timeout=60.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while not cond():
         if asyncio.get_running_loop().time() > deadline:

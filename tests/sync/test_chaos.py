@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import random
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,12 +237,16 @@ async def run_round(seed: int, hub, proxy: FaultyProxy, folder: Path, store_clie
             return resp
 
         d.client.push = counted
+    t = [time.monotonic()]
     try:
         await asyncio.gather(*(_initial_pull(d) for d in devices))
+        t.append(time.monotonic())
         await asyncio.gather(
             _till(r, hub, plan),
             *(_device_ops(r, d, rnd.randint(3, 8), rnd.choice([0.2, 0.5, 0.8])) for d in devices))
+        t.append(time.monotonic())
         await proxy.drain()  # stalled and duplicated requests land before we settle
+        t.append(time.monotonic())
         for d, sha, blob in r.lost_blobs:
             d.blobs[sha] = blob
         for d in devices:
@@ -250,7 +255,11 @@ async def run_round(seed: int, hub, proxy: FaultyProxy, folder: Path, store_clie
             await d.settle()
         for d in devices:  # everyone pulls what the others pushed while settling
             await d.engine.sync_once()
+        t.append(time.monotonic())
         problems = check_round(r, hub, devices)
+        t.append(time.monotonic())
+        if os.environ.get("CHAOS_TIMING"):
+            print("phases", [round(b - a, 3) for a, b in zip(t, t[1:])])
         assert not problems, f"seed {seed}: " + "\n".join(problems[:20])
         return {"mutations": len(r.made), "devices": len(devices), **statuses}
     finally:
