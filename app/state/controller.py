@@ -22,7 +22,7 @@ from app.state import profile_form
 from app.state.views import AppView, ClientsView, LoginView, ProfileView, RegisterView, ScanView, SyncView
 from sync.client import HubClient, HubError, HubUnreachable
 from sync.engine import SyncEngine, SyncStatus
-from sync.models import new_id
+from sync.models import new_id, utcnow
 
 log = logging.getLogger("vitrine.app")
 
@@ -244,6 +244,24 @@ class Controller:
         await self.refresh_clients()
         return True
 
+
+    async def add_note(self) -> bool:
+        """A diary entry: shown at once (pending), appended on the hub at the next push."""
+        p = self.profile
+        text = p.note.strip()
+        if not text or p.client is None:
+            return False
+        entry_id = new_id()
+        now = utcnow().isoformat()
+        data = {"id": entry_id, "client_id": p.client_id, "text": text, "pinned": p.note_pinned,
+                "author_id": self.consultant_id, "author_name": self.app.consultant_name,
+                "created_at": now, "updated_at": now, "deleted": False}
+        await self.cache.write(outbox.add_record, "diary", "diary.add", entry_id, p.client_id, data,
+                               {"client_id": p.client_id, "text": text, "pinned": p.note_pinned})
+        p.note, p.note_pinned = "", False
+        self.sync_now()
+        await self.load_profile()
+        return True
 
     # --- registration ----------------------------------------------------------------
 

@@ -65,6 +65,8 @@ class ProfileView:
     links: list[dict] = field(default_factory=list)   # receipt links made here, with their state
     pending: list[dict] = field(default_factory=list)  # this device's unsent operations for the client
     editing: bool = False
+    note: str = ""                      # a diary entry being written
+    note_pinned: bool = False
     form: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
     saved: bool = False

@@ -140,17 +140,34 @@ def purchases_card(p: ProfileView, lang: str) -> ft.Control:
     return card(t(lang, "profile.purchases"), *rows, key="purchases")
 
 
-def diary_card(p: ProfileView, lang: str) -> ft.Control:
+def diary_card(ctrl: Controller, p: ProfileView, lang: str) -> ft.Control:
+    def typed(e):
+        p.note = e.control.value
+
+    def pin(e):
+        p.note_pinned = e.control.value
+
+    async def add(_):
+        await ctrl.add_note()
+
+    editor = ft.Column(spacing=4, controls=[
+        ft.TextField(label=t(lang, "profile.note"), value=p.note, on_change=typed, multiline=True,
+                     min_lines=1, max_lines=4),
+        ft.Row([ft.Checkbox(label=t(lang, "profile.pin"), value=p.note_pinned, on_change=pin),
+                ft.TextButton(t(lang, "profile.add_note"), icon=ft.Icons.ADD_COMMENT, on_click=add)],
+               alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+    ])
     rows = [
         ft.Column(spacing=0, controls=[
             ft.Row([ft.Text(day(d.get("updated_at")), color=theme.MUTED, size=12),
+                    ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN, visible=bool(d.get("pending"))),
                     ft.Text(d.get("author_name") or "", color=theme.MUTED, size=12),
                     ft.Text("📌 " + t(lang, "profile.pinned"), size=12, visible=bool(d.get("pinned")))]),
             ft.Text(d.get("text") or ""),
         ])
         for d in p.diary[:20]
     ] or [muted(t(lang, "profile.no_diary"))]
-    return card(t(lang, "profile.diary"), *rows)
+    return card(t(lang, "profile.diary"), editor, *rows)
 
 
 def communications_card(p: ProfileView, lang: str) -> ft.Control:
@@ -237,7 +254,7 @@ def ProfileScreen(ctrl: Controller, p: ProfileView, app: AppView) -> ft.Control:
     consultant = ctrl.consultant_name(c.get("consultant_id"))
     left = [loyalty_card(p, lang), contacts_card(c, lang, consultant), sizes_card(c, lang),
             preferences_card(c, lang), consents_card(c, lang)]
-    right = [x for x in (pending_card(p, lang), purchases_card(p, lang), diary_card(p, lang),
+    right = [x for x in (pending_card(p, lang), purchases_card(p, lang), diary_card(ctrl, p, lang),
                          communications_card(p, lang), ledger_card(p, lang), history_card(p, lang)) if x]
     return ft.Column(
         expand=True,

@@ -119,3 +119,24 @@ async def test_register_offline_then_sync_reaches_the_hub(demo_hub, tmp_path):
     await ctrl.load_profile()
     assert ctrl.profile.pending == []
     await ctrl.close()
+
+
+async def test_diary_note_is_shown_at_once_and_reaches_the_hub(demo_hub, tmp_path):
+    ctrl = make(tmp_path, demo_hub.url)
+    await ctrl.start()
+    ctrl.login_view.login, ctrl.login_view.password = "demo", "vitrine-demo"
+    assert await ctrl.login()
+    await wait_for(lambda: len(ctrl.clients.rows) > 0)
+    await ctrl.engine.stop()
+    await ctrl.open_client(ctrl.clients.rows[0]["id"])
+    ctrl.profile.note, ctrl.profile.note_pinned = "Ищет бежевое пальто к марту, размер 44", True
+    assert await ctrl.add_note()
+    assert ctrl.profile.note == ""
+    assert [(d["text"], d["pinned"], d.get("pending")) for d in ctrl.profile.diary] == [
+        ("Ищет бежевое пальто к марту, размер 44", True, True)]
+    await ctrl.engine.sync_once()
+    await ctrl.load_profile()
+    entry = ctrl.profile.diary[0]
+    assert entry.get("pending") is None and entry["author_name"] == ctrl.app.consultant_name
+    assert len(entry["revisions"]) == 1
+    await ctrl.close()

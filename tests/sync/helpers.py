@@ -167,10 +167,11 @@ class Device:
     device_id: str = field(default_factory=lambda: f"dev-{new_id()}")
     timeout: float = 5.0
     blobs: dict[str, bytes] = field(default_factory=dict)  # what the device has on disk
+    cache_file: str | None = None                          # default: <device id>.sqlite
 
     def __post_init__(self) -> None:
         self.store_id = store_of(self.login)
-        self.cache = Cache(self.folder / f"{self.device_id}.sqlite")
+        self.cache = Cache(self.folder / (self.cache_file or f"{self.device_id}.sqlite"))
         # A transport on a shared TLS context: httpx would build a new one per client (~35 ms).
         self.client = HubClient(self.base_url, self.token, timeout=self.timeout,
                                 transport=httpx.AsyncHTTPTransport(verify=_tls()))
