@@ -316,7 +316,7 @@ class Controller:
 
     async def scan_text(self, text: str) -> None:
         """A payload typed by a handheld scanner (ends with Enter) or pasted by hand."""
-        from app.services.scanning import classify
+        from app.services.scanning.codes import classify
 
         self.scan.text = text
         if not text.strip():
@@ -325,7 +325,8 @@ class Controller:
 
     async def scan_image(self, data: bytes) -> None:
         """A photo or screenshot: decode every code in it, off the event loop."""
-        from app.services.scanning import classify, decode
+        from app.services.scanning.codes import classify
+        from app.services.scanning.decoder import decode
 
         s = self.scan
         s.busy, s.message, s.error = True, None, False
@@ -344,7 +345,7 @@ class Controller:
         await self._use_code(found[0])
 
     async def _use_code(self, code) -> None:
-        from app.services.scanning import CardCode, ReceiptCode
+        from app.services.scanning.codes import CardCode, ReceiptCode
 
         s = self.scan
         s.linked = False

@@ -55,6 +55,9 @@ def ScanScreen(ctrl: Controller, s: ScanView, app: AppView) -> ft.Control:
     async def link(_):
         await ctrl.link_scanned()
 
+    async def open_profile(_):
+        await ctrl.open_client(s.client_id)
+
     controls: list[ft.Control] = [
         ft.Text(t(lang, "scan.title"), size=22, weight=ft.FontWeight.BOLD),
         ft.Text(t(lang, "scan.hint"), color=theme.MUTED),
@@ -81,7 +84,7 @@ def ScanScreen(ctrl: Controller, s: ScanView, app: AppView) -> ft.Control:
                 controls.append(ft.FilledButton(t(lang, "scan.link"), icon=ft.Icons.LINK, on_click=link))
             else:
                 controls.append(ft.TextButton(t(lang, "scan.open_profile"), icon=ft.Icons.PERSON_SEARCH,
-                                              on_click=lambda _: ctrl.open_client(s.client_id)))
+                                              on_click=open_profile))
         else:
             controls.append(ft.TextField(label=t(lang, "scan.find_client"), value=s.query, on_change=find,
                                          prefix_icon=ft.Icons.SEARCH))

@@ -14,7 +14,12 @@ from app.ui.strings import t
 @ft.component
 def SyncScreen(ctrl: Controller, sync: SyncView, app: AppView) -> ft.Control:
     lang = app.lang
-    ft.use_effect(lambda: ctrl.load_rejections(), [sync.rejected])
+
+    def dismiss(mutation_id: str):
+        async def handler(_):  # async def, not a lambda: Flet awaits only coroutine functions
+            await ctrl.dismiss_rejection(mutation_id)
+        return handler
+    ft.use_effect(ctrl.load_rejections, [sync.rejected])  # a coroutine function: Flet awaits it
     if sync.pull_total:
         progress = ft.ProgressBar(value=min(1.0, sync.pulled / sync.pull_total), semantics_label="pull-progress")
         caption = t(lang, "sync.progress", sync.pulled, sync.pull_total)
@@ -27,7 +32,7 @@ def SyncScreen(ctrl: Controller, sync: SyncView, app: AppView) -> ft.Control:
             title=ft.Text(r["kind"]),
             subtitle=ft.Text(rejection(r, lang)),
             trailing=ft.TextButton(t(lang, "sync.dismiss"),
-                                   on_click=lambda _, mid=r["id"]: ctrl.dismiss_rejection(mid)),
+                                   on_click=dismiss(r["id"])),
         )
         for r in sync.rejections
     ]
