@@ -7,9 +7,11 @@ Pass `transport=` to talk to an in-process app in tests.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
+import pydantic_core
 
 from sync.models import (
     PROTOCOL_HEADER,
@@ -101,6 +103,18 @@ class HubClient:
         resp = await self._request("GET", "/v1/changes", params=params)
         return ChangePage.model_validate_json(resp.content)
 
+    async def pull_page(self, cursor: int, limit: int = 1000, with_total: bool = False) -> "RawPage":
+        """One page of the change feed for the engine's bulk path (see RawPage).
+
+        Same request as `changes()`, without a pydantic model per change: at a million
+        rows that costs more than the parsing itself.
+        """
+        params = {"cursor": cursor, "limit": limit}
+        if with_total:
+            params["with_total"] = "true"
+        resp = await self._request("GET", "/v1/changes", params=params)
+        return RawPage(resp.content)
+
     async def push(self, device_id: str, mutations: list[Mutation]) -> MutationResponse:
         batch = MutationBatch(device_id=device_id, mutations=mutations)
         resp = await self._request("POST", "/v1/mutations", content=batch.model_dump_json(),
@@ -114,6 +128,55 @@ class HubClient:
 
     async def get_blob(self, sha256: str) -> bytes:
         return (await self._request("GET", f"/v1/blobs/{sha256}")).content
+
+
+_TAIL = re.compile(rb',"next_cursor":(\d+),"has_more":(true|false),"total_estimate":(null|\d+)\}\s*$')
+
+
+class RawPage:
+    """One page of the change feed; its changes are dicts {seq, entity, entity_id, deleted, data}.
+
+    `next_cursor`, `has_more` and `total_estimate` are known at once (read from the
+    page's tail, where the hub writes them; from a full parse when the tail has another
+    form), so the engine can ask for the next page; `changes` is parsed on first use,
+    which the engine leaves to the cache's writer thread that applies the page. Parsing
+    there, rather than in a thread of its own, keeps two busy threads from handing the
+    GIL back and forth for every row the writer binds.
+    """
+
+    __slots__ = ("body", "next_cursor", "has_more", "total_estimate", "_changes")
+
+    def __init__(self, body: bytes):
+        self.body = body
+        self._changes: list[dict[str, Any]] | None = None
+        m = _TAIL.search(body, max(0, len(body) - 200))
+        if m:
+            self.next_cursor, self.has_more = int(m[1]), m[2] == b"true"
+            self.total_estimate = None if m[3] == b"null" else int(m[3])
+        else:
+            self._parse()
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        if self._changes is None:
+            self._parse()
+        return self._changes  # type: ignore[return-value]
+
+    def _parse(self) -> None:
+        try:
+            doc = pydantic_core.from_json(self.body)
+            changes, next_cursor, has_more = doc["changes"], doc["next_cursor"], doc["has_more"]
+            total = doc.get("total_estimate")
+        except (ValueError, KeyError, TypeError) as e:
+            raise HubError(502, "Bad change page", f"The hub sent a change page that cannot be read: {e}") from e
+        if not (isinstance(changes, list) and type(next_cursor) is int and type(has_more) is bool):
+            raise HubError(502, "Bad change page", "The hub sent a change page of the wrong shape.")
+        if getattr(self, "next_cursor", next_cursor) != next_cursor:
+            raise HubError(502, "Bad change page", "The page's cursor does not match its changes.")
+        if changes and not (isinstance(changes[-1], dict) and changes[-1].get("seq") == next_cursor):
+            raise HubError(502, "Bad change page", "The page's last change does not match its cursor.")
+        self.next_cursor, self.has_more, self.total_estimate = next_cursor, has_more, total
+        self._changes = changes
 
 
 def _error(resp: httpx.Response) -> HubError:

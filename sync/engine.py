@@ -45,6 +45,14 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: rando
     return r.uniform(0, min(cap, base * (2 ** min(attempt, 16))))
 
 
+def _apply_raw_page(db, page) -> int:
+    """In the writer thread: parse a fetched page, apply it and its cursor (one transaction)."""
+    changes = page.changes
+    if changes:
+        replica.apply_page(db, changes, page.next_cursor)
+    return len(changes)
+
+
 class SyncEngine:
     def __init__(self, cache: Cache, client: HubClient, device_id: str, *,
                  on_status: Callable[[SyncStatus], None] | None = None, interval: float = 30.0,
@@ -131,21 +139,31 @@ class SyncEngine:
                         await self.client.put_blob(value, found[0], found[1])
 
     async def pull(self) -> int:
+        """Pull the feed from the cursor until drained; each page and its cursor commit together.
+
+        Pipelined: while the cache's writer parses and applies one page, the next one is
+        already on its way (one page ahead).
+        """
         cursor = await self.cache.read(replica.cursor)
-        first = True
+        page = await self.client.pull_page(cursor, PULL_LIMIT, with_total=True)
+        self._set(pulled=0, pull_total=page.total_estimate)
         applied = 0
         while True:
-            page = await self.client.changes(cursor, PULL_LIMIT, with_total=first)
-            if first:
-                self._set(pulled=0, pull_total=page.total_estimate)
-                first = False
-            if page.changes:
-                await self.cache.write(replica.apply_page, page.changes, page.next_cursor)
-                applied += len(page.changes)
-                self._set(pulled=applied)
-            cursor = page.next_cursor
-            if not page.has_more:
+            ahead = asyncio.ensure_future(self.client.pull_page(page.next_cursor, PULL_LIMIT)) \
+                if page.has_more else None
+            try:
+                n = await self.cache.write(_apply_raw_page, page)
+                if n:
+                    applied += n
+                    self._set(pulled=applied)
+            except BaseException:
+                if ahead is not None:
+                    ahead.cancel()
+                    await asyncio.gather(ahead, return_exceptions=True)
+                raise
+            if ahead is None:
                 return applied
+            page = await ahead
 
     # --- background loop ------------------------------------------------------------
 

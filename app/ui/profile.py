@@ -239,7 +239,7 @@ def ProfileScreen(ctrl: Controller, p: ProfileView, app: AppView) -> ft.Control:
         return ft.Column([ft.TextButton(t(lang, "profile.back"), icon=ft.Icons.ARROW_BACK,
                                         on_click=lambda _: ctrl.back_to_list())])
     header = ft.Row([
-        ft.IconButton(ft.Icons.ARROW_BACK, tooltip=t(lang, "profile.back"), on_click=lambda _: ctrl.back_to_list()),
+        ft.TextButton(t(lang, "profile.back"), icon=ft.Icons.ARROW_BACK, on_click=lambda _: ctrl.back_to_list()),
         ft.Text(full_name(c), size=24, weight=ft.FontWeight.BOLD, expand=True),
         ft.Container(ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN),
                      visible=bool(c.get("_pending"))),

@@ -28,7 +28,7 @@ def receipt_card(r: dict, lang: str) -> ft.Control:
             ft.Text(t(lang, TYPE_KEYS.get(r["n"], "scan.type_sale")), color=theme.MUTED),
             ft.Text(f"{rub(r['s'])},{r['s'] % 100:02d} ₽", size=28, weight=ft.FontWeight.BOLD),
             ft.Text(when),
-            ft.Text(t(lang, "scan.fiscal", r["fn"], r["i"], r["fp"]), color=theme.MUTED, size=12, selectable=True),
+            ft.Text(t(lang, "scan.fiscal", r["fn"], r["i"], r["fp"]), color=theme.MUTED, size=12),
         ]),
     )
 

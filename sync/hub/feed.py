@@ -8,11 +8,13 @@ equal to commit order.
 
 from __future__ import annotations
 
+import heapq
 import json
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, tuple_
+from sqlalchemy import Connection, delete, func, insert, select, tuple_
 
 from sync.hub.schema import feed
 
@@ -78,14 +80,23 @@ def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dic
     conn.execute(insert(feed), rows)
 
 
+def _visible(store_id: str):
+    """The two index ranges a store sees: its own rows and the rows of no store.
+
+    Asked as two queries, each walking feed_store_seq in seq order and stopping at the
+    limit. One query with `store_id = ? OR store_id IS NULL` makes SQLite (and PostgreSQL)
+    union both ranges and sort everything after the cursor before the limit applies:
+    every page of an initial sync would sort the whole rest of the store.
+    """
+    return (feed.c.store_id == store_id, feed.c.store_id.is_(None))
+
+
 def page(conn: Connection, store_id: str, cursor: int, limit: int) -> tuple[list, int, bool]:
     """Rows after `cursor` visible to `store_id`: (rows, next_cursor, has_more)."""
-    rows = conn.execute(
-        select(feed.c.seq, feed.c.entity, feed.c.entity_id, feed.c.deleted, feed.c.data)
-        .where(feed.c.seq > cursor, or_(feed.c.store_id == store_id, feed.c.store_id.is_(None)))
-        .order_by(feed.c.seq)
-        .limit(limit + 1)
-    ).all()
+    cols = (feed.c.seq, feed.c.entity, feed.c.entity_id, feed.c.deleted, feed.c.data)
+    ranges = [conn.execute(select(*cols).where(where, feed.c.seq > cursor).order_by(feed.c.seq).limit(limit + 1))
+              .all() for where in _visible(store_id)]
+    rows = list(heapq.merge(*ranges, key=lambda r: r.seq))[:limit + 1] if ranges[1] else ranges[0]
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = rows[-1].seq if rows else cursor
@@ -93,21 +104,26 @@ def page(conn: Connection, store_id: str, cursor: int, limit: int) -> tuple[list
 
 
 def remaining(conn: Connection, store_id: str, cursor: int) -> int:
-    return conn.execute(
-        select(func.count()).select_from(feed)
-        .where(feed.c.seq > cursor, or_(feed.c.store_id == store_id, feed.c.store_id.is_(None)))
-    ).scalar_one()
+    return sum(conn.execute(select(func.count()).select_from(feed).where(where, feed.c.seq > cursor)).scalar_one()
+               for where in _visible(store_id))
+
+
+_PLAIN = re.compile(r"[0-9A-Za-z_.:\-]*")
+
+
+def _string(s: str) -> str:
+    """A JSON string; ids and entity names need no escaping, so skip the encoder for them."""
+    return '"' + s + '"' if _PLAIN.fullmatch(s) else json.dumps(s)
 
 
 def render_page(rows: list, next_cursor: int, has_more: bool, total: int | None) -> bytes:
     """The ChangePage JSON built from stored JSON text, without re-parsing each entity."""
-    parts = []
-    for r in rows:
-        parts.append(
-            '{"seq":%d,"entity":%s,"entity_id":%s,"deleted":%s,"data":%s}'
-            % (r.seq, json.dumps(r.entity), json.dumps(r.entity_id), "true" if r.deleted else "false",
-               r.data if r.data is not None else "null")
-        )
+    parts = [
+        '{"seq":%d,"entity":%s,"entity_id":%s,"deleted":%s,"data":%s}'
+        % (seq, _string(entity), _string(entity_id), "true" if deleted else "false",
+           data if data is not None else "null")
+        for seq, entity, entity_id, deleted, data in rows
+    ]
     total_s = "null" if total is None else str(total)
     return ('{"changes":[%s],"next_cursor":%d,"has_more":%s,"total_estimate":%s}'
             % (",".join(parts), next_cursor, "true" if has_more else "false", total_s)).encode()

@@ -33,9 +33,10 @@ def _by_fiscal(conn: Connection, fn: str, i: str, fp: str):
 def _attach(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
     """Tie a stored receipt to a client, run the loyalty rules, publish the result."""
     receipt = {**receipt, "client_id": client["id"], "linked_by": linked_by}
+    # Owned first, so the client's figures (12-month spend, tier) count this receipt.
+    conn.execute(update(receipts).where(receipts.c.id == receipt["id"]).values(client_id=client["id"]))
     loyalty_service.on_receipt(conn, client, receipt)
-    conn.execute(update(receipts).where(receipts.c.id == receipt["id"])
-                 .values(client_id=client["id"], data=feed.dumps(receipt)))
+    conn.execute(update(receipts).where(receipts.c.id == receipt["id"]).values(data=feed.dumps(receipt)))
     feed.publish(conn, "receipt", receipt["id"], client["store_id"], receipt)
     return receipt
 

@@ -135,9 +135,20 @@ class Screen:
         return path
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.failed_call = report.failed
+    return report
+
+
 @pytest.fixture
 def screen(browser, request) -> Iterator:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ru-RU")
     page = context.new_page()
-    yield Screen(page, request.node.name)
+    s = Screen(page, request.node.name)
+    yield s
+    if getattr(request.node, "failed_call", False):
+        s.shot("FAILED")  # what the page showed when the test gave up
     context.close()

@@ -102,3 +102,19 @@ def test_import_csv_command_runs(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "1 receipts" in out.stdout
+
+
+def test_linked_receipt_counts_in_the_12_month_spend(api, demo):
+    h = headers(demo)
+    client = _some_clients(api, h, 3)[2]
+    before = next(c["data"] for c in api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
+                  if c["entity"] == "account" and c["entity_id"] == client["id"])
+    r = _receipt("9001", total=3_000_000)
+    r["at"] = utcnow().isoformat()
+    api.post("/v1/pos/receipts", json={"receipts": [r]}, headers=till(api))
+    res = api.post("/v1/mutations", json={"device_id": "t9", "mutations": [_link(client["id"], "9001")]},
+                   headers=h).json()["results"][0]
+    assert res["status"] == "applied", res
+    after = next(c["data"] for c in api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
+                 if c["entity"] == "account" and c["entity_id"] == client["id"])
+    assert after["spend_12m"] == before["spend_12m"] + 3_000_000
