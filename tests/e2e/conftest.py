@@ -84,8 +84,10 @@ def app_factory(tmp_path) -> Iterator:
         stop_app(app)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for the e2e package. Not session-wide: sync Playwright keeps an event
+    loop running in this thread until it stops, which async tests after it cannot share."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
