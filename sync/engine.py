@@ -23,7 +23,9 @@ from sync.models import utcnow
 log = logging.getLogger("vitrine.sync")
 
 PUSH_BATCH = 200
-PULL_LIMIT = 2000
+PULL_LIMIT = 5000           # rows per page (the hub's maximum)
+PULL_AHEAD = 3              # pages fetched ahead of the writer
+PULL_BATCH_BYTES = 8 << 20  # pages applied in one transaction, at most this much JSON
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,12 +47,15 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: rando
     return r.uniform(0, min(cap, base * (2 ** min(attempt, 16))))
 
 
-def _apply_raw_page(db, page) -> int:
-    """In the writer thread: parse a fetched page, apply it and its cursor (one transaction)."""
-    changes = page.changes
-    if changes:
-        replica.apply_page(db, changes, page.next_cursor)
-    return len(changes)
+def _apply_raw_pages(db, pages) -> int:
+    """In the writer thread: parse fetched pages and apply them, the cursor after the last."""
+    n = 0
+    for page in pages:
+        changes = page.changes
+        if changes:
+            replica.apply_page(db, changes, page.next_cursor)
+            n += len(changes)
+    return n
 
 
 class SyncEngine:
@@ -139,31 +144,65 @@ class SyncEngine:
                         await self.client.put_blob(value, found[0], found[1])
 
     async def pull(self) -> int:
-        """Pull the feed from the cursor until drained; each page and its cursor commit together.
+        """Pull the feed from the cursor until drained.
 
-        Pipelined: while the cache's writer parses and applies one page, the next one is
-        already on its way (one page ahead).
+        A fetcher task runs ahead of the cache's writer by up to PULL_AHEAD pages (each
+        page names the cursor of the next in its tail) and parses them off the event
+        loop; the writer takes every page that has arrived (up to PULL_BATCH_BYTES of
+        JSON), applies them and moves the cursor to the last one, in one transaction. So
+        a crash keeps whole pages and a cursor that matches them, and a big initial sync
+        pays one commit per several pages: the entity indexes take random keys, and each
+        commit writes every index page it dirtied.
         """
         cursor = await self.cache.read(replica.cursor)
-        page = await self.client.pull_page(cursor, PULL_LIMIT, with_total=True)
-        self._set(pulled=0, pull_total=page.total_estimate)
-        applied = 0
-        while True:
-            ahead = asyncio.ensure_future(self.client.pull_page(page.next_cursor, PULL_LIMIT)) \
-                if page.has_more else None
+        pages: asyncio.Queue = asyncio.Queue(maxsize=PULL_AHEAD)
+
+        async def fetch() -> None:
+            at, first = cursor, True
             try:
-                n = await self.cache.write(_apply_raw_page, page)
+                while True:
+                    page = await self.client.pull_page(at, PULL_LIMIT, with_total=first)
+                    first = False
+                    await asyncio.to_thread(getattr, page, "changes")  # parse it here, not on the loop
+                    await pages.put(page)
+                    if not page.has_more:
+                        return
+                    at = page.next_cursor
+            except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
+                await pages.put(e)
+
+        fetcher = asyncio.create_task(fetch(), name="vitrine-pull-fetch")
+        applied = 0
+        try:
+            item = await pages.get()
+            if isinstance(item, BaseException):
+                raise item
+            self._set(pulled=0, pull_total=item.total_estimate)
+            batch, failed = [item], None
+            while True:
+                size = len(batch[0].body)
+                while batch[-1].has_more and not pages.empty() and size < PULL_BATCH_BYTES:
+                    item = pages.get_nowait()
+                    if isinstance(item, BaseException):
+                        failed = item  # apply what did arrive first
+                        break
+                    batch.append(item)
+                    size += len(item.body)
+                n = await self.cache.write(_apply_raw_pages, batch)
                 if n:
                     applied += n
                     self._set(pulled=applied)
-            except BaseException:
-                if ahead is not None:
-                    ahead.cancel()
-                    await asyncio.gather(ahead, return_exceptions=True)
-                raise
-            if ahead is None:
-                return applied
-            page = await ahead
+                if failed is not None:
+                    raise failed
+                if not batch[-1].has_more:
+                    return applied
+                item = await pages.get()
+                if isinstance(item, BaseException):
+                    raise item
+                batch = [item]
+        finally:
+            fetcher.cancel()
+            await asyncio.gather(fetcher, return_exceptions=True)
 
     # --- background loop ------------------------------------------------------------
 

@@ -11,10 +11,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic_core
 from sqlite_utils import Database
 
 from app.cache import search_index
-from app.cache.outbox import dumps, fast_dumps, save_client, save_clients
+from app.cache.outbox import dumps, save_client, save_clients
 from sync.models import Change, Mutation, MutationResult, utcnow
 
 # --- sync state -----------------------------------------------------------------------
@@ -148,6 +149,7 @@ def prepare_page(changes: list[dict[str, Any]] | list[Change]) -> PreparedPage:
     if changes and not isinstance(changes[0], dict):
         changes = [c.model_dump() for c in changes]
     out = PreparedPage()
+    to_json = pydantic_core.to_json  # fast_dumps, inlined: this loop runs for every row of a sync
     for ch in changes:
         entity, entity_id, data = ch["entity"], ch["entity_id"], ch.get("data")
         if ch.get("deleted") or data is None:
@@ -156,9 +158,9 @@ def prepare_page(changes: list[dict[str, Any]] | list[Change]) -> PreparedPage:
             else:
                 out.entity_deletes.append((entity, entity_id))
         elif entity == "client":
-            out.clients.append((data, fast_dumps(data)))
+            out.clients.append((data, to_json(data).decode()))
         else:
-            out.entity_rows.append((entity, entity_id, data.get("client_id"), fast_dumps(data)))
+            out.entity_rows.append((entity, entity_id, data.get("client_id"), to_json(data).decode()))
     return out
 
 

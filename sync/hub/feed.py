@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, delete, func, insert, select, tuple_
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from sync.hub.schema import feed
 
@@ -72,8 +72,11 @@ def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dic
     top = None
     if conn.dialect.name == "sqlite":
         top = conn.execute(select(func.max(feed.c.seq))).scalar() or 0
-    for start in range(0, len(keys), 500):
-        conn.execute(delete(feed).where(tuple_(feed.c.entity, feed.c.entity_id).in_(keys[start:start + 500])))
+    # One keyed delete per entity (executemany). A single `(entity, entity_id) IN (VALUES
+    # (…), (…))` with two or more rows makes SQLite scan the whole feed: every mutation
+    # that publishes two entities (an update: history + client) cost O(feed size).
+    conn.execute(delete(feed).where(feed.c.entity == bindparam("k_entity"), feed.c.entity_id == bindparam("k_id")),
+                 [{"k_entity": e, "k_id": i} for e, i in keys])
     if top is not None:
         for n, r in enumerate(rows, 1):
             r["seq"] = top + n

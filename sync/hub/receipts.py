@@ -76,7 +76,9 @@ def ingest(conn: Connection, r: PosReceipt) -> dict:
     if link is not None:
         conn.execute(update(receipt_links).where(receipt_links.c.mutation_id == link.mutation_id)
                      .values(receipt_id=data["id"]))
-        _publish_link(conn, link._asdict() | {"receipt_id": data["id"]}, client["store_id"],
+        # The link belongs to the store of the client it named, whoever the till named.
+        linked = members.load(conn, link.client_id) or client
+        _publish_link(conn, link._asdict() | {"receipt_id": data["id"]}, linked["store_id"],
                       "matched" if link.client_id == client["id"] else "rejected")
     return {"receipt_id": data["id"], "client_id": client["id"], "duplicate": False}
 

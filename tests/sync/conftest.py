@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HubProcess, start_hub
+import subprocess
+import sys
+
+from tests.conftest import ROOT, HubProcess, free_port, seeded_db, wait_http
 from tests.sync.helpers import Device, HubView, login_token
 
 SYNC_CLIENTS = int(os.environ.get("VITRINE_SYNC_CLIENTS", "200"))
@@ -40,8 +43,25 @@ class Hub:
 
 
 def _start(folder: Path) -> Hub:
+    """Seed through the Python API here, serve from a subprocess. The points-expiry job is
+    off (`--expiry-interval 0`): its catch-up run at start-up would republish entities
+    behind the tests' backs, and nothing here is about expiry."""
     folder.mkdir(parents=True, exist_ok=True)
-    return Hub(start_hub(folder, clients=SYNC_CLIENTS))
+    path = seeded_db(folder, SYNC_CLIENTS)
+    port = free_port()
+    log = open(folder / "hub.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.hub", "serve", "--db", str(path), "--host", "127.0.0.1", "--port", str(port),
+         "--expiry-interval", "0"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    hub = HubProcess(f"http://127.0.0.1:{port}", path, proc)
+    try:
+        wait_http(hub.url + "/healthz")
+    except BaseException:
+        hub.stop()
+        raise
+    return Hub(hub)
 
 
 @pytest.fixture(scope="session")

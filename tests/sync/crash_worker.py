@@ -76,14 +76,17 @@ async def main() -> None:
 
     write = cache.write
 
-    async def marked_write(fn, *a):
-        name = getattr(fn, "__name__", "")
-        if name in ("apply_page", "record_results"):
-            mark(name)
-        return await write(fn, *a)
+    # Markers from inside the writer's transactions: the engine calls these through the
+    # module, in the cache's writer thread, before the transaction commits.
+    def marked(fn):
+        def wrapper(db, *a):
+            mark(fn.__name__)
+            return fn(db, *a)
+        return wrapper
 
-    cache.write = marked_write  # type: ignore[method-assign]
-    push, changes = client.push, client.changes
+    replica.apply_page = marked(replica.apply_page)  # type: ignore[assignment]
+    replica.record_results = marked(replica.record_results)  # type: ignore[assignment]
+    push, changes = client.push, client.pull_page
 
     async def marked_push(*a, **kw):
         mark("push")
@@ -97,7 +100,7 @@ async def main() -> None:
         mark("pulled")
         return out
 
-    client.push, client.changes = marked_push, marked_changes  # type: ignore[method-assign]
+    client.push, client.pull_page = marked_push, marked_changes  # type: ignore[method-assign]
     log = CommitLog(args.log)
     rnd = random.Random(args.seed)
     n = 0

@@ -42,6 +42,7 @@ class FaultyProxy:
         self.stall_s = stall_s
         self.max_delay_s = max_delay_s
         self.stats: Counter[str] = Counter()
+        self.plan: list[str | None] = []  # faults for the next requests, in order, before random ones
         self.port = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -83,6 +84,8 @@ class FaultyProxy:
     # --- plumbing -----------------------------------------------------------------------
 
     def _draw(self) -> str | None:
+        if self.plan:
+            return self.plan.pop(0)
         x = self.rnd.random()
         for name in FAULTS:
             p = self.rates.get(name, 0.0)

@@ -114,10 +114,12 @@ def outbox_rows(db) -> list[dict]:
 
 
 def compare_cache_with_hub(cache: Cache, hub: HubView, store_id: str,
-                           local_only_clients: set[str] = frozenset()) -> list[str]:
+                           local_only_clients: set[str] = frozenset(),
+                           visible: dict[tuple[str, str], dict | None] | None = None) -> list[str]:
     """Differences between a settled device cache and the hub's view for its store ([] if equal)."""
     clients, entities = cache.read_sync(cache_view)
-    visible = hub.visible(store_id)
+    if visible is None:
+        visible = hub.visible(store_id)
     problems: list[str] = []
     hub_clients = {i: d for (e, i), d in visible.items() if e == "client" and d is not None}
     hub_entities = {k: d for k, d in visible.items() if k[0] != "client" and d is not None}
@@ -256,13 +258,18 @@ class Device:
         return self.cache.read_sync(outbox_rows)
 
     def client_row(self, client_id: str) -> tuple[dict, dict | None] | None:
-        return self.cache.read_sync(lambda db: cache_view(db)[0].get(client_id))
+        row = self.cache.read_sync(lambda db: db.execute(
+            "SELECT data, hub_data FROM clients WHERE id = ?", [client_id]).fetchone())
+        return None if row is None else (json.loads(row[0]), None if row[1] is None else json.loads(row[1]))
 
     def entity(self, entity: str, entity_id: str) -> dict | None:
-        return self.cache.read_sync(lambda db: cache_view(db)[1].get((entity, entity_id)))
+        row = self.cache.read_sync(lambda db: db.execute(
+            "SELECT data FROM entities WHERE entity = ? AND id = ?", [entity, entity_id]).fetchone())
+        return None if row is None else json.loads(row[0])
 
     def entities(self, entity: str) -> list[dict]:
-        return [d for (e, _), d in self.cache.read_sync(lambda db: cache_view(db)[1]).items() if e == entity]
+        return [json.loads(r[0]) for r in self.cache.read_sync(lambda db: db.execute(
+            "SELECT data FROM entities WHERE entity = ?", [entity]).fetchall())]
 
     def clients_of_store(self) -> list[str]:
         return self.cache.read_sync(lambda db: [r[0] for r in db.execute(

