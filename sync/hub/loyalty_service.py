@@ -192,10 +192,15 @@ def expire_due(db, now: dt.datetime | None = None) -> int:
             if client is None:
                 continue
             new = rules.run_expiry(program(), entries(conn, client_id), now)
-            append(conn, client, new)
-            written += len(new)
-            refresh(conn, client_id, now)
+            if new:
+                append(conn, client, new)
+                written += len(new)
+                refresh(conn, client_id, now)
     with db.write() as conn:
-        conn.execute(hub_state.delete().where(hub_state.c.key == "expiry_run"))
-        conn.execute(insert(hub_state).values(key="expiry_run", value=_utc_key(now)))
+        record_expiry_run(conn, now)
     return written
+
+
+def record_expiry_run(conn: Connection, now: dt.datetime) -> None:
+    conn.execute(hub_state.delete().where(hub_state.c.key == "expiry_run"))
+    conn.execute(insert(hub_state).values(key="expiry_run", value=_utc_key(now)))

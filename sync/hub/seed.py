@@ -115,6 +115,8 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                 {"id": r["id"], "store_id": r["store_id"], "fn": r["fn"], "i": r["i"], "fp": r["fp"],
                  "client_id": None, "data": feed.dumps(r)} for r in chunk])
         counts["unidentified"] += len(chunk)
+    with db.write() as conn:  # the seed ran expiry up to now for every client
+        loyalty_service.record_expiry_run(conn, now)
     counts["seconds"] = round(time.monotonic() - t0, 1)
     return counts
 
