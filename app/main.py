@@ -34,7 +34,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="folder for the device cache and secrets")
     ap.add_argument("--login", default=os.environ.get("VITRINE_LOGIN"), help="log in at start (demo)")
     ap.add_argument("--password", default=os.environ.get("VITRINE_PASSWORD"))
-    ap.add_argument("--sync-interval", type=float, default=30.0)
+    ap.add_argument("--sync-interval", type=float, default=10.0,
+                    help="seconds between background syncs (a pull at the head of the feed is cheap)")
     return ap.parse_args(argv)
 
 

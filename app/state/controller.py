@@ -31,7 +31,7 @@ log = logging.getLogger("vitrine.app")
 class Config:
     hub_url: str
     data_dir: Path
-    sync_interval: float = 30.0
+    sync_interval: float = 10.0
 
     @property
     def cache_path(self) -> Path:
