@@ -4,10 +4,13 @@
 fiscal QR, drawn by zxing-cpp's writer) and photographs it the way a phone does: framed
 loosely or tightly, rotated, tilted in perspective, out of focus, lit unevenly, noisy,
 JPEG-compressed, from a 640×480 camera frame up to a 12 MP photo. The same seed gives
-the same bytes on every run; only `random.Random(seed)` is used, never global state.
+the same bytes on every run (with the same Pillow): only `random.Random(seed)` is used,
+never global state (so no Image.effect_noise, which draws from C's rand()).
 
-The one thing kept in check is what no camera app would hand over: the QR's modules stay
-at least MIN_MODULE_PX wide in the photo, as when a consultant aims at the QR.
+Kept in check is only what no camera app would hand over: the QR's modules stay at
+least MIN_MODULE_PX wide, as when a consultant aims at the QR, and defocus stays under
+0.4 module (Gaussian sigma): at half a module neither engine read any photo tried, with
+any preprocessing, and a person would take another shot.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ KINDS = {1: "ПРИХОД", 2: "ВОЗВРАТ ПРИХОДА", 3: "РАСХОД
 
 @dataclass
 class ReceiptPhoto:
+    """One photo: its JPEG bytes, the QR text it must decode to, and how it was made."""
+
     seed: int
     payload: str
     jpeg: bytes
@@ -116,7 +121,10 @@ def receipt_content(rng: random.Random) -> tuple[str, list[str]]:
     return payload, lines
 
 
-def render_receipt(rng: random.Random, payload: str, lines: list[str]) -> tuple[Image.Image, tuple[int, int, int, int], int]:
+Box = tuple[int, int, int, int]
+
+
+def render_receipt(rng: random.Random, payload: str, lines: list[str]) -> tuple[Image.Image, Box, int]:
     """The printed receipt (grey paper, faded thermal print), the QR's box and module size in px."""
     width = rng.choice([384, 576])  # 58 mm and 80 mm rolls at 203 dpi
     size = width // 20  # 32 characters across
@@ -157,8 +165,9 @@ def qr_bitmap(payload: str) -> Image.Image:
 # --- the photo --------------------------------------------------------------------------
 
 
-def photograph(rng: random.Random, paper: Image.Image, qr_box: tuple[int, int, int, int],
+def photograph(rng: random.Random, paper: Image.Image, qr_box: Box,
                module: int) -> tuple[Image.Image, dict[str, object]]:
+    """The paper on a table, seen by a phone; and the parameters drawn, for reports."""
     fw, fh, _ = rng.choices(FRAME_SIZES, weights=[s[2] for s in FRAME_SIZES])[0]
     if rng.random() < 0.4:
         fw, fh = fh, fw  # portrait
@@ -195,8 +204,9 @@ def photograph(rng: random.Random, paper: Image.Image, qr_box: tuple[int, int, i
 
     light = rng.uniform(0.5, 1.0)
     img = ImageChops.multiply(img, _light(rng, (fw, fh), light))
-    # Defocus as a fraction of a module: autofocus mostly works; half a module is the worst.
-    blur = rng.choice([0.0, 0.0, rng.uniform(0.1, 0.3), rng.uniform(0.3, 0.5)]) * module * scale
+    # Defocus, as a Gaussian sigma in modules: autofocus mostly works. At half a module,
+    # neither engine read any of the photos tried, with any preprocessing; a person retakes.
+    blur = rng.choice([0.0, 0.0, rng.uniform(0.1, 0.25), rng.uniform(0.25, 0.4)]) * module * scale
     if blur > 0.3:
         img = img.filter(ImageFilter.GaussianBlur(blur))
     noise = rng.uniform(0, 18)

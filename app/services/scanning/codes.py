@@ -6,6 +6,9 @@
 - CardCode: a loyalty card; the app opens the client with that card number. Cards are
   printed as EAN-13 (valid check digit) or Code 128, and the brand's app shows an
   e-card QR holding `vitrine:card:<number>` or `https://<host>/card/<number>`.
+  Text with no symbology (typed, pasted, or sent by a handheld scanner acting as a
+  keyboard) that is a card number with a digit in it counts as a card too, except 13
+  digits whose EAN check digit is wrong: that is a typo in an EAN-13 card.
 - UnknownCode: anything else, with a reason the screen can show.
 
 A card number is 4 to 32 letters, digits or dashes (ClientProfile.card_number holds 32).
@@ -54,7 +57,7 @@ class Barcode:
     engine: str = field(default="", compare=False)
 
 
-CardSource = Literal["ean13", "code128", "ecard"]
+CardSource = Literal["ean13", "code128", "ecard", "typed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ ScannedCode = ReceiptCode | CardCode | UnknownCode
 ECARD_SCHEME = "vitrine:card:"
 _CARD_NUMBER = re.compile(r"[0-9A-Za-z-]{4,32}", re.ASCII)
 _EAN13 = re.compile(r"\d{13}", re.ASCII)
-# Every receipt QR holds these; text that has them is a receipt, even a damaged one.
+# Every receipt QR holds fn=; text with it is a receipt, even when damaged.
 _RECEIPT_HINT = re.compile(r"(?:^|&)\s*fn\s*=", re.IGNORECASE)
 
 
@@ -139,4 +142,6 @@ def classify(code: Barcode | str, *, card_hosts: Collection[str] | None = None) 
     except ReceiptQRError as e:
         if _RECEIPT_HINT.search(text):
             return UnknownCode(barcode, str(e))
+    if fmt is Symbology.OTHER and _CARD_NUMBER.fullmatch(text) and any(c.isdigit() for c in text):
+        return CardCode(barcode, text, "typed")
     return UnknownCode(barcode, "neither a receipt QR nor a loyalty card")
