@@ -14,7 +14,8 @@ earlier steps miss:
   shrinking a 12 MP photo costs less than reading it. zbar in particular finds QR
   finder patterns far more reliably when modules are a few pixels wide.
 - full: the full resolution, for small codes in large photos.
-- sharp, sharper: unsharp masks of two strengths against defocus.
+- sharp, sharper: unsharp masks of two strengths against defocus; full_sharp the same
+  at full resolution, for a blurred whole receipt whose QR modules are 2–4 px.
 - small: half of base; averaging away sensor noise and JPEG blocks, read with zxing's
   global-histogram binarizer, recovers noisy QR codes the local binarizer misses.
 - up: small images enlarged 2x and sharpened: blurry or tiny EAN-13s in thumbnails.
@@ -292,11 +293,10 @@ def _small(v: Views) -> Image.Image | None:
     return base.resize((base.width // 2, base.height // 2), Image.BOX)
 
 
-def _sharpened(radius: int, percent: int) -> Callable[[Views], Image.Image | None]:
+def _sharpened(view: str, radius: int, percent: int) -> Callable[[Views], Image.Image | None]:
     def make(v: Views) -> Image.Image | None:
-        base = v.get("base")
-        assert base is not None
-        return base.filter(ImageFilter.UnsharpMask(radius=radius, percent=percent, threshold=0))
+        img = v.get(view)
+        return img and img.filter(ImageFilter.UnsharpMask(radius=radius, percent=percent, threshold=0))
     return make
 
 
@@ -310,7 +310,8 @@ def _up(v: Views) -> Image.Image | None:
 
 _VIEWS: dict[str, Callable[[Views], Image.Image | None]] = {
     "base": _base, "full": _full, "small": _small,
-    "sharp": _sharpened(2, 150), "sharper": _sharpened(4, 300), "up": _up,
+    "sharp": _sharpened("base", 2, 150), "sharper": _sharpened("base", 4, 300),
+    "full_sharp": _sharpened("full", 2, 150), "up": _up,
 }
 
 
@@ -332,6 +333,7 @@ CASCADE: tuple[Step, ...] = (
     Step("full", "zxing", quick=True),
     # Fallbacks, in the order of what they add on the corpus and generated photos.
     Step("sharp", "zxing"),
+    Step("full_sharp", "zxing"),
     Step("small", "zxing", "global"),
     Step("sharper", "zxing"),
     Step("up", "zxing"),
