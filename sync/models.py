@@ -170,12 +170,6 @@ class MutationResponse(Model):
 
 # --- change feed ---------------------------------------------------------------------
 
-EntityKind = Literal[
-    "store", "consultant", "client", "receipt", "ledger", "diary", "contact", "form",
-    "link",
-]
-
-
 class Change(Model):
     seq: int
     entity: str

@@ -49,11 +49,6 @@ def client_by_phone(db: Database, phone: str) -> dict | None:
     return None if row is None else _row(row)
 
 
-def entities(db: Database, client_id: str, entity: str) -> list[dict]:
-    rows = db.execute("SELECT data FROM entities WHERE client_id = ? AND entity = ?", [client_id, entity])
-    return [json.loads(r[0]) for r in rows]
-
-
 def consultant_names(db: Database) -> dict[str, str]:
     rows = db.execute("SELECT id, json_extract(data, '$.name') FROM entities WHERE entity = 'consultant'")
     return dict(rows.fetchall())

@@ -53,7 +53,7 @@ class Controller:
         if problem is not None:
             self.app.notice = f"cache_damaged|{problem.moved_to}"
             log.warning("damaged cache moved to %s: %s", problem.moved_to, problem.detail)
-        self.device_id = self.cache.write_sync(_device_id)
+        self.device_id = ""  # read in start(), off the event loop
         self.client: HubClient | None = None
         self.consultant_id: str | None = None
         self.engine: SyncEngine | None = None
@@ -69,6 +69,7 @@ class Controller:
 
     async def start(self) -> None:
         """Resume a stored session (works offline), else show the login screen."""
+        self.device_id = await self.cache.write(_device_id)
         token = await asyncio.to_thread(self.secrets.get, self._token_key)
         who = await self.cache.read(replica.get_state, "session")
         if token and who:

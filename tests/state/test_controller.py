@@ -14,6 +14,15 @@ def make(tmp_path, hub_url: str) -> Controller:
                       secrets=EncryptedFileStore(tmp_path / "device" / "secrets"))
 
 
+async def logged_in(hub, tmp_path) -> Controller:
+    """A controller on a real cache, logged in as the demo consultant."""
+    ctrl = make(tmp_path, hub.url)
+    await ctrl.start()
+    ctrl.login_view.login, ctrl.login_view.password = "demo", "vitrine-demo"
+    assert await ctrl.login()
+    return ctrl
+
+
 async def wait_for(cond, timeout=60.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while not cond():
@@ -63,10 +72,7 @@ async def test_unreachable_hub(tmp_path):
 
 
 async def test_session_resumes_offline_after_restart(demo_hub, tmp_path):
-    ctrl = make(tmp_path, demo_hub.url)
-    await ctrl.start()
-    ctrl.login_view.login, ctrl.login_view.password = "demo", "vitrine-demo"
-    assert await ctrl.login()
+    ctrl = await logged_in(demo_hub, tmp_path)
     await wait_for(lambda: ctrl.clients.total > 0)
     total = ctrl.clients.total
     await ctrl.close()
@@ -92,10 +98,7 @@ async def test_empty_login_is_refused_locally(tmp_path):
 
 
 async def test_register_offline_then_sync_reaches_the_hub(demo_hub, tmp_path):
-    ctrl = make(tmp_path, demo_hub.url)
-    await ctrl.start()
-    ctrl.login_view.login, ctrl.login_view.password = "demo", "vitrine-demo"
-    assert await ctrl.login()
+    ctrl = await logged_in(demo_hub, tmp_path)
     await wait_for(lambda: ctrl.sync.last_sync is not None)
     await ctrl.engine.stop()  # offline from here: nothing reaches the hub
     ctrl.start_register()
@@ -122,10 +125,7 @@ async def test_register_offline_then_sync_reaches_the_hub(demo_hub, tmp_path):
 
 
 async def test_diary_note_is_shown_at_once_and_reaches_the_hub(demo_hub, tmp_path):
-    ctrl = make(tmp_path, demo_hub.url)
-    await ctrl.start()
-    ctrl.login_view.login, ctrl.login_view.password = "demo", "vitrine-demo"
-    assert await ctrl.login()
+    ctrl = await logged_in(demo_hub, tmp_path)
     await wait_for(lambda: len(ctrl.clients.rows) > 0)
     await ctrl.engine.stop()
     await ctrl.open_client(ctrl.clients.rows[0]["id"])

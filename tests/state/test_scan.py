@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from tests.state.test_controller import make, wait_for
+from tests.state.test_controller import logged_in, wait_for
 
 
-async def logged_in(demo_hub, tmp_path):
-    ctrl = make(tmp_path, demo_hub.url)
-    await ctrl.start()
-    ctrl.login_view.login, ctrl.login_view.password = "demo", "vitrine-demo"
-    assert await ctrl.login()
+async def synced(demo_hub, tmp_path):
+    ctrl = await logged_in(demo_hub, tmp_path)
     await wait_for(lambda: len(ctrl.clients.rows) > 0)
     return ctrl
 
@@ -29,7 +26,7 @@ def unidentified_payload(demo_hub, offset=0) -> str:
 
 
 async def test_card_code_opens_the_client(demo_hub, tmp_path):
-    ctrl = await logged_in(demo_hub, tmp_path)
+    ctrl = await synced(demo_hub, tmp_path)
     await ctrl.open_client(ctrl.clients.rows[0]["id"])
     card = ctrl.profile.client["card_number"]
     ctrl.back_to_list()
@@ -43,7 +40,7 @@ async def test_card_code_opens_the_client(demo_hub, tmp_path):
 
 
 async def test_receipt_link_queues_offline_and_matches_later(demo_hub, tmp_path):
-    ctrl = await logged_in(demo_hub, tmp_path)
+    ctrl = await synced(demo_hub, tmp_path)
     await ctrl.engine.stop()
     client = ctrl.clients.rows[1]
     payload = unidentified_payload(demo_hub)
