@@ -388,8 +388,10 @@ async def test_the_background_loop_backs_off_and_recovers(hub, devices):
         cid = await d.register("Фоновая", "Проверка")
         proxy.set_rates()  # the hub is reachable again
         d.engine.kick()
-        for _ in range(100):
-            if d.engine.status.pending == 0 and d.client_row(cid)[1] is not None:
+        # The push lands before the pull that follows it ends: wait for the whole round.
+        for _ in range(400):
+            st = d.engine.status
+            if st.pending == 0 and not st.syncing and d.client_row(cid)[1] is not None:
                 break
             await asyncio.sleep(0.05)
         assert d.client_row(cid)[1] is not None, d.engine.status
