@@ -17,15 +17,17 @@ from datetime import datetime
 
 from app.cache import replica
 from app.cache.store import Cache
-from sync.client import AuthExpired, HubClient, HubError, HubUnreachable
+from sync.client import AuthExpired, HubClient, HubError, HubUnreachable, RawPage
 from sync.models import utcnow
 
 log = logging.getLogger("vitrine.sync")
 
 PUSH_BATCH = 200
 PULL_LIMIT = 5000           # rows per page (the hub's maximum)
-PULL_AHEAD = 3              # pages fetched ahead of the writer
+PULL_AHEAD = 4              # pages fetched ahead of the writer
 PULL_BATCH_BYTES = 8 << 20  # pages applied in one transaction, at most this much JSON
+BULK_MIN_ROWS = 20_000      # a pull this big loads in bulk (replica.begin_bulk)
+BULK_BATCH_BYTES = 24 << 20 # ... and in bigger transactions: each commit writes every index page it dirtied
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,14 +49,31 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: rando
     return r.uniform(0, min(cap, base * (2 ** min(attempt, 16))))
 
 
-def _apply_raw_pages(db, pages) -> int:
-    """In the writer thread: parse fetched pages and apply them, the cursor after the last."""
+@dataclasses.dataclass(slots=True)
+class _Fetched:
+    """A page of the feed, sorted into rows off the event loop and the writer."""
+
+    rows: replica.PreparedPage
+    next_cursor: int
+    has_more: bool
+    size: int                   # bytes of JSON it came as
+    total: int | None           # the hub's count of what was left (first page only)
+
+
+def _fetched(page: RawPage) -> _Fetched:
+    return _Fetched(replica.prepare_page(page.changes), page.next_cursor, page.has_more, page.size,
+                    page.total_estimate)
+
+
+def _apply_pages(db, pages: list[_Fetched], bulk: bool) -> int:
+    """In the writer thread: apply fetched pages, the cursor after the last, in one transaction."""
+    if bulk:
+        replica.begin_bulk(db)
     n = 0
     for page in pages:
-        changes = page.changes
-        if changes:
-            replica.apply_page(db, changes, page.next_cursor)
-            n += len(changes)
+        if page.rows.count:
+            replica.apply_page(db, page.rows, page.next_cursor)
+            n += page.rows.count
     return n
 
 
@@ -147,62 +166,87 @@ class SyncEngine:
         """Pull the feed from the cursor until drained.
 
         A fetcher task runs ahead of the cache's writer by up to PULL_AHEAD pages (each
-        page names the cursor of the next in its tail) and parses them off the event
-        loop; the writer takes every page that has arrived (up to PULL_BATCH_BYTES of
-        JSON), applies them and moves the cursor to the last one, in one transaction. So
-        a crash keeps whole pages and a cursor that matches them, and a big initial sync
-        pays one commit per several pages: the entity indexes take random keys, and each
-        commit writes every index page it dirtied.
+        page names the cursor of the next in its tail) and decodes and sorts them in a
+        worker thread; the writer takes every page that has arrived (up to a batch of
+        JSON bytes), applies them and moves the cursor to the last one, in one
+        transaction. So a crash keeps whole pages and a cursor that matches them.
+
+        A pull of BULK_MIN_ROWS or more (a first sync, or a device long offline) loads
+        in bulk: secondary indexes set aside and rebuilt once at the end, bigger
+        transactions (see replica.begin_bulk).
         """
         cursor = await self.cache.read(replica.cursor)
         pages: asyncio.Queue = asyncio.Queue(maxsize=PULL_AHEAD)
 
         async def fetch() -> None:
+            # The next request goes out as soon as a page has arrived (its tail names the
+            # next cursor) while a worker thread sorts the page: the hub and the device
+            # work side by side. The queue holds the sorting futures, in page order.
             at, first = cursor, True
             try:
                 while True:
-                    page = await self.client.pull_page(at, PULL_LIMIT, with_total=first)
+                    raw = await self.client.pull_page(at, PULL_LIMIT, with_total=first)
                     first = False
-                    await asyncio.to_thread(getattr, page, "changes")  # parse it here, not on the loop
-                    await pages.put(page)
-                    if not page.has_more:
+                    await pages.put(asyncio.ensure_future(asyncio.to_thread(_fetched, raw)))
+                    if not raw.has_more:
                         return
-                    at = page.next_cursor
+                    at = raw.next_cursor
             except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
                 await pages.put(e)
 
+        async def next_page(wait: bool = True) -> _Fetched | BaseException:
+            item = await pages.get() if wait else pages.get_nowait()
+            if isinstance(item, BaseException):
+                return item
+            try:
+                return await item
+            except Exception as e:  # noqa: BLE001 - a page that cannot be read
+                return e
+
         fetcher = asyncio.create_task(fetch(), name="vitrine-pull-fetch")
-        applied = 0
+        applied, bulk = 0, False
         try:
-            item = await pages.get()
+            item = await next_page()
             if isinstance(item, BaseException):
                 raise item
-            self._set(pulled=0, pull_total=item.total_estimate)
+            self._set(pulled=0, pull_total=item.total)
+            bulk = (item.total or 0) >= BULK_MIN_ROWS or await self.cache.read(replica.bulk_loading)
+            batch_bytes = BULK_BATCH_BYTES if bulk else PULL_BATCH_BYTES
             batch, failed = [item], None
             while True:
-                size = len(batch[0].body)
-                while batch[-1].has_more and not pages.empty() and size < PULL_BATCH_BYTES:
-                    item = pages.get_nowait()
+                size = batch[0].size
+                while batch[-1].has_more and not pages.empty() and size < batch_bytes:
+                    item = await next_page(wait=False)
                     if isinstance(item, BaseException):
                         failed = item  # apply what did arrive first
                         break
                     batch.append(item)
-                    size += len(item.body)
-                n = await self.cache.write(_apply_raw_pages, batch)
+                    size += item.size
+                n = await self.cache.write(_apply_pages, batch, bulk)
                 if n:
                     applied += n
                     self._set(pulled=applied)
                 if failed is not None:
                     raise failed
                 if not batch[-1].has_more:
+                    if bulk:
+                        await self.cache.write(replica.finish_bulk)
                     return applied
-                item = await pages.get()
+                item = await next_page()
                 if isinstance(item, BaseException):
                     raise item
                 batch = [item]
+        except Exception:
+            if bulk:  # don't leave the indexes away while offline; the next pull sets them aside again
+                await self.cache.write(replica.finish_bulk)
+            raise
         finally:
             fetcher.cancel()
             await asyncio.gather(fetcher, return_exceptions=True)
+            while not pages.empty():  # sortings still running: let them end unobserved
+                item = pages.get_nowait()
+                if isinstance(item, asyncio.Future):
+                    item.cancel()
 
     # --- background loop ------------------------------------------------------------
 

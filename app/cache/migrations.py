@@ -92,5 +92,32 @@ def m003_outbox_code(db: Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN code TEXT")
 
 
+@migrations()
+def m004_entities_key(db: Database) -> None:
+    # The entity key becomes a unique index instead of the table's primary key, so a bulk
+    # load can set it aside (replica.begin_bulk) and append rows as a plain insert does.
+    # `bulk_gone` holds the deletions a bulk load defers until the key is back.
+    db.executescript(
+        """
+        CREATE TABLE entities_new (
+            entity TEXT NOT NULL,
+            id TEXT NOT NULL,
+            client_id TEXT,
+            data TEXT NOT NULL
+        );
+        INSERT INTO entities_new (entity, id, client_id, data) SELECT entity, id, client_id, data FROM entities;
+        DROP TABLE entities;
+        ALTER TABLE entities_new RENAME TO entities;
+        CREATE UNIQUE INDEX entities_key ON entities(entity, id);
+        CREATE INDEX entities_client ON entities(client_id, entity);
+        CREATE TABLE bulk_gone (
+            entity TEXT NOT NULL,
+            id TEXT NOT NULL,
+            upto INTEGER NOT NULL   -- the entities rowid reached when the deletion came
+        );
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -44,10 +44,12 @@ _UPSERT = "INSERT OR REPLACE INTO clients (id, %s, data, hub_data) VALUES (?, %s
     ", ".join(CLIENT_COLUMNS), ", ".join("?" * len(CLIENT_COLUMNS)))
 
 
-def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str] | None = None) -> None:
+def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str] | None = None,
+                 search: search_index.SearchRows | None = None) -> None:
     """Upsert (local view, hub snapshot) pairs and keep the search index in step.
 
-    `texts`, when given, are the local views already as JSON (see replica.prepare_page).
+    `texts` and `search`, when given, are the local views already as JSON and their
+    search rows (see replica.prepare_page, which makes them off the writer thread).
     """
     rows = []
     for k, (data, hub) in enumerate(items):
@@ -55,7 +57,7 @@ def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: lis
         rows.append([data["id"], *[data.get(k) for k in CLIENT_COLUMNS], text,
                      None if hub is None else (text if hub is data else fast_dumps(hub))])
     db.conn.executemany(_UPSERT, rows)
-    search_index.index_clients(db, [data for data, _ in items])
+    search_index.write_search_rows(db, search or search_index.search_rows([data for data, _ in items]))
 
 
 def save_client(db: Database, data: dict, hub_data: dict | None) -> None:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
@@ -219,21 +220,38 @@ def _add_terms(db: Database, terms: set[str]) -> None:
                         [(d, t) for t in new if len(t) >= FUZZY_MIN_LEN for d in deletes(t)])
 
 
-def index_clients(db: Database, clients: Iterable[dict]) -> None:
-    """Upsert search rows for these clients, inside the caller's transaction.
+@dataclass(slots=True)
+class SearchRows:
+    """Search rows of some clients, computed without a database (see `search_rows`)."""
+
+    rows: list[tuple] = field(default_factory=list)
+    terms: set[str] = field(default_factory=set)
+
+
+def search_rows(clients: Iterable[dict]) -> SearchRows:
+    """The search rows of these clients: pure Python, so a sync can run it off the writer.
 
     Each dict is a whole client (clients table columns or sync.models.Client fields);
     `id` is required, everything else may be missing or None.
     """
-    rows, terms = [], set()
+    out = SearchRows()
     for client in clients:
         row, words = _doc_row(client)
-        rows.append(row)
-        terms.update(words)
-    if not rows:
-        return
-    db.conn.executemany(_UPSERT, rows)
-    _add_terms(db, terms)
+        out.rows.append(row)
+        out.terms.update(words)
+    return out
+
+
+def write_search_rows(db: Database, rows: SearchRows) -> None:
+    """Upsert rows made by `search_rows`, inside the caller's transaction."""
+    if rows.rows:
+        db.conn.executemany(_UPSERT, rows.rows)
+        _add_terms(db, rows.terms)
+
+
+def index_clients(db: Database, clients: Iterable[dict]) -> None:
+    """Upsert search rows for these clients, inside the caller's transaction."""
+    write_search_rows(db, search_rows(clients))
 
 
 def unindex_clients(db: Database, ids: Iterable[str]) -> None:
@@ -260,6 +278,12 @@ def reindex_all(db: Database, batch: int = 5000) -> int:
         index_clients(db, [dict(zip(cols, r)) for r in rows])
         n += len(rows)
         last_id = rows[-1][0]
+
+
+def rebuild_names(db: Database) -> None:
+    """Rebuild the name index from search_doc (after a bulk load that bypassed its triggers)."""
+    db.execute("INSERT INTO search_names (search_names) VALUES ('rebuild')")
+    optimize(db)
 
 
 def optimize(db: Database) -> None:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from app.cache import migrations
+from app.cache import migrations, replica
 
 T = TypeVar("T")
 
@@ -110,6 +110,8 @@ class Cache:
             conn.execute("PRAGMA synchronous = NORMAL")
             db = Database(conn)
             migrations.apply(db)
+            with db.atomic():  # a process killed mid bulk load left the indexes set aside
+                replica.finish_bulk(db)
         except Exception as e:  # noqa: BLE001 - handed to the opener
             self._ready.set_exception(
                 CacheCorrupt(self.path, None, str(e)) if isinstance(e, sqlite3.DatabaseError) else e

@@ -64,7 +64,9 @@ async def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pull-limit", type=int, default=engine_mod.PULL_LIMIT)
     ap.add_argument("--push-batch", type=int, default=engine_mod.PUSH_BATCH)
+    ap.add_argument("--bulk-min", type=int, default=engine_mod.BULK_MIN_ROWS)
     args = ap.parse_args()
+    engine_mod.BULK_MIN_ROWS = args.bulk_min     # big pulls load in bulk: kills land in those too
     engine_mod.PULL_LIMIT = args.pull_limit      # several pages per pull: kills land between them
     engine_mod.PUSH_BATCH = args.push_batch
 

@@ -109,7 +109,7 @@ async def test_sigkill_during_push_and_pull_loses_no_committed_mutation(hub, tmp
     device_id = f"crash-{new_id()}"
     base = [sys.executable, str(WORKER), "--cache", str(cache_path), "--log", str(log), "--hub", hub.url,
             "--token", hub.token(login), "--device-id", device_id, "--store", STORES[0],
-            "--pull-limit", "150", "--push-batch", "20"]
+            "--pull-limit", "150", "--push-batch", "20", "--bulk-min", "300"]
     where: Counter[str] = Counter()
     for k in range(KILLS):
         target = TARGETS[k % len(TARGETS)]

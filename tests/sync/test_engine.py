@@ -445,3 +445,37 @@ async def test_a_link_overruled_by_another_stores_till_reaches_the_linking_devic
     assert res[0]["client_id"] == other[0]
     await a.settle()
     assert a.entity("link", mid)["state"] == "rejected"
+
+
+async def test_a_big_first_sync_loads_in_bulk_and_ends_equal_to_the_hub(hub, devices, monkeypatch):
+    monkeypatch.setattr(engine_mod, "BULK_MIN_ROWS", 100)
+    monkeypatch.setattr(engine_mod, "PULL_LIMIT", 150)
+    began = []
+    monkeypatch.setattr(replica, "begin_bulk", lambda db, f=replica.begin_bulk: (began.append(1), f(db))[1])
+    d = devices(hub, "consultant03")
+    await d.settle()
+    assert began and not d.cache.read_sync(replica.bulk_loading)
+    assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
+    names = d.cache.read_sync(lambda db: {r[0] for r in db.execute("SELECT name FROM sqlite_master")})
+    assert set(replica.BULK_DROPPED) <= names
+    row = d.cache.read_sync(lambda db: db.execute("SELECT id, last_name FROM clients LIMIT 1").fetchone())
+    from app.cache.search import search
+    assert row[0] in [h.id for h in d.cache.read_sync(search, row[1], 200)]
+
+
+async def test_a_bulk_pull_broken_off_puts_the_indexes_back_and_resumes(hub, devices, monkeypatch):
+    monkeypatch.setattr(engine_mod, "BULK_MIN_ROWS", 100)
+    monkeypatch.setattr(engine_mod, "PULL_LIMIT", 40)
+    monkeypatch.setattr(engine_mod, "BULK_BATCH_BYTES", 1)  # one page per transaction
+    async with FaultyProxy(int(hub.url.rsplit(":", 1)[1]), seed=5) as proxy:
+        proxy.plan = [None, None, None, "drop_response"]
+        d = devices(hub, "consultant06", base_url=proxy.url)
+        with pytest.raises(HubUnreachable):
+            await d.engine.sync_once()
+    assert d.cache.read_sync(replica.cursor) > 0
+    assert not d.cache.read_sync(replica.bulk_loading)
+    names = d.cache.read_sync(lambda db: {r[0] for r in db.execute("SELECT name FROM sqlite_master")})
+    assert set(replica.BULK_DROPPED) <= names
+    d.connect(hub.url)
+    await d.settle()
+    assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
