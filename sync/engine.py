@@ -41,6 +41,7 @@ class SyncStatus:
     auth_expired: bool = False
     pulled: int = 0                     # changes applied in the current pull
     pull_total: int | None = None       # changes the hub had for us when it started
+    bulk: bool = False                  # the current pull loads in bulk (name search waits for its end)
 
 
 def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: random.Random | None = None) -> float:
@@ -209,8 +210,8 @@ class SyncEngine:
             item = await next_page()
             if isinstance(item, BaseException):
                 raise item
-            self._set(pulled=0, pull_total=item.total)
             bulk = (item.total or 0) >= BULK_MIN_ROWS or await self.cache.read(replica.bulk_loading)
+            self._set(pulled=0, pull_total=item.total, bulk=bulk)
             batch_bytes = BULK_BATCH_BYTES if bulk else PULL_BATCH_BYTES
             batch, failed = [item], None
             while True:
@@ -241,6 +242,8 @@ class SyncEngine:
                 await self.cache.write(replica.finish_bulk)
             raise
         finally:
+            if bulk:
+                self._set(bulk=False)
             fetcher.cancel()
             await asyncio.gather(fetcher, return_exceptions=True)
             while not pages.empty():  # sortings still running: let them end unobserved

@@ -143,6 +143,7 @@ class Controller:
         v = self.sync
         v.online, v.syncing, v.pending, v.rejected = s.online, s.syncing, s.pending, s.rejected
         v.last_sync, v.error, v.pulled, v.pull_total = s.last_sync, s.error, s.pulled, s.pull_total
+        self.clients.book_loading = s.bulk
         if s.auth_expired:
             self.app.notice = "session_expired"
         if s.pulled != pulled_before or not s.syncing:

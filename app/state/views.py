@@ -38,6 +38,7 @@ class ClientsView:
     rows: list[dict] = field(default_factory=list)
     total: int = 0
     loading: bool = False
+    book_loading: bool = False   # a bulk pull is on: name search finds new clients only at its end
 
 
 @ft.observable

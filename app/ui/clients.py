@@ -38,6 +38,8 @@ def ClientsScreen(ctrl: Controller, view: ClientsView, app: AppView) -> ft.Contr
         items = [ClientRow(ctrl, row, lang, ctrl.store_name(row.get("store_id"))) for row in view.rows]
     else:
         items = [ft.Text(t(lang, "clients.nothing" if view.query else "clients.empty"), color=theme.MUTED)]
+    if view.book_loading and view.query:
+        items.append(ft.Text(t(lang, "clients.book_loading"), color=theme.MUTED, size=12))
     return ft.Column(
         expand=True,
         controls=[

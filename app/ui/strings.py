@@ -40,6 +40,8 @@ RU: dict[str, str] = {
     "clients.count": "Клиентов в книге: {0}",
     "clients.empty": "Клиентов пока нет. Они появятся после синхронизации.",
     "clients.nothing": "Ничего не найдено",
+    "clients.book_loading": "База клиентов ещё загружается: по телефону, карте и e-mail ищет уже сейчас, "
+                            "по имени найдёт новых клиентов, когда загрузка закончится.",
     "clients.duplicate": "возможный дубль",
     "clients.last_visit": "визит {0}",
     "sync.title": "Синхронизация",
@@ -197,6 +199,8 @@ EN: dict[str, str] = {
     "clients.count": "Clients in the book: {0}",
     "clients.empty": "No clients yet. They appear after sync.",
     "clients.nothing": "Nothing found",
+    "clients.book_loading": "The client book is still loading: phone, card and e-mail search work now; "
+                            "name search finds new clients once loading ends.",
     "clients.duplicate": "possible duplicate",
     "clients.last_visit": "visit {0}",
     "sync.title": "Sync",
