@@ -87,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["VITRINE_HUB_DB"] = args.db
         os.environ["VITRINE_EXPIRY_INTERVAL"] = str(args.expiry_interval)
         uvicorn.run("sync.hub.asgi:app", factory=True, workers=args.workers, host=args.host, port=args.port,
-                    log_level="warning", timeout_graceful_shutdown=5)
+                    log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     else:
-        uvicorn.run(create_app(db, expiry_interval=args.expiry_interval or None), host=args.host, port=args.port, log_level="warning",
-                    timeout_graceful_shutdown=5)
+        uvicorn.run(create_app(db, expiry_interval=args.expiry_interval or None, freeze_gc=True), host=args.host,
+                    port=args.port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     return 0
 
 

@@ -14,4 +14,4 @@ from sync.hub.db import HubDB
 
 def app() -> FastAPI:
     interval = float(os.environ.get("VITRINE_EXPIRY_INTERVAL", "3600")) or None
-    return create_app(HubDB(os.environ["VITRINE_HUB_DB"]), expiry_interval=interval)
+    return create_app(HubDB(os.environ["VITRINE_HUB_DB"]), expiry_interval=interval, freeze_gc=True)

@@ -39,8 +39,10 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def login(conn: Connection, login_: str, password: str) -> tuple[Account, str, str] | None:
-    """(account, token, store name) when the password matches, else None."""
+def check_password(conn: Connection, login_: str, password: str) -> tuple[Account, str] | None:
+    """(account, store name) when the password matches, else None. Only reads: argon2 takes
+    a few hundred ms of purpose, which must not be spent inside a write transaction (on
+    SQLite that held the hub's one write lock, and every writer waited)."""
     row = conn.execute(
         select(accounts, stores.c.name.label("store_name"))
         .join(stores, stores.c.id == accounts.c.store_id)
@@ -51,10 +53,15 @@ def login(conn: Connection, login_: str, password: str) -> tuple[Account, str, s
         return None
     if not hasher.verify(password, row.password_hash):
         return None
+    return Account(row.id, row.store_id, row.login, row.name, row.role), row.store_name
+
+
+def start_session(conn: Connection, account: Account) -> str:
+    """A new bearer token for the account (write transaction)."""
     token = secrets.token_urlsafe(32)
-    conn.execute(insert(sessions).values(token_hash=_token_hash(token), account_id=row.id,
+    conn.execute(insert(sessions).values(token_hash=_token_hash(token), account_id=account.id,
                                          created_at=utcnow().isoformat()))
-    return Account(row.id, row.store_id, row.login, row.name, row.role), token, row.store_name
+    return token
 
 
 def account_for_token(conn: Connection, token: str) -> Account | None:

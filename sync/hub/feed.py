@@ -8,14 +8,16 @@ equal to commit order.
 
 from __future__ import annotations
 
-import heapq
 import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
+from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, func, select
 
+from sync.hub.db import sql, sql_many
 from sync.hub.schema import feed
 
 
@@ -44,26 +46,29 @@ def publish_many(conn: Connection, items: Iterable[tuple[str, str, str | None, d
 @contextmanager
 def savepoint(conn: Connection) -> Iterator[None]:
     """A nested transaction whose buffered publications roll back with it."""
+    # Plain SAVEPOINT statements (db.sql) rather than conn.begin_nested(): one per mutation,
+    # and SQLAlchemy's two executions cost more than the rest of a small mutation's SQL.
+    # SQLite and PostgreSQL both resolve a reused name to the innermost savepoint.
     buffer = conn.info.get(BUFFER)
     before = dict(buffer) if buffer is not None else None
+    sql(conn, "SAVEPOINT vitrine_sp")
     try:
-        with conn.begin_nested():
-            yield
+        yield
     except BaseException:
+        sql(conn, "ROLLBACK TO SAVEPOINT vitrine_sp")
+        sql(conn, "RELEASE SAVEPOINT vitrine_sp")
         if buffer is not None:
             buffer.clear()
             buffer.update(before)
         raise
+    sql(conn, "RELEASE SAVEPOINT vitrine_sp")
 
 
 def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dict | None, bool]]) -> None:
-    rows = [
-        {"entity": e, "entity_id": i, "store_id": s, "data": None if d is None else dumps(d), "deleted": dl}
-        for e, i, s, d, dl in items
-    ]
+    rows = [(e, i, s, None if d is None else dumps(d), bool(dl)) for e, i, s, d, dl in items]
     if not rows:
         return
-    keys = [(r["entity"], r["entity_id"]) for r in rows]
+    # Plain driver statements (db.sql): this runs in every write that publishes.
     # On SQLite `seq` is a plain rowid alias (no AUTOINCREMENT): a new row gets max(seq)+1
     # *after* the delete below, so republishing the newest entity would hand its number to
     # the next row, and a device whose cursor already sits on that number would skip that
@@ -71,37 +76,63 @@ def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dic
     # the write lock). PostgreSQL's sequence never reuses a number.
     top = None
     if conn.dialect.name == "sqlite":
-        top = conn.execute(select(func.max(feed.c.seq))).scalar() or 0
+        top = sql(conn, "SELECT max(seq) FROM feed").fetchone()[0] or 0
     # One keyed delete per entity (executemany). A single `(entity, entity_id) IN (VALUES
     # (…), (…))` with two or more rows makes SQLite scan the whole feed: every mutation
     # that publishes two entities (an update: history + client) cost O(feed size).
-    conn.execute(delete(feed).where(feed.c.entity == bindparam("k_entity"), feed.c.entity_id == bindparam("k_id")),
-                 [{"k_entity": e, "k_id": i} for e, i in keys])
+    sql_many(conn, "DELETE FROM feed WHERE entity = ? AND entity_id = ?", [r[:2] for r in rows])
     if top is not None:
-        for n, r in enumerate(rows, 1):
-            r["seq"] = top + n
-    conn.execute(insert(feed), rows)
+        sql_many(conn, "INSERT INTO feed (seq, entity, entity_id, store_id, data, deleted) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(top + n, *r) for n, r in enumerate(rows, 1)])
+    else:
+        sql_many(conn, "INSERT INTO feed (entity, entity_id, store_id, data, deleted) VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def _visible(store_id: str):
     """The two index ranges a store sees: its own rows and the rows of no store.
 
-    Asked as two queries, each walking feed_store_seq in seq order and stopping at the
-    limit. One query with `store_id = ? OR store_id IS NULL` makes SQLite (and PostgreSQL)
+    Asked as two ranges (two queries here; two subqueries in _PAGE_SQL), each walking
+    feed_store_seq in seq order and stopping at the limit. One query with `store_id = ? OR store_id IS NULL` makes SQLite (and PostgreSQL)
     union both ranges and sort everything after the cursor before the limit applies:
     every page of an initial sync would sort the whole rest of the store.
     """
     return (feed.c.store_id == store_id, feed.c.store_id.is_(None))
 
 
-def page(conn: Connection, store_id: str, cursor: int, limit: int) -> tuple[list, int, bool]:
+_by_seq = itemgetter(0)
+
+
+class FeedRow(NamedTuple):
+    seq: int
+    entity: str
+    entity_id: str
+    deleted: bool
+    data: str | None
+
+
+# Both ranges of _visible() in one statement: each subquery walks feed_store_seq in seq
+# order and stops at its limit; Python merges the two sorted runs (an outer ORDER BY
+# made SQLite sort both through temp b-trees, twice the cost). One statement is also one
+# snapshot on PostgreSQL under READ COMMITTED: two separate queries could miss a store
+# row committed between them yet see a later store-less row, and the device's cursor
+# would then jump past the first for good.
+_PAGE_SQL = (
+    "SELECT * FROM (SELECT seq, entity, entity_id, deleted, data FROM feed"
+    " WHERE store_id = ? AND seq > ? ORDER BY seq LIMIT ?) AS own"
+    " UNION ALL"
+    " SELECT * FROM (SELECT seq, entity, entity_id, deleted, data FROM feed"
+    " WHERE store_id IS NULL AND seq > ? ORDER BY seq LIMIT ?) AS shared"
+)
+
+
+def page(conn: Connection, store_id: str, cursor: int, limit: int) -> tuple[list[FeedRow], int, bool]:
     """Rows after `cursor` visible to `store_id`: (rows, next_cursor, has_more)."""
-    cols = (feed.c.seq, feed.c.entity, feed.c.entity_id, feed.c.deleted, feed.c.data)
-    ranges = [conn.execute(select(*cols).where(where, feed.c.seq > cursor).order_by(feed.c.seq).limit(limit + 1))
-              .all() for where in _visible(store_id)]
-    rows = list(heapq.merge(*ranges, key=lambda r: r.seq))[:limit + 1] if ranges[1] else ranges[0]
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+    # A plain driver statement (db.sql): pulls are most of the hub's traffic.
+    found = sql(conn, _PAGE_SQL, (store_id, cursor, limit + 1, cursor, limit + 1)).fetchall()
+    found.sort(key=_by_seq)  # two sorted runs: a linear merge for timsort
+    has_more = len(found) > limit
+    rows = [FeedRow(seq, entity, entity_id, bool(deleted), data) for seq, entity, entity_id, deleted, data
+            in found[:limit]]
     next_cursor = rows[-1].seq if rows else cursor
     return rows, next_cursor, has_more
 

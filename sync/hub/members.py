@@ -7,27 +7,31 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 
 from sync.hub import feed
+from sync.hub.db import sql
 from sync.hub.errors import Rejected
-from sync.hub.schema import client_history, clients, stores
+from sync.hub.schema import clients, stores
 from sync.models import PROFILE_FIELDS, Client, ClientProfile, Mutation, RegisterPayload
 
 
+# load/save/the history insert are plain driver statements (db.sql): every mutation and
+# every identified receipt runs them, and SQLAlchemy's per-statement overhead was most
+# of their cost.
+
 def load(conn: Connection, client_id: str) -> dict | None:
-    raw = conn.execute(select(clients.c.data).where(clients.c.id == client_id)).scalar_one_or_none()
-    return None if raw is None else json.loads(raw)
+    row = sql(conn, "SELECT data FROM clients WHERE id = ?", (client_id,)).fetchone()
+    return None if row is None else json.loads(row[0])
 
 
 def save(conn: Connection, data: dict, new: bool = False) -> None:
     """Store a client snapshot and publish it to its store's devices."""
-    values = {"store_id": data["store_id"], "phone": data.get("phone"),
-              "card_number": data.get("card_number"), "data": feed.dumps(data)}
+    values = (data["store_id"], data.get("phone"), data.get("card_number"), feed.dumps(data), data["id"])
     if new:
-        conn.execute(insert(clients).values(id=data["id"], **values))
+        sql(conn, "INSERT INTO clients (store_id, phone, card_number, data, id) VALUES (?, ?, ?, ?, ?)", values)
     else:
-        conn.execute(update(clients).where(clients.c.id == data["id"]).values(**values))
+        sql(conn, "UPDATE clients SET store_id = ?, phone = ?, card_number = ?, data = ? WHERE id = ?", values)
     feed.publish(conn, "client", data["id"], data["store_id"], data)
 
 
@@ -82,9 +86,9 @@ def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
             "old_value": current.get(name), "new_value": new,
             "mutation_id": m.id, "device_id": device_id, "at": m.client_time.isoformat(),
         }
-        conn.execute(insert(client_history).values(
-            client_id=m.entity_id, field=name, old_value=feed.dumps(entry["old_value"]),
-            new_value=feed.dumps(new), mutation_id=m.id, device_id=device_id, at=entry["at"]))
+        sql(conn, "INSERT INTO client_history (client_id, field, old_value, new_value, mutation_id, device_id, at)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
+               (m.entity_id, name, feed.dumps(entry["old_value"]), feed.dumps(new), m.id, device_id, entry["at"]))
         feed.publish(conn, "history", entry["id"], current["store_id"], entry)
     if changed:
         save(conn, {**current, **changed})

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from sync.hub import feed, members, receipts, records
 from sync.hub.auth import Account
-from sync.hub.db import HubDB
+from sync.hub.db import HubDB, sql
 from sync.hub.errors import Rejected, Waiting
-from sync.hub.schema import mutations as mutations_table
 from sync.models import MUTATION_KINDS, Mutation, MutationResult, utcnow
 
 Handler = Callable[[Connection, Mutation, Account, str], dict]
@@ -38,12 +37,11 @@ assert set(HANDLERS) == set(MUTATION_KINDS)
 
 def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> MutationResult:
     with db.write() as conn:
-        prior = conn.execute(
-            select(mutations_table.c.response)
-            .where(mutations_table.c.device_id == device_id, mutations_table.c.id == m.id)
-        ).first()
+        # Plain driver statements (db.sql) for the two per-mutation bookkeeping statements.
+        prior = sql(conn, "SELECT response FROM mutations WHERE device_id = ? AND id = ?",
+                       (device_id, m.id)).fetchone()
         if prior is not None:
-            first = json.loads(prior.response)
+            first = json.loads(prior[0])
             return MutationResult(id=m.id, status="duplicate", code=first.get("code"),
                                   reason=first.get("reason"), result={"first": first})
         handler = HANDLERS.get(m.kind)
@@ -56,9 +54,9 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
             outcome = MutationResult(id=m.id, status="rejected", code=r.code, reason=r.reason)
         except Waiting as w:
             return MutationResult(id=m.id, status="waiting", code=w.code, reason=w.reason)
-        conn.execute(insert(mutations_table).values(
-            device_id=device_id, id=m.id, kind=m.kind[:30], status=outcome.status,
-            response=feed.dumps(outcome.model_dump(mode="json")), at=utcnow().isoformat()))
+        sql(conn, "INSERT INTO mutations (device_id, id, kind, status, response, at) VALUES (?, ?, ?, ?, ?, ?)",
+               (device_id, m.id, m.kind[:30], outcome.status, feed.dumps(outcome.model_dump(mode="json")),
+                utcnow().isoformat()))
         return outcome
 
 

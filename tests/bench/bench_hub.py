@@ -79,7 +79,9 @@ async def tablet(port: int, n: int, token: dict, cursor: int, client_ids: list[s
                 errors.append(f"{status} {body[:100]!r}")
         except OSError as e:
             errors.append(type(e).__name__)
-        await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+        # Never past `stop`: the run's elapsed time is when the last task ends, and a
+        # last sleep of up to a second made every rate read ~1/seconds too low.
+        await asyncio.sleep(max(0.0, min(t0 + 1.0, stop) - time.monotonic()))
     await http.close()
 
 
@@ -90,6 +92,10 @@ async def till(port: int, n: int, token: dict, store_id: str, rate: float, stop:
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     batch, k = 10, 0
     interval = batch / rate
+    # Each till at its own phase, as the tablets are spread over the second: tills are
+    # independent, and starting all 30 at the same instant made them post in lockstep, a
+    # burst of every till's batch in the same millisecond, every interval.
+    await asyncio.sleep(random.Random(10_000 + n).random() * interval)
     next_at = time.monotonic()
     while time.monotonic() < stop:
         receipts = []
@@ -109,7 +115,7 @@ async def till(port: int, n: int, token: dict, store_id: str, rate: float, stop:
         except OSError as e:
             errors.append(type(e).__name__)
         next_at += interval
-        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        await asyncio.sleep(max(0.0, min(next_at, stop) - time.monotonic()))
     await http.close()
 
 
