@@ -58,7 +58,3 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
                (device_id, m.id, m.kind[:30], outcome.status, feed.dumps(outcome.model_dump(mode="json")),
                 utcnow().isoformat()))
         return outcome
-
-
-def apply_batch(db: HubDB, account: Account, device_id: str, batch: list[Mutation]) -> list[MutationResult]:
-    return [apply_one(db, account, device_id, m) for m in batch]
