@@ -156,41 +156,37 @@ _CLIENT_REF = msgspec.json.Decoder(_ClientRef)
 _ANY = msgspec.json.Decoder()
 
 
+def _feed_row(ch: dict[str, Any] | Change) -> FeedRow:
+    """A change given as a dict or a `Change` model, as the pull decodes one."""
+    if not isinstance(ch, dict):
+        ch = ch.model_dump(mode="json")
+    data = ch.get("data")
+    return FeedRow(ch.get("seq", 0), ch["entity"], ch["entity_id"], bool(ch.get("deleted")),
+                   msgspec.Raw(pydantic_core.to_json(data)))
+
+
 def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -> PreparedPage:
     """Sort a page's changes into rows to write.
 
     `FeedRow`s (the engine's pull) keep each entity's JSON as the hub sent it: only a
     client is decoded whole (its columns and search words come from it); of any other
     entity only `client_id` is read. Dicts and `Change` models (tests, small callers)
-    are serialised here.
+    are turned into `FeedRow`s first.
     """
+    if changes and not isinstance(changes[0], FeedRow):
+        changes = [_feed_row(ch) for ch in changes]
     out = PreparedPage()
-    if changes and isinstance(changes[0], FeedRow):
-        for ch in changes:  # every row of a sync passes here: keep it lean
-            if ch.gone:
-                if ch.entity == "client":
-                    out.client_deletes.append(ch.entity_id)
-                else:
-                    out.entity_deletes.append((ch.entity, ch.entity_id))
-            elif ch.entity == "client":
-                out.clients.append((_ANY.decode(ch.data), str(ch.data, "utf-8")))
+    for ch in changes:  # every row of a sync passes here: keep it lean
+        if ch.gone:
+            if ch.entity == "client":
+                out.client_deletes.append(ch.entity_id)
             else:
-                out.entity_rows.append((ch.entity, ch.entity_id, _CLIENT_REF.decode(ch.data).client_id,
-                                        str(ch.data, "utf-8")))
-    else:
-        for ch in changes:
-            if not isinstance(ch, dict):
-                ch = ch.model_dump(mode="json")
-            entity, entity_id, data = ch["entity"], ch["entity_id"], ch.get("data")
-            if ch.get("deleted") or data is None:
-                if entity == "client":
-                    out.client_deletes.append(entity_id)
-                else:
-                    out.entity_deletes.append((entity, entity_id))
-            elif entity == "client":
-                out.clients.append((data, pydantic_core.to_json(data).decode()))
-            else:
-                out.entity_rows.append((entity, entity_id, data.get("client_id"), pydantic_core.to_json(data).decode()))
+                out.entity_deletes.append((ch.entity, ch.entity_id))
+        elif ch.entity == "client":
+            out.clients.append((_ANY.decode(ch.data), str(ch.data, "utf-8")))
+        else:
+            out.entity_rows.append((ch.entity, ch.entity_id, _CLIENT_REF.decode(ch.data).client_id,
+                                    str(ch.data, "utf-8")))
     out.search = search_index.search_rows(data for data, _ in out.clients)
     return out
 

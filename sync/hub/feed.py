@@ -91,9 +91,10 @@ def _visible(store_id: str):
     """The two index ranges a store sees: its own rows and the rows of no store.
 
     Asked as two ranges (two queries here; two subqueries in _PAGE_SQL), each walking
-    feed_store_seq in seq order and stopping at the limit. One query with `store_id = ? OR store_id IS NULL` makes SQLite (and PostgreSQL)
-    union both ranges and sort everything after the cursor before the limit applies:
-    every page of an initial sync would sort the whole rest of the store.
+    feed_store_seq in seq order and stopping at the limit. One query with
+    `store_id = ? OR store_id IS NULL` makes SQLite (and PostgreSQL) union both ranges
+    and sort everything after the cursor before the limit applies: every page of an
+    initial sync would sort the whole rest of the store.
     """
     return (feed.c.store_id == store_id, feed.c.store_id.is_(None))
 
