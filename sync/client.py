@@ -134,7 +134,7 @@ _TAIL = re.compile(rb',"next_cursor":(\d+),"has_more":(true|false),"total_estima
 _NULL = msgspec.Raw(b"null")
 
 
-class FeedRow(msgspec.Struct, frozen=True):
+class FeedRow(msgspec.Struct, frozen=True, gc=False):
     """One change of a page, its entity's JSON kept as the hub sent it (not parsed here)."""
 
     seq: int

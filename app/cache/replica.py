@@ -128,6 +128,37 @@ def rebase_client(db: Database, client_id: str, hub_data: dict | None = None) ->
     save_client(db, local, hub_data)
 
 
+class ClientColumns(msgspec.Struct, frozen=True, gc=False):
+    """What the cache reads of a client in the feed: its columns and searched fields.
+
+    Decoded from the hub's JSON with every other field skipped, and untracked by the
+    garbage collector: a first sync holds tens of thousands of these at once, and as
+    dicts (nested lists, consents) they made every collection walk them all. Reads like
+    the dict `save_clients` and `search_index` take (`c["id"]`, `c.get("phone")`).
+    """
+
+    id: str
+    last_name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    birthday: str | None = None
+    card_number: str | None = None
+    store_id: str | None = None
+    consultant_id: str | None = None
+    tier: str | None = None
+    points_balance: int = 0
+    last_visit: str | None = None
+    created_at: str | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
 @dataclass(slots=True)
 class PreparedPage:
     """A page of the feed sorted into what `apply_page` writes, ready to bind.
@@ -137,7 +168,7 @@ class PreparedPage:
     its time in SQLite.
     """
 
-    clients: list[tuple[dict, str]] = field(default_factory=list)   # (hub snapshot, its JSON)
+    clients: list[tuple[ClientColumns, str]] = field(default_factory=list)   # (columns, the hub's JSON)
     client_deletes: list[str] = field(default_factory=list)
     entity_rows: list[tuple[str, str, str | None, str]] = field(default_factory=list)
     entity_deletes: list[tuple[str, str]] = field(default_factory=list)
@@ -153,7 +184,7 @@ class _ClientRef(msgspec.Struct):
 
 
 _CLIENT_REF = msgspec.json.Decoder(_ClientRef)
-_ANY = msgspec.json.Decoder()
+_CLIENT = msgspec.json.Decoder(ClientColumns)
 
 
 def _feed_row(ch: dict[str, Any] | Change) -> FeedRow:
@@ -168,9 +199,9 @@ def _feed_row(ch: dict[str, Any] | Change) -> FeedRow:
 def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -> PreparedPage:
     """Sort a page's changes into rows to write.
 
-    `FeedRow`s (the engine's pull) keep each entity's JSON as the hub sent it: only a
-    client is decoded whole (its columns and search words come from it); of any other
-    entity only `client_id` is read. Dicts and `Change` models (tests, small callers)
+    `FeedRow`s (the engine's pull) keep each entity's JSON as the hub sent it: of a
+    client only its columns are read (`ClientColumns`), of any other entity only
+    `client_id`. Dicts and `Change` models (tests, small callers)
     are turned into `FeedRow`s first.
     """
     if changes and not isinstance(changes[0], FeedRow):
@@ -183,7 +214,7 @@ def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -
             else:
                 out.entity_deletes.append((ch.entity, ch.entity_id))
         elif ch.entity == "client":
-            out.clients.append((_ANY.decode(ch.data), str(ch.data, "utf-8")))
+            out.clients.append((_CLIENT.decode(ch.data), str(ch.data, "utf-8")))
         else:
             out.entity_rows.append((ch.entity, ch.entity_id, _CLIENT_REF.decode(ch.data).client_id,
                                     str(ch.data, "utf-8")))
@@ -206,19 +237,18 @@ def apply_page(db: Database, changes: list[FeedRow] | list[dict[str, Any]] | lis
     page = changes if isinstance(changes, PreparedPage) else prepare_page(changes)
     if page.count >= 500:
         db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
-        db.execute("PRAGMA wal_autocheckpoint = 20000")
     patched = {r[0] for r in db.execute(
         "SELECT DISTINCT entity_id FROM outbox WHERE kind = 'client.update' AND status IN ('pending', 'waiting')")}
     if page.client_deletes:
         db.conn.executemany("DELETE FROM clients WHERE id = ?", [(i,) for i in page.client_deletes])
         search_index.unindex_clients(db, page.client_deletes)
-    plain = [(data, text) for data, text in page.clients if data["id"] not in patched]
+    plain = [(cols, text) for cols, text in page.clients if cols.id not in patched]
     if plain:  # nothing local to replay: the hub's snapshot is the local view
         search = page.search if len(plain) == len(page.clients) else None  # else recomputed for `plain`
-        save_clients(db, [(data, data) for data, _ in plain], texts=[text for _, text in plain], search=search)
-    for data, _ in page.clients:
-        if data["id"] in patched:
-            rebase_client(db, data["id"], data)
+        save_clients(db, [(cols, cols) for cols, _ in plain], texts=[text for _, text in plain], search=search)
+    for cols, text in page.clients:
+        if cols.id in patched:
+            rebase_client(db, cols.id, json.loads(text))
     if page.entity_rows:
         db.conn.executemany("INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, ?)",
                             page.entity_rows)

@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -150,7 +151,7 @@ def norm_email(email: str | None) -> str | None:
     return email or None
 
 
-def twin_key(last_words: list[str], first_words: list[str], birthday: object) -> int | None:
+def twin_key(last_words: Sequence[str], first_words: Sequence[str], birthday: object) -> int | None:
     """Same normalised last name, first name and birthday -> same signed 64-bit key."""
     if not birthday or not last_words or not first_words:
         return None
@@ -158,12 +159,17 @@ def twin_key(last_words: list[str], first_words: list[str], birthday: object) ->
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def name_words(client: dict) -> tuple[list[str], list[str], list[str]]:
-    return (translit.words(client.get("last_name")), translit.words(client.get("first_name")),
-            translit.words(client.get("middle_name")))
+@lru_cache(maxsize=65536)  # names repeat: a store's 100,000 clients have a few thousand distinct ones
+def _name_part_words(text: str | None) -> tuple[str, ...]:
+    return tuple(translit.words(text))
 
 
-def name_terms(last: list[str], first: list[str], middle: list[str]) -> list[str]:
+def name_words(client: dict) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    return (_name_part_words(client.get("last_name")), _name_part_words(client.get("first_name")),
+            _name_part_words(client.get("middle_name")))
+
+
+def name_terms(last: Sequence[str], first: Sequence[str], middle: Sequence[str]) -> list[str]:
     """Every searchable word of a name: normalised words first, then their Latin keys."""
     out: list[str] = []
     seen: set[str] = set()
