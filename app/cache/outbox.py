@@ -40,11 +40,12 @@ def enqueue(db: Database, kind: str, entity_id: str, payload: dict[str, Any], mi
     return mid
 
 
-_UPSERT = "INSERT OR REPLACE INTO clients (id, %s, data, hub_data) VALUES (?, %s, ?, ?)" % (
+# CAST: the JSON may come as the hub's UTF-8 bytes (replica.Json); a str is unchanged.
+_UPSERT = "INSERT OR REPLACE INTO clients (id, %s, data, hub_data) VALUES (?, %s, CAST(? AS TEXT), CAST(? AS TEXT))" % (
     ", ".join(CLIENT_COLUMNS), ", ".join("?" * len(CLIENT_COLUMNS)))
 
 
-def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str] | None = None,
+def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str | bytes] | None = None,
                  search: search_index.SearchRows | None = None) -> None:
     """Upsert (local view, hub snapshot) pairs and keep the search index in step.
 

@@ -159,6 +159,12 @@ class ClientColumns(msgspec.Struct, frozen=True, gc=False):
         return getattr(self, key, default)
 
 
+Json = str | msgspec.Raw
+"""An entity's JSON text: a str, or the hub's UTF-8 bytes as they came (bound as bytes
+and stored as TEXT by `CAST(? AS TEXT)`: no decoding into a str per row, and no encoding
+back to UTF-8 when SQLite binds it)."""
+
+
 @dataclass(slots=True)
 class PreparedPage:
     """A page of the feed sorted into what `apply_page` writes, ready to bind.
@@ -168,9 +174,9 @@ class PreparedPage:
     its time in SQLite.
     """
 
-    clients: list[tuple[ClientColumns, str]] = field(default_factory=list)   # (columns, the hub's JSON)
+    clients: list[tuple[ClientColumns, Json]] = field(default_factory=list)   # (columns, the hub's JSON)
     client_deletes: list[str] = field(default_factory=list)
-    entity_rows: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    entity_rows: list[tuple[str, str, str | None, Json]] = field(default_factory=list)
     entity_deletes: list[tuple[str, str]] = field(default_factory=list)
     search: search_index.SearchRows | None = None                   # of `clients`, when made ahead
 
@@ -199,7 +205,7 @@ def _feed_row(ch: dict[str, Any] | Change) -> FeedRow:
 def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -> PreparedPage:
     """Sort a page's changes into rows to write.
 
-    `FeedRow`s (the engine's pull) keep each entity's JSON as the hub sent it: of a
+    `FeedRow`s (the engine's pull) keep each entity's JSON as the hub sent it (`Json`): of a
     client only its columns are read (`ClientColumns`), of any other entity only
     `client_id`. Dicts and `Change` models (tests, small callers)
     are turned into `FeedRow`s first.
@@ -214,10 +220,9 @@ def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -
             else:
                 out.entity_deletes.append((ch.entity, ch.entity_id))
         elif ch.entity == "client":
-            out.clients.append((_CLIENT.decode(ch.data), str(ch.data, "utf-8")))
+            out.clients.append((_CLIENT.decode(ch.data), ch.data))
         else:
-            out.entity_rows.append((ch.entity, ch.entity_id, _CLIENT_REF.decode(ch.data).client_id,
-                                    str(ch.data, "utf-8")))
+            out.entity_rows.append((ch.entity, ch.entity_id, _CLIENT_REF.decode(ch.data).client_id, ch.data))
     out.search = search_index.search_rows(data for data, _ in out.clients)
     return out
 
@@ -248,10 +253,10 @@ def apply_page(db: Database, changes: list[FeedRow] | list[dict[str, Any]] | lis
         save_clients(db, [(cols, cols) for cols, _ in plain], texts=[text for _, text in plain], search=search)
     for cols, text in page.clients:
         if cols.id in patched:
-            rebase_client(db, cols.id, json.loads(text))
+            rebase_client(db, cols.id, json.loads(bytes(text)))
     if page.entity_rows:
-        db.conn.executemany("INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, ?)",
-                            page.entity_rows)
+        db.conn.executemany("INSERT OR REPLACE INTO entities (entity, id, client_id, data) "
+                            "VALUES (?, ?, ?, CAST(? AS TEXT))", page.entity_rows)
     if page.entity_deletes:
         if bulk_loading(db):  # no key index to find them by: deleted when it is back
             upto = db.execute("SELECT coalesce(max(rowid), 0) FROM entities").fetchone()[0]
@@ -307,6 +312,7 @@ def finish_bulk(db: Database) -> bool:
     saved = get_state(db, "bulk_load")
     if saved is None:
         return False
+    db.execute("PRAGMA threads = 2")  # index builds sort with a helper thread (the pull is over: a core is free)
     for sql in json.loads(saved):
         try:
             db.execute(sql)

@@ -104,10 +104,7 @@ _by_seq = itemgetter(0)
 
 class FeedRow(NamedTuple):
     seq: int
-    entity: str
-    entity_id: str
-    deleted: bool
-    data: bytes | None  # the entity's JSON, UTF-8
+    change: bytes  # the change as a page carries it, UTF-8 JSON: {"seq", "entity", "entity_id", "deleted", "data"}
 
 
 # Both ranges of _visible() in one statement: each subquery walks feed_store_seq in seq
@@ -117,27 +114,34 @@ class FeedRow(NamedTuple):
 # row committed between them yet see a later store-less row, and the device's cursor
 # would then jump past the first for good.
 _PAGE_SQL = (
-    "SELECT * FROM (SELECT seq, entity, entity_id, deleted, {data} FROM feed"
+    "SELECT * FROM (SELECT seq, {change} FROM feed"
     " WHERE store_id = ? AND seq > ? ORDER BY seq LIMIT ?) AS own"
     " UNION ALL"
-    " SELECT * FROM (SELECT seq, entity, entity_id, deleted, {data} FROM feed"
+    " SELECT * FROM (SELECT seq, {change} FROM feed"
     " WHERE store_id IS NULL AND seq > ? ORDER BY seq LIMIT ?) AS shared"
 )
-# Entity JSON is read as UTF-8 bytes and written into the page as it is: decoding ~600
-# bytes of mostly Cyrillic text into a str per row and encoding the page back was most of
-# a pull's CPU after the query itself.
-_PAGE_DATA = {"sqlite": "CAST(data AS BLOB)", "postgresql": "convert_to(data, 'UTF8')"}
+# Each change is rendered by the database, as UTF-8 bytes with the entity's stored JSON
+# inside as it is: pages are most of the hub's traffic, and building each change in
+# Python (a str round trip of ~600 bytes of mostly Cyrillic text, then formatting) cost
+# as much as the query; in SQL it is a few concatenations in C.
+_CHANGE = ("""'{{"seq":' || seq || ',"entity":' || {entity} || ',"entity_id":' || {entity_id}"""
+           """ || ',"deleted":' || CASE WHEN deleted THEN 'true' ELSE 'false' END"""
+           """ || ',"data":' || coalesce(data, 'null') || '}}'""")
+_PAGE_CHANGE = {
+    "sqlite": "CAST({} AS BLOB)".format(_CHANGE.format(entity="json_quote(entity)", entity_id="json_quote(entity_id)")),
+    "postgresql": "convert_to({}, 'UTF8')".format(
+        _CHANGE.format(entity="to_json(entity)::text", entity_id="to_json(entity_id)::text")),
+}
 
 
 def page(conn: Connection, store_id: str, cursor: int, limit: int) -> tuple[list[FeedRow], int, bool]:
-    """Rows after `cursor` visible to `store_id`: (rows, next_cursor, has_more)."""
+    """Changes after `cursor` visible to `store_id`: (rows, next_cursor, has_more)."""
     # A plain driver statement (db.sql): pulls are most of the hub's traffic.
-    statement = _PAGE_SQL.format(data=_PAGE_DATA[conn.dialect.name])
+    statement = _PAGE_SQL.format(change=_PAGE_CHANGE[conn.dialect.name])
     found = sql(conn, statement, (store_id, cursor, limit + 1, cursor, limit + 1)).fetchall()
     found.sort(key=_by_seq)  # two sorted runs: a linear merge for timsort
     has_more = len(found) > limit
-    rows = [FeedRow(seq, entity, entity_id, bool(deleted), data) for seq, entity, entity_id, deleted, data
-            in found[:limit]]
+    rows = [FeedRow(seq, bytes(change)) for seq, change in found[:limit]]
     next_cursor = rows[-1].seq if rows else cursor
     return rows, next_cursor, has_more
 
@@ -147,28 +151,13 @@ def remaining(conn: Connection, store_id: str, cursor: int) -> int:
                for where in _visible(store_id))
 
 
-def _string(s: str) -> bytes:
-    """A JSON string; ids and entity names need no escaping, so skip the encoder for them."""
-    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
-        return b'"' + s.encode() + b'"'
-    return json.dumps(s).encode()
-
-
 def render_page(rows: list[FeedRow], next_cursor: int, has_more: bool, total: int | None) -> bytes:
-    """The ChangePage JSON built from stored JSON bytes, without re-parsing each entity.
+    """The ChangePage JSON: the changes as the database rendered them, and the cursor last.
 
-    Plain bytes formatting and one join: this runs for every row a device pulls, and a
-    regex check and a str round trip per row cost as much as the query itself.
+    The cursor and `has_more` close the page so a device reads them from its tail and
+    asks for the next page before parsing this one (sync.client.RawPage).
     """
-    out = [b'{"changes":[']
-    for seq, entity, entity_id, deleted, data in rows:
-        out.append(b'{"seq":%d,"entity":%b,"entity_id":%b,"deleted":%b,"data":'
-                   % (seq, _string(entity), _string(entity_id), b"true" if deleted else b"false"))
-        out.append(b"null" if data is None else data)
-        out.append(b"},")
-    if rows:
-        out[-1] = b"}"
     total_s = b"null" if total is None else str(total).encode()
-    out.append(b'],"next_cursor":%d,"has_more":%b,"total_estimate":%b}'
-               % (next_cursor, b"true" if has_more else b"false", total_s))
-    return b"".join(out)
+    return b"".join((b'{"changes":[', b",".join([r.change for r in rows]),
+                     b'],"next_cursor":%d,"has_more":%b,"total_estimate":%b}'
+                     % (next_cursor, b"true" if has_more else b"false", total_s)))

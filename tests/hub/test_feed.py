@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -64,7 +65,26 @@ def test_concurrent_writers_leave_no_gap_a_reader_could_skip(db):
     while any(t.is_alive() for t in threads) or cursor < max((s for s, _ in rows(db)), default=0):
         with db.read() as conn:
             page, cursor, _ = feed.page(conn, "any", cursor, 1000)
-        seen |= {r.entity_id for r in page}
+        seen |= {json.loads(r.change)["entity_id"] for r in page}
     for t in threads:
         t.join()
     assert {f"w{n}-{i}" for n in range(4) for i in range(15)} <= seen
+
+
+def test_a_page_renders_each_change_as_the_change_model_reads_it(db):
+    from sync.models import ChangePage
+
+    odd = 'odd "id" \\ ёлка\t'
+    with db.write() as conn:
+        start = conn.execute(select(feed_table.c.seq).order_by(feed_table.c.seq.desc()).limit(1)).scalar() or 0
+        feed.publish(conn, "t4", odd, None, {"name": "Анна \"Ё\"", "n": [1, 2.5, None]})
+        feed.publish(conn, "t4", "gone", None, None, deleted=True)
+    with db.read() as conn:
+        rows, next_cursor, has_more = feed.page(conn, "any", start, 10)
+    body = feed.render_page(rows, next_cursor, has_more, 2)
+    page = ChangePage.model_validate_json(body)
+    assert [(c.entity, c.entity_id, c.deleted) for c in page.changes] == [("t4", odd, False), ("t4", "gone", True)]
+    assert page.changes[0].data == {"name": "Анна \"Ё\"", "n": [1, 2.5, None]}
+    assert page.changes[1].data is None
+    assert (page.next_cursor, page.has_more, page.total_estimate) == (rows[-1].seq, False, 2)
+    assert [c.seq for c in page.changes] == [r.seq for r in rows]
