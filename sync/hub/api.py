@@ -72,6 +72,7 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        db.warm_up()
         task = asyncio.create_task(_expiry_loop(db, expiry_interval)) if expiry_interval else None
         if freeze_gc:
             # Everything built so far (modules, the app, pydantic and SQLAlchemy internals)
@@ -205,10 +206,8 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
     async def post_receipts(batch: PosBatch, acc: Annotated[Account, Depends(account)]) -> Response:
         if acc.role not in ("till", "manager"):
             raise Problem(403, "Tills only", "Receipts are uploaded by tills or managers.")
-        out = []
         with db.write() as conn:
-            for r in batch.receipts:
-                out.append(PosResult(**receipts.ingest(conn, r)))
+            out = [PosResult(**x) for x in receipts.ingest_many(conn, batch.receipts)]
         return _json(PosResponse(results=out))
 
     @app.get("/v1/reports/identified", tags=["receipts"])

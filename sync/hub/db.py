@@ -13,15 +13,16 @@ import logging
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 FEED_LOCK_KEY = 727_001
+PIPELINE = "vitrine_pipeline"  # conn.info key: the psycopg pipeline of a write, if any
 # SQLite's automatic checkpoint runs inside the COMMIT that crosses 1000 WAL pages, and
 # copying those ~4 MB into the database file took 30-470 ms on the benchmark machine, with
 # the write lock held: every writer queued behind it (the hub benchmark's 0.5 s write
@@ -52,6 +53,13 @@ class HubDB:
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = create_engine(self.url, pool_size=10, max_overflow=20, pool_recycle=1800)
+            event.listen(self.engine, "after_cursor_execute", _sync_pipeline)
+        # Reads on PostgreSQL run in autocommit: under READ COMMITTED every statement takes
+        # its own snapshot anyway, so a transaction adds nothing to a read but two round
+        # trips (psycopg's BEGIN, and the pool's ROLLBACK on return) - two thirds of a pull's
+        # statements. SQLite keeps its transactions (one snapshot for several statements).
+        self._read_engine: Engine = self.engine if self.is_sqlite else create_engine(
+            self.url, pool_size=10, max_overflow=20, pool_recycle=1800, isolation_level="AUTOCOMMIT")
         # One process's writers queue here instead of spinning on SQLite's busy lock.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._checkpointer: threading.Thread | None = None  # SQLite: started by the first write
@@ -77,8 +85,19 @@ class HubDB:
                 with conn.begin():
                     yield from self._with_feed_buffer(conn, feed, lock=None)
         else:
-            with self.engine.begin() as conn:
-                yield from self._with_feed_buffer(conn, feed, lock=FEED_LOCK_KEY)
+            # In psycopg's pipeline mode a statement whose result nobody reads (the inserts,
+            # updates and the feed write) is sent without waiting for its answer; those
+            # answers come back with the COMMIT's. A client.update mutation went from 8
+            # round trips to 4, each a blocking wait on the event loop (and two context
+            # switches on a busy machine). SQLAlchemy statements sync at once
+            # (_sync_pipeline): it reads a result's columns right after executing.
+            with self.engine.connect() as conn, conn.connection.driver_connection.pipeline() as pipeline:
+                conn.info[PIPELINE] = pipeline
+                try:
+                    with conn.begin():
+                        yield from self._with_feed_buffer(conn, feed, lock=FEED_LOCK_KEY)
+                finally:
+                    conn.info.pop(PIPELINE, None)
 
     @staticmethod
     def _with_feed_buffer(conn: Connection, feed, lock: int | None) -> Iterator[Connection]:
@@ -89,18 +108,28 @@ class HubDB:
         finally:
             conn.info.pop(feed.BUFFER, None)
         if buffered:
-            if lock is not None:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
-            feed.write_rows(conn, buffered)
+            feed.write_rows(conn, buffered, lock)
+
+    def warm_up(self, connections: int = 2) -> None:
+        """Open pooled PostgreSQL connections now rather than under the first requests: a
+        new connection costs ~10-20 ms (a backend fork and psycopg's set-up queries), and a
+        worker's first requests all waited for them, on the event loop."""
+        if self.is_sqlite:
+            return
+        with ExitStack() as opened:
+            for engine in (self.engine, self._read_engine):
+                for _ in range(connections):
+                    opened.enter_context(engine.connect())
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._read_engine.connect() as conn:
             yield conn
 
     def dispose(self) -> None:
         self._stop_checkpointer()
         self.engine.dispose()
+        self._read_engine.dispose()
 
     def checkpoint(self) -> None:
         """Copy committed WAL pages into the SQLite file (see CHECKPOINT_EVERY)."""
@@ -178,6 +207,13 @@ def sql(conn: Connection, statement: str, params: tuple | list = ()):
 def sql_many(conn: Connection, statement: str, rows: list) -> None:
     if rows:
         conn.connection.driver_connection.cursor().executemany(_native(conn, statement), rows)
+
+
+def _sync_pipeline(conn: Connection, _cursor, _statement, _params, _context, _executemany) -> None:
+    """Inside HubDB.write() on PostgreSQL: a SQLAlchemy statement's result, now."""
+    pipeline = conn.info.get(PIPELINE)
+    if pipeline is not None:
+        pipeline.sync()
 
 
 def _sqlite_connect(dbapi_conn, _record) -> None:

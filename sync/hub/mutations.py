@@ -3,7 +3,7 @@
 Each mutation runs in its own write transaction together with the record of its answer,
 keyed by (device id, mutation id): a replay finds that record and gets the first answer
 back as a duplicate, so retrying a batch is always safe. A rejected mutation's partial
-writes are rolled back (savepoint), but its rejection is recorded like any answer.
+writes are rolled back, but its rejection is recorded like any answer.
 A mutation that must wait (its blob is not uploaded yet) records nothing and is retried.
 """
 
@@ -36,25 +36,46 @@ assert set(HANDLERS) == set(MUTATION_KINDS)
 
 
 def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> MutationResult:
-    with db.write() as conn:
-        # Plain driver statements (db.sql) for the two per-mutation bookkeeping statements.
-        prior = sql(conn, "SELECT response FROM mutations WHERE device_id = ? AND id = ?",
-                       (device_id, m.id)).fetchone()
-        if prior is not None:
-            first = json.loads(prior[0])
-            return MutationResult(id=m.id, status="duplicate", code=first.get("code"),
-                                  reason=first.get("reason"), result={"first": first})
-        handler = HANDLERS.get(m.kind)
-        try:
+    # No savepoint around the handler: the transaction holds this one mutation, so a
+    # rejection rolls all of it back and is recorded in a second transaction. Rejections
+    # are rare; the savepoint's two statements ran for every mutation.
+    try:
+        with db.write() as conn:
+            prior = _prior(conn, device_id, m)
+            if prior is not None:
+                return prior
+            handler = HANDLERS.get(m.kind)
             if handler is None:
                 raise Rejected("unknown_kind", f"Unknown mutation kind '{m.kind}'.")
-            with feed.savepoint(conn):
-                outcome = MutationResult(id=m.id, status="applied", result=handler(conn, m, account, device_id))
-        except Rejected as r:
-            outcome = MutationResult(id=m.id, status="rejected", code=r.code, reason=r.reason)
-        except Waiting as w:
-            return MutationResult(id=m.id, status="waiting", code=w.code, reason=w.reason)
-        sql(conn, "INSERT INTO mutations (device_id, id, kind, status, response, at) VALUES (?, ?, ?, ?, ?, ?)",
-               (device_id, m.id, m.kind[:30], outcome.status, feed.dumps(outcome.model_dump(mode="json")),
-                utcnow().isoformat()))
+            outcome = MutationResult(id=m.id, status="applied", result=handler(conn, m, account, device_id))
+            _record(conn, device_id, m, outcome)
+            return outcome
+    except Rejected as r:
+        outcome = MutationResult(id=m.id, status="rejected", code=r.code, reason=r.reason)
+    except Waiting as w:
+        return MutationResult(id=m.id, status="waiting", code=w.code, reason=w.reason)
+    with db.write() as conn:
+        # A replay that ran in between recorded its answer first; that one stands.
+        prior = _prior(conn, device_id, m)
+        if prior is not None:
+            return prior
+        _record(conn, device_id, m, outcome)
         return outcome
+
+
+# Plain driver statements (db.sql) for the two per-mutation bookkeeping statements.
+
+def _prior(conn: Connection, device_id: str, m: Mutation) -> MutationResult | None:
+    """The first answer to this mutation, as a duplicate, if it was applied before."""
+    prior = sql(conn, "SELECT response FROM mutations WHERE device_id = ? AND id = ?", (device_id, m.id)).fetchone()
+    if prior is None:
+        return None
+    first = json.loads(prior[0])
+    return MutationResult(id=m.id, status="duplicate", code=first.get("code"), reason=first.get("reason"),
+                          result={"first": first})
+
+
+def _record(conn: Connection, device_id: str, m: Mutation, outcome: MutationResult) -> None:
+    sql(conn, "INSERT INTO mutations (device_id, id, kind, status, response, at) VALUES (?, ?, ?, ?, ?, ?)",
+        (device_id, m.id, m.kind[:30], outcome.status, feed.dumps(outcome.model_dump(mode="json")),
+         utcnow().isoformat()))

@@ -9,6 +9,7 @@ when the receipt comes. The first link wins; a second is rejected.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import phonenumbers
 
@@ -56,23 +57,60 @@ def e164(phone: str | None) -> str | None:
 
 def ingest(conn: Connection, r: PosReceipt) -> dict:
     """Store a till receipt (idempotent by fiscal triple) and link it if its client is known."""
-    # The common path (a new receipt, no client) runs as plain driver statements (db.sql):
-    # tills post hundreds of receipts a second, and SQLAlchemy's per-statement overhead was
-    # most of the cost of one.
-    existing = sql(conn, "SELECT id, client_id FROM receipts WHERE fn = ? AND i = ? AND fp = ?",
-                      (r.fn, r.i, r.fp)).fetchone()
-    if existing is not None:
-        return {"receipt_id": existing[0], "client_id": existing[1], "duplicate": True}
-    data = {"id": new_id(), **r.model_dump(mode="json", exclude={"client_phone", "client_card"}),
-            "client_id": None, "linked_by": None}
-    sql(conn, "INSERT INTO receipts (id, store_id, fn, i, fp, data) VALUES (?, ?, ?, ?, ?, ?)",
-           (data["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(data)))
+    return ingest_many(conn, [r])[0]
+
+
+def ingest_many(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
+    """`ingest` for each receipt in turn, with the common path in two statements a batch.
+
+    Tills post hundreds of receipts a second, nearly all new and without a client, and on
+    PostgreSQL each statement costs ~100 us of psycopg CPU plus a round trip: one multi-row
+    INSERT (duplicates skipped, the new ids returned) and one look-up of waiting links
+    replace three statements a receipt. The rest runs per receipt, in batch order, as
+    before: receipts inserted ahead of their turn have no client yet, so no loyalty
+    figure sees them early.
+    """
+    datas = [{"id": new_id(), **r.model_dump(mode="json", exclude={"client_phone", "client_card"}),
+              "client_id": None, "linked_by": None} for r in batch]
+    params = [v for r, d in zip(batch, datas) for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))]
+    new = {row[0] for row in sql(conn, _insert_sql(len(batch)), params).fetchall()}
+    links = _waiting_links(conn, [r for r, d in zip(batch, datas) if d["id"] in new])
+    out = []
+    for r, data in zip(batch, datas):
+        if data["id"] in new:
+            out.append(_identify(conn, r, data, links.get((r.fn, r.i, r.fp))))
+        else:  # known before, or earlier in this batch (then it may have its client by now)
+            existing = sql(conn, "SELECT id, client_id FROM receipts WHERE fn = ? AND i = ? AND fp = ?",
+                           (r.fn, r.i, r.fp)).fetchone()
+            out.append({"receipt_id": existing[0], "client_id": existing[1], "duplicate": True})
+    return out
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(n: int) -> str:
+    return ("INSERT INTO receipts (id, store_id, fn, i, fp, data) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?)"] * n) + " ON CONFLICT (fn, i, fp) DO NOTHING RETURNING id")
+
+
+def _waiting_links(conn: Connection, batch: list[PosReceipt]) -> dict[tuple[str, str, str], dict]:
+    """Consultants' links that wait for these receipts, by fiscal triple (one statement)."""
+    if not batch:
+        return {}
+    # `fn IN (…) AND i IN (…)` walks the primary key (fn, i, fp) on both databases; a row
+    # value `(fn, i, fp) IN (VALUES …)` made SQLite scan the table. Extra rows are dropped.
+    fns, nums = sorted({r.fn for r in batch}), sorted({r.i for r in batch})
+    wanted = {(r.fn, r.i, r.fp) for r in batch}
+    found = sql(conn, "SELECT fn, i, fp, client_id, mutation_id, account_id FROM receipt_links"
+                      f" WHERE fn IN ({', '.join('?' * len(fns))}) AND i IN ({', '.join('?' * len(nums))})",
+                [*fns, *nums]).fetchall()
+    return {(fn, i, fp): {"client_id": c, "mutation_id": mid, "account_id": a, "fn": fn, "i": i, "fp": fp}
+            for fn, i, fp, c, mid, a in found if (fn, i, fp) in wanted}
+
+
+def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) -> dict:
+    """A new receipt: find its client (named by the till, or by a waiting link) and attach."""
     client = members.find_by_contact(conn, e164(r.client_phone), r.client_card)
     linked_by = "till" if client else None
-    found = sql(conn, "SELECT client_id, mutation_id, account_id FROM receipt_links"
-                         " WHERE fn = ? AND i = ? AND fp = ?", (r.fn, r.i, r.fp)).fetchone()
-    link = None if found is None else dict(zip(("client_id", "mutation_id", "account_id"), found),
-                                           fn=r.fn, i=r.i, fp=r.fp)
     if client is None and link is not None:
         client = members.load(conn, link["client_id"])
         linked_by = link["account_id"]
