@@ -9,6 +9,7 @@ cache's writer thread or its readers, never blocking the loop.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import logging
 import random
@@ -59,6 +60,12 @@ class _Fetched:
     has_more: bool
     size: int                   # bytes of JSON it came as
     total: int | None           # the hub's count of what was left (first page only)
+
+
+_SORTER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="vitrine-pull-sort")
+"""Pages are sorted by one thread, in order: sorting is pure Python, so more threads
+would only take turns on the GIL with the cache's writer and the event loop, and every
+hand-over costs the writer (it drops and retakes the GIL around each row it inserts)."""
 
 
 def _fetched(page: RawPage) -> _Fetched:
@@ -188,7 +195,7 @@ class SyncEngine:
                 while True:
                     raw = await self.client.pull_page(at, PULL_LIMIT, with_total=first)
                     first = False
-                    await pages.put(asyncio.ensure_future(asyncio.to_thread(_fetched, raw)))
+                    await pages.put(asyncio.get_running_loop().run_in_executor(_SORTER, _fetched, raw))
                     if not raw.has_more:
                         return
                     at = raw.next_cursor
