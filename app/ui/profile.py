@@ -9,7 +9,7 @@ from app.state.controller import Controller
 from app.state.views import AppView, ProfileView
 from app.ui import theme
 from app.ui.common import day, full_name, points, rub, tier_badge
-from app.ui.strings import t
+from app.ui.strings import kind_label, t
 from sync.models import CHANNELS, SIZE_FIELDS
 
 
@@ -219,7 +219,8 @@ def rejection(x: dict, lang: str) -> str:
 def pending_card(p: ProfileView, lang: str) -> ft.Control | None:
     if not p.pending:
         return None
-    rows = [ft.Text(f"{x['kind']}" + (f" — {rejection(x, lang)}" if x["status"] == "rejected" else ""),
+    rows = [ft.Text(kind_label(lang, x["kind"]) + " — "
+                    + (rejection(x, lang) if x["status"] == "rejected" else t(lang, "kind.waiting")),
                     color=theme.ERROR if x["status"] == "rejected" else theme.WARN) for x in p.pending]
     return card(t(lang, "profile.local_pending"), *rows)
 

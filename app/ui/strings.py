@@ -151,6 +151,15 @@ RU: dict[str, str] = {
     "scan.card_unknown": "Карта {0} не найдена в клиентской книге",
     "scan.unknown": "Код не распознан как чек или карта ({0})",
     "scan.from_profile": "Сканировать чек",
+    "kind.client.register": "Регистрация клиента",
+    "kind.client.update": "Изменение профиля",
+    "kind.diary.add": "Запись в дневнике",
+    "kind.diary.revise": "Правка записи в дневнике",
+    "kind.diary.delete": "Удаление записи из дневника",
+    "kind.receipt.link": "Привязка чека",
+    "kind.form.sign": "Подписанная анкета",
+    "kind.contact.log": "Контакт с клиентом",
+    "kind.waiting": "ждёт отправки",
     "reject.receipt_taken": "Чек уже привязан к другому клиенту",
     "reject.unknown_client": "Клиент ещё не известен серверу",
     "reject.invalid_payload": "Сервер не принял данные",
@@ -310,6 +319,15 @@ EN: dict[str, str] = {
     "scan.card_unknown": "Card {0} is not in the client book",
     "scan.unknown": "The code is neither a receipt nor a card ({0})",
     "scan.from_profile": "Scan a receipt",
+    "kind.client.register": "Client registration",
+    "kind.client.update": "Profile change",
+    "kind.diary.add": "Diary entry",
+    "kind.diary.revise": "Diary entry edit",
+    "kind.diary.delete": "Diary entry deletion",
+    "kind.receipt.link": "Receipt link",
+    "kind.form.sign": "Signed form",
+    "kind.contact.log": "Client contact",
+    "kind.waiting": "waiting to be sent",
     "reject.receipt_taken": "This receipt is already linked to another client",
     "reject.unknown_client": "The server does not know this client yet",
     "reject.invalid_payload": "The server did not accept the data",
@@ -337,3 +355,8 @@ def t(lang: str, key: str | None, *args: object) -> str:
         params = (param, *args)
     text = TABLES.get(lang, RU).get(key) or RU.get(key) or key
     return text.format(*params) if params else text
+
+
+def kind_label(lang: str, kind: str) -> str:
+    """A local operation (a mutation kind) as the consultant reads it; unknown kinds as they are."""
+    return TABLES.get(lang, RU).get(f"kind.{kind}") or RU.get(f"kind.{kind}") or kind

@@ -8,7 +8,7 @@ from app.state.controller import Controller
 from app.state.views import AppView, SyncView
 from app.ui import theme
 from app.ui.profile import rejection
-from app.ui.strings import t
+from app.ui.strings import kind_label, t
 
 
 @ft.component
@@ -29,7 +29,7 @@ def SyncScreen(ctrl: Controller, sync: SyncView, app: AppView) -> ft.Control:
     rejected = [
         ft.ListTile(
             leading=ft.Icon(ft.Icons.ERROR_OUTLINE, color=theme.ERROR),
-            title=ft.Text(r["kind"]),
+            title=ft.Text(kind_label(lang, r["kind"])),
             subtitle=ft.Text(rejection(r, lang)),
             trailing=ft.TextButton(t(lang, "sync.dismiss"),
                                    on_click=dismiss(r["id"])),

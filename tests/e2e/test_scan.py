@@ -92,4 +92,5 @@ def test_link_from_photo_offline_then_online_and_second_link_refused(demo_hub, a
     screen.click("Привязать чек к клиенту")
     screen.click("Открыть профиль")
     screen.text("Чек уже привязан к другому клиенту", timeout=60_000)
+    screen.text("Привязка чека — Чек уже привязан к другому клиенту")  # this device's refused operation, named
     screen.shot("4-second-link-refused")
