@@ -37,7 +37,7 @@ def m001_core(db: Database) -> None:
             last_visit TEXT,
             created_at TEXT,
             data TEXT NOT NULL,          -- full JSON snapshot (sync.models.Client)
-            hub_data TEXT                -- the hub's own snapshot, NULL until it has one
+            hub_data TEXT                -- the hub's own snapshot, NULL until it has one (see outbox.SAME_AS_DATA)
         );
         CREATE INDEX clients_name ON clients(last_name, first_name);
         CREATE INDEX clients_store ON clients(store_id);
@@ -117,6 +117,12 @@ def m004_entities_key(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m005_hub_data_same(db: Database) -> None:
+    # A hub snapshot equal to the local view is stored as outbox.SAME_AS_DATA.
+    db.execute("UPDATE clients SET hub_data = '' WHERE hub_data = data")
 
 
 def apply(db: Database) -> None:

@@ -40,9 +40,17 @@ def enqueue(db: Database, kind: str, entity_id: str, payload: dict[str, Any], mi
     return mid
 
 
+SAME_AS_DATA = ""
+"""`clients.hub_data` when the hub's snapshot is `data` itself (nothing local on top, the
+usual case): a first sync would otherwise write every client's JSON twice. NULL means
+the hub has no snapshot yet (registered here, not synced); other text is the hub's
+snapshot under this device's unsent patches."""
+HUB_DATA = "CASE hub_data WHEN '' THEN data ELSE hub_data END"
+"""SQL for a client's hub snapshot as JSON (or NULL), whichever way it is stored."""
+
 # CAST: the JSON may come as the hub's UTF-8 bytes (replica.Json); a str is unchanged.
-_UPSERT = "INSERT OR REPLACE INTO clients (id, %s, data, hub_data) VALUES (?, %s, CAST(? AS TEXT), CAST(? AS TEXT))" % (
-    ", ".join(CLIENT_COLUMNS), ", ".join("?" * len(CLIENT_COLUMNS)))
+_UPSERT = ("INSERT OR REPLACE INTO clients (id, %s, data, hub_data) VALUES (?, %s, CAST(? AS TEXT), CAST(? AS TEXT))"
+           % (", ".join(CLIENT_COLUMNS), ", ".join("?" * len(CLIENT_COLUMNS))))
 
 
 def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str | bytes] | None = None,
@@ -55,8 +63,12 @@ def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: lis
     rows = []
     for k, (data, hub) in enumerate(items):
         text = fast_dumps(data) if texts is None else texts[k]
-        rows.append([data["id"], *[data.get(k) for k in CLIENT_COLUMNS], text,
-                     None if hub is None else (text if hub is data else fast_dumps(hub))])
+        if hub is None or hub is data:
+            hub_text = None if hub is None else SAME_AS_DATA
+        else:
+            hub_text = fast_dumps(hub)
+            hub_text = SAME_AS_DATA if hub_text == text else hub_text
+        rows.append([data["id"], *[data.get(k) for k in CLIENT_COLUMNS], text, hub_text])
     db.conn.executemany(_UPSERT, rows)
     search_index.write_search_rows(db, search or search_index.search_rows([data for data, _ in items]))
 
@@ -77,7 +89,7 @@ def register_client(db: Database, profile: ClientProfile, store_id: str) -> str:
 
 def update_client(db: Database, client_id: str, fields: dict[str, Any]) -> str | None:
     """Patch only the fields that changed. None when nothing did."""
-    row = db.execute("SELECT data, hub_data FROM clients WHERE id = ?", [client_id]).fetchone()
+    row = db.execute(f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone()
     if row is None:
         raise KeyError(client_id)
     current = json.loads(row[0])

@@ -7,6 +7,7 @@ import json
 from sqlite_utils import Database
 
 from app.cache import search
+from app.cache.outbox import HUB_DATA
 
 LIST_COLUMNS = "id, last_name, first_name, middle_name, phone, tier, points_balance, last_visit, store_id"
 
@@ -31,11 +32,11 @@ def client_list(db: Database, query: str, limit: int = 100) -> list[dict]:
 
 
 def client(db: Database, client_id: str) -> dict | None:
-    row = db.execute("SELECT data, hub_data FROM clients WHERE id = ?", [client_id]).fetchone()
+    row = db.execute(f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone()
     if row is None:
         return None
     data = json.loads(row[0])
-    data["_pending"] = row[1] is None or row[0] != row[1]
+    data["_pending"] = row[1] is None or row[0] != row[1]  # not on the hub yet, or edited here
     return data
 
 

@@ -17,7 +17,7 @@ import pydantic_core
 from sqlite_utils import Database
 
 from app.cache import search_index
-from app.cache.outbox import save_client, save_clients
+from app.cache.outbox import HUB_DATA, save_client, save_clients
 from sync.client import FeedRow
 from sync.models import Change, Mutation, MutationResult, utcnow
 
@@ -117,7 +117,7 @@ def _pending_patches(db: Database, client_id: str) -> list[dict[str, Any]]:
 
 def rebase_client(db: Database, client_id: str, hub_data: dict | None = None) -> None:
     """Local view = the hub's snapshot with this device's unsent patches replayed on top."""
-    row = db.execute("SELECT data, hub_data FROM clients WHERE id = ?", [client_id]).fetchone()
+    row = db.execute(f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone()
     if hub_data is None:
         if row is None or row[1] is None:
             return

@@ -192,7 +192,8 @@ async def propagation(url: str, cache_b: Path, folder: Path, trials: int, poll: 
     # Device A: a fresh cache positioned at the head of the feed (a device already in step).
     b_cache = Cache(cache_b)
     a_cache = Cache(folder / "cache-a.sqlite")
-    cid, data = b_cache.read_sync(lambda db: db.execute("SELECT id, hub_data FROM clients LIMIT 1").fetchone())
+    cid, data = b_cache.read_sync(
+        lambda db: db.execute(f"SELECT id, {outbox.HUB_DATA} FROM clients LIMIT 1").fetchone())
     head = b_cache.read_sync(replica.cursor)
     a_cache.write_sync(lambda db: (outbox.save_client(db, json.loads(data), json.loads(data)),
                                    replica.set_state(db, "cursor", str(head))))

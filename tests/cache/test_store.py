@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from app.cache import outbox, replica
+from app.cache import outbox, queries, replica
 from app.cache.store import Cache, CacheCorrupt, check_file
 from sync.models import Change, ClientProfile, MutationResult
 
@@ -149,3 +149,32 @@ def test_readers_see_committed_writes_only(cache):
     assert cache.read_sync(replica.get_state, "k") == "v1"
     with pytest.raises(sqlite3.OperationalError):
         cache.read_sync(lambda db: db.execute("INSERT INTO sync_state VALUES ('x', 'y')"))
+
+
+def test_a_hub_snapshot_equal_to_the_local_view_is_stored_once_and_read_whole(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    cache = Cache(path)
+    synced = {"id": "c1", "last_name": "Орлова", "first_name": "Вера", "phone": "+79160000001"}
+    edited = {"id": "c2", "last_name": "Зуева", "first_name": "Ирина"}
+    cache.write_sync(replica.apply_page, [Change(seq=1, entity="client", entity_id="c1", data=synced),
+                                          Change(seq=2, entity="client", entity_id="c2", data=edited)], 2)
+    cache.write_sync(outbox.update_client, "c2", {"notes": "позвонить в пятницу"})
+    stored = dict(cache.read_sync(lambda db: db.execute("SELECT id, hub_data FROM clients").fetchall()))
+    assert stored["c1"] == outbox.SAME_AS_DATA and "notes" not in json.loads(stored["c2"])
+    hub = dict(cache.read_sync(lambda db: db.execute(f"SELECT id, {outbox.HUB_DATA} FROM clients").fetchall()))
+    assert json.loads(hub["c1"])["last_name"] == "Орлова" and json.loads(hub["c2"])["last_name"] == "Зуева"
+    assert cache.read_sync(queries.client, "c1")["_pending"] is False
+    assert cache.read_sync(queries.client, "c2")["_pending"] is True
+    cache.close()
+    # A cache written before m005 held the snapshot twice: the migration folds it.
+    con = sqlite3.connect(path)
+    con.execute("UPDATE clients SET hub_data = data WHERE id = 'c1'")
+    con.execute("DELETE FROM _sqlite_migrations WHERE name = 'm005_hub_data_same'")
+    con.commit()
+    con.close()
+    cache = Cache(path)
+    try:
+        folded = cache.read_sync(lambda db: db.execute("SELECT hub_data FROM clients WHERE id = 'c1'").fetchone())
+        assert folded == (outbox.SAME_AS_DATA,)
+    finally:
+        cache.close()

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from app.cache import outbox, replica
+from app.cache.outbox import HUB_DATA
 from app.cache.store import Cache
 from sync.client import HubClient, HubError
 from sync.engine import SyncEngine
@@ -103,7 +104,7 @@ class HubView:
 def cache_view(db) -> tuple[dict[str, tuple[dict, dict | None]], dict[tuple[str, str], dict]]:
     """(clients: id -> (local view, hub snapshot), entities: (entity, id) -> data) of a cache."""
     clients = {i: (json.loads(d), None if h is None else json.loads(h))
-               for i, d, h in db.execute("SELECT id, data, hub_data FROM clients")}
+               for i, d, h in db.execute(f"SELECT id, data, {HUB_DATA} FROM clients")}
     entities = {(e, i): json.loads(d) for e, i, d in db.execute("SELECT entity, id, data FROM entities")}
     return clients, entities
 
@@ -259,7 +260,7 @@ class Device:
 
     def client_row(self, client_id: str) -> tuple[dict, dict | None] | None:
         row = self.cache.read_sync(lambda db: db.execute(
-            "SELECT data, hub_data FROM clients WHERE id = ?", [client_id]).fetchone())
+            f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone())
         return None if row is None else (json.loads(row[0]), None if row[1] is None else json.loads(row[1]))
 
     def entity(self, entity: str, entity_id: str) -> dict | None:
