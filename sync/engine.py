@@ -15,6 +15,8 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 
+import msgspec
+
 from app.cache import replica
 from app.cache.store import Cache
 from sync.client import AuthExpired, HubClient, HubError, HubUnreachable, RawPage
@@ -67,6 +69,8 @@ def _apply_pages(db, pages: list[RawPage], bulk: bool) -> tuple[int, HubError | 
             rows = replica.prepare_page(page.changes)
         except HubError as e:
             return n, e
+        except msgspec.MsgspecError as e:  # an entity that is not what the protocol says
+            return n, HubError(502, "Bad change page", f"The hub sent a change that cannot be read: {e}")
         if rows.count:
             replica.apply_page(db, rows, page.next_cursor)
             n += rows.count

@@ -494,12 +494,18 @@ def test_an_unreadable_page_ends_a_batch_after_the_pages_before_it(tmp_path):
     # Its last change is not the cursor it names: a page the device must not trust.
     bad = RawPage(b'{"changes":[{"seq":2,"entity":"diary","entity_id":"d2","deleted":false,'
                   b'"data":{"id":"d2","client_id":"c1"}}],"next_cursor":3,"has_more":false,"total_estimate":null}')
+    # A client whose balance is not a number: the page parses, its client does not.
+    odd = RawPage(b'{"changes":[{"seq":2,"entity":"client","entity_id":"c9","deleted":false,'
+                  b'"data":{"id":"c9","last_name":"X","points_balance":"many"}}],'
+                  b'"next_cursor":2,"has_more":false,"total_estimate":null}')
     cache = Cache(tmp_path / "cache.sqlite")
     try:
-        applied, error = cache.write_sync(engine_mod._apply_pages, [good, bad], False)
-        assert applied == 1
-        assert isinstance(error, HubError) and error.status == 502
+        for second in (bad, odd):
+            applied, error = cache.write_sync(engine_mod._apply_pages, [good, second], False)
+            assert applied == 1
+            assert isinstance(error, HubError) and error.status == 502, error
         assert cache.read_sync(replica.cursor) == 1
+        assert cache.read_sync(lambda db: db.execute("SELECT count(*) FROM clients").fetchone()) == (0,)
         rows = cache.read_sync(lambda db: db.execute("SELECT id, client_id, data FROM entities").fetchall())
         assert [(i, c, json.loads(d)["text"]) for i, c, d in rows] == [("d1", "c1", "при")]
     finally:
