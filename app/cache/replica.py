@@ -169,9 +169,8 @@ back to UTF-8 when SQLite binds it)."""
 class PreparedPage:
     """A page of the feed sorted into what `apply_page` writes, ready to bind.
 
-    Made by `prepare_page`, which touches no database: the engine runs it off the
-    writer thread (while the writer applies the previous page), so the writer spends
-    its time in SQLite.
+    Made by `prepare_page`, which touches no database (the engine runs it in the
+    writer, just before `apply_page`; see sync.engine._apply_pages for why).
     """
 
     clients: list[tuple[ClientColumns, Json]] = field(default_factory=list)   # (columns, the hub's JSON)
@@ -205,10 +204,10 @@ def _feed_row(ch: dict[str, Any] | Change) -> FeedRow:
 def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -> PreparedPage:
     """Sort a page's changes into rows to write.
 
-    `FeedRow`s (the engine's pull) keep each entity's JSON as the hub sent it (`Json`): of a
-    client only its columns are read (`ClientColumns`), of any other entity only
-    `client_id`. Dicts and `Change` models (tests, small callers)
-    are turned into `FeedRow`s first.
+    `FeedRow`s (the engine's pull) keep each entity's JSON as the hub sent it (`Json`):
+    of a client only its columns are read (`ClientColumns`), of any other entity only
+    `client_id`. Dicts and `Change` models (tests, small callers) are turned into
+    `FeedRow`s first.
     """
     if changes and not isinstance(changes[0], FeedRow):
         changes = [_feed_row(ch) for ch in changes]

@@ -235,7 +235,7 @@ class SearchRows:
 
 
 def search_rows(clients: Iterable[dict]) -> SearchRows:
-    """The search rows of these clients: pure Python, so a sync can run it off the writer.
+    """The search rows of these clients, computed without a database.
 
     Each dict is a whole client (clients table columns or sync.models.Client fields);
     `id` is required, everything else may be missing or None.
