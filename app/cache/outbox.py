@@ -53,12 +53,11 @@ _UPSERT = ("INSERT OR REPLACE INTO clients (id, %s, data, hub_data) VALUES (?, %
            % (", ".join(CLIENT_COLUMNS), ", ".join("?" * len(CLIENT_COLUMNS))))
 
 
-def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str | bytes] | None = None,
-                 search: search_index.SearchRows | None = None) -> None:
+def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str | bytes] | None = None) -> None:
     """Upsert (local view, hub snapshot) pairs and keep the search index in step.
 
-    `texts` and `search`, when given, are the local views already as JSON and their
-    search rows (see replica.prepare_page, which makes them off the writer thread).
+    `texts`, when given, are the local views already as JSON (str, or the hub's UTF-8
+    bytes from a pull: see replica.Json).
     """
     rows = []
     for k, (data, hub) in enumerate(items):
@@ -70,7 +69,7 @@ def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: lis
             hub_text = SAME_AS_DATA if hub_text == text else hub_text
         rows.append([data["id"], *[data.get(k) for k in CLIENT_COLUMNS], text, hub_text])
     db.conn.executemany(_UPSERT, rows)
-    search_index.write_search_rows(db, search or search_index.search_rows([data for data, _ in items]))
+    search_index.index_clients(db, [data for data, _ in items])
 
 
 def save_client(db: Database, data: dict, hub_data: dict | None) -> None:

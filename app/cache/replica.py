@@ -177,7 +177,6 @@ class PreparedPage:
     client_deletes: list[str] = field(default_factory=list)
     entity_rows: list[tuple[str, str, str | None, Json]] = field(default_factory=list)
     entity_deletes: list[tuple[str, str]] = field(default_factory=list)
-    search: search_index.SearchRows | None = None                   # of `clients`, when made ahead
 
     @property
     def count(self) -> int:
@@ -222,7 +221,6 @@ def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -
             out.clients.append((_CLIENT.decode(ch.data), ch.data))
         else:
             out.entity_rows.append((ch.entity, ch.entity_id, _CLIENT_REF.decode(ch.data).client_id, ch.data))
-    out.search = search_index.search_rows(data for data, _ in out.clients)
     return out
 
 
@@ -248,8 +246,7 @@ def apply_page(db: Database, changes: list[FeedRow] | list[dict[str, Any]] | lis
         search_index.unindex_clients(db, page.client_deletes)
     plain = [(cols, text) for cols, text in page.clients if cols.id not in patched]
     if plain:  # nothing local to replay: the hub's snapshot is the local view
-        search = page.search if len(plain) == len(page.clients) else None  # else recomputed for `plain`
-        save_clients(db, [(cols, cols) for cols, _ in plain], texts=[text for _, text in plain], search=search)
+        save_clients(db, [(cols, cols) for cols, _ in plain], texts=[text for _, text in plain])
     for cols, text in page.clients:
         if cols.id in patched:
             rebase_client(db, cols.id, json.loads(bytes(text)))
