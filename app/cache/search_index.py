@@ -40,7 +40,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlite_utils import Database
@@ -226,38 +225,21 @@ def _add_terms(db: Database, terms: set[str]) -> None:
                         [(d, t) for t in new if len(t) >= FUZZY_MIN_LEN for d in deletes(t)])
 
 
-@dataclass(slots=True)
-class SearchRows:
-    """Search rows of some clients, computed without a database (see `search_rows`)."""
-
-    rows: list[tuple] = field(default_factory=list)
-    terms: set[str] = field(default_factory=set)
-
-
-def search_rows(clients: Iterable[dict]) -> SearchRows:
-    """The search rows of these clients, computed without a database.
+def index_clients(db: Database, clients: Iterable[dict]) -> None:
+    """Upsert search rows for these clients, inside the caller's transaction.
 
     Each dict is a whole client (clients table columns or sync.models.Client fields);
     `id` is required, everything else may be missing or None.
     """
-    out = SearchRows()
+    rows: list[tuple] = []
+    terms: set[str] = set()
     for client in clients:
         row, words = _doc_row(client)
-        out.rows.append(row)
-        out.terms.update(words)
-    return out
-
-
-def write_search_rows(db: Database, rows: SearchRows) -> None:
-    """Upsert rows made by `search_rows`, inside the caller's transaction."""
-    if rows.rows:
-        db.conn.executemany(_UPSERT, rows.rows)
-        _add_terms(db, rows.terms)
-
-
-def index_clients(db: Database, clients: Iterable[dict]) -> None:
-    """Upsert search rows for these clients, inside the caller's transaction."""
-    write_search_rows(db, search_rows(clients))
+        rows.append(row)
+        terms.update(words)
+    if rows:
+        db.conn.executemany(_UPSERT, rows)
+        _add_terms(db, terms)
 
 
 def unindex_clients(db: Database, ids: Iterable[str]) -> None:
