@@ -142,6 +142,7 @@ class FeedRow(msgspec.Struct, frozen=True, gc=False):
     entity_id: str
     deleted: bool = False
     data: msgspec.Raw = _NULL
+    client_id: str | None | msgspec.UnsetType = msgspec.UNSET  # UNSET: an older hub did not name it
 
     @property
     def gone(self) -> bool:

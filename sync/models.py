@@ -174,6 +174,9 @@ class Change(Model):
     seq: int
     entity: str
     entity_id: str
+    client_id: str | None = Field(
+        default=None, description="The client the entity belongs to (a client's own id); null for others"
+    )
     deleted: bool = False
     data: dict[str, Any] | None = None
 

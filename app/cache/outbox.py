@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pydantic_core
-
 from sqlite_utils import Database
 
 from app.cache import search_index
@@ -29,6 +29,42 @@ def fast_dumps(data: object) -> str:
 
 CLIENT_COLUMNS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
                   "store_id", "consultant_id", "tier", "points_balance", "last_visit", "created_at")
+
+
+class ClientColumns(msgspec.Struct, frozen=True, gc=False):
+    """What the cache reads of a client in the feed: its columns and searched fields.
+
+    Decoded from the hub's JSON with every other field skipped, and untracked by the
+    garbage collector: a first sync holds tens of thousands of these at once, and as
+    dicts (nested lists, consents) they made every collection walk them all. Reads like
+    the dict `save_clients` and `search_index` take (`c["id"]`, `c.get("phone")`). Its
+    fields are the clients table's columns in their order: `save_clients` binds them as
+    they are.
+    """
+
+    id: str
+    last_name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    birthday: str | None = None
+    card_number: str | None = None
+    store_id: str | None = None
+    consultant_id: str | None = None
+    tier: str | None = None
+    points_balance: int = 0
+    last_visit: str | None = None
+    created_at: str | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
+assert ClientColumns.__struct_fields__ == ("id", *CLIENT_COLUMNS), "ClientColumns must list the columns in order"
 
 
 def enqueue(db: Database, kind: str, entity_id: str, payload: dict[str, Any], mid: str | None = None) -> str:
@@ -67,7 +103,10 @@ def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: lis
         else:
             hub_text = fast_dumps(hub)
             hub_text = SAME_AS_DATA if hub_text == text else hub_text
-        rows.append([data["id"], *[data.get(k) for k in CLIENT_COLUMNS], text, hub_text])
+        if isinstance(data, ClientColumns):  # a pull: the columns as they are, in order
+            rows.append((*msgspec.structs.astuple(data), text, hub_text))
+        else:
+            rows.append((data["id"], *[data.get(k) for k in CLIENT_COLUMNS], text, hub_text))
     db.conn.executemany(_UPSERT, rows)
     search_index.index_clients(db, [data for data, _ in items])
 

@@ -17,7 +17,7 @@ import pydantic_core
 from sqlite_utils import Database
 
 from app.cache import search_index
-from app.cache.outbox import HUB_DATA, save_client, save_clients
+from app.cache.outbox import HUB_DATA, ClientColumns, save_client, save_clients
 from sync.client import FeedRow
 from sync.models import Change, Mutation, MutationResult, utcnow
 
@@ -128,37 +128,6 @@ def rebase_client(db: Database, client_id: str, hub_data: dict | None = None) ->
     save_client(db, local, hub_data)
 
 
-class ClientColumns(msgspec.Struct, frozen=True, gc=False):
-    """What the cache reads of a client in the feed: its columns and searched fields.
-
-    Decoded from the hub's JSON with every other field skipped, and untracked by the
-    garbage collector: a first sync holds tens of thousands of these at once, and as
-    dicts (nested lists, consents) they made every collection walk them all. Reads like
-    the dict `save_clients` and `search_index` take (`c["id"]`, `c.get("phone")`).
-    """
-
-    id: str
-    last_name: str | None = None
-    first_name: str | None = None
-    middle_name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    birthday: str | None = None
-    card_number: str | None = None
-    store_id: str | None = None
-    consultant_id: str | None = None
-    tier: str | None = None
-    points_balance: int = 0
-    last_visit: str | None = None
-    created_at: str | None = None
-
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
-
 Json = str | msgspec.Raw
 """An entity's JSON text: a str, or the hub's UTF-8 bytes as they came (bound as bytes
 and stored as TEXT by `CAST(? AS TEXT)`: no decoding into a str per row, and no encoding
@@ -194,18 +163,19 @@ _CLIENT = msgspec.json.Decoder(ClientColumns)
 def _feed_row(ch: dict[str, Any] | Change) -> FeedRow:
     """A change given as a dict or a `Change` model, as the pull decodes one."""
     if not isinstance(ch, dict):
-        ch = ch.model_dump(mode="json")
+        ch = ch.model_dump(mode="json", exclude_unset=True)  # an unset client_id is read from data
     data = ch.get("data")
     return FeedRow(ch.get("seq", 0), ch["entity"], ch["entity_id"], bool(ch.get("deleted")),
-                   msgspec.Raw(pydantic_core.to_json(data)))
+                   msgspec.Raw(pydantic_core.to_json(data)), ch.get("client_id", msgspec.UNSET))
 
 
 def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -> PreparedPage:
     """Sort a page's changes into rows to write.
 
     `FeedRow`s (the engine's pull) keep each entity's JSON as the hub sent it (`Json`):
-    of a client only its columns are read (`ClientColumns`), of any other entity only
-    `client_id`. Dicts and `Change` models (tests, small callers) are turned into
+    of a client only its columns are read (`ClientColumns`); any other entity is not
+    read at all, the change names its client (an older hub's does not: then only
+    `client_id` is read from the entity). Dicts and `Change` models (tests, small callers) are turned into
     `FeedRow`s first.
     """
     if changes and not isinstance(changes[0], FeedRow):
@@ -220,7 +190,10 @@ def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -
         elif ch.entity == "client":
             out.clients.append((_CLIENT.decode(ch.data), ch.data))
         else:
-            out.entity_rows.append((ch.entity, ch.entity_id, _CLIENT_REF.decode(ch.data).client_id, ch.data))
+            ref = ch.client_id
+            if ref is msgspec.UNSET:  # a hub that does not name it: read it from the entity
+                ref = _CLIENT_REF.decode(ch.data).client_id
+            out.entity_rows.append((ch.entity, ch.entity_id, ref, ch.data))
     return out
 
 
@@ -268,8 +241,9 @@ def apply_page(db: Database, changes: list[FeedRow] | list[dict[str, Any]] | lis
 
 # --- bulk load ------------------------------------------------------------------------
 
-BULK_DROPPED = ("entities_key", "entities_client", "search_doc_phone", "search_doc_card", "search_doc_email",
-                "search_doc_twin", "search_doc_ai", "search_doc_ad", "search_doc_au")
+BULK_DROPPED = ("entities_key", "entities_client", "clients_name", "clients_store", "search_doc_phone",
+                "search_doc_card", "search_doc_email", "search_doc_twin", "search_doc_ai", "search_doc_ad",
+                "search_doc_au")
 """Indexes and full-text triggers set aside while a big pull loads.
 
 Every row of an initial sync otherwise pays a random insert into each of these
@@ -279,7 +253,8 @@ B-trees (their keys are UUIDs), and the full-text triggers cost ten times what o
 them in step row by row. Without `entities_key` an entity published twice during the
 load is appended twice (the later row wins when the key is rebuilt) and a deletion is
 noted in `bulk_gone`. Meanwhile lookups by phone, card or e-mail and a client's records
-still answer (by scanning), and name search finds the clients it had before the load.
+still answer (by scanning), name search finds the clients it had before the load, and
+the client list sorts by name without its index.
 """
 
 

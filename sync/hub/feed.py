@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterable
 from functools import lru_cache
 from operator import itemgetter
-from typing import NamedTuple
 
 from sqlalchemy import Connection, func, select
 
@@ -42,11 +41,18 @@ def publish_many(conn: Connection, items: Iterable[tuple[str, str, str | None, d
     write_rows(conn, items)
 
 
+def client_of(entity: str, entity_id: str, data: dict | None) -> str | None:
+    """The client an entity belongs to: a client is its own; others name it in `client_id`."""
+    if entity == "client":
+        return entity_id
+    return data.get("client_id") if isinstance(data, dict) else None
+
+
 def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dict | None, bool]],
                lock: int | None = None) -> None:
     """Put each entity's row at the end of the feed; with `lock` (PostgreSQL), take that
     transaction-level advisory lock first, in the same statement."""
-    rows = [(e, i, s, None if d is None else dumps(d), bool(dl)) for e, i, s, d, dl in items]
+    rows = [(e, i, s, None if d is None else dumps(d), bool(dl), client_of(e, i, d)) for e, i, s, d, dl in items]
     if not rows:
         return
     if conn.dialect.name != "sqlite":
@@ -70,19 +76,20 @@ def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dic
     # (…), (…))` with two or more rows makes SQLite scan the whole feed: every mutation
     # that publishes two entities (an update: history + client) cost O(feed size).
     sql_many(conn, "DELETE FROM feed WHERE entity = ? AND entity_id = ?", [r[:2] for r in rows])
-    sql_many(conn, "INSERT INTO feed (seq, entity, entity_id, store_id, data, deleted) VALUES (?, ?, ?, ?, ?, ?)",
+    sql_many(conn, "INSERT INTO feed (seq, entity, entity_id, store_id, data, deleted, client_id)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?)",
              [(top + n, *r) for n, r in enumerate(rows, 1)])
 
 
 @lru_cache(maxsize=256)
 def _pg_write_sql(n: int, lock: bool) -> str:
-    values = ", ".join(["(?, ?, ?, ?, ?)"] * n)
+    values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
     return (("WITH lock AS (SELECT pg_advisory_xact_lock(?)) " if lock else "")
-            + "INSERT INTO feed (entity, entity_id, store_id, data, deleted)"
-            f" SELECT v.* FROM (VALUES {values}) AS v(entity, entity_id, store_id, data, deleted)"
+            + "INSERT INTO feed (entity, entity_id, store_id, data, deleted, client_id)"
+            f" SELECT v.* FROM (VALUES {values}) AS v(entity, entity_id, store_id, data, deleted, client_id)"
             + (", lock" if lock else "")
             + " ON CONFLICT (entity, entity_id) DO UPDATE SET seq = EXCLUDED.seq, store_id = EXCLUDED.store_id,"
-            " data = EXCLUDED.data, deleted = EXCLUDED.deleted")
+            " data = EXCLUDED.data, deleted = EXCLUDED.deleted, client_id = EXCLUDED.client_id")
 
 
 def _visible(store_id: str):
@@ -100,9 +107,9 @@ def _visible(store_id: str):
 _by_seq = itemgetter(0)
 
 
-class FeedRow(NamedTuple):
-    seq: int
-    change: bytes  # the change as a page carries it, UTF-8 JSON: {"seq", "entity", "entity_id", "deleted", "data"}
+PageRow = tuple[int, bytes]
+"""(seq, change): a change as a page carries it, UTF-8 JSON
+{"seq", "entity", "entity_id", "client_id", "deleted", "data"}, as the driver returns it."""
 
 
 # Both ranges of _visible() in one statement: each subquery walks feed_store_seq in seq
@@ -122,25 +129,25 @@ _PAGE_SQL = (
 # inside as it is: pages are most of the hub's traffic, and building each change in
 # Python (a str round trip of ~600 bytes of mostly Cyrillic text, then formatting) cost
 # as much as the query; in SQL it is a few concatenations in C.
-_CHANGE = ("""'{{"seq":' || seq || ',"entity":' || {entity} || ',"entity_id":' || {entity_id}"""
+_CHANGE = ("""'{{"seq":' || seq || ',"entity":' || {q}(entity){t} || ',"entity_id":' || {q}(entity_id){t}"""
+           """ || ',"client_id":' || coalesce({q}(client_id){t}, 'null')"""
            """ || ',"deleted":' || CASE WHEN deleted THEN 'true' ELSE 'false' END"""
            """ || ',"data":' || coalesce(data, 'null') || '}}'""")
 _PAGE_CHANGE = {
-    "sqlite": "CAST({} AS BLOB)".format(_CHANGE.format(entity="json_quote(entity)", entity_id="json_quote(entity_id)")),
-    "postgresql": "convert_to({}, 'UTF8')".format(
-        _CHANGE.format(entity="to_json(entity)::text", entity_id="to_json(entity_id)::text")),
+    "sqlite": "CAST({} AS BLOB)".format(_CHANGE.format(q="json_quote", t="")),
+    "postgresql": "convert_to({}, 'UTF8')".format(_CHANGE.format(q="to_json", t="::text")),
 }
 
 
-def page(conn: Connection, store_id: str, cursor: int, limit: int) -> tuple[list[FeedRow], int, bool]:
+def page(conn: Connection, store_id: str, cursor: int, limit: int) -> tuple[list[PageRow], int, bool]:
     """Changes after `cursor` visible to `store_id`: (rows, next_cursor, has_more)."""
     # A plain driver statement (db.sql): pulls are most of the hub's traffic.
     statement = _PAGE_SQL.format(change=_PAGE_CHANGE[conn.dialect.name])
     found = sql(conn, statement, (store_id, cursor, limit + 1, cursor, limit + 1)).fetchall()
     found.sort(key=_by_seq)  # two sorted runs: a linear merge for timsort
     has_more = len(found) > limit
-    rows = [FeedRow(seq, bytes(change)) for seq, change in found[:limit]]
-    next_cursor = rows[-1].seq if rows else cursor
+    rows: list[PageRow] = found[:limit]
+    next_cursor = rows[-1][0] if rows else cursor
     return rows, next_cursor, has_more
 
 
@@ -149,13 +156,13 @@ def remaining(conn: Connection, store_id: str, cursor: int) -> int:
                for where in _visible(store_id))
 
 
-def render_page(rows: list[FeedRow], next_cursor: int, has_more: bool, total: int | None) -> bytes:
+def render_page(rows: list[PageRow], next_cursor: int, has_more: bool, total: int | None) -> bytes:
     """The ChangePage JSON: the changes as the database rendered them, and the cursor last.
 
     The cursor and `has_more` close the page so a device reads them from its tail and
     asks for the next page before parsing this one (sync.client.RawPage).
     """
     total_s = b"null" if total is None else str(total).encode()
-    return b"".join((b'{"changes":[', b",".join([r.change for r in rows]),
+    return b"".join((b'{"changes":[', b",".join([change for _, change in rows]),
                      b'],"next_cursor":%d,"has_more":%b,"total_estimate":%b}'
                      % (next_cursor, b"true" if has_more else b"false", total_s)))

@@ -145,6 +145,7 @@ feed = Table(
     Column("store_id", String(36)),  # NULL: visible to every store
     Column("deleted", Boolean, nullable=False, default=False),
     Column("data", Text),
+    Column("client_id", String(36)),  # the client the entity belongs to (feed.client_of)
     UniqueConstraint("entity", "entity_id", name="feed_entity"),
     Index("feed_store_seq", "store_id", "seq"),
 )

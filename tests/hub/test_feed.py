@@ -65,7 +65,7 @@ def test_concurrent_writers_leave_no_gap_a_reader_could_skip(db):
     while any(t.is_alive() for t in threads) or cursor < max((s for s, _ in rows(db)), default=0):
         with db.read() as conn:
             page, cursor, _ = feed.page(conn, "any", cursor, 1000)
-        seen |= {json.loads(r.change)["entity_id"] for r in page}
+        seen |= {json.loads(change)["entity_id"] for _, change in page}
     for t in threads:
         t.join()
     assert {f"w{n}-{i}" for n in range(4) for i in range(15)} <= seen
@@ -86,5 +86,21 @@ def test_a_page_renders_each_change_as_the_change_model_reads_it(db):
     assert [(c.entity, c.entity_id, c.deleted) for c in page.changes] == [("t4", odd, False), ("t4", "gone", True)]
     assert page.changes[0].data == {"name": "Анна \"Ё\"", "n": [1, 2.5, None]}
     assert page.changes[1].data is None
-    assert (page.next_cursor, page.has_more, page.total_estimate) == (rows[-1].seq, False, 2)
-    assert [c.seq for c in page.changes] == [r.seq for r in rows]
+    assert (page.next_cursor, page.has_more, page.total_estimate) == (rows[-1][0], False, 2)
+    assert [c.seq for c in page.changes] == [seq for seq, _ in rows]
+
+
+def test_each_change_names_the_client_its_entity_belongs_to(db):
+    from sync.client import RawPage
+
+    with db.write() as conn:
+        start = conn.execute(select(feed_table.c.seq).order_by(feed_table.c.seq.desc()).limit(1)).scalar() or 0
+        feed.publish(conn, "client", "c-1", "s", {"id": "c-1", "last_name": "Иванова"})
+        feed.publish(conn, "t5", "r-1", "s", {"id": "r-1", "client_id": "c-\"1\""})
+        feed.publish(conn, "store", "s", None, {"id": "s"})
+        feed.publish(conn, "t5", "r-2", "s", None, deleted=True)
+    with db.read() as conn:
+        rows, next_cursor, has_more = feed.page(conn, "s", start, 10)
+    page = RawPage(feed.render_page(rows, next_cursor, has_more, None))
+    assert [(c.entity_id, c.client_id) for c in page.changes] == [
+        ("c-1", "c-1"), ("r-1", 'c-"1"'), ("s", None), ("r-2", None)]
