@@ -7,7 +7,11 @@ Pass `transport=` to talk to an in-process app in tests.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -115,6 +119,44 @@ class HubClient:
         resp = await self._request("GET", "/v1/changes", params=params)
         return RawPage(resp.content)
 
+    async def pull_file(self, cursor: int, limit: int, path: Path, with_total: bool = False,
+                        on_headers: Callable[["FilePage"], None] | None = None) -> "FilePage":
+        """One page of the change feed as a SQLite file (GET /v1/changes.sqlite), saved at `path`.
+
+        Streamed to the file in ~1 MB writes off the event loop. `on_headers` learns the
+        page's cursor as soon as the headers arrive, before the body (so the next page
+        can be asked for meanwhile). A broken download raises `HubUnreachable` and leaves
+        a partial file for the caller to delete.
+        """
+        params = {"cursor": cursor, "limit": limit}
+        if with_total:
+            params["with_total"] = "true"
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            async with self._http.stream("GET", "/v1/changes.sqlite", params=params, headers=headers) as resp:
+                if resp.status_code >= 400:
+                    await resp.aread()
+                    raise _error(resp)
+                try:
+                    total = resp.headers.get("X-Vitrine-Total")
+                    page = FilePage(path, int(resp.headers["X-Vitrine-Next-Cursor"]),
+                                    resp.headers["X-Vitrine-Has-More"] == "true", None if total is None else int(total))
+                except (KeyError, ValueError) as e:
+                    raise HubError(502, "Bad change page", f"The page came without its cursor: {e}") from e
+                if on_headers is not None:
+                    on_headers(page)
+                with path.open("wb") as f:
+                    buffer = bytearray()
+                    async for chunk in resp.aiter_bytes():
+                        buffer += chunk
+                        if len(buffer) >= 1 << 20:
+                            await asyncio.to_thread(f.write, bytes(buffer))
+                            buffer.clear()
+                    await asyncio.to_thread(f.write, bytes(buffer))
+                return page
+        except httpx.TransportError as e:
+            raise HubUnreachable(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__) from e
+
     async def push(self, device_id: str, mutations: list[Mutation]) -> MutationResponse:
         batch = MutationBatch(device_id=device_id, mutations=mutations)
         resp = await self._request("POST", "/v1/mutations", content=batch.model_dump_json(),
@@ -201,6 +243,16 @@ class RawPage:
         self.next_cursor, self.has_more, self.total_estimate = doc.next_cursor, doc.has_more, doc.total_estimate
         self._changes = doc.changes
         self.body = b""  # the rows hold what is needed; let the page's bytes go
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FilePage:
+    """A page of the feed saved as a SQLite file (see sync.hub.page_file), and where it leads."""
+
+    path: Path
+    next_cursor: int
+    has_more: bool
+    total_estimate: int | None = None
 
 
 def _error(resp: httpx.Response) -> HubError:

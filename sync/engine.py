@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import random
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
@@ -19,7 +20,7 @@ import msgspec
 
 from app.cache import replica
 from app.cache.store import Cache
-from sync.client import AuthExpired, HubClient, HubError, HubUnreachable, RawPage
+from sync.client import AuthExpired, FilePage, HubClient, HubError, HubUnreachable, RawPage
 from sync.models import utcnow
 
 log = logging.getLogger("vitrine.sync")
@@ -30,6 +31,8 @@ PULL_AHEAD = 4              # pages fetched ahead of the writer
 PULL_BATCH_BYTES = 8 << 20  # pages applied in one transaction, at most this much JSON
 BULK_MIN_ROWS = 20_000      # a pull this big loads in bulk (replica.begin_bulk)
 BULK_BATCH_BYTES = 24 << 20 # ... and in bigger transactions: each commit writes every index page it dirtied
+FILE_LIMIT = 50_000         # rows per page pulled as a SQLite file (the hub's maximum)
+FILES_AHEAD = 2             # such pages fetched ahead of the writer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +83,7 @@ def _apply_pages(db, pages: list[RawPage], bulk: bool) -> tuple[int, HubError | 
 class SyncEngine:
     def __init__(self, cache: Cache, client: HubClient, device_id: str, *,
                  on_status: Callable[[SyncStatus], None] | None = None, interval: float = 30.0,
-                 blob_loader: Callable[[str], tuple[bytes, str] | None] | None = None):
+                 blob_loader: Callable[[str], tuple[bytes, str] | None] | None = None, page_files: bool = True):
         self.cache = cache
         self.client = client
         self.device_id = device_id
@@ -91,6 +94,7 @@ class SyncEngine:
         self._kick = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
+        self.page_files = page_files  # a first sync pulls pages as SQLite files (see _pull_files)
 
     # --- status ---------------------------------------------------------------------
 
@@ -176,6 +180,97 @@ class SyncEngine:
         transactions (see replica.begin_bulk).
         """
         cursor = await self.cache.read(replica.cursor)
+        if self.page_files and (cursor == 0 or await self.cache.read(replica.bulk_loading)):
+            try:
+                return await self._pull_files(cursor)
+            except HubError as e:
+                if e.status not in (404, 405):
+                    raise
+                self.page_files = False  # a hub without them: JSON pages from here on
+        return await self._pull_pages(cursor)
+
+    async def _pull_files(self, cursor: int) -> int:
+        """Pull as `pull` does, each page a SQLite file (GET /v1/changes.sqlite).
+
+        For a fresh cache (a first sync: up to hundreds of thousands of changes) or a bulk
+        load left unfinished: the cache copies a file's rows with SQL, where a JSON page
+        costs a parse and a bound insert per change in Python (replica.apply_page_file).
+        Files are fetched ahead of the writer, each applied with its cursor in one
+        transaction, and deleted.
+        """
+        pages: asyncio.Queue[asyncio.Task[FilePage] | BaseException] = asyncio.Queue(maxsize=FILES_AHEAD)
+        stem = self.cache.path.name + ".page"
+        loop = asyncio.get_running_loop()
+
+        async def fetch() -> None:
+            # A page's headers name the next cursor: the next request goes out as soon as
+            # they arrive, so the hub writes one page while the last one's body streams.
+            at, k = cursor, 0
+            try:
+                while True:
+                    headers: asyncio.Future[FilePage] = loop.create_future()
+                    download = asyncio.create_task(self.client.pull_file(
+                        at, FILE_LIMIT, self.cache.path.with_name(f"{stem}{k}"), with_total=k == 0,
+                        on_headers=headers.set_result))
+                    k += 1
+                    await pages.put(download)
+                    await asyncio.wait([headers, download], return_when=asyncio.FIRST_COMPLETED)
+                    if not headers.done():  # it failed before its headers: the consumer raises it
+                        return
+                    if not headers.result().has_more:
+                        return
+                    at = headers.result().next_cursor
+            except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
+                await pages.put(e)
+
+        async def next_page() -> FilePage:
+            item = await pages.get()
+            if isinstance(item, BaseException):
+                raise item
+            return await item
+
+        fetcher = asyncio.create_task(fetch(), name="vitrine-pull-files")
+        applied, bulk = 0, False
+        try:
+            page = await next_page()
+            bulk = (page.total_estimate or 0) >= BULK_MIN_ROWS or await self.cache.read(replica.bulk_loading)
+            self._set(pulled=0, pull_total=page.total_estimate, bulk=bulk)
+            if bulk:
+                await self.cache.write(replica.begin_bulk)
+            while True:
+                try:
+                    applied += await self.cache.write_attached("page", page.path, replica.apply_page_file,
+                                                               page.next_cursor)
+                except (ValueError, KeyError, sqlite3.DatabaseError, msgspec.MsgspecError) as e:
+                    raise HubError(502, "Bad change page", f"The hub sent a page that cannot be read: {e}") from e
+                finally:
+                    page.path.unlink(missing_ok=True)
+                self._set(pulled=applied)
+                if not page.has_more:
+                    if bulk:
+                        await self.cache.write(replica.finish_bulk)
+                    return applied
+                page = await next_page()
+        except Exception:
+            if bulk:  # don't leave the indexes away while offline
+                await self.cache.write(replica.finish_bulk)
+            raise
+        finally:
+            if bulk:
+                self._set(bulk=False)
+            fetcher.cancel()
+            left_over = [fetcher]
+            while not pages.empty():
+                item = pages.get_nowait()
+                if isinstance(item, asyncio.Task):
+                    item.cancel()
+                    left_over.append(item)
+            await asyncio.gather(*left_over, return_exceptions=True)
+            for left in self.cache.path.parent.glob(stem + "*"):
+                left.unlink(missing_ok=True)
+
+    async def _pull_pages(self, cursor: int) -> int:
+        """Pull as `pull` does, in JSON pages (GET /v1/changes)."""
         pages: asyncio.Queue[RawPage | BaseException] = asyncio.Queue(maxsize=PULL_AHEAD)
 
         async def fetch() -> None:

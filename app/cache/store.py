@@ -146,12 +146,18 @@ class Cache:
             item = self._queue.get()
             if item is None:
                 break
-            fn, args, fut = item
+            fn, args, fut, attach = item
             if not fut.set_running_or_notify_cancel():
                 continue
             try:
-                with db.atomic():
-                    result = fn(db, *args)
+                if attach:  # outside the transaction: SQLite attaches only there
+                    conn.execute(f"ATTACH DATABASE ? AS {attach[0]}", [str(attach[1])])
+                try:
+                    with db.atomic():
+                        result = fn(db, *args)
+                finally:
+                    if attach:
+                        conn.execute(f"DETACH DATABASE {attach[0]}")
             except BaseException as e:  # noqa: BLE001 - delivered to the caller
                 fut.set_exception(e)
             else:
@@ -169,10 +175,16 @@ class Cache:
         finally:
             conn.close()
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
-        """Queue `fn(db, *args)` to run in one transaction on the writer thread."""
+    def submit(self, fn: Callable[..., T], *args: Any,
+               attach: tuple[str, Path] | None = None) -> concurrent.futures.Future[T]:
+        """Queue `fn(db, *args)` to run in one transaction on the writer thread.
+
+        `attach=(name, path)`: that SQLite file is attached as `name` around the call.
+        """
+        if attach is not None and not attach[0].isidentifier():
+            raise ValueError(f"not a schema name: {attach[0]!r}")
         fut: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._queue.put((fn, args, fut))
+        self._queue.put((fn, args, fut, attach))
         return fut
 
     def write_sync(self, fn: Callable[..., T], *args: Any) -> T:
@@ -180,6 +192,10 @@ class Cache:
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.wrap_future(self.submit(fn, *args))
+
+    async def write_attached(self, name: str, path: Path, fn: Callable[..., T], *args: Any) -> T:
+        """`write`, with the SQLite file at `path` attached as schema `name` (e.g. `name.table`)."""
+        return await asyncio.wrap_future(self.submit(fn, *args, attach=(name, path)))
 
     # --- readers ----------------------------------------------------------------------
 

@@ -6,15 +6,19 @@ import asyncio
 import gc
 import hashlib
 import logging
+import os
+import tempfile
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from sync.hub import auth, feed, loyalty_service, mutations, problems, receipts, records
+from sync.hub import auth, feed, loyalty_service, mutations, problems, receipts, records, page_file
 from sync.hub.auth import Account
 from sync.hub.db import HubDB
 from sync.hub.problems import Problem
@@ -44,6 +48,18 @@ class PosResult(BaseModel):
 
 class PosResponse(BaseModel):
     results: list[PosResult]
+
+
+class PageFileResponse(FileResponse):
+    """A page file (sync.hub.page_file), deleted once sent or when the device hangs up."""
+
+    chunk_size = 1 << 20  # the file is read in the thread pool, one hand-off per chunk (default 64 KiB)
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            Path(self.path).unlink(missing_ok=True)
 
 
 class Me(BaseModel):
@@ -170,6 +186,36 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
             rows, next_cursor, has_more = feed.page(conn, acc.store_id, cursor, limit)
             total = feed.remaining(conn, acc.store_id, cursor) if with_total else None
         return Response(feed.render_page(rows, next_cursor, has_more, total), media_type="application/json")
+
+    def write_page_file(store_id: str, cursor: int, limit: int, with_total: bool, path: Path):
+        found = page_file.write(db, store_id, cursor, limit, path)
+        if not with_total:
+            return found, None
+        with db.read() as conn:
+            return found, feed.remaining(conn, store_id, cursor)
+
+    @app.get("/v1/changes.sqlite", tags=["sync"], dependencies=[Depends(protocol)], response_class=FileResponse,
+             responses={200: {"description": "The same page as /v1/changes, as a SQLite file "
+                                             "(docs/sync-protocol.md)", "content": {page_file.MEDIA_TYPE: {}}}})
+    async def changes_file(
+        acc: Annotated[Account, Depends(account)],
+        cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=page_file.MAX_LIMIT)] = page_file.MAX_LIMIT,
+        with_total: bool = False,
+    ) -> FileResponse:
+        fd, name = tempfile.mkstemp(prefix="vitrine-page-", suffix=".sqlite")
+        os.close(fd)
+        path = Path(name)
+        try:
+            (next_cursor, has_more, _), total = await run_in_threadpool(
+                write_page_file, acc.store_id, cursor, limit, with_total, path)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        headers = {"X-Vitrine-Next-Cursor": str(next_cursor), "X-Vitrine-Has-More": "true" if has_more else "false"}
+        if total is not None:
+            headers["X-Vitrine-Total"] = str(total)
+        return PageFileResponse(path, media_type=page_file.MEDIA_TYPE, headers=headers)
 
     @app.post("/v1/mutations", response_model=MutationResponse, tags=["sync"], dependencies=[Depends(protocol)])
     async def post_mutations(batch: MutationBatch, acc: Annotated[Account, Depends(account)]) -> Response:

@@ -95,7 +95,7 @@ def _pg_write_sql(n: int, lock: bool) -> str:
 def _visible(store_id: str):
     """The two index ranges a store sees: its own rows and the rows of no store.
 
-    Asked as two ranges (two queries here; two subqueries in _PAGE_SQL), each walking
+    Asked as two ranges (two queries here; two subqueries in PAGE_SQL), each walking
     feed_store_seq in seq order and stopping at the limit. One query with
     `store_id = ? OR store_id IS NULL` makes SQLite (and PostgreSQL) union both ranges
     and sort everything after the cursor before the limit applies: every page of an
@@ -118,7 +118,7 @@ PageRow = tuple[int, bytes]
 # snapshot on PostgreSQL under READ COMMITTED: two separate queries could miss a store
 # row committed between them yet see a later store-less row, and the device's cursor
 # would then jump past the first for good.
-_PAGE_SQL = (
+PAGE_SQL = (
     "SELECT * FROM (SELECT seq, {change} FROM feed"
     " WHERE store_id = ? AND seq > ? ORDER BY seq LIMIT ?) AS own"
     " UNION ALL"
@@ -139,14 +139,22 @@ _PAGE_CHANGE = {
 }
 
 
-def page(conn: Connection, store_id: str, cursor: int, limit: int) -> tuple[list[PageRow], int, bool]:
-    """Changes after `cursor` visible to `store_id`: (rows, next_cursor, has_more)."""
+RAW_COLUMNS = "entity, entity_id, client_id, deleted, data"
+"""The columns of a change as stored, for a page written as a file (sync.hub.page_file)."""
+
+
+def page(conn: Connection, store_id: str, cursor: int, limit: int,
+         columns: str | None = None) -> tuple[list[tuple], int, bool]:
+    """Changes after `cursor` visible to `store_id`: (rows, next_cursor, has_more).
+
+    Rows are (seq, change as JSON bytes) (`PageRow`), or (seq, *columns) with `columns`.
+    """
     # A plain driver statement (db.sql): pulls are most of the hub's traffic.
-    statement = _PAGE_SQL.format(change=_PAGE_CHANGE[conn.dialect.name])
+    statement = PAGE_SQL.format(change=columns or _PAGE_CHANGE[conn.dialect.name])
     found = sql(conn, statement, (store_id, cursor, limit + 1, cursor, limit + 1)).fetchall()
     found.sort(key=_by_seq)  # two sorted runs: a linear merge for timsort
     has_more = len(found) > limit
-    rows: list[PageRow] = found[:limit]
+    rows = found[:limit]
     next_cursor = rows[-1][0] if rows else cursor
     return rows, next_cursor, has_more
 

@@ -32,7 +32,8 @@ def fuzz(tmp_path_factory):
 
 
 OPERATIONS = [
-    "GET /healthz", "POST /v1/auth/login", "GET /v1/me", "GET /v1/changes", "POST /v1/mutations",
+    "GET /healthz", "POST /v1/auth/login", "GET /v1/me", "GET /v1/changes", "GET /v1/changes.sqlite",
+    "POST /v1/mutations",
     "PUT /v1/blobs/{sha256}", "GET /v1/blobs/{sha256}", "POST /v1/pos/receipts", "GET /v1/reports/identified",
 ]
 

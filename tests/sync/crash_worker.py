@@ -68,6 +68,7 @@ async def main() -> None:
     args = ap.parse_args()
     engine_mod.BULK_MIN_ROWS = args.bulk_min     # big pulls load in bulk: kills land in those too
     engine_mod.PULL_LIMIT = args.pull_limit      # several pages per pull: kills land between them
+    engine_mod.FILE_LIMIT = args.pull_limit      # (a first sync's pages are SQLite files)
     engine_mod.PUSH_BATCH = args.push_batch
 
     cache = Cache(args.cache)
@@ -87,6 +88,7 @@ async def main() -> None:
         return wrapper
 
     replica.apply_page = marked(replica.apply_page)  # type: ignore[assignment]
+    replica.apply_page_file = marked(replica.apply_page_file)  # type: ignore[assignment]
     replica.record_results = marked(replica.record_results)  # type: ignore[assignment]
     push, changes = client.push, client.pull_page
 

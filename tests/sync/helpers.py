@@ -171,6 +171,7 @@ class Device:
     timeout: float = 5.0
     blobs: dict[str, bytes] = field(default_factory=dict)  # what the device has on disk
     cache_file: str | None = None                          # default: <device id>.sqlite
+    page_files: bool = True                                # a first sync pulls SQLite pages
 
     def __post_init__(self) -> None:
         self.store_id = store_of(self.login)
@@ -178,7 +179,8 @@ class Device:
         # A transport on a shared TLS context: httpx would build a new one per client (~35 ms).
         self.client = HubClient(self.base_url, self.token, timeout=self.timeout,
                                 transport=httpx.AsyncHTTPTransport(verify=_tls()))
-        self.engine = SyncEngine(self.cache, self.client, self.device_id, blob_loader=self._load_blob)
+        self.engine = SyncEngine(self.cache, self.client, self.device_id, blob_loader=self._load_blob,
+                                 page_files=self.page_files)
 
     def _load_blob(self, sha: str) -> tuple[bytes, str] | None:
         found = self.blobs.get(sha)

@@ -114,7 +114,7 @@ async def test_sigkill_during_push_and_pull_loses_no_committed_mutation(hub, tmp
     for k in range(KILLS):
         target = TARGETS[k % len(TARGETS)]
         if k == 0:
-            target = "apply_page"  # the very first pull, into an empty cache
+            target = "apply_page_file"  # the very first pull, into an empty cache
         proc = subprocess.Popen([*base, "--seed", str(k)], cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         try:

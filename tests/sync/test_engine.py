@@ -411,7 +411,7 @@ async def test_a_pull_broken_off_midway_keeps_whole_pages_and_resumes(hub, devic
     assert len(visible) > 200
     async with FaultyProxy(int(hub.url.rsplit(":", 1)[1]), seed=3) as proxy:
         proxy.plan = [None, None, "drop_response"]  # the third page's answer is cut off
-        d = devices(hub, "consultant02", base_url=proxy.url)
+        d = devices(hub, "consultant02", base_url=proxy.url, page_files=False)  # JSON pages
         with pytest.raises(HubUnreachable):
             await d.engine.sync_once()
     assert d.cache.read_sync(replica.cursor) == visible[79]  # two whole pages, and their cursor
@@ -472,7 +472,7 @@ async def test_a_bulk_pull_broken_off_puts_the_indexes_back_and_resumes(hub, dev
     monkeypatch.setattr(engine_mod, "BULK_BATCH_BYTES", 1)  # one page per transaction
     async with FaultyProxy(int(hub.url.rsplit(":", 1)[1]), seed=5) as proxy:
         proxy.plan = [None, None, None, "drop_response"]
-        d = devices(hub, "consultant06", base_url=proxy.url)
+        d = devices(hub, "consultant06", base_url=proxy.url, page_files=False)
         with pytest.raises(HubUnreachable):
             await d.engine.sync_once()
     assert d.cache.read_sync(replica.cursor) > 0

@@ -1,0 +1,92 @@
+"""A page of the change feed as a SQLite file (GET /v1/changes.sqlite), for big pulls.
+
+The JSON page costs a device a parse and a bound insert per change, in Python: for a
+first sync of a big store (hundreds of thousands of changes) that was most of its
+time. The same page as rows of a SQLite table is copied into the cache by one
+INSERT … SELECT in SQLite's C code (app.cache.replica.apply_page_file). The page
+rules are the JSON page's: the changes after the cursor the store may see, in seq
+order, up to the limit; its cursor and `has_more` tell where to go on.
+
+File format (FORMAT 1):
+    changes(seq INTEGER PRIMARY KEY, entity TEXT, entity_id TEXT, client_id TEXT,
+            deleted INTEGER, data TEXT)     -- data NULL when deleted
+    meta(key TEXT PRIMARY KEY, value TEXT)  -- format, next_cursor, has_more (0/1), rows
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sync.hub import feed
+from sync.hub.db import HubDB
+
+FORMAT = 1
+MEDIA_TYPE = "application/vnd.sqlite3"
+MAX_LIMIT = 50_000
+
+
+def write(db: HubDB, store_id: str, cursor: int, limit: int, path: Path) -> tuple[int, bool, int]:
+    """Write the page after `cursor` to a new SQLite file at `path`: (next_cursor, has_more, rows)."""
+    if db.is_sqlite:
+        return _write_sqlite(db, store_id, cursor, limit, path)
+    with db.read() as conn:
+        rows, next_cursor, has_more = feed.page(conn, store_id, cursor, limit, columns=feed.RAW_COLUMNS)
+    out = sqlite3.connect(path, isolation_level=None)
+    try:
+        _create(out, "main")
+        out.execute("BEGIN")
+        out.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?)", rows)
+        _finish(out, "main", next_cursor, has_more, len(rows))
+        out.execute("COMMIT")
+    finally:
+        out.close()
+    return next_cursor, has_more, len(rows)
+
+
+def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path) -> tuple[int, bool, int]:
+    """The same, copied by SQLite from the feed into the attached file: no row passes
+    through Python (a page of 50,000 changes: ~0.1 s instead of ~0.4 s)."""
+    raw = db.engine.raw_connection()
+    try:
+        conn = raw.driver_connection  # autocommit: ATTACH outside a transaction
+        conn.execute("ATTACH DATABASE ? AS page", [str(path)])
+        try:
+            _create(conn, "page")
+            conn.execute("BEGIN")  # one read snapshot for both ranges and the count
+            copied = conn.execute(
+                "INSERT INTO page.changes SELECT * FROM ("
+                + feed.PAGE_SQL.format(change=feed.RAW_COLUMNS) + ") ORDER BY seq LIMIT ?",
+                (store_id, cursor, limit + 1, cursor, limit + 1, limit + 1)).rowcount
+            has_more = copied > limit
+            if has_more:
+                conn.execute("DELETE FROM page.changes WHERE seq = (SELECT max(seq) FROM page.changes)")
+            next_cursor = conn.execute("SELECT coalesce(max(seq), ?) FROM page.changes", [cursor]).fetchone()[0]
+            rows = min(copied, limit)
+            _finish(conn, "page", next_cursor, has_more, rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.execute("DETACH DATABASE page")
+    finally:
+        raw.close()
+    return next_cursor, has_more, rows
+
+
+def _create(conn: sqlite3.Connection, schema: str) -> None:
+    # A file made for one download: nothing to recover if the hub stops half way.
+    conn.execute(f"PRAGMA {schema}.journal_mode = OFF")
+    conn.execute(f"PRAGMA {schema}.synchronous = OFF")
+    conn.execute(f"PRAGMA {schema}.page_size = 16384")
+    conn.execute(f"CREATE TABLE {schema}.changes (seq INTEGER PRIMARY KEY, entity TEXT NOT NULL,"
+                 " entity_id TEXT NOT NULL, client_id TEXT, deleted INTEGER NOT NULL, data TEXT)")
+    conn.execute(f"CREATE TABLE {schema}.meta (key TEXT PRIMARY KEY, value TEXT)")
+
+
+def _finish(conn: sqlite3.Connection, schema: str, next_cursor: int, has_more: bool, rows: int) -> None:
+    conn.executemany(f"INSERT INTO {schema}.meta VALUES (?, ?)", [
+        ("format", str(FORMAT)), ("next_cursor", str(next_cursor)), ("has_more", str(int(has_more))),
+        ("rows", str(rows))])
