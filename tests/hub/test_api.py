@@ -105,3 +105,42 @@ def test_openapi_documents_the_sync_endpoints(api):
     spec = api.get("/openapi.json").json()
     assert {"/v1/changes", "/v1/mutations", "/v1/blobs/{sha256}", "/v1/auth/login"} <= set(spec["paths"])
     assert api.get("/docs").status_code == 200
+
+
+def test_a_page_as_a_sqlite_file_holds_what_the_json_page_holds(api, demo, tmp_path):
+    import glob
+    import json
+    import sqlite3
+    import tempfile
+
+    h = headers(demo)
+    left_before = set(glob.glob(tempfile.gettempdir() + "/vitrine-page-*"))
+    cursor, k, first = 0, 0, True
+    while True:
+        page = api.get(f"/v1/changes?cursor={cursor}&limit=70", headers=h).json()
+        r = api.get(f"/v1/changes.sqlite?cursor={cursor}&limit=70" + ("&with_total=true" if first else ""),
+                    headers=h)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.sqlite3"
+        if first:
+            assert int(r.headers["X-Vitrine-Total"]) == api.get(
+                "/v1/changes?cursor=0&limit=1&with_total=true", headers=h).json()["total_estimate"]
+        path = tmp_path / f"page{k}.sqlite"
+        path.write_bytes(r.content)
+        con = sqlite3.connect(path)
+        rows = con.execute("SELECT seq, entity, entity_id, client_id, deleted, data FROM changes ORDER BY seq")
+        got = [(s, e, i, c, bool(d), None if data is None else json.loads(data)) for s, e, i, c, d, data in rows]
+        meta = dict(con.execute("SELECT key, value FROM meta"))
+        con.close()
+        assert got == [(c["seq"], c["entity"], c["entity_id"], c["client_id"], c["deleted"], c["data"])
+                       for c in page["changes"]]
+        assert meta == {"format": "1", "next_cursor": str(page["next_cursor"]),
+                        "has_more": str(int(page["has_more"])), "rows": str(len(got))}
+        assert (r.headers["X-Vitrine-Next-Cursor"], r.headers["X-Vitrine-Has-More"]) == (
+            str(page["next_cursor"]), "true" if page["has_more"] else "false")
+        cursor, k, first = page["next_cursor"], k + 1, False
+        if not page["has_more"]:
+            break
+    assert k > 2
+    assert set(glob.glob(tempfile.gettempdir() + "/vitrine-page-*")) <= left_before  # each file deleted once sent
+    assert api.get("/v1/changes.sqlite?limit=50001", headers=h).status_code == 422
+    assert api.get("/v1/changes.sqlite").status_code in (400, 401, 422)

@@ -510,3 +510,77 @@ def test_an_unreadable_page_ends_a_batch_after_the_pages_before_it(tmp_path):
         assert [(i, c, json.loads(d)["text"]) for i, c, d in rows] == [("d1", "c1", "при")]
     finally:
         cache.close()
+
+
+def _count_file_pages(monkeypatch) -> list[int]:
+    """Cursors the engine asked SQLite pages for."""
+    from sync.client import HubClient
+
+    asked: list[int] = []
+    real = HubClient.pull_file
+
+    async def counted(self, cursor, *a, **kw):
+        asked.append(cursor)
+        return await real(self, cursor, *a, **kw)
+
+    monkeypatch.setattr(HubClient, "pull_file", counted)
+    return asked
+
+
+async def test_a_first_sync_in_file_pages_broken_off_keeps_whole_pages_and_resumes(hub, devices, monkeypatch):
+    monkeypatch.setattr(engine_mod, "BULK_MIN_ROWS", 100)
+    monkeypatch.setattr(engine_mod, "FILE_LIMIT", 60)
+    asked = _count_file_pages(monkeypatch)
+    async with FaultyProxy(int(hub.url.rsplit(":", 1)[1]), seed=7) as proxy:
+        proxy.plan = [None, None, None, "drop_response"]  # the fourth page's answer is cut off
+        d = devices(hub, "consultant05", base_url=proxy.url)
+        visible = sorted(seq for (seq,) in hub.view.q(
+            "SELECT seq FROM feed WHERE store_id = ? OR store_id IS NULL", d.store_id))
+        assert len(visible) > 4 * 60
+        with pytest.raises(HubUnreachable):
+            await d.engine.sync_once()
+    cursor = d.cache.read_sync(replica.cursor)
+    assert cursor in visible[59::60][:3]  # whole pages only, each with its cursor
+    assert not d.cache.read_sync(replica.bulk_loading)
+    assert not list(d.cache.path.parent.glob(d.cache.path.name + ".page*"))  # no file left behind
+    d.connect(hub.url)
+    await d.settle()
+    assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
+    assert asked[0] == 0 and len(asked) > 4
+
+
+async def test_a_hub_without_file_pages_is_pulled_in_json(hub, devices, monkeypatch):
+    from sync.client import HubClient
+
+    async def missing(self, *a, **kw):
+        raise HubError(404, "Not Found")
+
+    monkeypatch.setattr(HubClient, "pull_file", missing)
+    d = devices(hub, "consultant07")
+    await d.settle()
+    assert d.engine.page_files is False
+    assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
+
+
+async def test_an_unreadable_page_file_is_refused_and_nothing_applied(hub, devices, monkeypatch):
+    from sync.client import FilePage, HubClient
+
+    real = HubClient.pull_file
+
+    async def garbage(self, cursor, limit, path, with_total=False, on_headers=None):
+        path.write_bytes(b"not a database" * 1000)
+        page = FilePage(path, cursor + 10, False, 10)
+        if on_headers:
+            on_headers(page)
+        return page
+
+    monkeypatch.setattr(HubClient, "pull_file", garbage)
+    d = devices(hub, "consultant09")
+    with pytest.raises(HubError) as e:
+        await d.engine.sync_once()
+    assert (e.value.status, e.value.title) == (502, "Bad change page")
+    assert d.cache.read_sync(replica.cursor) == 0
+    assert not list(d.cache.path.parent.glob(d.cache.path.name + ".page*"))
+    monkeypatch.setattr(HubClient, "pull_file", real)
+    await d.settle()
+    assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
