@@ -177,7 +177,8 @@ class SyncEngine:
 
         A pull of BULK_MIN_ROWS or more (a first sync, or a device long offline) loads
         in bulk: secondary indexes set aside and rebuilt once at the end, bigger
-        transactions (see replica.begin_bulk).
+        transactions (see replica.begin_bulk). A first sync takes its pages as SQLite
+        files (`_pull_files`), the rest as JSON (`_pull_pages`).
         """
         cursor = await self.cache.read(replica.cursor)
         if self.page_files and (cursor == 0 or await self.cache.read(replica.bulk_loading)):

@@ -6,9 +6,10 @@
    process, so this process's RSS stays the client's), then `python -m sync.hub serve`
    serves it on a free loopback port.
 2. Initial sync: for each of the three stores a consultant's device syncs into a fresh
-   cache file (`SyncEngine.sync_once`: push nothing, pull every page, apply each page and
-   its cursor in one transaction; a pull this big loads in bulk, and the time includes
-   rebuilding the indexes and the search index at its end). A device sees only its
+   cache file (`SyncEngine.sync_once`: push nothing, pull every page, here as SQLite
+   files of 50,000 changes, apply each page and its cursor in one transaction; a pull
+   this big loads in bulk, and the time includes rebuilding the indexes and the search
+   index at its end). A device sees only its
    store's rows, so the three syncs together move every row of the feed once; their sum
    over their total time is `rows_per_s`. Peak RSS of this process during the syncs is
    sampled every 20 ms (and checked against getrusage's high-water mark).
