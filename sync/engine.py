@@ -214,7 +214,11 @@ class SyncEngine:
                         at, FILE_LIMIT, self.cache.path.with_name(f"{stem}{k}"), with_total=k == 0,
                         on_headers=headers.set_result))
                     k += 1
-                    await pages.put(download)
+                    try:
+                        await pages.put(download)
+                    except asyncio.CancelledError:  # the pull is over: this download is not wanted
+                        download.cancel()
+                        raise
                     await asyncio.wait([headers, download], return_when=asyncio.FIRST_COMPLETED)
                     if not headers.done():  # it failed before its headers: the consumer raises it
                         return

@@ -175,8 +175,8 @@ def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -
     `FeedRow`s (the engine's pull) keep each entity's JSON as the hub sent it (`Json`):
     of a client only its columns are read (`ClientColumns`); any other entity is not
     read at all, the change names its client (an older hub's does not: then only
-    `client_id` is read from the entity). Dicts and `Change` models (tests, small callers) are turned into
-    `FeedRow`s first.
+    `client_id` is read from the entity). Dicts and `Change` models (tests, small
+    callers) are turned into `FeedRow`s first.
     """
     if changes and not isinstance(changes[0], FeedRow):
         changes = [_feed_row(ch) for ch in changes]
@@ -267,9 +267,10 @@ def apply_page_file(db: Database, expect_cursor: int) -> int:
     while rows := found.fetchmany(_FILE_CLIENTS):
         page = PreparedPage()
         for entity, entity_id, deleted, data in rows:
-            if deleted or data is None:
-                (page.client_deletes.append(entity_id) if entity == "client"
-                 else page.entity_deletes.append((entity, entity_id)))
+            if (deleted or data is None) and entity == "client":
+                page.client_deletes.append(entity_id)
+            elif deleted or data is None:
+                page.entity_deletes.append((entity, entity_id))
             else:
                 page.clients.append((_CLIENT.decode(data), data))
         n += page.count

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from sync.hub import auth, feed, loyalty_service, mutations, problems, receipts, records, page_file
+from sync.hub import auth, feed, loyalty_service, mutations, page_file, problems, receipts, records
 from sync.hub.auth import Account
 from sync.hub.db import HubDB
 from sync.hub.problems import Problem

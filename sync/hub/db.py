@@ -129,16 +129,6 @@ class HubDB:
         with self._read_engine.connect() as conn:
             yield conn
 
-    @contextmanager
-    def stream(self) -> Iterator[Connection]:
-        """A read connection for one big result, fetched as it is read (see `stream_sql`)."""
-        if self.is_sqlite:
-            with self.read() as conn:
-                yield conn
-        else:  # a server-side cursor lives in a transaction
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
-
     def dispose(self) -> None:
         self._stop_checkpointer()
         self.engine.dispose()
@@ -213,15 +203,6 @@ def _native(conn: Connection, statement: str) -> str:
 def sql(conn: Connection, statement: str, params: tuple | list = ()):
     """Execute one statement through the driver; returns its DBAPI cursor."""
     cur = conn.connection.driver_connection.cursor()
-    cur.execute(_native(conn, statement), params)
-    return cur
-
-
-def stream_sql(conn: Connection, statement: str, params: tuple | list = ()):
-    """Like `sql`, on a `HubDB.stream()` connection: rows come from the server as they are
-    fetched (psycopg's default cursor would hold the whole result in memory first)."""
-    driver = conn.connection.driver_connection
-    cur = driver.cursor() if conn.dialect.name == "sqlite" else driver.cursor(name="vitrine_stream")
     cur.execute(_native(conn, statement), params)
     return cur
 
