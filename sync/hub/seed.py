@@ -127,5 +127,5 @@ def _append_feed(conn, items: list) -> None:
 
     conn.execute(insert(feed_table), [
         {"entity": e, "entity_id": i, "store_id": s, "data": json.dumps(d, ensure_ascii=False, separators=(",", ":")),
-         "deleted": dl} for e, i, s, d, dl in items
+         "deleted": dl, "client_id": feed.client_of(e, i, d)} for e, i, s, d, dl in items
     ])

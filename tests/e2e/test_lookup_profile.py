@@ -30,15 +30,18 @@ def target(demo_hub) -> dict:
     rows = [json.loads(r[0]) for r in conn.execute("SELECT data FROM clients WHERE store_id = ?", [store])]
     accounts = {r[0]: json.loads(r[1]) for r in conn.execute(
         "SELECT entity_id, data FROM feed WHERE entity = 'account' AND store_id = ?", [store])}
+    receipts = dict(conn.execute("SELECT client_id, count(*) FROM receipts GROUP BY client_id").fetchall())
     conn.close()
     for c in rows:
         c["_account"] = accounts[c["id"]]
+        c["_receipts"] = receipts.get(c["id"], 0)
     counts: dict[str, int] = {}
     for c in rows:
         counts[c["last_name"]] = counts.get(c["last_name"], 0) + 1
     suffixes = [c["phone"][-4:] for c in rows]
     # Prefer a client whose profile shows it all: points expiring soon and a next tier.
-    rich = lambda c: (bool(c["_account"]["expiring"]), bool(c["_account"]["next_tier"]), c["points_balance"])  # noqa
+    rich = lambda c: (bool(c["_account"]["expiring"]), bool(c["_account"]["next_tier"]), c["_receipts"] > 0,  # noqa
+                      c["points_balance"])
     for c in sorted(rows, key=rich, reverse=True):
         if counts[c["last_name"]] == 1 and len(c["last_name"]) >= 7 and suffixes.count(c["phone"][-4:]) == 1 \
                 and "ь" not in c["last_name"] and "ъ" not in c["last_name"]:
@@ -94,5 +97,9 @@ def test_find_by_phone_latin_and_typo_then_open_profile(demo_hub, app_factory, s
     if account["next_tier"]:
         screen.text(f"До уровня {account['next_tier']}:")
         screen.page.get_by_role("progressbar").first.wait_for(state="attached")
+    # Her purchases and points history are filed under her: the cards are not empty.
+    screen.text("История баллов")
+    assert screen.page.get_by_text("Покупок пока нет").count() == 0
     screen.shot("4-profile")
     assert account["expiring"] and account["next_tier"], "the demo data should show expiring points and a next tier"
+    assert target["_receipts"] > 0, "the demo client should have purchases"

@@ -142,6 +142,11 @@ def compare_cache_with_hub(cache: Cache, hub: HubView, store_id: str,
             problems.append(f"{key} differs: {_diff(entities[key], data)}")
     for key in set(entities) - set(hub_entities):
         problems.append(f"{key} in the cache but not on the hub: {entities[key]}")
+    # a client's records are found by the client_id column: it must name the client the record names
+    filed = cache.read_sync(lambda db: db.execute("SELECT entity, id, client_id, data FROM entities").fetchall())
+    misfiled = [(e, i, c) for e, i, c, data in filed if c != json.loads(data).get("client_id")]
+    if misfiled:
+        problems.append(f"{len(misfiled)} records filed under the wrong client, e.g. {misfiled[:3]}")
     # the search index follows every client write
     has_index = cache.read_sync(lambda db: "search_doc" in db.table_names())
     if has_index:
