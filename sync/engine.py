@@ -181,7 +181,7 @@ class SyncEngine:
         files (`_pull_files`), the rest as JSON (`_pull_pages`).
         """
         cursor = await self.cache.read(replica.cursor)
-        if self.page_files and (cursor == 0 or await self.cache.read(replica.bulk_loading)):
+        if self.page_files and cursor == 0:
             try:
                 return await self._pull_files(cursor)
             except HubError as e:
@@ -193,8 +193,8 @@ class SyncEngine:
     async def _pull_files(self, cursor: int) -> int:
         """Pull as `pull` does, each page a SQLite file (GET /v1/changes.sqlite).
 
-        For a fresh cache (a first sync: up to hundreds of thousands of changes) or a bulk
-        load left unfinished: the cache copies a file's rows with SQL, where a JSON page
+        For a fresh cache (a first sync: up to hundreds of thousands of changes): the
+        cache copies a file's rows with SQL, where a JSON page
         costs a parse and a bound insert per change in Python (replica.apply_page_file).
         Files are fetched ahead of the writer, each applied with its cursor in one
         transaction, and deleted.
