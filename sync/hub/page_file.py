@@ -25,6 +25,9 @@ FORMAT = 1
 MEDIA_TYPE = "application/vnd.sqlite3"
 MAX_LIMIT = 50_000
 
+_RANGES = (f"SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id = ? AND seq > ? AND seq <= ?"
+           f" UNION ALL SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id IS NULL AND seq > ? AND seq <= ?")
+
 
 def write(db: HubDB, store_id: str, cursor: int, limit: int, path: Path) -> tuple[int, bool, int]:
     """Write the page after `cursor` to a new SQLite file at `path`: (next_cursor, has_more, rows)."""
@@ -53,17 +56,17 @@ def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path)
         conn.execute("ATTACH DATABASE ? AS page", [str(path)])
         try:
             _create(conn, "page")
-            conn.execute("BEGIN")  # one read snapshot for both ranges and the count
-            copied = conn.execute(
-                "INSERT INTO page.changes SELECT * FROM ("
-                + feed.PAGE_SQL.format(change=feed.RAW_COLUMNS) + ") ORDER BY seq LIMIT ?",
-                (store_id, cursor, limit + 1, cursor, limit + 1, limit + 1)).rowcount
-            has_more = copied > limit
-            if has_more:
-                conn.execute("DELETE FROM page.changes WHERE seq = (SELECT max(seq) FROM page.changes)")
-            next_cursor = conn.execute("SELECT coalesce(max(seq), ?) FROM page.changes", [cursor]).fetchone()[0]
-            rows = min(copied, limit)
-            _finish(conn, "page", next_cursor, has_more, rows)
+            conn.execute("BEGIN")  # one read snapshot for the page's bounds and its rows
+            # The page's seqs first, from the index alone; then its rows by seq range, in
+            # index order. (Sorting the rows themselves, data and all, cost more than
+            # copying them.)
+            seqs = sorted(seq for seq, _ in conn.execute(
+                feed.PAGE_SQL.format(change="NULL"), (store_id, cursor, limit + 1, cursor, limit + 1)))
+            has_more = len(seqs) > limit
+            seqs = seqs[:limit]
+            next_cursor = seqs[-1] if seqs else cursor
+            conn.execute(f"INSERT INTO page.changes {_RANGES}", (store_id, cursor, next_cursor, cursor, next_cursor))
+            _finish(conn, "page", next_cursor, has_more, len(seqs))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -73,7 +76,7 @@ def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path)
             conn.execute("DETACH DATABASE page")
     finally:
         raw.close()
-    return next_cursor, has_more, rows
+    return next_cursor, has_more, len(seqs)
 
 
 def _create(conn: sqlite3.Connection, schema: str) -> None:
