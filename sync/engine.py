@@ -181,21 +181,23 @@ class SyncEngine:
         files (`_pull_files`), the rest as JSON (`_pull_pages`).
         """
         cursor = await self.cache.read(replica.cursor)
-        if self.page_files and cursor == 0:
+        if self.page_files and (cursor == 0 or await self.cache.read(replica.file_pull)):
             try:
                 return await self._pull_files(cursor)
             except HubError as e:
                 if e.status not in (404, 405):
                     raise
                 self.page_files = False  # a hub without them: JSON pages from here on
+                await self.cache.write(replica.end_file_pull)
         return await self._pull_pages(cursor)
 
     async def _pull_files(self, cursor: int) -> int:
         """Pull as `pull` does, each page a SQLite file (GET /v1/changes.sqlite).
 
-        For a fresh cache (a first sync: up to hundreds of thousands of changes): the
-        cache copies a file's rows with SQL, where a JSON page
-        costs a parse and a bound insert per change in Python (replica.apply_page_file).
+        For a fresh cache (a first sync: up to hundreds of thousands of changes), and to
+        resume such a pull broken off: the cache copies a file's rows with SQL, where a
+        JSON page costs a parse and a bound insert per change in Python
+        (replica.apply_page_file).
         Files are fetched ahead of the writer, each applied with its cursor in one
         transaction, and deleted.
         """
@@ -254,6 +256,7 @@ class SyncEngine:
                 if not page.has_more:
                     if bulk:
                         await self.cache.write(replica.finish_bulk)
+                    await self.cache.write(replica.end_file_pull)
                     return applied
                 page = await next_page()
         except Exception:

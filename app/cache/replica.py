@@ -276,7 +276,21 @@ def apply_page_file(db: Database, expect_cursor: int) -> int:
         n += page.count
         apply_page(db, page, cursor_)
     apply_page(db, PreparedPage(), cursor_)
+    set_state(db, FILE_PULL, "1")
     return n
+
+
+FILE_PULL = "file_pull"
+"""sync_state key: a pull in SQLite pages is under way (set with each page, cleared when
+the pull ends), so one broken off resumes in them too (sync.engine.SyncEngine.pull)."""
+
+
+def end_file_pull(db: Database) -> None:
+    db.execute("DELETE FROM sync_state WHERE key = ?", [FILE_PULL])
+
+
+def file_pull(db: Database) -> bool:
+    return bool(get_state(db, FILE_PULL))
 
 
 # --- bulk load ------------------------------------------------------------------------

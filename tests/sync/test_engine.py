@@ -543,10 +543,12 @@ async def test_a_first_sync_in_file_pages_broken_off_keeps_whole_pages_and_resum
     assert cursor in visible[59::60][:3]  # whole pages only, each with its cursor
     assert not d.cache.read_sync(replica.bulk_loading)
     assert not list(d.cache.path.parent.glob(d.cache.path.name + ".page*"))  # no file left behind
+    before = len(asked)
     d.connect(hub.url)
     await d.settle()
     assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
-    assert asked[0] == 0 and len(asked) > 4
+    assert asked[0] == 0 and asked[before] == cursor  # the broken pull resumed in SQLite pages, from its cursor
+    assert not d.cache.read_sync(replica.file_pull)  # and ended: later pulls are JSON
 
 
 async def test_a_hub_without_file_pages_is_pulled_in_json(hub, devices, monkeypatch):
