@@ -78,14 +78,17 @@ class HubClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        headers = kw.pop("headers", {})
+    def _headers(self, headers: dict[str, str] | None = None) -> dict[str, str]:
+        headers = headers or {}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
-            resp = await self._http.request(method, path, headers=headers, **kw)
+            resp = await self._http.request(method, path, headers=self._headers(kw.pop("headers", None)), **kw)
         except httpx.TransportError as e:
-            raise HubUnreachable(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__) from e
+            raise _unreachable(e) from e
         if resp.status_code >= 400:
             raise _error(resp)
         return resp
@@ -131,9 +134,8 @@ class HubClient:
         params = {"cursor": cursor, "limit": limit}
         if with_total:
             params["with_total"] = "true"
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            async with self._http.stream("GET", "/v1/changes.sqlite", params=params, headers=headers) as resp:
+            async with self._http.stream("GET", "/v1/changes.sqlite", params=params, headers=self._headers()) as resp:
                 if resp.status_code >= 400:
                     await resp.aread()
                     raise _error(resp)
@@ -145,7 +147,8 @@ class HubClient:
                     raise HubError(502, "Bad change page", f"The page came without its cursor: {e}") from e
                 if on_headers is not None:
                     on_headers(page)
-                with path.open("wb") as f:
+                f = await asyncio.to_thread(path.open, "wb")
+                try:
                     buffer = bytearray()
                     async for chunk in resp.aiter_bytes():
                         buffer += chunk
@@ -153,9 +156,11 @@ class HubClient:
                             await asyncio.to_thread(f.write, bytes(buffer))
                             buffer.clear()
                     await asyncio.to_thread(f.write, bytes(buffer))
+                finally:
+                    await asyncio.to_thread(f.close)
                 return page
         except httpx.TransportError as e:
-            raise HubUnreachable(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__) from e
+            raise _unreachable(e) from e
 
     async def push(self, device_id: str, mutations: list[Mutation]) -> MutationResponse:
         batch = MutationBatch(device_id=device_id, mutations=mutations)
@@ -253,6 +258,10 @@ class FilePage:
     next_cursor: int
     has_more: bool
     total_estimate: int | None = None
+
+
+def _unreachable(e: httpx.TransportError) -> HubUnreachable:
+    return HubUnreachable(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
 
 
 def _error(resp: httpx.Response) -> HubError:

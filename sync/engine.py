@@ -9,12 +9,14 @@ cache's writer thread or its readers, never blocking the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import random
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from pathlib import Path
 
 import msgspec
 
@@ -78,6 +80,11 @@ def _apply_pages(db, pages: list[RawPage], bulk: bool) -> tuple[int, HubError | 
             replica.apply_page(db, rows, page.next_cursor)
             n += rows.count
     return n, None
+
+
+def _remove_files(folder: Path, stem: str) -> None:
+    for left in folder.glob(stem + "*"):
+        left.unlink(missing_ok=True)
 
 
 class SyncEngine:
@@ -191,6 +198,30 @@ class SyncEngine:
                 await self.cache.write(replica.end_file_pull)
         return await self._pull_pages(cursor)
 
+    async def _is_bulk(self, total: int | None) -> bool:
+        """Whether a pull of `total` changes loads in bulk; it starts the pull's progress."""
+        bulk = (total or 0) >= BULK_MIN_ROWS or await self.cache.read(replica.bulk_loading)
+        self._set(pulled=0, pull_total=total, bulk=bulk)
+        return bulk
+
+    @contextlib.asynccontextmanager
+    async def _bulk_load(self, bulk: bool) -> AsyncIterator[None]:
+        """Around a pull's loop: a bulk load's indexes are rebuilt when it ends, done or
+        failed (a failed one does not leave them away while offline; the next pull sets
+        them aside again)."""
+        try:
+            yield
+        except Exception:
+            if bulk:
+                await self.cache.write(replica.finish_bulk)
+            raise
+        else:
+            if bulk:
+                await self.cache.write(replica.finish_bulk)
+        finally:
+            if bulk:
+                self._set(bulk=False)
+
     async def _pull_files(self, cursor: int) -> int:
         """Pull as `pull` does, each page a SQLite file (GET /v1/changes.sqlite).
 
@@ -237,35 +268,28 @@ class SyncEngine:
             return await item
 
         fetcher = asyncio.create_task(fetch(), name="vitrine-pull-files")
-        applied, bulk = 0, False
+        applied = 0
         try:
             page = await next_page()
-            bulk = (page.total_estimate or 0) >= BULK_MIN_ROWS or await self.cache.read(replica.bulk_loading)
-            self._set(pulled=0, pull_total=page.total_estimate, bulk=bulk)
+            bulk = await self._is_bulk(page.total_estimate)
             if bulk:
                 await self.cache.write(replica.begin_bulk)
-            while True:
-                try:
-                    applied += await self.cache.write_attached("page", page.path, replica.apply_page_file,
-                                                               page.next_cursor)
-                except (ValueError, KeyError, sqlite3.DatabaseError, msgspec.MsgspecError) as e:
-                    raise HubError(502, "Bad change page", f"The hub sent a page that cannot be read: {e}") from e
-                finally:
-                    page.path.unlink(missing_ok=True)
-                self._set(pulled=applied)
-                if not page.has_more:
-                    if bulk:
-                        await self.cache.write(replica.finish_bulk)
-                    await self.cache.write(replica.end_file_pull)
-                    return applied
-                page = await next_page()
-        except Exception:
-            if bulk:  # don't leave the indexes away while offline
-                await self.cache.write(replica.finish_bulk)
-            raise
+            async with self._bulk_load(bulk):
+                while True:
+                    try:
+                        applied += await self.cache.write_attached("page", page.path, replica.apply_page_file,
+                                                                   page.next_cursor)
+                    except (ValueError, KeyError, sqlite3.DatabaseError, msgspec.MsgspecError) as e:
+                        raise HubError(502, "Bad change page", f"The hub sent a page that cannot be read: {e}") from e
+                    finally:
+                        await asyncio.to_thread(page.path.unlink, True)
+                    self._set(pulled=applied)
+                    if not page.has_more:
+                        break
+                    page = await next_page()
+            await self.cache.write(replica.end_file_pull)
+            return applied
         finally:
-            if bulk:
-                self._set(bulk=False)
             fetcher.cancel()
             left_over = [fetcher]
             while not pages.empty():
@@ -274,8 +298,7 @@ class SyncEngine:
                     item.cancel()
                     left_over.append(item)
             await asyncio.gather(*left_over, return_exceptions=True)
-            for left in self.cache.path.parent.glob(stem + "*"):
-                left.unlink(missing_ok=True)
+            await asyncio.to_thread(_remove_files, self.cache.path.parent, stem)
 
     async def _pull_pages(self, cursor: int) -> int:
         """Pull as `pull` does, in JSON pages (GET /v1/changes)."""
@@ -298,45 +321,37 @@ class SyncEngine:
                 await pages.put(e)
 
         fetcher = asyncio.create_task(fetch(), name="vitrine-pull-fetch")
-        applied, bulk = 0, False
+        applied = 0
         try:
             item = await pages.get()
             if isinstance(item, BaseException):
                 raise item
-            bulk = (item.total_estimate or 0) >= BULK_MIN_ROWS or await self.cache.read(replica.bulk_loading)
-            self._set(pulled=0, pull_total=item.total_estimate, bulk=bulk)
+            bulk = await self._is_bulk(item.total_estimate)
             batch_bytes = BULK_BATCH_BYTES if bulk else PULL_BATCH_BYTES
             batch, failed = [item], None
-            while True:
-                size = batch[0].size
-                while batch[-1].has_more and not pages.empty() and size < batch_bytes:
-                    item = pages.get_nowait()
+            async with self._bulk_load(bulk):  # _apply_pages sets the indexes aside with the first batch
+                while True:
+                    size = batch[0].size
+                    while batch[-1].has_more and not pages.empty() and size < batch_bytes:
+                        item = pages.get_nowait()
+                        if isinstance(item, BaseException):
+                            failed = item  # apply what did arrive first
+                            break
+                        batch.append(item)
+                        size += item.size
+                    n, unreadable = await self.cache.write(_apply_pages, batch, bulk)
+                    if n:
+                        applied += n
+                        self._set(pulled=applied)
+                    if unreadable is not None or failed is not None:
+                        raise unreadable or failed
+                    if not batch[-1].has_more:
+                        return applied
+                    item = await pages.get()
                     if isinstance(item, BaseException):
-                        failed = item  # apply what did arrive first
-                        break
-                    batch.append(item)
-                    size += item.size
-                n, unreadable = await self.cache.write(_apply_pages, batch, bulk)
-                if n:
-                    applied += n
-                    self._set(pulled=applied)
-                if unreadable is not None or failed is not None:
-                    raise unreadable or failed
-                if not batch[-1].has_more:
-                    if bulk:
-                        await self.cache.write(replica.finish_bulk)
-                    return applied
-                item = await pages.get()
-                if isinstance(item, BaseException):
-                    raise item
-                batch = [item]
-        except Exception:
-            if bulk:  # don't leave the indexes away while offline; the next pull sets them aside again
-                await self.cache.write(replica.finish_bulk)
-            raise
+                        raise item
+                    batch = [item]
         finally:
-            if bulk:
-                self._set(bulk=False)
             fetcher.cancel()
             await asyncio.gather(fetcher, return_exceptions=True)
 
