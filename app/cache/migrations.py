@@ -37,7 +37,7 @@ def m001_core(db: Database) -> None:
             last_visit TEXT,
             created_at TEXT,
             data TEXT NOT NULL,          -- full JSON snapshot (sync.models.Client)
-            hub_data TEXT                -- the hub's own snapshot, NULL until it has one (see outbox.SAME_AS_DATA)
+            hub_data TEXT                -- the hub's own snapshot, NULL until it has one (see clients.SAME_AS_DATA)
         );
         CREATE INDEX clients_name ON clients(last_name, first_name);
         CREATE INDEX clients_store ON clients(store_id);
@@ -95,7 +95,7 @@ def m003_outbox_code(db: Database) -> None:
 @migrations()
 def m004_entities_key(db: Database) -> None:
     # The entity key becomes a unique index instead of the table's primary key, so a bulk
-    # load can set it aside (replica.begin_bulk) and append rows as a plain insert does.
+    # load can set it aside (bulk_load.begin_bulk) and append rows as a plain insert does.
     # `bulk_gone` holds the deletions a bulk load defers until the key is back.
     db.executescript(
         """
@@ -121,7 +121,7 @@ def m004_entities_key(db: Database) -> None:
 
 @migrations()
 def m005_hub_data_same(db: Database) -> None:
-    # A hub snapshot equal to the local view is stored as outbox.SAME_AS_DATA.
+    # A hub snapshot equal to the local view is stored as clients.SAME_AS_DATA.
     db.execute("UPDATE clients SET hub_data = '' WHERE hub_data = data")
 
 

@@ -7,7 +7,7 @@ import json
 from sqlite_utils import Database
 
 from app.cache import search
-from app.cache.outbox import HUB_DATA
+from app.cache.clients import HUB_DATA
 
 LIST_COLUMNS = "id, last_name, first_name, middle_name, phone, tier, points_balance, last_visit, store_id"
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from app.cache import migrations, replica
+from app.cache import bulk_load, migrations
 
 T = TypeVar("T")
 
@@ -135,7 +135,7 @@ class Cache:
             db = Database(conn)
             migrations.apply(db)
             with db.atomic():  # a process killed mid bulk load left the indexes set aside
-                replica.finish_bulk(db)
+                bulk_load.finish_bulk(db)
         except Exception as e:  # noqa: BLE001 - handed to the opener
             self._ready.set_exception(
                 CacheCorrupt(self.path, None, str(e)) if isinstance(e, sqlite3.DatabaseError) else e

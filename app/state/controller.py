@@ -13,15 +13,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.cache import replica
+from app.cache import clients, outbox, records, sync_state
 from app.cache.store import Cache
 from app.services.secrets import SecretStore, open_store
-from app.cache import outbox, queries
 from sync.models import ClientProfile
 from app.state import profile_form
 from app.state.views import AppView, ClientsView, LoginView, ProfileView, RegisterView, ScanView, SyncView
 from sync.client import HubClient, HubError, HubUnreachable
-from sync.engine import SyncEngine, SyncStatus
+from app.sync_engine.engine import SyncEngine, SyncStatus
 from sync.models import new_id, utcnow
 
 log = logging.getLogger("vitrine.app")
@@ -71,7 +70,7 @@ class Controller:
         """Resume a stored session (works offline), else show the login screen."""
         self.device_id = await self.cache.write(_device_id)
         token = await asyncio.to_thread(self.secrets.get, self._token_key)
-        who = await self.cache.read(replica.get_state, "session")
+        who = await self.cache.read(sync_state.get_state, "session")
         if token and who:
             name, store_name, store_id, *rest = who.split("|")
             self.consultant_id = rest[0] if rest else None
@@ -106,15 +105,15 @@ class Controller:
         finally:
             v.busy = False
             await client.close()
-        previous = await self.cache.read(replica.get_state, "store_id")
+        previous = await self.cache.read(sync_state.get_state, "store_id")
         if previous and previous != me.store_id:
             # Another store's book must not mix with this one: start the feed over.
-            await self.cache.write(replica.set_state, "cursor", "0")
+            await self.cache.write(sync_state.set_state, "cursor", "0")
         await asyncio.to_thread(self.secrets.set, self._token_key, me.access_token)
-        await self.cache.write(replica.set_state, "session",
+        await self.cache.write(sync_state.set_state, "session",
                                f"{me.consultant_name}|{me.store_name}|{me.store_id}|{me.consultant_id}")
         self.consultant_id = me.consultant_id
-        await self.cache.write(replica.set_state, "store_id", me.store_id)
+        await self.cache.write(sync_state.set_state, "store_id", me.store_id)
         v.password = ""
         self._begin(me.access_token, me.consultant_name, me.store_name, me.store_id)
         return True
@@ -126,7 +125,7 @@ class Controller:
             await self.client.close()
         self.engine = self.client = None
         await asyncio.to_thread(self.secrets.delete, self._token_key)
-        await self.cache.write(replica.set_state, "session", None)
+        await self.cache.write(sync_state.set_state, "session", None)
         self.app.route = "/login"
 
     async def close(self) -> None:
@@ -157,10 +156,10 @@ class Controller:
             self.engine.kick()
 
     async def load_rejections(self) -> None:
-        self.sync.rejections = await self.cache.read(replica.rejected)
+        self.sync.rejections = await self.cache.read(outbox.rejected)
 
     async def dismiss_rejection(self, mutation_id: str) -> None:
-        await self.cache.write(replica.dismiss_rejected, mutation_id)
+        await self.cache.write(outbox.dismiss_rejected, mutation_id)
         await self.load_rejections()
         if self.engine:
             await self.engine.refresh_counts()
@@ -235,7 +234,7 @@ class Controller:
             return False
         if fields:
             try:
-                await self.cache.write(outbox.update_client, p.client_id, fields)
+                await self.cache.write(clients.update_client, p.client_id, fields)
             except ValueError:
                 p.errors = {"_form": "form.invalid"}
                 return False
@@ -258,7 +257,7 @@ class Controller:
         data = {"id": entry_id, "client_id": p.client_id, "text": text, "pinned": p.note_pinned,
                 "author_id": self.consultant_id, "author_name": self.app.consultant_name,
                 "created_at": now, "updated_at": now, "deleted": False}
-        await self.cache.write(outbox.add_record, "diary", "diary.add", entry_id, p.client_id, data,
+        await self.cache.write(records.add_record, "diary", "diary.add", entry_id, p.client_id, data,
                                {"client_id": p.client_id, "text": text, "pinned": p.note_pinned})
         p.note, p.note_pinned = "", False
         self.sync_now()
@@ -295,7 +294,7 @@ class Controller:
         except ValueError:
             r.errors = {"_form": "form.invalid"}
             return None
-        cid = await self.cache.write(outbox.register_client, profile, self.app.store_id)
+        cid = await self.cache.write(clients.register_client, profile, self.app.store_id)
         self.sync_now()
         self.register.form, self.register.errors, self.register.duplicate_of = {}, {}, None
         await self.refresh_clients()
@@ -385,7 +384,7 @@ class Controller:
         if not s.client_id:
             s.message, s.error = "scan.choose_client", True
             return False
-        await self.cache.write(outbox.link_receipt, s.client_id, s.receipt)
+        await self.cache.write(records.link_receipt, s.client_id, s.receipt)
         s.linked, s.message, s.error = True, "scan.linked", False
         self.sync_now()
         if self.profile.client_id == s.client_id:
@@ -394,9 +393,9 @@ class Controller:
 
 
 def _device_id(db) -> str:
-    found = replica.get_state(db, "device_id")
+    found = sync_state.get_state(db, "device_id")
     if found:
         return found
     did = new_id()
-    replica.set_state(db, "device_id", did)
+    sync_state.set_state(db, "device_id", did)
     return did

@@ -51,10 +51,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.cache import outbox, replica  # noqa: E402
+from app.cache import clients, outbox, sync_state  # noqa: E402
 from app.cache.store import Cache  # noqa: E402
 from sync.client import HubClient  # noqa: E402
-from sync.engine import SyncEngine  # noqa: E402
+from app.sync_engine.engine import SyncEngine  # noqa: E402
 from tests.conftest import free_port, wait_http  # noqa: E402
 
 LOGINS = [("demo", "vitrine-demo"), ("consultant04", "vitrine"), ("consultant08", "vitrine")]
@@ -173,15 +173,15 @@ async def push_1000(url: str, cache_path: Path) -> float:
     try:
         ids = await cache.read(lambda db: [r[0] for r in db.execute("SELECT id FROM clients LIMIT 1000")])
         for k, cid in enumerate(ids):  # offline: nothing but local transactions
-            await cache.write(outbox.update_client, cid, {"notes": f"offline edit {k} at {time.time()}"})
-        assert (await cache.read(replica.counts))["pending"] == 1000
+            await cache.write(clients.update_client, cid, {"notes": f"offline edit {k} at {time.time()}"})
+        assert (await cache.read(outbox.counts))["pending"] == 1000
         async with HubClient(url, timeout=120) as client:  # reconnect
             await client.login(*LOGINS[0])
             engine = SyncEngine(cache, client, "bench-push")
             t0 = time.perf_counter()
             sent = await engine.push()
             dt = time.perf_counter() - t0
-            assert sent == 1000 and (await cache.read(replica.counts))["pending"] == 0
+            assert sent == 1000 and (await cache.read(outbox.counts))["pending"] == 0
             await engine.pull()  # catch up, so the propagation trials start level
     finally:
         cache.close()
@@ -194,10 +194,10 @@ async def propagation(url: str, cache_b: Path, folder: Path, trials: int, poll: 
     b_cache = Cache(cache_b)
     a_cache = Cache(folder / "cache-a.sqlite")
     cid, data = b_cache.read_sync(
-        lambda db: db.execute(f"SELECT id, {outbox.HUB_DATA} FROM clients LIMIT 1").fetchone())
-    head = b_cache.read_sync(replica.cursor)
-    a_cache.write_sync(lambda db: (outbox.save_client(db, json.loads(data), json.loads(data)),
-                                   replica.set_state(db, "cursor", str(head))))
+        lambda db: db.execute(f"SELECT id, {clients.HUB_DATA} FROM clients LIMIT 1").fetchone())
+    head = b_cache.read_sync(sync_state.cursor)
+    a_cache.write_sync(lambda db: (clients.save_client(db, json.loads(data), json.loads(data)),
+                                   sync_state.set_state(db, "cursor", str(head))))
     out: list[float] = []
     async with HubClient(url, timeout=30) as ca, HubClient(url, timeout=30) as cb:
         await ca.login(*LOGINS[0])
@@ -212,7 +212,7 @@ async def propagation(url: str, cache_b: Path, folder: Path, trials: int, poll: 
             await asyncio.sleep(poll * ((k * 0.37) % 1))  # different phases of B's polling
             value = f"propagation {k} {time.time()}"
             t0 = time.perf_counter()
-            await a_cache.write(outbox.update_client, cid, {"notes": value})
+            await a_cache.write(clients.update_client, cid, {"notes": value})
             a.kick()
             while (await b_cache.read(read))["notes"] != value:
                 await asyncio.sleep(0.002)

@@ -1,4 +1,4 @@
-"""Bulk loads (replica.begin_bulk / finish_bulk): the same cache as row-by-row apply."""
+"""Bulk loads (bulk_load.begin_bulk / finish_bulk): the same cache as row-by-row apply."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.cache import replica
+from app.cache import bulk_load, pages, sync_state
 from app.cache.search import search
 from app.cache.store import Cache
 from sync.client import RawPage
@@ -48,13 +48,13 @@ def _load(path, bulk: bool) -> Cache:
 
         def apply(db, page=page):
             if bulk:
-                replica.begin_bulk(db)
-            replica.apply_page(db, page.changes, page.next_cursor)
+                bulk_load.begin_bulk(db)
+            pages.apply_page(db, page.changes, page.next_cursor)
 
         cache.write_sync(apply)
     if bulk:
-        assert cache.read_sync(replica.bulk_loading)
-        assert cache.write_sync(replica.finish_bulk) is True
+        assert cache.read_sync(bulk_load.bulk_loading)
+        assert cache.write_sync(bulk_load.finish_bulk) is True
     return cache
 
 
@@ -64,7 +64,7 @@ def _contents(cache: Cache) -> tuple:
         db.execute("SELECT id, data, hub_data FROM clients ORDER BY id").fetchall(),
         db.execute("SELECT client_id, names, phone_key, card, email, twin_key FROM search_doc ORDER BY client_id")
         .fetchall(),
-        replica.cursor(db)))
+        sync_state.cursor(db)))
 
 
 def _schema(cache: Cache) -> set:
@@ -104,12 +104,12 @@ def test_indexes_are_away_during_a_bulk_load_and_queries_still_answer(tmp_path):
     page = _page(_feed()[0], 1)
 
     def apply(db):
-        replica.begin_bulk(db)
-        replica.apply_page(db, page.changes, page.next_cursor)
+        bulk_load.begin_bulk(db)
+        pages.apply_page(db, page.changes, page.next_cursor)
 
     cache.write_sync(apply)
     names = cache.read_sync(lambda db: {r[0] for r in db.execute("SELECT name FROM sqlite_master")})
-    assert not set(replica.BULK_DROPPED) & names
+    assert not set(bulk_load.BULK_DROPPED) & names
     hits = cache.read_sync(search, "0000004")  # by phone, with no phone index: a scan
     assert [h.id for h in hits] == ["c0004"]
     cache.close()
@@ -121,15 +121,15 @@ def test_a_process_killed_mid_load_gets_its_indexes_back_on_open(tmp_path):
     page = _page(_feed()[0], 1)
 
     def apply(db):
-        replica.begin_bulk(db)
-        replica.apply_page(db, page.changes, page.next_cursor)
+        bulk_load.begin_bulk(db)
+        pages.apply_page(db, page.changes, page.next_cursor)
 
     cache.write_sync(apply)
     cache.close()  # the load's last page is committed; nobody finished it
     cache = Cache(path)
-    assert not cache.read_sync(replica.bulk_loading)
+    assert not cache.read_sync(bulk_load.bulk_loading)
     names = cache.read_sync(lambda db: {r[0] for r in db.execute("SELECT name FROM sqlite_master")})
-    assert set(replica.BULK_DROPPED) <= names
+    assert set(bulk_load.BULK_DROPPED) <= names
     smirnovas = {f"c{n:04d}" for n in range(30) if n % 3 == 1}
     assert {h.id for h in cache.read_sync(search, "Smirnova")} == smirnovas
     assert cache.read_sync(lambda db: db.execute("PRAGMA integrity_check").fetchone()[0]) == "ok"

@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from app.cache import outbox, replica  # noqa: E402
+from app.cache import clients, pages, records, replica, sync_state  # noqa: E402
 from app.cache.store import Cache  # noqa: E402
-from sync import engine as engine_mod  # noqa: E402
+from app.sync_engine import engine as engine_mod  # noqa: E402
 from sync.client import HubClient, HubError  # noqa: E402
-from sync.engine import SyncEngine  # noqa: E402
+from app.sync_engine.engine import SyncEngine  # noqa: E402
 from sync.models import ClientProfile, new_id  # noqa: E402
 
 
@@ -47,14 +47,14 @@ class CommitLog:
 
 
 def _register(db, profile: ClientProfile, store_id: str) -> tuple[str, str]:
-    cid = outbox.register_client(db, profile, store_id)
+    cid = clients.register_client(db, profile, store_id)
     mid = db.execute("SELECT id FROM outbox WHERE entity_id = ? AND kind = 'client.register'", [cid]).fetchone()[0]
     return cid, mid
 
 
 def _known_clients(db) -> list[str]:
     return [r[0] for r in db.execute("SELECT id FROM clients WHERE store_id = ? ORDER BY random() LIMIT 50",
-                                     [replica.get_state(db, "crash_store")])]
+                                     [sync_state.get_state(db, "crash_store")])]
 
 
 async def main() -> None:
@@ -72,7 +72,7 @@ async def main() -> None:
     engine_mod.PUSH_BATCH = args.push_batch
 
     cache = Cache(args.cache)
-    await cache.write(replica.set_state, "crash_store", args.store)
+    await cache.write(sync_state.set_state, "crash_store", args.store)
     mark("opened")
     client = HubClient(args.hub, args.token, timeout=30)
     engine = SyncEngine(cache, client, args.device_id)
@@ -87,8 +87,8 @@ async def main() -> None:
             return fn(db, *a)
         return wrapper
 
-    replica.apply_page = marked(replica.apply_page)  # type: ignore[assignment]
-    replica.apply_page_file = marked(replica.apply_page_file)  # type: ignore[assignment]
+    pages.apply_page = marked(pages.apply_page)  # type: ignore[assignment]
+    pages.apply_page_file = marked(pages.apply_page_file)  # type: ignore[assignment]
     replica.record_results = marked(replica.record_results)  # type: ignore[assignment]
     push, changes = client.push, client.pull_page
 
@@ -121,13 +121,13 @@ async def main() -> None:
                 known.append(cid)
             elif op < 0.75:
                 cid = rnd.choice(known)
-                mid = await write(outbox.update_client, cid, {"notes": f"{args.seed}-{n}"})
+                mid = await write(clients.update_client, cid, {"notes": f"{args.seed}-{n}"})
                 if mid is not None:
                     log.add(mid, "client.update", cid)
             else:
                 cid = rnd.choice(known)
                 entry = new_id()
-                mid = await write(outbox.add_record, "diary", "diary.add", entry, cid,
+                mid = await write(records.add_record, "diary", "diary.add", entry, cid,
                                   {"id": entry, "client_id": cid, "text": f"запись {n}"},
                                   {"client_id": cid, "text": f"запись {n}"})
                 log.add(mid, "diary.add", entry)

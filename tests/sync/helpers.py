@@ -20,11 +20,11 @@ from typing import Any
 
 import httpx
 
-from app.cache import outbox, replica
-from app.cache.outbox import HUB_DATA
+from app.cache import clients, outbox, records
+from app.cache.clients import HUB_DATA
 from app.cache.store import Cache
 from sync.client import HubClient, HubError
-from sync.engine import SyncEngine
+from app.sync_engine.engine import SyncEngine
 from sync.hub import demo
 from sync.models import new_id, utcnow
 
@@ -212,10 +212,10 @@ class Device:
                 last = e
                 await asyncio.sleep(0.05)
                 continue
-            counts = await self.cache.read(replica.counts)
+            counts = await self.cache.read(outbox.counts)
             if counts["pending"] == 0 and counts["waiting"] == 0:
                 return
-        raise AssertionError(f"device {self.device_id} did not settle: {await self.cache.read(replica.counts)}"
+        raise AssertionError(f"device {self.device_id} did not settle: {await self.cache.read(outbox.counts)}"
                              f" last error {last}")
 
     # --- local writes, as the app makes them --------------------------------------------
@@ -223,23 +223,23 @@ class Device:
     async def register(self, last_name: str, first_name: str, **fields: Any) -> str:
         from sync.models import ClientProfile
 
-        return await self.cache.write(outbox.register_client,
+        return await self.cache.write(clients.register_client,
                                       ClientProfile(last_name=last_name, first_name=first_name, **fields),
                                       self.store_id)
 
     async def update(self, client_id: str, **fields: Any) -> str | None:
-        return await self.cache.write(outbox.update_client, client_id, fields)
+        return await self.cache.write(clients.update_client, client_id, fields)
 
     async def diary_add(self, client_id: str, text: str) -> tuple[str, str]:
         entry_id = new_id()
         data = {"id": entry_id, "client_id": client_id, "text": text, "pinned": False, "tags": []}
-        mid = await self.cache.write(outbox.add_record, "diary", "diary.add", entry_id, client_id, data,
+        mid = await self.cache.write(records.add_record, "diary", "diary.add", entry_id, client_id, data,
                                      {"client_id": client_id, "text": text})
         return entry_id, mid
 
     async def diary_revise(self, entry_id: str, client_id: str, text: str) -> str:
         data = {"id": entry_id, "client_id": client_id, "text": text}
-        return await self.cache.write(outbox.add_record, "diary", "diary.revise", entry_id, client_id, data,
+        return await self.cache.write(records.add_record, "diary", "diary.revise", entry_id, client_id, data,
                                       {"text": text})
 
     async def link_receipt(self, client_id: str, fn: str, i: str, fp: str) -> str:
@@ -252,7 +252,7 @@ class Device:
         form_id = new_id()
         payload = {"client_id": client_id, "form_type": "consent", "version": "1", "signature_sha256": sha,
                    "signed_at": utcnow().isoformat(), "consents": {"sms": True}}
-        mid = await self.cache.write(outbox.add_record, "form", "form.sign", form_id, client_id,
+        mid = await self.cache.write(records.add_record, "form", "form.sign", form_id, client_id,
                                      {"id": form_id, "client_id": client_id}, payload)
         return form_id, mid
 

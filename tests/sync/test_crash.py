@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from app.cache import replica
+from app.cache import sync_state
 from sync.models import new_id
 from tests.conftest import ROOT
 from tests.sync.helpers import STORES, Device, compare_cache_with_hub
@@ -153,7 +153,7 @@ async def test_sigkill_during_push_and_pull_loses_no_committed_mutation(hub, tmp
             elif kind == "diary.add":
                 assert [r["id"] for r in hub.view.diary_revisions(entity)] == [mid]
         assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
-        assert await d.cache.read(replica.cursor) > 0
+        assert await d.cache.read(sync_state.cursor) > 0
     finally:
         await d.close()
     print(f"crash: {KILLS} kills {dict(where)}, {len(logged)} committed mutations, all accounted for")

@@ -10,10 +10,10 @@ import uuid
 import httpx
 import pytest
 
-from app.cache import replica
-from sync import engine as engine_mod
+from app.cache import bulk_load, outbox, replica, sync_state
+from app.sync_engine import engine as engine_mod
 from sync.client import AuthExpired, HubError, HubUnreachable
-from sync.engine import backoff_delay
+from app.sync_engine.engine import backoff_delay
 from sync.models import PROTOCOL_HEADER, new_id
 from tests.conftest import free_port
 from tests.sync.faulty_proxy import FaultyProxy
@@ -68,7 +68,7 @@ async def test_a_replayed_batch_gets_the_first_answers_as_duplicates(hub, device
     cid = _mine(d)[0]
     await d.update(cid, notes=f"заметка {new_id()}")
     entry, _ = await d.diary_add(cid, "первая запись")
-    batch = await d.cache.read(replica.pending_batch, 10)
+    batch = (await d.cache.read(outbox.pending_after, 10, 0))[0]
 
     first = await d.client.push(d.device_id, batch)
     again = await d.client.push(d.device_id, batch)
@@ -106,7 +106,7 @@ async def test_an_unknown_kind_is_rejected_not_dropped(hub, devices):
     assert again.results[0].status == "duplicate" and again.results[0].code == "unknown_kind"
     await d.cache.write(replica.record_results, again.results)
     assert [(r["id"], r["status"]) for r in d.outbox()] == [(bad, "rejected")]
-    assert [r["id"] for r in await d.cache.read(replica.rejected)] == [bad]
+    assert [r["id"] for r in await d.cache.read(outbox.rejected)] == [bad]
 
 
 async def _as_mutations(d, ids: list[str]):
@@ -194,7 +194,7 @@ async def test_republishing_the_newest_entity_is_not_skipped_by_a_device_at_the_
     await a.update(cid, notes=f"A {new_id()}")
     await a.settle()
     top = hub.view.q("SELECT entity, entity_id, seq FROM feed ORDER BY seq DESC LIMIT 1")[0]
-    assert top[:2] == ("client", cid) and a.cache.read_sync(replica.cursor) == top[2]
+    assert top[:2] == ("client", cid) and a.cache.read_sync(sync_state.cursor) == top[2]
     b_mid = await b.update(cid, email=f"x{uuid.uuid4().hex[:8]}@example.ru")
     await b.settle()
     await a.settle()
@@ -284,7 +284,7 @@ async def test_a_second_link_to_another_client_is_rejected_and_shown_in_the_outb
     assert hub.view.mutations([a.device_id])[(a.device_id, first)]["status"] == "applied"
     assert hub.view.receipt(fn, i, fp)["client_id"] == c1
     # the consultant dismisses it once read
-    await b.cache.write(replica.dismiss_rejected, second)
+    await b.cache.write(outbox.dismiss_rejected, second)
     assert b.outbox() == []
 
 
@@ -347,7 +347,7 @@ async def test_an_unknown_protocol_version_is_refused_with_a_message(hub, device
 
 def _seed_one_client(db, hub, d) -> str:
     """Put one hub client into a cache without a pull (for tests whose pulls are refused)."""
-    from app.cache.outbox import save_client
+    from app.cache.clients import save_client
 
     cid, data = hub.view.q("SELECT id, data FROM clients WHERE store_id = ? LIMIT 1", d.store_id)[0]
     save_client(db, json.loads(data), json.loads(data))
@@ -414,14 +414,14 @@ async def test_a_pull_broken_off_midway_keeps_whole_pages_and_resumes(hub, devic
         d = devices(hub, "consultant02", base_url=proxy.url, page_files=False)  # JSON pages
         with pytest.raises(HubUnreachable):
             await d.engine.sync_once()
-    assert d.cache.read_sync(replica.cursor) == visible[79]  # two whole pages, and their cursor
+    assert d.cache.read_sync(sync_state.cursor) == visible[79]  # two whole pages, and their cursor
     assert d.engine.status.pulled == 80
     held = d.cache.read_sync(lambda db: db.execute("SELECT count(*) FROM entities").fetchone()[0]
                              + db.execute("SELECT count(*) FROM clients").fetchone()[0])
     assert held == 80
     d.connect(hub.url)
     await d.settle()
-    assert d.cache.read_sync(replica.cursor) == max(visible)
+    assert d.cache.read_sync(sync_state.cursor) == max(visible)
     assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
 
 
@@ -454,13 +454,13 @@ async def test_a_big_first_sync_loads_in_bulk_and_ends_equal_to_the_hub(hub, dev
     monkeypatch.setattr(engine_mod, "BULK_MIN_ROWS", 100)
     monkeypatch.setattr(engine_mod, "PULL_LIMIT", 150)
     began = []
-    monkeypatch.setattr(replica, "begin_bulk", lambda db, f=replica.begin_bulk: (began.append(1), f(db))[1])
+    monkeypatch.setattr(bulk_load, "begin_bulk", lambda db, f=bulk_load.begin_bulk: (began.append(1), f(db))[1])
     d = devices(hub, "consultant03")
     await d.settle()
-    assert began and not d.cache.read_sync(replica.bulk_loading)
+    assert began and not d.cache.read_sync(bulk_load.bulk_loading)
     assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
     names = d.cache.read_sync(lambda db: {r[0] for r in db.execute("SELECT name FROM sqlite_master")})
-    assert set(replica.BULK_DROPPED) <= names
+    assert set(bulk_load.BULK_DROPPED) <= names
     row = d.cache.read_sync(lambda db: db.execute("SELECT id, last_name FROM clients LIMIT 1").fetchone())
     from app.cache.search import search
     assert row[0] in [h.id for h in d.cache.read_sync(search, row[1], 200)]
@@ -475,10 +475,10 @@ async def test_a_bulk_pull_broken_off_puts_the_indexes_back_and_resumes(hub, dev
         d = devices(hub, "consultant06", base_url=proxy.url, page_files=False)
         with pytest.raises(HubUnreachable):
             await d.engine.sync_once()
-    assert d.cache.read_sync(replica.cursor) > 0
-    assert not d.cache.read_sync(replica.bulk_loading)
+    assert d.cache.read_sync(sync_state.cursor) > 0
+    assert not d.cache.read_sync(bulk_load.bulk_loading)
     names = d.cache.read_sync(lambda db: {r[0] for r in db.execute("SELECT name FROM sqlite_master")})
-    assert set(replica.BULK_DROPPED) <= names
+    assert set(bulk_load.BULK_DROPPED) <= names
     d.connect(hub.url)
     await d.settle()
     assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
@@ -504,7 +504,7 @@ def test_an_unreadable_page_ends_a_batch_after_the_pages_before_it(tmp_path):
             applied, error = cache.write_sync(engine_mod._apply_pages, [good, second], False)
             assert applied == 1
             assert isinstance(error, HubError) and error.status == 502, error
-        assert cache.read_sync(replica.cursor) == 1
+        assert cache.read_sync(sync_state.cursor) == 1
         assert cache.read_sync(lambda db: db.execute("SELECT count(*) FROM clients").fetchone()) == (0,)
         rows = cache.read_sync(lambda db: db.execute("SELECT id, client_id, data FROM entities").fetchall())
         assert [(i, c, json.loads(d)["text"]) for i, c, d in rows] == [("d1", "c1", "при")]
@@ -539,16 +539,16 @@ async def test_a_first_sync_in_file_pages_broken_off_keeps_whole_pages_and_resum
         assert len(visible) > 4 * 60
         with pytest.raises(HubUnreachable):
             await d.engine.sync_once()
-    cursor = d.cache.read_sync(replica.cursor)
+    cursor = d.cache.read_sync(sync_state.cursor)
     assert cursor in visible[59::60][:3]  # whole pages only, each with its cursor
-    assert not d.cache.read_sync(replica.bulk_loading)
+    assert not d.cache.read_sync(bulk_load.bulk_loading)
     assert not list(d.cache.path.parent.glob(d.cache.path.name + ".page*"))  # no file left behind
     before = len(asked)
     d.connect(hub.url)
     await d.settle()
     assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
     assert asked[0] == 0 and asked[before] == cursor  # the broken pull resumed in SQLite pages, from its cursor
-    assert not d.cache.read_sync(replica.file_pull)  # and ended: later pulls are JSON
+    assert not d.cache.read_sync(sync_state.file_pull)  # and ended: later pulls are JSON
 
 
 async def test_a_hub_without_file_pages_is_pulled_in_json(hub, devices, monkeypatch):
@@ -581,7 +581,7 @@ async def test_an_unreadable_page_file_is_refused_and_nothing_applied(hub, devic
     with pytest.raises(HubError) as e:
         await d.engine.sync_once()
     assert (e.value.status, e.value.title) == (502, "Bad change page")
-    assert d.cache.read_sync(replica.cursor) == 0
+    assert d.cache.read_sync(sync_state.cursor) == 0
     assert not list(d.cache.path.parent.glob(d.cache.path.name + ".page*"))
     monkeypatch.setattr(HubClient, "pull_file", real)
     await d.settle()

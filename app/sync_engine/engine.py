@@ -20,7 +20,7 @@ from pathlib import Path
 
 import msgspec
 
-from app.cache import replica
+from app.cache import bulk_load, outbox, pages, replica, sync_state
 from app.cache.store import Cache
 from sync.client import AuthExpired, FilePage, HubClient, HubError, HubUnreachable, RawPage
 from sync.models import utcnow
@@ -31,7 +31,7 @@ PUSH_BATCH = 200
 PULL_LIMIT = 5000           # rows per page (the hub's maximum)
 PULL_AHEAD = 4              # pages fetched ahead of the writer
 PULL_BATCH_BYTES = 8 << 20  # pages applied in one transaction, at most this much JSON
-BULK_MIN_ROWS = 20_000      # a pull this big loads in bulk (replica.begin_bulk)
+BULK_MIN_ROWS = 20_000      # a pull this big loads in bulk (bulk_load.begin_bulk)
 BULK_BATCH_BYTES = 24 << 20 # ... and in bigger transactions: each commit writes every index page it dirtied
 FILE_LIMIT = 50_000         # rows per page pulled as a SQLite file (the hub's maximum)
 FILES_AHEAD = 2             # such pages fetched ahead of the writer
@@ -57,7 +57,7 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: rando
     return r.uniform(0, min(cap, base * (2 ** min(attempt, 16))))
 
 
-def _apply_pages(db, pages: list[RawPage], bulk: bool) -> tuple[int, HubError | None]:
+def _apply_pages(db, raw_pages: list[RawPage], bulk: bool) -> tuple[int, HubError | None]:
     """In the writer thread: sort and apply fetched pages, the cursor after the last, in one transaction.
 
     The pages are parsed and sorted here rather than in a thread of their own: that is
@@ -67,17 +67,17 @@ def _apply_pages(db, pages: list[RawPage], bulk: bool) -> tuple[int, HubError | 
     it are applied and its error is returned.
     """
     if bulk:
-        replica.begin_bulk(db)
+        bulk_load.begin_bulk(db)
     n = 0
-    for page in pages:
+    for page in raw_pages:
         try:
-            rows = replica.prepare_page(page.changes)
+            rows = pages.prepare_page(page.changes)
         except HubError as e:
             return n, e
         except msgspec.MsgspecError as e:  # an entity that is not what the protocol says
             return n, HubError(502, "Bad change page", f"The hub sent a change that cannot be read: {e}")
         if rows.count:
-            replica.apply_page(db, rows, page.next_cursor)
+            pages.apply_page(db, rows, page.next_cursor)
             n += rows.count
     return n, None
 
@@ -114,8 +114,8 @@ class SyncEngine:
                 log.exception("status callback failed")
 
     async def refresh_counts(self) -> None:
-        counts = await self.cache.read(replica.counts)
-        last = await self.cache.read(replica.get_state, "last_sync_at")
+        counts = await self.cache.read(outbox.counts)
+        last = await self.cache.read(sync_state.get_state, "last_sync_at")
         self._set(pending=counts["pending"] + counts["waiting"], rejected=counts["rejected"],
                   last_sync=datetime.fromisoformat(last) if last else self.status.last_sync)
 
@@ -129,7 +129,7 @@ class SyncEngine:
                 await self.push()
                 await self.pull()
                 now = utcnow()
-                await self.cache.write(replica.set_state, "last_sync_at", now.isoformat())
+                await self.cache.write(sync_state.set_state, "last_sync_at", now.isoformat())
                 self._set(online=True, last_sync=now, auth_expired=False)
             except AuthExpired as e:
                 self._set(online=True, error=e.detail or e.title, auth_expired=True)
@@ -154,7 +154,7 @@ class SyncEngine:
         sent = 0
         position = 0
         while True:
-            batch, position = await self.cache.read(replica.pending_after, PUSH_BATCH, position)
+            batch, position = await self.cache.read(outbox.pending_after, PUSH_BATCH, position)
             if not batch:
                 return sent
             await self._upload_blobs(batch)
@@ -184,23 +184,23 @@ class SyncEngine:
 
         A pull of BULK_MIN_ROWS or more (a first sync, or a device long offline) loads
         in bulk: secondary indexes set aside and rebuilt once at the end, bigger
-        transactions (see replica.begin_bulk). A first sync takes its pages as SQLite
+        transactions (see bulk_load.begin_bulk). A first sync takes its pages as SQLite
         files (`_pull_files`), the rest as JSON (`_pull_pages`).
         """
-        cursor = await self.cache.read(replica.cursor)
-        if self.page_files and (cursor == 0 or await self.cache.read(replica.file_pull)):
+        cursor = await self.cache.read(sync_state.cursor)
+        if self.page_files and (cursor == 0 or await self.cache.read(sync_state.file_pull)):
             try:
                 return await self._pull_files(cursor)
             except HubError as e:
                 if e.status not in (404, 405):
                     raise
                 self.page_files = False  # a hub without them: JSON pages from here on
-                await self.cache.write(replica.end_file_pull)
+                await self.cache.write(sync_state.end_file_pull)
         return await self._pull_pages(cursor)
 
     async def _is_bulk(self, total: int | None) -> bool:
         """Whether a pull of `total` changes loads in bulk; it starts the pull's progress."""
-        bulk = (total or 0) >= BULK_MIN_ROWS or await self.cache.read(replica.bulk_loading)
+        bulk = (total or 0) >= BULK_MIN_ROWS or await self.cache.read(bulk_load.bulk_loading)
         self._set(pulled=0, pull_total=total, bulk=bulk)
         return bulk
 
@@ -213,11 +213,11 @@ class SyncEngine:
             yield
         except Exception:
             if bulk:
-                await self.cache.write(replica.finish_bulk)
+                await self.cache.write(bulk_load.finish_bulk)
             raise
         else:
             if bulk:
-                await self.cache.write(replica.finish_bulk)
+                await self.cache.write(bulk_load.finish_bulk)
         finally:
             if bulk:
                 self._set(bulk=False)
@@ -228,11 +228,11 @@ class SyncEngine:
         For a fresh cache (a first sync: up to hundreds of thousands of changes), and to
         resume such a pull broken off: the cache copies a file's rows with SQL, where a
         JSON page costs a parse and a bound insert per change in Python
-        (replica.apply_page_file).
+        (pages.apply_page_file).
         Files are fetched ahead of the writer, each applied with its cursor in one
         transaction, and deleted.
         """
-        pages: asyncio.Queue[asyncio.Task[FilePage] | BaseException] = asyncio.Queue(maxsize=FILES_AHEAD)
+        ahead: asyncio.Queue[asyncio.Task[FilePage] | BaseException] = asyncio.Queue(maxsize=FILES_AHEAD)
         stem = self.cache.path.name + ".page"
         loop = asyncio.get_running_loop()
 
@@ -248,7 +248,7 @@ class SyncEngine:
                         on_headers=headers.set_result))
                     k += 1
                     try:
-                        await pages.put(download)
+                        await ahead.put(download)
                     except asyncio.CancelledError:  # the pull is over: this download is not wanted
                         download.cancel()
                         raise
@@ -259,10 +259,10 @@ class SyncEngine:
                         return
                     at = headers.result().next_cursor
             except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
-                await pages.put(e)
+                await ahead.put(e)
 
         async def next_page() -> FilePage:
-            item = await pages.get()
+            item = await ahead.get()
             if isinstance(item, BaseException):
                 raise item
             return await item
@@ -273,11 +273,11 @@ class SyncEngine:
             page = await next_page()
             bulk = await self._is_bulk(page.total_estimate)
             if bulk:
-                await self.cache.write(replica.begin_bulk)
+                await self.cache.write(bulk_load.begin_bulk)
             async with self._bulk_load(bulk):
                 while True:
                     try:
-                        applied += await self.cache.write_attached("page", page.path, replica.apply_page_file,
+                        applied += await self.cache.write_attached("page", page.path, pages.apply_page_file,
                                                                    page.next_cursor)
                     except (ValueError, KeyError, sqlite3.DatabaseError, msgspec.MsgspecError) as e:
                         raise HubError(502, "Bad change page", f"The hub sent a page that cannot be read: {e}") from e
@@ -287,13 +287,13 @@ class SyncEngine:
                     if not page.has_more:
                         break
                     page = await next_page()
-            await self.cache.write(replica.end_file_pull)
+            await self.cache.write(sync_state.end_file_pull)
             return applied
         finally:
             fetcher.cancel()
             left_over = [fetcher]
-            while not pages.empty():
-                item = pages.get_nowait()
+            while not ahead.empty():
+                item = ahead.get_nowait()
                 if isinstance(item, asyncio.Task):
                     item.cancel()
                     left_over.append(item)
@@ -302,7 +302,7 @@ class SyncEngine:
 
     async def _pull_pages(self, cursor: int) -> int:
         """Pull as `pull` does, in JSON pages (GET /v1/changes)."""
-        pages: asyncio.Queue[RawPage | BaseException] = asyncio.Queue(maxsize=PULL_AHEAD)
+        ahead: asyncio.Queue[RawPage | BaseException] = asyncio.Queue(maxsize=PULL_AHEAD)
 
         async def fetch() -> None:
             # The next request goes out as soon as a page has arrived (its tail names the
@@ -313,17 +313,17 @@ class SyncEngine:
                 while True:
                     raw = await self.client.pull_page(at, PULL_LIMIT, with_total=first)
                     first = False
-                    await pages.put(raw)
+                    await ahead.put(raw)
                     if not raw.has_more:
                         return
                     at = raw.next_cursor
             except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
-                await pages.put(e)
+                await ahead.put(e)
 
         fetcher = asyncio.create_task(fetch(), name="vitrine-pull-fetch")
         applied = 0
         try:
-            item = await pages.get()
+            item = await ahead.get()
             if isinstance(item, BaseException):
                 raise item
             bulk = await self._is_bulk(item.total_estimate)
@@ -332,8 +332,8 @@ class SyncEngine:
             async with self._bulk_load(bulk):  # _apply_pages sets the indexes aside with the first batch
                 while True:
                     size = batch[0].size
-                    while batch[-1].has_more and not pages.empty() and size < batch_bytes:
-                        item = pages.get_nowait()
+                    while batch[-1].has_more and not ahead.empty() and size < batch_bytes:
+                        item = ahead.get_nowait()
                         if isinstance(item, BaseException):
                             failed = item  # apply what did arrive first
                             break
@@ -347,7 +347,7 @@ class SyncEngine:
                         raise unreadable or failed
                     if not batch[-1].has_more:
                         return applied
-                    item = await pages.get()
+                    item = await ahead.get()
                     if isinstance(item, BaseException):
                         raise item
                     batch = [item]
