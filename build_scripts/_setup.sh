@@ -38,3 +38,20 @@ ensure_system_packages() {
     echo "!! install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}); tests that need them will be skipped or fail"
   fi
 }
+
+# run_checks: the linters, the formatter, the type checker and the import contracts
+# (configured in pyproject.toml). Runs every one, then fails if any had a finding.
+run_checks() {
+  local failed=()
+  local bin="$VENV/bin"
+  echo "==> ruff check";           "$bin/ruff" check app sync tests          || failed+=("ruff check")
+  echo "==> ruff format --check";  "$bin/ruff" format --check app sync tests || failed+=("ruff format")
+  echo "==> mypy";                 "$bin/mypy"                              || failed+=("mypy")
+  echo "==> lint-imports";         "$bin/lint-imports" --no-logo            || failed+=("lint-imports")
+  echo "==> import cycles";        "$bin/python" build_scripts/check_cycles.py || failed+=("import cycles")
+  if [ ${#failed[@]} -gt 0 ]; then
+    echo "!! checks failed: ${failed[*]}"
+    return 1
+  fi
+  echo "==> all checks passed"
+}

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source build_scripts/_setup.sh
-ensure_venv test
+ensure_venv test  # the benchmarks use the test helpers, the hub and psutil
 name=${1:-}
 if [ -z "$name" ] || [ ! -f "tests/bench/bench_$name.py" ]; then
   echo "usage: $0 NAME  — one of: $(ls tests/bench/bench_*.py 2>/dev/null | sed 's#.*/bench_##; s#\.py##' | tr '\n' ' ')"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source build_scripts/_setup.sh
-ensure_venv
+ensure_venv hub  # the demo runs the hub next to the app
 
 WEB_ARGS=()
 while [ $# -gt 0 ]; do

@@ -23,14 +23,20 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
-pytestmark = pytest.mark.e2e
+E2E_DIR = Path(__file__).resolve().parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects, so that `-m "not e2e"` sees the marker
 def pytest_collection_modifyitems(items):
+    """Mark every test of this folder `e2e` (a `pytestmark` in a conftest does nothing), and
+    skip them where Chromium is missing. The hook sees the whole session's items."""
+    skip = None
     if not Path(CHROMIUM).exists():
         skip = pytest.mark.skip(reason="Chromium is not installed (Debian: apt-get install chromium)")
-        for item in items:
-            if "e2e" in item.keywords:
+    for item in items:
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
+            if skip is not None:
                 item.add_marker(skip)
 
 

@@ -73,14 +73,6 @@ def hub(tmp_path_factory) -> Iterator[Hub]:
 
 
 @pytest.fixture
-def fresh_hub(tmp_path) -> Iterator[Hub]:
-    """A hub of its own, for a test that must see a database nobody else touched."""
-    h = _start(tmp_path / "hub")
-    yield h
-    h.stop()
-
-
-@pytest.fixture
 async def devices(tmp_path) -> AsyncIterator[Callable[..., Device]]:
     """Factory of devices on `hub`; all are closed at the end of the test."""
     made: list[Device] = []
