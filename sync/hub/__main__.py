@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import os
 
-    from sync.hub.db import HubDB
+    from sync.hub.storage import HubDB
 
     if getattr(args, "program", None):
         os.environ["VITRINE_PROGRAM"] = args.program  # read by worker processes too

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from sync.hub import auth, feed, loyalty_service, mutations, page_file, problems, receipts, records
 from sync.hub.auth import Account
-from sync.hub.db import HubDB
+from sync.hub.storage import HubDB
 from sync.hub.problems import Problem
 from sync.models import (
     PROTOCOL_VERSION,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pwdlib import PasswordHash
 from sqlalchemy import Connection, insert, select
 
-from sync.hub.schema import accounts, sessions, stores
+from sync.hub.storage.schema import accounts, sessions, stores
 from sync.models import utcnow
 
 hasher = PasswordHash.recommended()

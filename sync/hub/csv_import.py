@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from sync.hub import receipts
-from sync.hub.db import HubDB
-from sync.hub.schema import stores
+from sync.hub.storage import HubDB
+from sync.hub.storage.schema import stores
 from sync.models import PosReceipt, ReceiptLine
 
 MOSCOW = ZoneInfo("Europe/Moscow")

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert, select
 
 from sync.hub import feed, members
 from sync.hub import loyalty as rules
-from sync.hub.schema import hub_state, ledger, receipts
+from sync.hub.storage.schema import hub_state, ledger, receipts
 from sync.models import utcnow
 
 PROGRAM_ENV = "VITRINE_PROGRAM"

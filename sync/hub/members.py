@@ -10,9 +10,9 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
 from sync.hub import feed
-from sync.hub.db import sql
+from sync.hub.storage import sql
 from sync.hub.errors import Rejected
-from sync.hub.schema import clients, stores
+from sync.hub.storage.schema import clients, stores
 from sync.models import PROFILE_FIELDS, Client, ClientProfile, Mutation, RegisterPayload
 
 

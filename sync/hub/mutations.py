@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from sync.hub import feed, members, receipts, records
 from sync.hub.auth import Account
-from sync.hub.db import HubDB, sql
+from sync.hub.storage import HubDB, sql
 from sync.hub.errors import Rejected, Waiting
 from sync.models import MUTATION_KINDS, Mutation, MutationResult, utcnow
 

@@ -17,10 +17,10 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, update
 
 from sync.hub import feed, loyalty_service, members
-from sync.hub.db import sql
+from sync.hub.storage import sql
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected
-from sync.hub.schema import accounts, receipt_links, receipts
+from sync.hub.storage.schema import accounts, receipt_links, receipts
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 
 TYPE_NAMES = {1: "sale", 2: "sale return", 3: "expense", 4: "expense return"}

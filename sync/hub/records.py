@@ -11,7 +11,7 @@ from sqlalchemy import Connection, insert, select
 from sync.hub import feed, members
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, Waiting
-from sync.hub.schema import blobs, records
+from sync.hub.storage.schema import blobs, records
 from sync.models import (
     ContactPayload,
     DiaryDeletePayload,

@@ -16,8 +16,8 @@ from sqlalchemy import insert, select
 
 from sync.hub import auth, demo, feed, loyalty_service
 from sync.hub import loyalty as rules
-from sync.hub.db import HubDB
-from sync.hub.schema import accounts, clients, ledger, receipts, stores
+from sync.hub.storage import HubDB
+from sync.hub.storage.schema import accounts, clients, ledger, receipts, stores
 from sync.models import Client, utcnow
 
 BATCH = 2000
@@ -123,7 +123,7 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
 
 def _append_feed(conn, items: list) -> None:
     """Fresh entities only: plain inserts, no replace (the seed never republishes)."""
-    from sync.hub.schema import feed as feed_table
+    from sync.hub.storage.schema import feed as feed_table
 
     conn.execute(insert(feed_table), [
         {"entity": e, "entity_id": i, "store_id": s, "data": json.dumps(d, ensure_ascii=False, separators=(",", ":")),

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from sync.hub import feed
-from sync.hub.db import HubDB
-from sync.hub.schema import feed as feed_table
+from sync.hub.storage import HubDB
+from sync.hub.storage.schema import feed as feed_table
 
 
 @pytest.fixture(scope="module")

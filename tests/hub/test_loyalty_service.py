@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from sync.hub import loyalty_service, members
 from sync.hub import loyalty as rules
-from sync.hub.schema import feed as feed_table
-from sync.hub.schema import ledger
+from sync.hub.storage.schema import feed as feed_table
+from sync.hub.storage.schema import ledger
 from sync.models import new_id
 
 UTC = dt.timezone.utc
