@@ -28,7 +28,7 @@ def register(hook: Hook) -> None:
         _hooks = (*_hooks, hook)
 
 
-def around(conn: Connection, lock: int | None) -> Iterator[Connection]:
+def around_write(conn: Connection, lock: int | None) -> Iterator[Connection]:
     """The body of a write transaction, inside every hook (the first registered outermost)."""
     return _nested(conn, lock, _hooks)
 

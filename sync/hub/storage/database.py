@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from sync.hub.storage import commit_hooks
+from sync.hub.storage.commit_hooks import around_write
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 COMMIT_ORDER_LOCK = 727_001  # PostgreSQL advisory lock key, handed to the commit hooks
@@ -87,7 +87,7 @@ class HubDB:
             with self._write_lock, self.engine.connect() as conn:
                 conn = conn.execution_options(vitrine_write=True)
                 with conn.begin():
-                    yield from commit_hooks.around(conn, None)
+                    yield from around_write(conn, None)
         else:
             # In psycopg's pipeline mode a statement whose result nobody reads (the inserts,
             # updates and the feed write) is sent without waiting for its answer; those
@@ -99,7 +99,7 @@ class HubDB:
                 conn.info[PIPELINE] = pipeline
                 try:
                     with conn.begin():
-                        yield from commit_hooks.around(conn, COMMIT_ORDER_LOCK)
+                        yield from around_write(conn, COMMIT_ORDER_LOCK)
                 finally:
                     conn.info.pop(PIPELINE, None)
 
