@@ -38,4 +38,7 @@ def _nested(conn: Connection, lock: int | None, hooks: tuple[Hook, ...]) -> Iter
         yield conn
         return
     with hooks[0](conn, lock):
-        yield from _nested(conn, lock, hooks[1:])
+        if len(hooks) == 1:  # the usual case (the feed alone): one generator less per write
+            yield conn
+        else:
+            yield from _nested(conn, lock, hooks[1:])
