@@ -69,8 +69,8 @@ def _spawn_hub(db_path: Path, port: int) -> subprocess.Popen:
 
 
 def seeded_db(folder: Path, clients: int = 300) -> Path:
-    from sync.hub.db import HubDB
     from sync.hub.seed import seed
+    from sync.hub.storage import HubDB
 
     path = folder / "hub.sqlite"
     db = HubDB(str(path))

@@ -37,16 +37,16 @@ def main(argv: list[str] | None = None) -> int:
 
     import os
 
-    from sync.hub.db import HubDB
+    from sync.hub.storage import HubDB
 
     if getattr(args, "program", None):
         os.environ["VITRINE_PROGRAM"] = args.program  # read by worker processes too
     if args.cmd == "expire":
-        from sync.hub.loyalty_service import expire_due
+        from sync.hub.handlers import expire_points
 
         db = HubDB(args.db)
         db.migrate()
-        print(f"expired: {expire_due(db)} ledger entries")
+        print(f"expired: {expire_points(db)} ledger entries")
         return 0
     if args.cmd == "migrate":
         HubDB(args.db).migrate()

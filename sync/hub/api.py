@@ -18,10 +18,19 @@ from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from sync.hub import auth, feed, loyalty_service, mutations, page_file, problems, receipts, records
+from sync.hub import (
+    auth,
+    feed,
+    handlers,
+    mutations,
+    page_file,
+    problems,
+    receipts,
+    records,
+)
 from sync.hub.auth import Account
-from sync.hub.db import HubDB
 from sync.hub.problems import Problem
+from sync.hub.storage import HubDB
 from sync.models import (
     PROTOCOL_VERSION,
     ChangePage,
@@ -253,7 +262,7 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
         if acc.role not in ("till", "manager"):
             raise Problem(403, "Tills only", "Receipts are uploaded by tills or managers.")
         with db.write() as conn:
-            out = [PosResult(**x) for x in receipts.ingest_many(conn, batch.receipts)]
+            out = [PosResult(**x) for x in handlers.ingest_receipts(conn, batch.receipts)]
         return _json(PosResponse(results=out))
 
     @app.get("/v1/reports/identified", tags=["receipts"])
@@ -275,7 +284,7 @@ async def _expiry_loop(db: HubDB, interval: float) -> None:
     log = logging.getLogger("vitrine.hub.expiry")
     while True:
         try:
-            written = await asyncio.to_thread(loyalty_service.expire_due, db)
+            written = await asyncio.to_thread(handlers.expire_points, db)
             if written:
                 log.info("expired points: %d ledger entries", written)
         except Exception:  # noqa: BLE001 - another process may have run it; try next time

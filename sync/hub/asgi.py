@@ -9,7 +9,7 @@ import os
 from fastapi import FastAPI
 
 from sync.hub.api import create_app
-from sync.hub.db import HubDB
+from sync.hub.storage import HubDB
 
 
 def app() -> FastAPI:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pwdlib import PasswordHash
 from sqlalchemy import Connection, insert, select
 
-from sync.hub.schema import accounts, sessions, stores
+from sync.hub.storage import schema
 from sync.models import utcnow
 
 hasher = PasswordHash.recommended()
@@ -43,6 +43,7 @@ def check_password(conn: Connection, login_: str, password: str) -> tuple[Accoun
     """(account, store name) when the password matches, else None. Only reads: argon2 takes
     a few hundred ms of purpose, which must not be spent inside a write transaction (on
     SQLite that held the hub's one write lock, and every writer waited)."""
+    accounts, stores = schema.accounts, schema.stores
     row = conn.execute(
         select(accounts, stores.c.name.label("store_name"))
         .join(stores, stores.c.id == accounts.c.store_id)
@@ -59,12 +60,13 @@ def check_password(conn: Connection, login_: str, password: str) -> tuple[Accoun
 def start_session(conn: Connection, account: Account) -> str:
     """A new bearer token for the account (write transaction)."""
     token = secrets.token_urlsafe(32)
-    conn.execute(insert(sessions).values(token_hash=_token_hash(token), account_id=account.id,
+    conn.execute(insert(schema.sessions).values(token_hash=_token_hash(token), account_id=account.id,
                                          created_at=utcnow().isoformat()))
     return token
 
 
 def account_for_token(conn: Connection, token: str) -> Account | None:
+    accounts, sessions = schema.accounts, schema.sessions
     row = conn.execute(
         select(accounts).join(sessions, sessions.c.account_id == accounts.c.id)
         .where(sessions.c.token_hash == _token_hash(token))

@@ -21,9 +21,8 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from sync.hub import receipts
-from sync.hub.db import HubDB
-from sync.hub.schema import stores
+from sync.hub import handlers
+from sync.hub.storage import HubDB, schema
 from sync.models import PosReceipt, ReceiptLine
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -94,7 +93,7 @@ def parse(text: str, store_ids: dict[str, str]) -> tuple[list[PosReceipt], list[
 def import_file(db: HubDB, path: Path) -> ImportReport:
     with db.read() as conn:
         store_ids = {}
-        for sid, name in conn.execute(select(stores.c.id, stores.c.name)):
+        for sid, name in conn.execute(select(schema.stores.c.id, schema.stores.c.name)):
             store_ids[sid] = sid
             store_ids[name] = sid
             store_ids[name.lower()] = sid
@@ -102,7 +101,7 @@ def import_file(db: HubDB, path: Path) -> ImportReport:
     report = ImportReport(errors=errors)
     for r in parsed:
         with db.write() as conn:
-            result = receipts.ingest(conn, r)
+            result = handlers.ingest_receipts(conn, [r])[0]
         report.receipts += 1
         report.duplicates += result["duplicate"]
         report.identified += result["client_id"] is not None

@@ -2,21 +2,22 @@
 
 Publishing replaces an entity's feed row with a new one at the end of the sequence, so
 a device that pulls from its cursor sees every entity that changed since, once, in hub
-order. Callers publish inside a `HubDB.write()` transaction, which keeps seq order
+order. Callers publish inside a `HubDB.write()` transaction: the feed buffers what a
+transaction publishes and writes it last, from a commit hook, which keeps seq order
 equal to commit order.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from operator import itemgetter
 
 from sqlalchemy import Connection, func, select
 
-from sync.hub.db import sql, sql_many
-from sync.hub.schema import feed
+from sync.hub.storage import commit_hooks, schema, sql, sql_many
 
 
 def dumps(data: object) -> str:
@@ -39,6 +40,22 @@ def publish_many(conn: Connection, items: Iterable[tuple[str, str, str | None, d
             buffer[(item[0], item[1])] = item  # the last version of an entity in a transaction wins
         return
     write_rows(conn, items)
+
+
+@contextmanager
+def _flush_at_commit(conn: Connection, lock: int | None) -> Iterator[None]:
+    """The commit hook: buffer a write transaction's publications, then write them last."""
+    conn.info[BUFFER] = {}
+    try:
+        yield
+        buffered = list(conn.info[BUFFER].values())
+    finally:
+        conn.info.pop(BUFFER, None)
+    if buffered:
+        write_rows(conn, buffered, lock)
+
+
+commit_hooks.register(_flush_at_commit)
 
 
 def client_of(entity: str, entity_id: str, data: dict | None) -> str | None:
@@ -65,7 +82,7 @@ def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dic
         params = [v for r in rows for v in r]
         sql(conn, _pg_write_sql(len(rows), lock is not None), [lock, *params] if lock is not None else params)
         return
-    # Plain driver statements (db.sql): this runs in every write that publishes.
+    # Plain driver statements (storage.sql): this runs in every write that publishes.
     # On SQLite `seq` is a plain rowid alias (no AUTOINCREMENT): a new row gets max(seq)+1
     # *after* the delete below, so republishing the newest entity would hand its number to
     # the next row, and a device whose cursor already sits on that number would skip that
@@ -101,7 +118,7 @@ def _visible(store_id: str):
     and sort everything after the cursor before the limit applies: every page of an
     initial sync would sort the whole rest of the store.
     """
-    return (feed.c.store_id == store_id, feed.c.store_id.is_(None))
+    return (schema.feed.c.store_id == store_id, schema.feed.c.store_id.is_(None))
 
 
 _by_seq = itemgetter(0)
@@ -149,7 +166,7 @@ def page(conn: Connection, store_id: str, cursor: int, limit: int,
 
     Rows are (seq, change as JSON bytes) (`PageRow`), or (seq, *columns) with `columns`.
     """
-    # A plain driver statement (db.sql): pulls are most of the hub's traffic.
+    # A plain driver statement (storage.sql): pulls are most of the hub's traffic.
     statement = PAGE_SQL.format(change=columns or _PAGE_CHANGE[conn.dialect.name])
     found = sql(conn, statement, (store_id, cursor, limit + 1, cursor, limit + 1)).fetchall()
     found.sort(key=_by_seq)  # two sorted runs: a linear merge for timsort
@@ -160,6 +177,7 @@ def page(conn: Connection, store_id: str, cursor: int, limit: int,
 
 
 def remaining(conn: Connection, store_id: str, cursor: int) -> int:
+    feed = schema.feed
     return sum(conn.execute(select(func.count()).select_from(feed).where(where, feed.c.seq > cursor)).scalar_one()
                for where in _visible(store_id))
 

@@ -3,7 +3,8 @@
 The rules live in sync.hub.loyalty (pure functions over a program file). This module
 loads a client's ledger and receipts, asks the rules for new entries, appends them
 (append-only; entry ids are deterministic, so a replay adds nothing), and publishes the
-client's figures: the hub-owned fields of the client snapshot and an "account" entity
+client's figures: the hub-owned fields of the client snapshot (stored by
+members.set_figures, which the handlers call with `figures()`) and an "account" entity
 with the whole summary the profile screen shows.
 """
 
@@ -17,9 +18,9 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, insert, select
 
-from sync.hub import feed, members
+from sync.hub import feed
 from sync.hub import loyalty as rules
-from sync.hub.schema import hub_state, ledger, receipts
+from sync.hub.storage import schema
 from sync.models import utcnow
 
 PROGRAM_ENV = "VITRINE_PROGRAM"
@@ -42,12 +43,18 @@ def _utc_key(t: dt.datetime | None) -> str | None:
 # --- storage --------------------------------------------------------------------------
 
 
+def _in_order(entries: Iterable[rules.LedgerEntry]) -> list[rules.LedgerEntry]:
+    return sorted(entries, key=lambda e: (e.at, e.id))
+
+
 def entries(conn: Connection, client_id: str) -> list[rules.LedgerEntry]:
+    ledger = schema.ledger
     rows = conn.execute(select(ledger.c.data).where(ledger.c.client_id == client_id)).all()
-    return sorted((rules.LedgerEntry.model_validate_json(r.data) for r in rows), key=lambda e: (e.at, e.id))
+    return _in_order(rules.LedgerEntry.model_validate_json(r.data) for r in rows)
 
 
 def history(conn: Connection, client_id: str, exclude: str | None = None) -> list[rules.Receipt]:
+    receipts = schema.receipts
     rows = conn.execute(select(receipts.c.id, receipts.c.data).where(receipts.c.client_id == client_id)).all()
     out = []
     for r in rows:
@@ -72,6 +79,7 @@ def append(conn: Connection, client: dict, new: list[rules.LedgerEntry]) -> None
     """Append entries the ledger does not hold yet, and publish them."""
     if not new:
         return
+    ledger = schema.ledger
     known = {r.id for r in conn.execute(select(ledger.c.id).where(ledger.c.id.in_([e.id for e in new])))}
     fresh = [e for e in new if e.id not in known]
     if fresh:
@@ -89,14 +97,19 @@ def member(client: dict) -> rules.Member:
                         birthday=dt.date.fromisoformat(born) if born else None)
 
 
-def on_register(conn: Connection, client: dict, at: dt.datetime) -> None:
-    reg = rules.on_register(program(), client["id"], at)
-    append(conn, client, reg.entries)
-    refresh(conn, client["id"])
+def enroll(client: dict, at: dt.datetime) -> tuple[list[rules.LedgerEntry], dict, dict]:
+    """A new member's welcome entries, client figures and account entity (pure: a client
+    being registered has no ledger and no receipts yet). The handler stores the client
+    with its figures once, then `append`s the entries and publishes the account."""
+    new = list(rules.on_register(program(), client["id"], at).entries)
+    figures, data = account(client["id"], _in_order(new), [], utcnow(), client.get("birthday"))
+    return new, figures, data
 
 
 def on_receipt(conn: Connection, client: dict, receipt: dict, now: dt.datetime | None = None) -> None:
-    """A receipt just tied to `client`: accrue and redeem (sale) or reverse (return)."""
+    """A receipt just tied to `client`: accrue and redeem (sale) or reverse (return).
+
+    Fills the receipt's points in place; the handler then refreshes the figures."""
     now = now or utcnow()
     prog = program()
     ledger_now = entries(conn, client["id"])
@@ -115,7 +128,6 @@ def on_receipt(conn: Connection, client: dict, receipt: dict, now: dt.datetime |
             receipt["points_earned"] = -res.reversed_points
             receipt["points_spent"] = -res.restored_points
             append(conn, client, res.entries)
-    refresh(conn, client["id"], now)
 
 
 def _original_of(past: list[rules.Receipt], receipt: dict) -> rules.Receipt | None:
@@ -160,47 +172,35 @@ def account(client_id: str, ledger_now: list[rules.LedgerEntry], past: list[rule
     return figures, data
 
 
-def refresh(conn: Connection, client_id: str, now: dt.datetime | None = None) -> None:
-    client = members.load(conn, client_id)
-    if client is None:
-        return
-    figures, data = account(client_id, entries(conn, client_id), history(conn, client_id), now or utcnow(),
-                            client.get("birthday"))
-    members.set_figures(conn, client_id, figures)
-    feed.publish(conn, "account", client_id, client["store_id"], data)
+def figures(conn: Connection, client: dict, now: dt.datetime | None = None) -> tuple[dict, dict]:
+    """(client figures, account entity) from the client's stored ledger and receipts."""
+    return account(client["id"], entries(conn, client["id"]), history(conn, client["id"]), now or utcnow(),
+                   client.get("birthday"))
 
 
-# --- scheduled job --------------------------------------------------------------------
+def publish_account(conn: Connection, client: dict, data: dict) -> None:
+    feed.publish(conn, "account", client["id"], client["store_id"], data)
 
 
-def expire_due(db, now: dt.datetime | None = None) -> int:
-    """Expire what is left of every bucket whose time has come since the last run.
+# --- scheduled job (run by handlers.expire_points) -----------------------------------
 
-    Visible as ledger entries of kind "expiry". Returns how many entries were written.
-    """
-    now = now or utcnow()
-    with db.read() as conn:
-        last = conn.execute(select(hub_state.c.value).where(hub_state.c.key == "expiry_run")).scalar_one_or_none()
-        due = [r.client_id for r in conn.execute(
-            select(ledger.c.client_id).distinct()
-            .where(ledger.c.expires_at <= _utc_key(now), ledger.c.expires_at > (last or ""))
-        )]
-    written = 0
-    for client_id in due:
-        with db.write() as conn:
-            client = members.load(conn, client_id)
-            if client is None:
-                continue
-            new = rules.run_expiry(program(), entries(conn, client_id), now)
-            if new:
-                append(conn, client, new)
-                written += len(new)
-                refresh(conn, client_id, now)
-    with db.write() as conn:
-        record_expiry_run(conn, now)
-    return written
+
+def due_for_expiry(conn: Connection, now: dt.datetime) -> list[str]:
+    """Clients with a bucket whose expiry came since the last run."""
+    hub_state, ledger = schema.hub_state, schema.ledger
+    last = conn.execute(select(hub_state.c.value).where(hub_state.c.key == "expiry_run")).scalar_one_or_none()
+    return [r.client_id for r in conn.execute(
+        select(ledger.c.client_id).distinct()
+        .where(ledger.c.expires_at <= _utc_key(now), ledger.c.expires_at > (last or ""))
+    )]
+
+
+def expiry(conn: Connection, client_id: str, now: dt.datetime) -> list[rules.LedgerEntry]:
+    """The expiry entries due for a client by `now` (not appended yet)."""
+    return rules.run_expiry(program(), entries(conn, client_id), now)
 
 
 def record_expiry_run(conn: Connection, now: dt.datetime) -> None:
+    hub_state = schema.hub_state
     conn.execute(hub_state.delete().where(hub_state.c.key == "expiry_run"))
     conn.execute(insert(hub_state).values(key="expiry_run", value=_utc_key(now)))

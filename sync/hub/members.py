@@ -1,4 +1,8 @@
-"""Clients (members) on the hub: registration, field-level updates, their history."""
+"""Clients (members) on the hub: their rows, registration checks, field-level updates, history.
+
+Loyalty figures are not computed here: the handlers (sync.hub.handlers) ask the loyalty
+service for them and hand them to `save`/`set_figures`.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,11 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
 from sync.hub import feed
-from sync.hub.db import sql
-from sync.hub.errors import Rejected
-from sync.hub.schema import clients, stores
+from sync.hub.errors import Rejected, describe, parse
+from sync.hub.storage import schema, sql
 from sync.models import PROFILE_FIELDS, Client, ClientProfile, Mutation, RegisterPayload
 
-
-# load/save/the history insert are plain driver statements (db.sql): every mutation and
+# load/save/the history insert are plain driver statements (storage.sql): every mutation and
 # every identified receipt runs them, and SQLAlchemy's per-statement overhead was most
 # of their cost.
 
@@ -35,31 +37,23 @@ def save(conn: Connection, data: dict, new: bool = False) -> None:
     feed.publish(conn, "client", data["id"], data["store_id"], data)
 
 
-def describe(e: ValidationError) -> str:
-    """A pydantic error as one sentence a person can read."""
-    parts = []
-    for err in e.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "fields")
-        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid"))
-    return "; ".join(parts)
+def existing(conn: Connection, client_id: str) -> dict:
+    """The client's snapshot; Rejected("unknown_client") when the hub has none."""
+    client = load(conn, client_id)
+    if client is None:
+        raise Rejected("unknown_client", "This client is not known to the hub.")
+    return client
 
 
-def register(conn: Connection, m: Mutation) -> dict:
-    try:
-        p = RegisterPayload.model_validate(m.payload)
-    except ValidationError as e:
-        raise Rejected("invalid_payload", describe(e)) from None
+def registration(conn: Connection, m: Mutation) -> dict:
+    """The snapshot a client.register mutation creates, checked but not stored yet
+    (the handler adds the loyalty figures, then `save`s it once)."""
+    p = parse(RegisterPayload, m.payload)
     if load(conn, m.entity_id) is not None:
         raise Rejected("client_exists", "A client with this id is already registered.")
-    if conn.execute(select(stores.c.id).where(stores.c.id == p.store_id)).first() is None:
+    if conn.execute(select(schema.stores.c.id).where(schema.stores.c.id == p.store_id)).first() is None:
         raise Rejected("unknown_store", f"Unknown store {p.store_id}.")
-    from sync.hub import loyalty_service
-
-    client = Client(id=m.entity_id, created_at=m.client_time, **p.model_dump())
-    data = client.model_dump(mode="json")
-    save(conn, data, new=True)
-    loyalty_service.on_register(conn, data, m.client_time)
-    return {"client_id": m.entity_id}
+    return Client(id=m.entity_id, created_at=m.client_time, **p.model_dump()).model_dump(mode="json")
 
 
 def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
@@ -70,9 +64,7 @@ def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
     unknown = sorted(set(fields) - set(PROFILE_FIELDS))
     if unknown:
         raise Rejected("invalid_payload", f"Fields that cannot be edited: {', '.join(unknown)}.")
-    current = load(conn, m.entity_id)
-    if current is None:
-        raise Rejected("unknown_client", "This client is not known to the hub.")
+    current = existing(conn, m.entity_id)
     profile = {k: current[k] for k in PROFILE_FIELDS if k in current}
     try:
         merged = ClientProfile.model_validate({**profile, **fields}).model_dump(mode="json")
@@ -97,6 +89,7 @@ def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
 
 def find_by_contact(conn: Connection, phone: str | None, card: str | None) -> dict | None:
     """The client a till names by phone or card, if exactly one matches."""
+    clients = schema.clients
     for col, value in ((clients.c.phone, phone), (clients.c.card_number, card)):
         if value:
             rows = conn.execute(select(clients.c.data).where(col == value).limit(2)).all()
@@ -105,10 +98,7 @@ def find_by_contact(conn: Connection, phone: str | None, card: str | None) -> di
     return None
 
 
-def set_figures(conn: Connection, client_id: str, figures: dict[str, Any]) -> None:
-    """Write the hub-owned loyalty figures into the client snapshot, publishing on change."""
-    current = load(conn, client_id)
-    if current is None:
-        return
+def set_figures(conn: Connection, current: dict, figures: dict[str, Any]) -> None:
+    """Write the hub-owned loyalty figures into the client snapshot `current`, publishing on change."""
     if any(current.get(k) != v for k, v in figures.items()):
         save(conn, {**current, **figures})

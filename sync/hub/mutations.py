@@ -14,23 +14,23 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-from sync.hub import feed, members, receipts, records
+from sync.hub import feed, handlers
 from sync.hub.auth import Account
-from sync.hub.db import HubDB, sql
 from sync.hub.errors import Rejected, Waiting
+from sync.hub.storage import HubDB, sql
 from sync.models import MUTATION_KINDS, Mutation, MutationResult, utcnow
 
 Handler = Callable[[Connection, Mutation, Account, str], dict]
 
 HANDLERS: dict[str, Handler] = {
-    "client.register": lambda c, m, a, d: members.register(c, m),
-    "client.update": lambda c, m, a, d: members.update_fields(c, m, d),
-    "diary.add": lambda c, m, a, d: records.diary(c, m, a),
-    "diary.revise": lambda c, m, a, d: records.diary(c, m, a),
-    "diary.delete": lambda c, m, a, d: records.diary(c, m, a),
-    "receipt.link": lambda c, m, a, d: receipts.link(c, m, a),
-    "form.sign": lambda c, m, a, d: records.form(c, m, a),
-    "contact.log": lambda c, m, a, d: records.contact(c, m, a),
+    "client.register": handlers.register,
+    "client.update": handlers.update,
+    "diary.add": handlers.diary,
+    "diary.revise": handlers.diary,
+    "diary.delete": handlers.diary,
+    "receipt.link": handlers.link_receipt,
+    "form.sign": handlers.form,
+    "contact.log": handlers.contact,
 }
 assert set(HANDLERS) == set(MUTATION_KINDS)
 
@@ -63,7 +63,7 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
         return outcome
 
 
-# Plain driver statements (db.sql) for the two per-mutation bookkeeping statements.
+# Plain driver statements (storage.sql) for the two per-mutation bookkeeping statements.
 
 def _prior(conn: Connection, device_id: str, m: Mutation) -> MutationResult | None:
     """The first answer to this mutation, as a duplicate, if it was applied before."""

@@ -19,7 +19,7 @@ import sqlite3
 from pathlib import Path
 
 from sync.hub import feed
-from sync.hub.db import HubDB
+from sync.hub.storage import HubDB
 
 FORMAT = 1
 MEDIA_TYPE = "application/vnd.sqlite3"

@@ -4,43 +4,47 @@ A till's receipt may name its client (phone or card); otherwise it stays unident
 until a consultant links it (receipt.link), matched by the fiscal triple (fn, i, fp).
 A link may arrive before the till's upload: it waits in receipt_links and matches
 when the receipt comes. The first link wins; a second is rejected.
+
+This module stores and publishes receipts and links; finding a receipt's client and
+running the loyalty rules on it is sequenced by the handlers (sync.hub.handlers).
 """
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
 import phonenumbers
-
-from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, update
 
-from sync.hub import feed, loyalty_service, members
-from sync.hub.db import sql
+from sync.hub import feed
 from sync.hub.auth import Account
-from sync.hub.errors import Rejected
-from sync.hub.schema import accounts, receipt_links, receipts
+from sync.hub.errors import Rejected, parse
+from sync.hub.storage import schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 
 TYPE_NAMES = {1: "sale", 2: "sale return", 3: "expense", 4: "expense return"}
 
 
-def _by_fiscal(conn: Connection, fn: str, i: str, fp: str):
+def by_fiscal(conn: Connection, fn: str, i: str, fp: str):
+    receipts = schema.receipts
     return conn.execute(
         select(receipts).where(receipts.c.fn == fn, receipts.c.i == i, receipts.c.fp == fp)
     ).first()
 
 
-def _attach(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
-    """Tie a stored receipt to a client, run the loyalty rules, publish the result."""
+def own(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
+    """Give a stored receipt its client: first, so the client's figures count it."""
     receipt = {**receipt, "client_id": client["id"], "linked_by": linked_by}
-    # Owned first, so the client's figures (12-month spend, tier) count this receipt.
+    receipts = schema.receipts
     conn.execute(update(receipts).where(receipts.c.id == receipt["id"]).values(client_id=client["id"]))
-    loyalty_service.on_receipt(conn, client, receipt)
-    conn.execute(update(receipts).where(receipts.c.id == receipt["id"]).values(data=feed.dumps(receipt)))
-    feed.publish(conn, "receipt", receipt["id"], client["store_id"], receipt)
     return receipt
+
+
+def publish(conn: Connection, receipt: dict, store_id: str) -> None:
+    """Store a receipt's final snapshot (with its points) and publish it."""
+    receipts = schema.receipts
+    conn.execute(update(receipts).where(receipts.c.id == receipt["id"]).values(data=feed.dumps(receipt)))
+    feed.publish(conn, "receipt", receipt["id"], store_id, receipt)
 
 
 def e164(phone: str | None) -> str | None:
@@ -55,35 +59,27 @@ def e164(phone: str | None) -> str | None:
         if phonenumbers.is_possible_number(num) else None
 
 
-def ingest(conn: Connection, r: PosReceipt) -> dict:
-    """Store a till receipt (idempotent by fiscal triple) and link it if its client is known."""
-    return ingest_many(conn, [r])[0]
-
-
-def ingest_many(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
-    """`ingest` for each receipt in turn, with the common path in two statements a batch.
+def store_new(conn: Connection, batch: list[PosReceipt]) -> tuple[list[dict], set[str]]:
+    """Insert a batch of till receipts, skipping those known by fiscal triple:
+    (each receipt's snapshot as stored, the ids of those inserted).
 
     Tills post hundreds of receipts a second, nearly all new and without a client, and on
     PostgreSQL each statement costs ~100 us of psycopg CPU plus a round trip: one multi-row
     INSERT (duplicates skipped, the new ids returned) and one look-up of waiting links
-    replace three statements a receipt. The rest runs per receipt, in batch order, as
-    before: receipts inserted ahead of their turn have no client yet, so no loyalty
-    figure sees them early.
+    (`waiting_links`) replace three statements a receipt.
     """
     datas = [{"id": new_id(), **r.model_dump(mode="json", exclude={"client_phone", "client_card"}),
               "client_id": None, "linked_by": None} for r in batch]
     params = [v for r, d in zip(batch, datas) for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))]
     new = {row[0] for row in sql(conn, _insert_sql(len(batch)), params).fetchall()}
-    links = _waiting_links(conn, [r for r, d in zip(batch, datas) if d["id"] in new])
-    out = []
-    for r, data in zip(batch, datas):
-        if data["id"] in new:
-            out.append(_identify(conn, r, data, links.get((r.fn, r.i, r.fp))))
-        else:  # known before, or earlier in this batch (then it may have its client by now)
-            existing = sql(conn, "SELECT id, client_id FROM receipts WHERE fn = ? AND i = ? AND fp = ?",
-                           (r.fn, r.i, r.fp)).fetchone()
-            out.append({"receipt_id": existing[0], "client_id": existing[1], "duplicate": True})
-    return out
+    return datas, new
+
+
+def known(conn: Connection, r: PosReceipt) -> dict:
+    """The ingestion result of a receipt stored before (its client may be known by now)."""
+    existing = sql(conn, "SELECT id, client_id FROM receipts WHERE fn = ? AND i = ? AND fp = ?",
+                   (r.fn, r.i, r.fp)).fetchone()
+    return {"receipt_id": existing[0], "client_id": existing[1], "duplicate": True}
 
 
 @lru_cache(maxsize=64)
@@ -92,7 +88,7 @@ def _insert_sql(n: int) -> str:
             + ", ".join(["(?, ?, ?, ?, ?, ?)"] * n) + " ON CONFLICT (fn, i, fp) DO NOTHING RETURNING id")
 
 
-def _waiting_links(conn: Connection, batch: list[PosReceipt]) -> dict[tuple[str, str, str], dict]:
+def waiting_links(conn: Connection, batch: list[PosReceipt]) -> dict[tuple[str, str, str], dict]:
     """Consultants' links that wait for these receipts, by fiscal triple (one statement)."""
     if not batch:
         return {}
@@ -107,52 +103,42 @@ def _waiting_links(conn: Connection, batch: list[PosReceipt]) -> dict[tuple[str,
             for fn, i, fp, c, mid, a in found if (fn, i, fp) in wanted}
 
 
-def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) -> dict:
-    """A new receipt: find its client (named by the till, or by a waiting link) and attach."""
-    client = members.find_by_contact(conn, e164(r.client_phone), r.client_card)
-    linked_by = "till" if client else None
-    if client is None and link is not None:
-        client = members.load(conn, link["client_id"])
-        linked_by = link["account_id"]
-    if client is None:
-        return {"receipt_id": data["id"], "client_id": None, "duplicate": False}
-    data = _attach(conn, data, client, linked_by)
-    if link is not None:
-        conn.execute(update(receipt_links).where(receipt_links.c.mutation_id == link["mutation_id"])
-                     .values(receipt_id=data["id"]))
-        # The link belongs to the store of the client it named, whoever the till named.
-        linked = members.load(conn, link["client_id"]) or client
-        _publish_link(conn, link | {"receipt_id": data["id"]}, linked["store_id"],
-                      "matched" if link["client_id"] == client["id"] else "rejected")
-    return {"receipt_id": data["id"], "client_id": client["id"], "duplicate": False}
+def close_link(conn: Connection, link: dict, receipt_id: str) -> None:
+    """A waiting link found its receipt (published by `publish_link`, matched or rejected)."""
+    receipt_links = schema.receipt_links
+    conn.execute(update(receipt_links).where(receipt_links.c.mutation_id == link["mutation_id"])
+                 .values(receipt_id=receipt_id))
 
 
-def _publish_link(conn: Connection, link: dict, store_id: str, state: str) -> None:
+def publish_link(conn: Connection, link: dict, store_id: str, state: str) -> None:
     data = {"id": link["mutation_id"], "fn": link["fn"], "i": link["i"], "fp": link["fp"],
             "client_id": link["client_id"], "receipt_id": link.get("receipt_id"), "state": state}
     feed.publish(conn, "link", link["mutation_id"], store_id, data)
 
 
-def link(conn: Connection, m: Mutation, account: Account) -> dict:
-    try:
-        p = ReceiptLinkPayload.model_validate(m.payload)
-    except ValidationError as e:
-        raise Rejected("invalid_payload", members.describe(e)) from None
+def link_request(m: Mutation) -> ReceiptLinkPayload:
+    """A receipt.link mutation's payload; only sales and returns link to clients."""
+    p = parse(ReceiptLinkPayload, m.payload)
     if p.n in (3, 4):
         raise Rejected("not_a_sale", f"This is an {TYPE_NAMES[p.n]} receipt; only sales and returns link to clients.")
-    client = members.load(conn, p.client_id)
-    if client is None:
-        raise Rejected("unknown_client", "This client is not known to the hub.")
-    row = _by_fiscal(conn, p.fn, p.i, p.fp)
-    link_row = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id}
-    if row is not None:
-        if row.client_id is not None and row.client_id != p.client_id:
-            raise Rejected("receipt_taken", "This receipt is already linked to another client.")
-        already = row.client_id == p.client_id
-        if not already:
-            _attach(conn, json.loads(row.data), client, account.id)
-        _publish_link(conn, {**link_row, "receipt_id": row.id}, client["store_id"], "matched")
-        return {"state": "matched", "receipt_id": row.id, "already": already}
+    return p
+
+
+def claim(row, client_id: str) -> bool:
+    """Whether the stored receipt `row` is already this client's; Rejected when another's."""
+    if row.client_id is not None and row.client_id != client_id:
+        raise Rejected("receipt_taken", "This receipt is already linked to another client.")
+    return row.client_id == client_id
+
+
+def link_matched(conn: Connection, m: Mutation, p: ReceiptLinkPayload, receipt_id: str, store_id: str) -> None:
+    link = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id}
+    publish_link(conn, {**link, "receipt_id": receipt_id}, store_id, "matched")
+
+
+def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLinkPayload, store_id: str) -> dict:
+    """A link to a receipt the till has not uploaded yet: it waits for the receipt."""
+    receipt_links = schema.receipt_links
     waiting = conn.execute(select(receipt_links).where(
         receipt_links.c.fn == p.fn, receipt_links.c.i == p.i, receipt_links.c.fp == p.fp)).first()
     if waiting is not None:
@@ -162,12 +148,13 @@ def link(conn: Connection, m: Mutation, account: Account) -> dict:
     values = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id,
               "account_id": account.id, "at": m.client_time.isoformat(), "receipt_id": None}
     conn.execute(insert(receipt_links).values(values))
-    _publish_link(conn, values, client["store_id"], "waiting")
+    publish_link(conn, values, store_id, "waiting")
     return {"state": "waiting"}
 
 
 def identified_share(conn: Connection) -> list[dict]:
     """Share of sale receipts linked to a client, per store and per consultant who linked them."""
+    receipts, receipt_links, accounts = schema.receipts, schema.receipt_links, schema.accounts
     by_store = conn.execute(
         select(receipts.c.store_id, func.count(), func.count(receipts.c.client_id))
         .group_by(receipts.c.store_id)

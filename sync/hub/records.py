@@ -1,17 +1,20 @@
-"""Append-only client records: diary entries (revisions, tombstones), contacts, forms, blobs."""
+"""Append-only client records: diary entries (revisions, tombstones), contacts, forms, blobs.
+
+A record that starts from a client gets that client's store from the handler
+(sync.hub.handlers), which looks the client up after the record's own payload checks.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, insert, select
 
-from sync.hub import feed, members
+from sync.hub import feed
 from sync.hub.auth import Account
-from sync.hub.errors import Rejected, Waiting
-from sync.hub.schema import blobs, records
+from sync.hub.errors import Rejected, Waiting, parse
+from sync.hub.storage import schema
 from sync.models import (
     ContactPayload,
     DiaryDeletePayload,
@@ -22,21 +25,8 @@ from sync.models import (
 )
 
 
-def _parse(model: type[BaseModel], m: Mutation) -> BaseModel:
-    try:
-        return model.model_validate(m.payload)
-    except ValidationError as e:
-        raise Rejected("invalid_payload", members.describe(e)) from None
-
-
-def _client_store(conn: Connection, client_id: str) -> str:
-    client = members.load(conn, client_id)
-    if client is None:
-        raise Rejected("unknown_client", "This client is not known to the hub.")
-    return client["store_id"]
-
-
 def _revisions(conn: Connection, entry_id: str) -> list[dict]:
+    records = schema.records
     rows = conn.execute(
         select(records.c.data).where(records.c.entity == "diary_rev")
         .where(records.c.owner_id == entry_id)
@@ -66,39 +56,52 @@ def _publish_entry(conn: Connection, entry_id: str) -> dict:
     return entry
 
 
-def diary(conn: Connection, m: Mutation, account: Account) -> dict:
+def new_entry(conn: Connection, m: Mutation) -> DiaryPayload:
+    """A diary.add's payload, checked: the entry must not exist yet (its client is the handler's)."""
+    p = parse(DiaryPayload, m.payload)
+    if _revisions(conn, m.entity_id):
+        raise Rejected("entry_exists", "A diary entry with this id already exists.")
+    return p
+
+
+def add_entry(conn: Connection, m: Mutation, account: Account, p: DiaryPayload, store_id: str) -> dict:
+    """diary.add, after `new_entry`: the entry's first revision, in the client's store."""
+    return _add_revision(conn, m, account, [], p.client_id, store_id,
+                         {"text": p.text, "pinned": p.pinned, "tags": p.tags})
+
+
+def change_entry(conn: Connection, m: Mutation, account: Account) -> dict:
+    """diary.revise or diary.delete: a revision of an entry, in the entry's client and store."""
     existing = _revisions(conn, m.entity_id)
-    if m.kind == "diary.add":
-        p = _parse(DiaryPayload, m)
-        if existing:
-            raise Rejected("entry_exists", "A diary entry with this id already exists.")
-        client_id, store_id = p.client_id, _client_store(conn, p.client_id)
-        body = {"text": p.text, "pinned": p.pinned, "tags": p.tags}
+    if not existing:
+        raise Rejected("unknown_entry", "This diary entry is not known to the hub.")
+    client_id, store_id = existing[0]["client_id"], existing[0]["store_id"]
+    if m.kind == "diary.revise":
+        p = parse(DiaryRevisePayload, m.payload)
+        prev = next((r for r in reversed(existing) if r["kind"] != "delete"), existing[0])
+        body = {"text": p.text,
+                "pinned": prev.get("pinned", False) if p.pinned is None else p.pinned,
+                "tags": prev.get("tags", []) if p.tags is None else p.tags}
     else:
-        if not existing:
-            raise Rejected("unknown_entry", "This diary entry is not known to the hub.")
-        client_id, store_id = existing[0]["client_id"], existing[0]["store_id"]
-        if m.kind == "diary.revise":
-            p = _parse(DiaryRevisePayload, m)
-            prev = next((r for r in reversed(existing) if r["kind"] != "delete"), existing[0])
-            body = {"text": p.text,
-                    "pinned": prev.get("pinned", False) if p.pinned is None else p.pinned,
-                    "tags": prev.get("tags", []) if p.tags is None else p.tags}
-        else:
-            _parse(DiaryDeletePayload, m)
-            body = {"text": None}
+        parse(DiaryDeletePayload, m.payload)
+        body = {"text": None}
+    return _add_revision(conn, m, account, existing, client_id, store_id, body)
+
+
+def _add_revision(conn: Connection, m: Mutation, account: Account, existing: list[dict], client_id: str,
+                  store_id: str, body: dict) -> dict:
     rev = {"id": m.id, "entry_id": m.entity_id, "client_id": client_id, "store_id": store_id,
            "kind": m.kind.split(".")[1], "author_id": account.id, "author_name": account.name,
            "at": m.client_time.isoformat(), "hub_order": len(existing), **body}
-    conn.execute(insert(records).values(entity="diary_rev", id=m.id, owner_id=m.entity_id,
-                                        data=feed.dumps(rev)))
+    conn.execute(insert(schema.records).values(entity="diary_rev", id=m.id, owner_id=m.entity_id,
+                                               data=feed.dumps(rev)))
     entry = _publish_entry(conn, m.entity_id)
     return {"entry_id": m.entity_id, "revisions": len(entry["revisions"]), "deleted": entry["deleted"]}
 
 
-def contact(conn: Connection, m: Mutation, account: Account) -> dict:
-    p = _parse(ContactPayload, m)
-    store_id = _client_store(conn, p.client_id)
+def contact(conn: Connection, m: Mutation, account: Account, p: ContactPayload, store_id: str) -> dict:
+    """contact.log with its payload parsed and its client's store found (by the handler)."""
+    records = schema.records
     data = {"id": m.entity_id, "client_id": p.client_id, "channel": p.channel, "text": p.text,
             "at": (p.at or m.client_time).isoformat(), "author_id": account.id, "author_name": account.name}
     if conn.execute(select(records.c.id).where(records.c.entity == "contact", records.c.id == m.entity_id)).first():
@@ -109,9 +112,9 @@ def contact(conn: Connection, m: Mutation, account: Account) -> dict:
     return {"contact_id": m.entity_id}
 
 
-def form(conn: Connection, m: Mutation, account: Account) -> dict:
-    p = _parse(FormSignPayload, m)
-    store_id = _client_store(conn, p.client_id)
+def form(conn: Connection, m: Mutation, account: Account, p: FormSignPayload, store_id: str) -> dict:
+    """form.sign with its payload parsed and its client's store found (by the handler)."""
+    records = schema.records
     for sha in filter(None, (p.signature_sha256, p.pdf_sha256)):
         if not has_blob(conn, sha):
             raise Waiting("blob_missing", f"Waiting for the upload of blob {sha[:12]}…")
@@ -126,6 +129,7 @@ def form(conn: Connection, m: Mutation, account: Account) -> dict:
 
 
 def has_blob(conn: Connection, sha256: str) -> bool:
+    blobs = schema.blobs
     return conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha256)).first() is not None
 
 
@@ -135,11 +139,12 @@ def put_blob(conn: Connection, sha256: str, content: bytes, content_type: str) -
         raise ValueError("the content does not match its sha256")
     if has_blob(conn, sha256):
         return False
-    conn.execute(insert(blobs).values(sha256=sha256, size=len(content), content_type=content_type,
+    conn.execute(insert(schema.blobs).values(sha256=sha256, size=len(content), content_type=content_type,
                                       content=content))
     return True
 
 
 def get_blob(conn: Connection, sha256: str) -> tuple[bytes, str] | None:
+    blobs = schema.blobs
     row = conn.execute(select(blobs.c.content, blobs.c.content_type).where(blobs.c.sha256 == sha256)).first()
     return None if row is None else (bytes(row.content), row.content_type)

@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 
 from sqlalchemy import insert, select
 
 from sync.hub import auth, demo, feed, loyalty_service
 from sync.hub import loyalty as rules
-from sync.hub.db import HubDB
-from sync.hub.schema import accounts, clients, ledger, receipts, stores
+from sync.hub.storage import HubDB, schema
 from sync.models import Client, utcnow
 
 BATCH = 2000
@@ -38,10 +37,10 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
          log=print) -> dict:
     t0 = time.monotonic()
     with db.write() as conn:
-        if conn.execute(select(stores.c.id).limit(1)).first() is not None:
+        if conn.execute(select(schema.stores.c.id).limit(1)).first() is not None:
             raise SystemExit("the hub database already holds data; seed a new one")
         st = demo.stores(seed_)
-        conn.execute(insert(stores), st)
+        conn.execute(insert(schema.stores), st)
         feed.publish_many(conn, [("store", s["id"], None, s, False) for s in st])
         cons = demo.consultants(seed_)
         hashes: dict[str, str] = {}
@@ -57,7 +56,7 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
             rows.append({"id": demo.stable_id("manager", seed_, i), "store_id": s["id"],
                          "login": f"manager{i + 1}", "name": f"Управляющий {s['name']}", "role": "manager",
                          "password_hash": hashes[demo.CONSULTANT_PASSWORD]})
-        conn.execute(insert(accounts), rows)
+        conn.execute(insert(schema.accounts), rows)
         feed.publish_many(conn, [("consultant", c["id"], None, {k: c[k] for k in ("id", "store_id", "name")}, False)
                                  for c in cons])
     counts = {"clients": 0, "receipts": 0, "ledger": 0}
@@ -95,11 +94,11 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                                 "card_number": client["card_number"], "data": feed.dumps(client)})
             feed_rows.append(("client", client["id"], client["store_id"], client, False))
         with db.write() as conn:
-            conn.execute(insert(clients), client_rows)
+            conn.execute(insert(schema.clients), client_rows)
             if receipt_rows:
-                conn.execute(insert(receipts), receipt_rows)
+                conn.execute(insert(schema.receipts), receipt_rows)
             if ledger_rows:
-                conn.execute(insert(ledger), ledger_rows)
+                conn.execute(insert(schema.ledger), ledger_rows)
             _append_feed(conn, feed_rows)
         counts["clients"] += len(client_rows)
         counts["receipts"] += len(receipt_rows)
@@ -111,7 +110,7 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
     counts["unidentified"] = 0
     for chunk in _chunks(demo.iter_unidentified(max(3, counts["receipts"] // 2), seed_, now), BATCH):
         with db.write() as conn:
-            conn.execute(insert(receipts), [
+            conn.execute(insert(schema.receipts), [
                 {"id": r["id"], "store_id": r["store_id"], "fn": r["fn"], "i": r["i"], "fp": r["fp"],
                  "client_id": None, "data": feed.dumps(r)} for r in chunk])
         counts["unidentified"] += len(chunk)
@@ -123,9 +122,7 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
 
 def _append_feed(conn, items: list) -> None:
     """Fresh entities only: plain inserts, no replace (the seed never republishes)."""
-    from sync.hub.schema import feed as feed_table
-
-    conn.execute(insert(feed_table), [
+    conn.execute(insert(schema.feed), [
         {"entity": e, "entity_id": i, "store_id": s, "data": json.dumps(d, ensure_ascii=False, separators=(",", ":")),
          "deleted": dl, "client_id": feed.client_of(e, i, d)} for e, i, s, d, dl in items
     ])

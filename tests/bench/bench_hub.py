@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from sync.hub import demo  # noqa: E402
-from sync.hub.db import HubDB  # noqa: E402
 from sync.hub.seed import seed  # noqa: E402
+from sync.hub.storage import HubDB  # noqa: E402
 from sync.models import new_id, utcnow  # noqa: E402
 from tests.bench.loadgen import Conn  # noqa: E402
 from tests.conftest import free_port, wait_http  # noqa: E402

@@ -4,8 +4,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sync.hub.api import create_app
-from sync.hub.db import HubDB
 from sync.hub.seed import seed
+from sync.hub.storage import HubDB
 
 
 @pytest.fixture(scope="module")

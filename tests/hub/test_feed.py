@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from sync.hub import feed
-from sync.hub.db import HubDB
-from sync.hub.schema import feed as feed_table
+from sync.hub.storage import HubDB, schema
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +22,7 @@ def db(hub_url):
 
 def rows(db):
     with db.read() as conn:
-        return [(r.seq, r.entity_id) for r in conn.execute(select(feed_table).order_by(feed_table.c.seq))]
+        return [(r.seq, r.entity_id) for r in conn.execute(select(schema.feed).order_by(schema.feed.c.seq))]
 
 
 def test_republishing_moves_an_entity_to_the_end_once(db):
@@ -36,7 +35,7 @@ def test_republishing_moves_an_entity_to_the_end_once(db):
     ids = [e for _, e in rows(db) if e in ("a", "b")]
     assert ids == ["b", "a"]
     with db.read() as conn:
-        data = conn.execute(select(feed_table.c.data).where(feed_table.c.entity_id == "a")).scalar_one()
+        data = conn.execute(select(schema.feed.c.data).where(schema.feed.c.entity_id == "a")).scalar_one()
     assert '"v":3' in data
 
 
@@ -76,7 +75,7 @@ def test_a_page_renders_each_change_as_the_change_model_reads_it(db):
 
     odd = 'odd "id" \\ ёлка\t'
     with db.write() as conn:
-        start = conn.execute(select(feed_table.c.seq).order_by(feed_table.c.seq.desc()).limit(1)).scalar() or 0
+        start = conn.execute(select(schema.feed.c.seq).order_by(schema.feed.c.seq.desc()).limit(1)).scalar() or 0
         feed.publish(conn, "t4", odd, None, {"name": "Анна \"Ё\"", "n": [1, 2.5, None]})
         feed.publish(conn, "t4", "gone", None, None, deleted=True)
     with db.read() as conn:
@@ -94,7 +93,7 @@ def test_each_change_names_the_client_its_entity_belongs_to(db):
     from sync.client import RawPage
 
     with db.write() as conn:
-        start = conn.execute(select(feed_table.c.seq).order_by(feed_table.c.seq.desc()).limit(1)).scalar() or 0
+        start = conn.execute(select(schema.feed.c.seq).order_by(schema.feed.c.seq.desc()).limit(1)).scalar() or 0
         feed.publish(conn, "client", "c-1", "s", {"id": "c-1", "last_name": "Иванова"})
         feed.publish(conn, "t5", "r-1", "s", {"id": "r-1", "client_id": "c-\"1\""})
         feed.publish(conn, "store", "s", None, {"id": "s"})

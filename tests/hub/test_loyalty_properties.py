@@ -106,7 +106,7 @@ ops = st.one_of(
 
 
 def cap_bound_kopecks(p: Program, receipt: Receipt) -> Fraction:
-    """What the rules promise, written without the engine: points pay at most max_percent
+    """What the rules promise, written without the calculator: points pay at most max_percent
     of each eligible line's price, together with its till discount when discounts count,
     and never more than the line costs."""
     bound = Fraction(0)

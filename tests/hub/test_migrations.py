@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from sync.hub.db import MIGRATIONS, HubDB
+from sync.hub.storage import MIGRATIONS, HubDB
 
 
 def test_0003_files_existing_feed_rows_under_their_client(hub_url):

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from sync.hub.api import create_app
-from sync.hub.db import HubDB
 from sync.hub.seed import seed
+from sync.hub.storage import HubDB
 
 
 @pytest.fixture(scope="module")

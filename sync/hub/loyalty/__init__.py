@@ -1,11 +1,11 @@
 """Loyalty program rules of the hub: a pure library (no database, no HTTP, no clock).
 
-A brand's program is data (a TOML file, see docs/loyalty.md); the engine turns
-receipts and the client's ledger into new, append-only ledger entries with
-deterministic ids. The hub stores the entries and publishes the figures.
+A brand's program is data (a TOML file, see docs/loyalty.md); the calculator
+(calculator.py) turns receipts and the client's ledger into new, append-only ledger
+entries with deterministic ids. The hub stores the entries and publishes the figures.
 """
 
-from .engine import (
+from .calculator import (
     AccountSummary,
     LedgerEntry,
     Member,

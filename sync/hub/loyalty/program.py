@@ -1,7 +1,7 @@
 """The loyalty program file: a TOML document validated into a frozen `Program`.
 
 Everything brand-specific lives in the file — tiers, accrual and redemption rules,
-expiry, return window and campaigns — so the engine has no code path per brand.
+expiry, return window and campaigns — so the calculator has no code path per brand.
 See docs/loyalty.md for the format with a full example.
 
 Units: money in kopecks (int), points in whole points (int), percents as Decimal

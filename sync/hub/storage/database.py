@@ -1,10 +1,11 @@
-"""Hub storage: SQLite file by default, PostgreSQL by URL; schema by Alembic.
+"""Hub connections: SQLite file by default, PostgreSQL by URL; schema by Alembic.
 
 Feed sequence numbers must become visible in commit order (a reader must never see
 seq 11 before seq 10 commits, or it would skip 10 for good). So a write transaction
-buffers what it publishes and writes it to the feed last, under a lock held to commit:
-SQLite's write lock (BEGIN IMMEDIATE), or PostgreSQL's transaction-level advisory lock,
-taken only for that final step so other writers' work overlaps.
+buffers what it publishes and writes it to the feed last (a commit hook, see
+commit_hooks), under a lock held to commit: SQLite's write lock (BEGIN IMMEDIATE), or
+PostgreSQL's transaction-level advisory lock (COMMIT_ORDER_LOCK), taken only for that
+final step so other writers' work overlaps.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-FEED_LOCK_KEY = 727_001
+from sync.hub.storage.commit_hooks import around_write
+
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+COMMIT_ORDER_LOCK = 727_001  # PostgreSQL advisory lock key, handed to the commit hooks
 PIPELINE = "vitrine_pipeline"  # conn.info key: the psycopg pipeline of a write, if any
 # SQLite's automatic checkpoint runs inside the COMMIT that crosses 1000 WAL pages, and
 # copying those ~4 MB into the database file took 30-470 ms on the benchmark machine, with
@@ -77,16 +80,14 @@ class HubDB:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction whose feed rows are appended, in commit order, at its end."""
-        from sync.hub import feed
-
+        """A write transaction; the commit hooks (the feed's flush) run at its end, in commit order."""
         if self._write_lock is not None:
             if self._checkpointer is None:
                 self._start_checkpointer()
             with self._write_lock, self.engine.connect() as conn:
                 conn = conn.execution_options(vitrine_write=True)
                 with conn.begin():
-                    yield from self._with_feed_buffer(conn, feed, lock=None)
+                    yield from around_write(conn, None)
         else:
             # In psycopg's pipeline mode a statement whose result nobody reads (the inserts,
             # updates and the feed write) is sent without waiting for its answer; those
@@ -98,20 +99,9 @@ class HubDB:
                 conn.info[PIPELINE] = pipeline
                 try:
                     with conn.begin():
-                        yield from self._with_feed_buffer(conn, feed, lock=FEED_LOCK_KEY)
+                        yield from around_write(conn, COMMIT_ORDER_LOCK)
                 finally:
                     conn.info.pop(PIPELINE, None)
-
-    @staticmethod
-    def _with_feed_buffer(conn: Connection, feed, lock: int | None) -> Iterator[Connection]:
-        conn.info[feed.BUFFER] = {}
-        try:
-            yield conn
-            buffered = list(conn.info[feed.BUFFER].values())
-        finally:
-            conn.info.pop(feed.BUFFER, None)
-        if buffered:
-            feed.write_rows(conn, buffered, lock)
 
     def warm_up(self, connections: int = 2) -> None:
         """Open pooled PostgreSQL connections now rather than under the first requests: a
@@ -161,11 +151,11 @@ class HubDB:
             try:
                 self.checkpoint()  # what the last writes left in the WAL
             except Exception:  # noqa: BLE001 - best effort; SQLite checkpoints on last close too
-                logging.getLogger("vitrine.hub.db").debug("final checkpoint failed", exc_info=True)
+                logging.getLogger("vitrine.hub.storage").debug("final checkpoint failed", exc_info=True)
 
 
 def _checkpoints(ref: weakref.ref, stop: threading.Event) -> None:
-    log = logging.getLogger("vitrine.hub.db")
+    log = logging.getLogger("vitrine.hub.storage")
     while not stop.wait(CHECKPOINT_EVERY):
         db = ref()
         if db is None:
@@ -175,41 +165,6 @@ def _checkpoints(ref: weakref.ref, stop: threading.Event) -> None:
         except Exception:  # noqa: BLE001 - e.g. the file went away under a test; try again later
             log.debug("checkpoint failed", exc_info=True)
         del db
-
-
-# --- plain DBAPI statements for the hot paths ---------------------------------------------
-#
-# A SQLAlchemy Core execute costs 90-400 us of Python per statement (building the
-# statement, its cache key, the execution context, the result); the same indexed lookup
-# through the driver costs ~5 us. A pull, a mutation and a receipt run 3-12 statements
-# each, so on the hub's hot paths that overhead was most of the CPU per request. These
-# helpers run SQL written with `?` placeholders on the connection's own DBAPI connection,
-# inside whatever transaction the SQLAlchemy connection holds (same connection, same
-# transaction). Keep the SQL portable (SQLite and PostgreSQL) and free of `%` and `?`
-# other than placeholders.
-
-_PG_SQL: dict[str, str] = {}
-
-
-def _native(conn: Connection, statement: str) -> str:
-    if conn.dialect.paramstyle == "qmark":
-        return statement
-    found = _PG_SQL.get(statement)
-    if found is None:
-        found = _PG_SQL[statement] = statement.replace("?", "%s")
-    return found
-
-
-def sql(conn: Connection, statement: str, params: tuple | list = ()):
-    """Execute one statement through the driver; returns its DBAPI cursor."""
-    cur = conn.connection.driver_connection.cursor()
-    cur.execute(_native(conn, statement), params)
-    return cur
-
-
-def sql_many(conn: Connection, statement: str, rows: list) -> None:
-    if rows:
-        conn.connection.driver_connection.cursor().executemany(_native(conn, statement), rows)
 
 
 def _sync_pipeline(conn: Connection, _cursor, _statement, _params, _context, _executemany) -> None:

@@ -1,0 +1,150 @@
+"""The hub's use cases: each sequences the domain modules inside one write transaction.
+
+members, loyalty_service, receipts and records never call each other; what one step
+needs from another (a client's store, a receipt's points, a client's figures) is
+fetched and handed over here. Mutation handlers share one signature (sync.hub.mutations
+runs them exactly once); till receipts and the expiry job are sequenced here too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import Connection
+
+from sync.hub import loyalty_service, members, receipts, records
+from sync.hub.auth import Account
+from sync.hub.errors import parse
+from sync.hub.storage import HubDB
+from sync.models import ContactPayload, FormSignPayload, Mutation, PosReceipt, utcnow
+
+# --- mutations: (conn, mutation, account, device id) -> result ---------------------------
+
+
+def register(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    client = members.registration(conn, m)
+    welcome, figures, summary = loyalty_service.enroll(client, m.client_time)
+    members.save(conn, {**client, **figures}, new=True)  # the client row, written once
+    loyalty_service.append(conn, client, welcome)
+    loyalty_service.publish_account(conn, client, summary)
+    return {"client_id": m.entity_id}
+
+
+def update(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    return members.update_fields(conn, m, device_id)
+
+
+def diary(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    if m.kind != "diary.add":  # revise, delete: the entry knows its client and store
+        return records.change_entry(conn, m, account)
+    p = records.new_entry(conn, m)
+    return records.add_entry(conn, m, account, p, members.existing(conn, p.client_id)["store_id"])
+
+
+def contact(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    p = parse(ContactPayload, m.payload)
+    return records.contact(conn, m, account, p, members.existing(conn, p.client_id)["store_id"])
+
+
+def form(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    p = parse(FormSignPayload, m.payload)
+    return records.form(conn, m, account, p, members.existing(conn, p.client_id)["store_id"])
+
+
+def link_receipt(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    p = receipts.link_request(m)
+    client = members.existing(conn, p.client_id)
+    row = receipts.by_fiscal(conn, p.fn, p.i, p.fp)
+    if row is None:
+        return receipts.link_waiting(conn, m, account, p, client["store_id"])
+    already = receipts.claim(row, p.client_id)
+    if not already:
+        _attach(conn, json.loads(row.data), client, account.id)
+    receipts.link_matched(conn, m, p, row.id, client["store_id"])
+    return {"state": "matched", "receipt_id": row.id, "already": already}
+
+
+# --- till receipts ------------------------------------------------------------------------
+
+
+def ingest_receipts(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
+    """Store till receipts (idempotent by fiscal triple), each tied to its client when known.
+
+    The new ones are inserted in one statement (receipts.store_new); the rest runs per
+    receipt, in batch order: receipts inserted ahead of their turn have no client yet, so
+    no loyalty figure sees them early.
+    """
+    datas, new = receipts.store_new(conn, batch)
+    links = receipts.waiting_links(conn, [r for r, d in zip(batch, datas) if d["id"] in new])
+    out = []
+    for r, data in zip(batch, datas):
+        if data["id"] in new:
+            out.append(_identify(conn, r, data, links.get((r.fn, r.i, r.fp))))
+        else:  # known before, or earlier in this batch (then it may have its client by now)
+            out.append(receipts.known(conn, r))
+    return out
+
+
+def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) -> dict:
+    """A new receipt: find its client (named by the till, or by a waiting link) and attach."""
+    client = members.find_by_contact(conn, receipts.e164(r.client_phone), r.client_card)
+    linked_by = "till" if client else None
+    if client is None and link is not None:
+        client = members.load(conn, link["client_id"])
+        linked_by = link["account_id"]
+    if client is None:
+        return {"receipt_id": data["id"], "client_id": None, "duplicate": False}
+    data = _attach(conn, data, client, linked_by)
+    if link is not None:
+        receipts.close_link(conn, link, data["id"])
+        # The link belongs to the store of the client it named, whoever the till named.
+        linked = members.load(conn, link["client_id"]) or client
+        receipts.publish_link(conn, link | {"receipt_id": data["id"]}, linked["store_id"],
+                              "matched" if link["client_id"] == client["id"] else "rejected")
+    return {"receipt_id": data["id"], "client_id": client["id"], "duplicate": False}
+
+
+def _attach(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
+    """Tie a stored receipt to a client, run the loyalty rules, publish the result."""
+    receipt = receipts.own(conn, receipt, client, linked_by)
+    now = utcnow()
+    loyalty_service.on_receipt(conn, client, receipt, now)
+    _refresh_figures(conn, client, now)
+    receipts.publish(conn, receipt, client["store_id"])
+    return receipt
+
+
+def _refresh_figures(conn: Connection, client: dict, now: dt.datetime) -> None:
+    """The client's figures from its ledger and receipts, into its snapshot and account."""
+    figures, summary = loyalty_service.figures(conn, client, now)
+    members.set_figures(conn, client, figures)
+    loyalty_service.publish_account(conn, client, summary)
+
+
+# --- scheduled job ------------------------------------------------------------------------
+
+
+def expire_points(db: HubDB, now: dt.datetime | None = None) -> int:
+    """Expire what is left of every bucket whose time has come since the last run.
+
+    Visible as ledger entries of kind "expiry"; one transaction per client. Returns how
+    many entries were written.
+    """
+    now = now or utcnow()
+    with db.read() as conn:
+        due = loyalty_service.due_for_expiry(conn, now)
+    written = 0
+    for client_id in due:
+        with db.write() as conn:
+            client = members.load(conn, client_id)
+            if client is None:
+                continue
+            new = loyalty_service.expiry(conn, client_id, now)
+            if new:
+                loyalty_service.append(conn, client, new)
+                written += len(new)
+                _refresh_figures(conn, client, now)
+    with db.write() as conn:
+        loyalty_service.record_expiry_run(conn, now)
+    return written
