@@ -1,7 +1,7 @@
 """Entry point: `python -m app` opens the desktop window, `--web PORT` serves a browser.
 
-One Controller per process: the device has one cache file with one writer, and every
-browser tab of a web-served app is the same device.
+One `App` (app.state.app) per process: the device has one cache file with one writer,
+and every browser tab of a web-served app is the same device.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import flet as ft
 
-from app.state.controller import Config, Controller
+from app.state.app import App
+from app.state.context import Config
 from app.ui import theme
 from app.ui.root import Root
 
@@ -39,20 +40,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def make_main(args: argparse.Namespace):
-    shared: dict[str, Controller] = {}
+def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
+    """Flet's `main`: every page (window or browser tab) renders the one `App`, made on first use."""
+    shared = {} if shared is None else shared
     lock = asyncio.Lock()
 
-    async def controller() -> Controller:
+    async def the_app() -> App:
         async with lock:
-            if "c" not in shared:
-                ctrl = Controller(Config(args.hub, Path(args.data), args.sync_interval))
-                await ctrl.start()
-                if ctrl.app.route == "/login" and args.login and args.password:
-                    ctrl.login_view.login, ctrl.login_view.password = args.login, args.password
-                    await ctrl.login()
-                shared["c"] = ctrl
-            return shared["c"]
+            if "app" not in shared:
+                app = App(Config(args.hub, Path(args.data), args.sync_interval))
+                await app.start()
+                if app.ui.route == "/login" and args.login and args.password:
+                    app.session.login, app.session.password = args.login, args.password
+                    await app.session.log_in()
+                shared["app"] = app
+            return shared["app"]
 
     async def main(page: ft.Page) -> None:
         page.title = "Vitrine"
@@ -60,8 +62,8 @@ def make_main(args: argparse.Namespace):
         page.theme = theme.theme()
         page.theme_mode = ft.ThemeMode.LIGHT
         page.padding = 0
-        ctrl = await controller()
-        page.render(Root, ctrl, ctrl.app)
+        app = await the_app()
+        page.render(Root, app, app.ui)
 
     return main
 
@@ -73,10 +75,22 @@ def cli(argv: list[str] | None = None) -> None:
     port = args.web or 8550
     if web:
         print(f"Vitrine is served at http://{args.host}:{port}/", flush=True)
-        ft.run(make_main(args), view=ft.AppView.WEB_BROWSER, host=args.host, port=port, no_cdn=True,
-               assets_dir=str(ASSETS))
-    else:
-        ft.run(make_main(args), assets_dir=str(ASSETS))
+    asyncio.run(serve(args, web, port))
+
+
+async def serve(args: argparse.Namespace, web: bool, port: int) -> None:
+    """Run Flet on this loop; when it ends (window closed, Ctrl-C) the app shuts down on it too:
+    background work cancelled, the sync engine stopped, the cache closed."""
+    shared: dict[str, App] = {}
+    try:
+        if web:
+            await ft.run_async(make_main(args, shared), view=ft.AppView.WEB_BROWSER, host=args.host, port=port,
+                               no_cdn=True, assets_dir=str(ASSETS))
+        else:
+            await ft.run_async(make_main(args, shared), assets_dir=str(ASSETS))
+    finally:
+        if "app" in shared:
+            await shared["app"].close()
 
 
 if __name__ == "__main__":

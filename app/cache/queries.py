@@ -1,58 +1,95 @@
-"""Reads the screens need, straight from the cache (run through `Cache.read`)."""
+"""Reads the screens need, straight from the cache (run through `Cache.read`).
+
+Each read returns a typed read model: frozen, with the hub's JSON already turned into
+attributes, so a screen reads `profile.account.balance` rather than digging in dicts
+with defaults of its own.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
 from app.cache import search
 from app.cache.clients import HUB_DATA
+from app.services import phones
 
 LIST_COLUMNS = "id, last_name, first_name, middle_name, phone, tier, points_balance, last_visit, store_id"
 
 
-def _row(r) -> dict:
-    keys = [c.strip() for c in LIST_COLUMNS.split(",")]
-    return dict(zip(keys, r))
+def _name(*parts: str | None) -> str:
+    return " ".join(p for p in parts if p)
+
+
+# --- the client book -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRow:
+    """One client in a list: enough to tell namesakes apart."""
+
+    id: str
+    last_name: str
+    first_name: str
+    middle_name: str | None = None
+    phone: str | None = None
+    tier: str | None = None
+    points_balance: int = 0
+    last_visit: str | None = None
+    store_id: str | None = None
+    store_name: str | None = None
+    duplicate: bool = False
+    """Another cached client has the same phone, or the same name and birthday."""
+
+    @property
+    def full_name(self) -> str:
+        return _name(self.last_name, self.first_name, self.middle_name)
+
+    @property
+    def short_name(self) -> str:
+        return _name(self.last_name, self.first_name)
+
+    @property
+    def masked_phone(self) -> str:
+        return phones.mask_phone(self.phone) if self.phone else ""
+
+
+def _row(r: tuple, stores: dict[str, str] | None = None) -> ClientRow:
+    store_id = r[8]
+    return ClientRow(id=r[0], last_name=r[1] or "", first_name=r[2] or "", middle_name=r[3], phone=r[4],
+                     tier=r[5], points_balance=r[6] or 0, last_visit=r[7], store_id=store_id,
+                     store_name=(stores or {}).get(store_id or ""))
 
 
 def client_count(db: Database) -> int:
     return db.execute("SELECT count(*) FROM clients").fetchone()[0]
 
 
-def client_list(db: Database, query: str, limit: int = 100) -> list[dict]:
+def client_list(db: Database, query: str, limit: int = 100) -> list[ClientRow]:
     """The client book in name order, or the lookup's best matches for `query`."""
+    stores = store_names(db)
     q = query.strip()
     if not q:
         rows = db.execute(f"SELECT {LIST_COLUMNS} FROM clients ORDER BY last_name, first_name LIMIT ?",
                           [limit]).fetchall()
-        return [_row(r) for r in rows]
-    return [hit.model_dump() for hit in search.search(db, q, limit)]
+        return [_row(r, stores) for r in rows]
+    return [ClientRow(id=h.id, last_name=h.last_name, first_name=h.first_name, middle_name=h.middle_name,
+                      phone=h.phone, tier=h.tier, points_balance=h.points_balance, last_visit=h.last_visit,
+                      store_id=h.store_id, store_name=stores.get(h.store_id or ""), duplicate=h.duplicate)
+            for h in search.search(db, q, limit)]
 
 
-def client(db: Database, client_id: str) -> dict | None:
-    row = db.execute(f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone()
-    if row is None:
-        return None
-    data = json.loads(row[0])
-    data["_pending"] = row[1] is None or row[0] != row[1]  # not on the hub yet, or edited here
-    return data
-
-
-def client_by_card(db: Database, card: str) -> dict | None:
+def client_by_card(db: Database, card: str) -> ClientRow | None:
     row = db.execute(f"SELECT {LIST_COLUMNS} FROM clients WHERE card_number = ? LIMIT 1", [card]).fetchone()
     return None if row is None else _row(row)
 
 
-def client_by_phone(db: Database, phone: str) -> dict | None:
+def client_by_phone(db: Database, phone: str) -> ClientRow | None:
     row = db.execute(f"SELECT {LIST_COLUMNS} FROM clients WHERE phone = ? LIMIT 1", [phone]).fetchone()
     return None if row is None else _row(row)
-
-
-def consultant_names(db: Database) -> dict[str, str]:
-    rows = db.execute("SELECT id, json_extract(data, '$.name') FROM entities WHERE entity = 'consultant'")
-    return dict(rows.fetchall())
 
 
 def store_names(db: Database) -> dict[str, str]:
@@ -60,7 +97,252 @@ def store_names(db: Database) -> dict[str, str]:
     return dict(rows.fetchall())
 
 
-def profile_bundle(db: Database, client_id: str) -> dict | None:
+# --- the profile -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    granted: bool = False
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientDetail:
+    """A client's own record as this device shows it (the hub's, with local edits on top)."""
+
+    id: str
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    phone: str | None
+    email: str | None
+    birthday: str | None
+    card_number: str | None
+    notes: str | None
+    consultant_id: str | None
+    tier: str | None
+    points_balance: int
+    sizes: dict[str, str]
+    preferred_brands: tuple[str, ...]
+    styles: tuple[str, ...]
+    colours: tuple[str, ...]
+    consents: dict[str, Consent]
+    pending: bool
+    """Not on the hub yet, or edited here since."""
+    fields: dict[str, Any]
+    """The record as stored: what the edit form starts from and diffs against."""
+
+    @property
+    def full_name(self) -> str:
+        return _name(self.last_name, self.first_name, self.middle_name)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], pending: bool) -> ClientDetail:
+        consents = {ch: Consent(bool((x or {}).get("granted")), (x or {}).get("date"))
+                    for ch, x in (data.get("consents") or {}).items()}
+        return cls(
+            id=data["id"], last_name=data.get("last_name") or "", first_name=data.get("first_name") or "",
+            middle_name=data.get("middle_name"), phone=data.get("phone"), email=data.get("email"),
+            birthday=data.get("birthday"), card_number=data.get("card_number"), notes=data.get("notes"),
+            consultant_id=data.get("consultant_id"), tier=data.get("tier"),
+            points_balance=data.get("points_balance") or 0, sizes=dict(data.get("sizes") or {}),
+            preferred_brands=tuple(data.get("preferred_brands") or ()), styles=tuple(data.get("styles") or ()),
+            colours=tuple(data.get("colours") or ()), consents=consents, pending=pending, fields=data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PointsOn:
+    """Points that unlock, or expire, on a date."""
+
+    points: int
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The hub's loyalty summary of a client (it owns the figures)."""
+
+    tier: str | None = None
+    balance: int | None = None
+    pending: tuple[PointsOn, ...] = ()
+    expiring: tuple[PointsOn, ...] = ()
+    next_tier: str | None = None
+    progress: float = 0.0
+    to_next_tier: int = 0
+    next_tier_by: str | None = None
+    spend_12m: int | None = None
+    max_redeem_percent: str | None = None
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> Account:
+        return cls(
+            tier=d.get("tier"), balance=d.get("balance"),
+            pending=tuple(PointsOn(x["points"], x["at"]) for x in d.get("pending") or ()),
+            expiring=tuple(PointsOn(x["points"], x["at"]) for x in d.get("expiring") or ()),
+            next_tier=d.get("next_tier"), progress=d.get("progress") or 0.0, to_next_tier=d.get("to_next_tier") or 0,
+            next_tier_by=d.get("next_tier_by"), spend_12m=d.get("spend_12m"),
+            max_redeem_percent=None if d.get("max_redeem_percent") is None else str(d["max_redeem_percent"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptItem:
+    name: str
+    sale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A purchase (or return) the hub filed under the client."""
+
+    id: str
+    i: str
+    at: str | None
+    total: int
+    items: tuple[ReceiptItem, ...]
+    points_earned: int
+    points_spent: int
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> Receipt:
+        return cls(id=d["id"], i=str(d.get("i") or ""), at=d.get("at"), total=d.get("total") or 0,
+                   items=tuple(ReceiptItem(x.get("name") or "", bool(x.get("sale"))) for x in d.get("lines") or ()),
+                   points_earned=d.get("points_earned") or 0,
+                   points_spent=d.get("points_spent") or d.get("redeem_points") or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One entry of the points ledger; `reason` is the hub's own words (English)."""
+
+    id: str
+    at: str | None
+    points: int
+    kind: str | None
+    receipt_id: str | None
+    reason: str | None
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> LedgerLine:
+        return cls(id=d["id"], at=d.get("at"), points=d.get("points") or 0, kind=d.get("kind"),
+                   receipt_id=d.get("receipt_id"), reason=d.get("reason"))
+
+
+@dataclass(frozen=True, slots=True)
+class DiaryEntry:
+    id: str
+    text: str
+    pinned: bool
+    author_name: str | None
+    updated_at: str | None
+    pending: bool
+    """Written here, not on the hub yet."""
+    revisions: int
+    """How many revisions the hub has folded into this entry (0 while pending)."""
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> DiaryEntry:
+        return cls(id=d["id"], text=d.get("text") or "", pinned=bool(d.get("pinned")), author_name=d.get("author_name"),
+                   updated_at=d.get("updated_at"), pending=bool(d.get("pending")),
+                   revisions=len(d.get("revisions") or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A communication with the client (a call, a message, a visit)."""
+
+    at: str | None
+    channel: str | None
+    author_name: str | None
+    text: str
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> Contact:
+        return cls(at=d.get("at"), channel=d.get("channel"), author_name=d.get("author_name"), text=d.get("text") or "")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field of the profile changed on the hub: the loser of a conflict is kept here."""
+
+    at: str | None
+    field: str | None
+    old_value: Any
+    new_value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLink:
+    """A receipt linked to the client from this device: pending, waiting, matched or rejected."""
+
+    id: str
+    i: str
+    s: int | None
+    state: str
+    code: str | None
+    reason: str | None
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> ReceiptLink:
+        return cls(id=d["id"], i=str(d.get("i") or ""), s=d.get("s"), state=d.get("state") or "waiting",
+                   code=d.get("code"), reason=d.get("reason"))
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """A mutation of this device's outbox: waiting to be sent, or refused by the hub."""
+
+    id: str
+    kind: str
+    status: str
+    reason: str | None
+    code: str | None
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileData:
+    """Everything the profile screen shows, read in one go."""
+
+    client: ClientDetail
+    consultant_name: str | None
+    account: Account | None
+    receipts: tuple[Receipt, ...]
+    ledger: tuple[LedgerLine, ...]
+    diary: tuple[DiaryEntry, ...]
+    contacts: tuple[Contact, ...]
+    history: tuple[FieldChange, ...]
+    links: tuple[ReceiptLink, ...]
+    pending: tuple[Operation, ...]
+    """This device's unsent (or refused) operations for the client."""
+
+    @property
+    def tier(self) -> str | None:
+        """The hub's current tier, else the one on the client record."""
+        return (self.account.tier if self.account else None) or self.client.tier
+
+    @property
+    def balance(self) -> int:
+        if self.account is not None and self.account.balance is not None:
+            return self.account.balance
+        return self.client.points_balance
+
+    def receipt(self, receipt_id: str | None) -> Receipt | None:
+        return next((r for r in self.receipts if r.id == receipt_id), None) if receipt_id else None
+
+
+def client(db: Database, client_id: str) -> ClientDetail | None:
+    row = db.execute(f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone()
+    if row is None:
+        return None
+    return ClientDetail.from_data(json.loads(row[0]), pending=row[1] is None or row[0] != row[1])
+
+
+def profile(db: Database, client_id: str) -> ProfileData | None:
     """Everything the profile screen shows, in one read."""
     found = client(db, client_id)
     if found is None:
@@ -69,26 +351,40 @@ def profile_bundle(db: Database, client_id: str) -> dict | None:
     for entity, data in db.execute("SELECT entity, data FROM entities WHERE client_id = ?", [client_id]):
         by_entity.setdefault(entity, []).append(json.loads(data))
     account = db.execute("SELECT data FROM entities WHERE entity = 'account' AND id = ?", [client_id]).fetchone()
-    pending = [
-        {"id": r[0], "kind": r[1], "payload": json.loads(r[2]), "client_time": r[3], "status": r[4], "reason": r[5],
-         "code": r[6]}
+    consultant = None
+    if found.consultant_id:
+        row = db.execute("SELECT json_extract(data, '$.name') FROM entities WHERE entity = 'consultant' AND id = ?",
+                         [found.consultant_id]).fetchone()
+        consultant = row[0] if row else None
+    pending = tuple(
+        Operation(id=r[0], kind=r[1], status=r[2], reason=r[3], code=r[4])
         for r in db.execute(
-            "SELECT id, kind, payload, client_time, status, reason, code FROM outbox "
+            "SELECT id, kind, status, reason, code FROM outbox "
             "WHERE entity_id = ? OR json_extract(payload, '$.client_id') = ? ORDER BY seq",
             [client_id, client_id])
-    ]
-    newest = lambda key: (lambda e: e.get(key) or "")  # noqa: E731
-    diary = [d for d in by_entity.get("diary", []) if not d.get("deleted")]
-    diary.sort(key=newest("updated_at"), reverse=True)
+    )
+
+    def newest(entity: str, key: str = "at") -> list[dict]:
+        return sorted(by_entity.get(entity, []), key=lambda e: e.get(key) or "", reverse=True)
+
+    diary = [d for d in newest("diary", "updated_at") if not d.get("deleted")]
     diary.sort(key=lambda d: not d.get("pinned"))
-    return {
-        "client": found,
-        "account": json.loads(account[0]) if account else None,
-        "receipts": sorted(by_entity.get("receipt", []), key=newest("at"), reverse=True),
-        "ledger": sorted(by_entity.get("ledger", []), key=newest("at"), reverse=True),
-        "diary": diary,
-        "contacts": sorted(by_entity.get("contact", []), key=newest("at"), reverse=True),
-        "history": sorted(by_entity.get("history", []), key=newest("at"), reverse=True),
-        "links": by_entity.get("link", []),
-        "pending": pending,
-    }
+    return ProfileData(
+        client=found,
+        consultant_name=consultant,
+        account=Account.from_data(json.loads(account[0])) if account else None,
+        receipts=tuple(Receipt.from_data(r) for r in newest("receipt")),
+        ledger=tuple(LedgerLine.from_data(e) for e in newest("ledger")),
+        diary=tuple(DiaryEntry.from_data(d) for d in diary),
+        contacts=tuple(Contact.from_data(x) for x in newest("contact")),
+        history=tuple(FieldChange(h.get("at"), h.get("field"), h.get("old_value"), h.get("new_value"))
+                      for h in newest("history")),
+        links=tuple(ReceiptLink.from_data(x) for x in by_entity.get("link", [])),
+        pending=pending,
+    )
+
+
+def rejections(db: Database) -> list[Operation]:
+    """Mutations the hub refused, oldest first, until the consultant dismisses them."""
+    rows = db.execute("SELECT id, kind, status, reason, code FROM outbox WHERE status = 'rejected' ORDER BY seq")
+    return [Operation(id=r[0], kind=r[1], status=r[2], reason=r[3], code=r[4]) for r in rows.fetchall()]

@@ -4,36 +4,36 @@ from __future__ import annotations
 
 import flet as ft
 
-from app.state.controller import Controller
-from app.state.views import AppView, SyncView
+from app.state.context import AppModel
+from app.state.sync import SyncModel
 from app.ui import theme
 from app.ui.common import when
 from app.ui.strings import t
 
 
 @ft.component
-def SyncBanner(ctrl: Controller, sync: SyncView, app: AppView) -> ft.Control:
-    lang = app.lang
-    if sync.online is None:
+def SyncBanner(sync: SyncModel, ui: AppModel) -> ft.Control:
+    lang = ui.lang
+    s = sync.status
+    if s.online is None:
         colour, icon, state = theme.MUTED, ft.Icons.CLOUD_QUEUE, t(lang, "banner.unknown")
-    elif sync.online:
+    elif s.online:
         colour, icon, state = theme.OK, ft.Icons.CLOUD_DONE, t(lang, "banner.online")
     else:
         colour, icon, state = theme.WARN, ft.Icons.CLOUD_OFF, t(lang, "banner.offline")
     parts = [state]
-    if sync.syncing:
+    if s.syncing:
         parts.append(t(lang, "banner.syncing"))
-    parts.append(t(lang, "banner.pending", sync.pending))
-    if sync.rejected:
-        parts.append(t(lang, "banner.rejected", sync.rejected))
-    parts.append(t(lang, "banner.last_sync", when(sync.last_sync, lang)) if sync.last_sync
-                 else t(lang, "banner.never"))
+    parts.append(t(lang, "banner.pending", s.pending))
+    if s.rejected:
+        parts.append(t(lang, "banner.rejected", s.rejected))
+    parts.append(t(lang, "banner.last_sync", when(s.last_sync)) if s.last_sync else t(lang, "banner.never"))
     return ft.Container(
         bgcolor=ft.Colors.with_opacity(0.12, colour),
         padding=ft.Padding.symmetric(horizontal=16, vertical=8),
         content=ft.Row([
             ft.Icon(icon, color=colour, size=20),
             ft.Text(" · ".join(parts), color=theme.INK, expand=True),
-            ft.TextButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: ctrl.sync_now()),
+            ft.TextButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: sync.sync_now()),
         ]),
     )

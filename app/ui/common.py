@@ -19,7 +19,7 @@ def tier_badge(tier: str | None) -> ft.Control:
     )
 
 
-def when(dt: datetime | str | None, lang: str) -> str:
+def when(dt: datetime | str | None) -> str:
     if dt is None:
         return ""
     if isinstance(dt, str):
@@ -34,10 +34,6 @@ def day(value: str | None) -> str:
         return ""
     y, m, d = value[:10].split("-")
     return f"{d}.{m}.{y}"
-
-
-def full_name(row: dict) -> str:
-    return " ".join(p for p in (row.get("last_name"), row.get("first_name"), row.get("middle_name")) if p)
 
 
 def rub(kopecks: int | None) -> str:

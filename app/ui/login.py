@@ -1,30 +1,27 @@
-"""The login screen. What was typed stays in LoginView whatever the outcome."""
+"""The login screen. What was typed stays in the session model whatever the outcome."""
 
 from __future__ import annotations
 
 import flet as ft
 
-from app.state.controller import Controller
-from app.state.views import AppView, LoginView
+from app.state.context import AppModel
+from app.state.session import SessionModel
 from app.ui import theme
 from app.ui.strings import t
 
 
 @ft.component
-def LoginScreen(ctrl: Controller, view: LoginView, app: AppView) -> ft.Control:
-    lang = app.lang
+def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
+    lang = ui.lang
 
     async def submit(_=None):
-        await ctrl.login()
+        await session.log_in()
 
     def set_login(e):
-        view.login = e.control.value
+        session.login = e.control.value
 
     def set_password(e):
-        view.password = e.control.value
-
-    def switch_lang(_):
-        app.lang = "en" if app.lang == "ru" else "ru"
+        session.password = e.control.value
 
     return ft.Container(
         expand=True,
@@ -43,16 +40,16 @@ def LoginScreen(ctrl: Controller, view: LoginView, app: AppView) -> ft.Control:
                     ft.Text(t(lang, "app.title"), size=32, weight=ft.FontWeight.BOLD, color=theme.INK),
                     ft.Text(t(lang, "app.subtitle"), color=theme.MUTED),
                     ft.Text(t(lang, "login.title"), size=18, weight=ft.FontWeight.W_600),
-                    ft.TextField(label=t(lang, "login.login"), value=view.login, on_change=set_login,
-                                 autofocus=True, on_submit=submit, disabled=view.busy),
-                    ft.TextField(label=t(lang, "login.password"), value=view.password, password=True,
+                    ft.TextField(label=t(lang, "login.login"), value=session.login, on_change=set_login,
+                                 autofocus=True, on_submit=submit, disabled=session.busy),
+                    ft.TextField(label=t(lang, "login.password"), value=session.password, password=True,
                                  can_reveal_password=True, on_change=set_password, on_submit=submit,
-                                 disabled=view.busy),
-                    ft.Text(t(lang, view.error), color=theme.ERROR, visible=bool(view.error)),
+                                 disabled=session.busy),
+                    ft.Text(t(lang, session.error), color=theme.ERROR, visible=bool(session.error)),
                     ft.Row([
-                        ft.FilledButton(t(lang, "login.submit"), on_click=submit, disabled=view.busy),
-                        ft.ProgressRing(width=20, height=20, visible=view.busy),
-                        ft.TextButton(t(lang, "lang.switch"), on_click=switch_lang),
+                        ft.FilledButton(t(lang, "login.submit"), on_click=submit, disabled=session.busy),
+                        ft.ProgressRing(width=20, height=20, visible=session.busy),
+                        ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
                     ], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
                 ],
             ),

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import flet as ft
-
 from collections.abc import Awaitable, Callable
 
-from app.state.views import AppView, ProfileView, RegisterView
+import flet as ft
+
+from app.state.context import AppModel
+from app.state.profile import ProfileModel
+from app.state.register import RegisterModel
 from app.ui import theme
 from app.ui.strings import t
 from sync.models import CHANNELS, SIZE_FIELDS
 
 
 @ft.component
-def ProfileForm(p: ProfileView | RegisterView, app: AppView, on_save: Callable[[], Awaitable[object]],
+def ProfileForm(p: ProfileModel | RegisterModel, ui: AppModel, on_save: Callable[[], Awaitable[object]],
                 on_cancel: Callable[[], object], save_label: str = "profile.save") -> ft.Control:
     """The client fields, for editing a profile and for registering a new client."""
-    lang = app.lang
+    lang = ui.lang
     form = p.form
 
     def field(name: str, label_key: str, hint: str | None = None, **kw) -> ft.Control:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import flet as ft
 
-from app.state.controller import Controller
-from app.state.views import AppView
+from app.state.app import App
+from app.state.context import AppModel
 from app.ui.login import LoginScreen
 from app.ui.shell import Notice, Shell
 
 
 @ft.component
-def Root(ctrl: Controller, app: AppView) -> ft.Control:
-    if app.route == "/login":
-        return ft.Column([Notice(ctrl, app), LoginScreen(ctrl, ctrl.login_view, app)], expand=True, spacing=0)
-    return Shell(ctrl, app)
+def Root(app: App, ui: AppModel) -> ft.Control:
+    if ui.route == "/login":
+        return ft.Column([Notice(ui), LoginScreen(app.session, ui)], expand=True, spacing=0)
+    return Shell(app, ui)

@@ -7,56 +7,58 @@ QR; items and points follow when the hub has matched the receipt with the till's
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import flet as ft
 
-from app.state.controller import Controller
-from app.state.views import AppView, ScanView
+from app.services.scanning.receipt_qr import ReceiptQR
+from app.state.context import AppModel
+from app.state.scan import ScanModel
 from app.ui import theme
-from app.ui.common import full_name, rub
+from app.ui.common import rub
 from app.ui.strings import t
 
 TYPE_KEYS = {1: "scan.type_sale", 2: "scan.type_return", 3: "scan.type_expense", 4: "scan.type_expense_return"}
 
 
-def receipt_card(r: dict, lang: str) -> ft.Control:
-    when = dt.datetime.fromisoformat(r["t"]).strftime("%d.%m.%Y %H:%M")
+def receipt_card(r: ReceiptQR, lang: str) -> ft.Control:
+    when = r.t.strftime("%d.%m.%Y %H:%M")
     return ft.Container(
         bgcolor=ft.Colors.WHITE, border_radius=12, padding=16, border=ft.Border.all(1, "#E6DED3"),
         content=ft.Column(spacing=4, controls=[
-            ft.Text(t(lang, TYPE_KEYS.get(r["n"], "scan.type_sale")), color=theme.MUTED),
-            ft.Text(f"{rub(r['s'])},{r['s'] % 100:02d} ₽", size=28, weight=ft.FontWeight.BOLD),
+            ft.Text(t(lang, TYPE_KEYS.get(r.n, "scan.type_sale")), color=theme.MUTED),
+            ft.Text(f"{rub(r.s)},{r.s % 100:02d} ₽", size=28, weight=ft.FontWeight.BOLD),
             ft.Text(when),
-            ft.Text(t(lang, "scan.fiscal", r["fn"], r["i"], r["fp"]), color=theme.MUTED, size=12),
+            ft.Text(t(lang, "scan.fiscal", r.fn, r.i, r.fp), color=theme.MUTED, size=12),
         ]),
     )
 
 
 @ft.component
-def ScanScreen(ctrl: Controller, s: ScanView, app: AppView) -> ft.Control:
-    lang = app.lang
+def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitable[None]]) -> ft.Control:
+    lang = ui.lang
 
     async def picked(e: ft.FilePickerResultEvent):
         if e.files and e.files[0].bytes:
-            await ctrl.scan_image(e.files[0].bytes)
+            await s.scan_image(e.files[0].bytes)
 
     picker = ft.use_ref(lambda: ft.FilePicker(on_result=picked)).current
 
     async def submit(e):
-        await ctrl.scan_text(e.control.value)
+        await s.scan_text(e.control.value)
 
     def typed(e):
         s.text = e.control.value
 
     async def find(e):
-        await ctrl.find_scan_client(e.control.value)
+        await s.find_client(e.control.value)
 
     async def link(_):
-        await ctrl.link_scanned()
+        await s.link()
 
     async def open_profile(_):
-        await ctrl.open_client(s.client_id)
+        if s.client_id:
+            await open_client(s.client_id)
 
     controls: list[ft.Control] = [
         ft.Text(t(lang, "scan.title"), size=22, weight=ft.FontWeight.BOLD),
@@ -77,8 +79,7 @@ def ScanScreen(ctrl: Controller, s: ScanView, app: AppView) -> ft.Control:
             controls.append(ft.Row([
                 ft.Icon(ft.Icons.PERSON),
                 ft.Text(s.client_name, weight=ft.FontWeight.W_600, expand=True),
-                ft.TextButton(t(lang, "scan.other_client"),
-                              on_click=lambda _: ctrl.choose_scan_client(None, "")),
+                ft.TextButton(t(lang, "scan.other_client"), on_click=lambda _: s.choose_client(None, "")),
             ]))
             if not s.linked:
                 controls.append(ft.FilledButton(t(lang, "scan.link"), icon=ft.Icons.LINK, on_click=link))
@@ -89,8 +90,7 @@ def ScanScreen(ctrl: Controller, s: ScanView, app: AppView) -> ft.Control:
             controls.append(ft.TextField(label=t(lang, "scan.find_client"), value=s.query, on_change=find,
                                          prefix_icon=ft.Icons.SEARCH))
             for row in s.candidates:
-                name = full_name(row)
                 controls.append(ft.ListTile(
-                    title=ft.Text(name), subtitle=ft.Text(row.get("masked_phone") or ""),
-                    on_click=lambda _, cid=row["id"], n=name: ctrl.choose_scan_client(cid, n)))
+                    title=ft.Text(row.full_name), subtitle=ft.Text(row.masked_phone),
+                    on_click=lambda _, cid=row.id, n=row.full_name: s.choose_client(cid, n)))
     return ft.Column(controls, expand=True, scroll=ft.ScrollMode.AUTO, spacing=12)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import flet as ft
 
-from app.state.controller import Controller
-from app.state.views import AppView
+from app.state.app import App
+from app.state.context import AppModel
+from app.state.session import SessionModel
 from app.ui import theme
 from app.ui.banner import SyncBanner
 from app.ui.clients import ClientsScreen
@@ -30,59 +31,60 @@ def section_index(route: str) -> int:
     return 0
 
 
-def screen_for(ctrl: Controller, app: AppView) -> ft.Control:
-    route = app.route
+def screen_for(app: App, ui: AppModel) -> ft.Control:
+    route = ui.route
     if route.startswith("/sync"):
-        return SyncScreen(ctrl, ctrl.sync, app)
+        return SyncScreen(app.sync, ui)
     if route.startswith("/scan"):
-        return ScanScreen(ctrl, ctrl.scan, app)
+        return ScanScreen(app.scan, ui, app.profile.open)
     if route.startswith("/register"):
-        return RegisterScreen(ctrl, ctrl.register, app)
+        return RegisterScreen(app.register, ui)
     if route.startswith("/clients/"):
-        return ProfileScreen(ctrl, ctrl.profile, app)
-    return ClientsScreen(ctrl, ctrl.clients, app)
+        return ProfileScreen(app.profile, ui, app.scan.start)
+    return ClientsScreen(app.clients, ui, app.profile.open)
 
 
 @ft.component
-def Notice(ctrl: Controller, app: AppView) -> ft.Control:
-    if not app.notice:
+def Notice(ui: AppModel) -> ft.Control:
+    if not ui.notice:
         return ft.Container(visible=False)
-
-    def dismiss(_):
-        app.notice = None
-
     return ft.Container(
         bgcolor=ft.Colors.with_opacity(0.12, theme.ERROR),
         padding=12,
         content=ft.Row([
             ft.Icon(ft.Icons.WARNING_AMBER, color=theme.ERROR),
-            ft.Text(t(app.lang, "notice." + app.notice), expand=True),
-            ft.TextButton(t(app.lang, "notice.dismiss"), on_click=dismiss),
+            ft.Text(t(ui.lang, ui.notice), expand=True),
+            ft.TextButton(t(ui.lang, "notice.dismiss"), on_click=lambda _: ui.dismiss_notice()),
         ]),
     )
 
 
 @ft.component
-def Shell(ctrl: Controller, app: AppView) -> ft.Control:
-    lang = app.lang
+def Header(session: SessionModel) -> ft.Control:
+    who = session.current
+    return ft.Row([
+        ft.Text(f"{who.consultant_name} · {who.store_name}" if who else " · ", color=theme.MUTED),
+    ])
+
+
+@ft.component
+def Shell(app: App, ui: AppModel) -> ft.Control:
+    lang = ui.lang
 
     def navigate(e):
         route = SECTIONS[e.control.selected_index][0]
         if route == "/register":
-            ctrl.start_register()
+            app.register.start()
         elif route == "/scan":
-            ctrl.start_scan()
+            app.scan.start()
         else:
-            app.route = route
+            ui.go(route)
 
     async def logout(_):
-        await ctrl.logout()
-
-    def switch_lang(_):
-        app.lang = "en" if app.lang == "ru" else "ru"
+        await app.session.log_out()
 
     rail = ft.NavigationRail(
-        selected_index=section_index(app.route),
+        selected_index=section_index(ui.route),
         label_type=ft.NavigationRailLabelType.ALL,
         min_width=96,
         destinations=[ft.NavigationRailDestination(icon=icon, label=t(lang, key)) for _, icon, key in SECTIONS],
@@ -91,13 +93,10 @@ def Shell(ctrl: Controller, app: AppView) -> ft.Control:
             ft.Text(t(lang, "app.title"), size=18, weight=ft.FontWeight.BOLD, color=theme.ACCENT),
         ], horizontal_alignment=ft.CrossAxisAlignment.CENTER),
         trailing=ft.Column([
-            ft.TextButton(t(lang, "lang.switch"), on_click=switch_lang),
+            ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
             ft.IconButton(ft.Icons.LOGOUT, tooltip=t(lang, "nav.logout"), on_click=logout),
         ], horizontal_alignment=ft.CrossAxisAlignment.CENTER),
     )
-    header = ft.Row([
-        ft.Text(f"{app.consultant_name} · {app.store_name}", color=theme.MUTED),
-    ])
     return ft.Row(
         expand=True,
         spacing=0,
@@ -108,12 +107,12 @@ def Shell(ctrl: Controller, app: AppView) -> ft.Control:
                 expand=True,
                 spacing=0,
                 controls=[
-                    SyncBanner(ctrl, ctrl.sync, app),
-                    Notice(ctrl, app),
+                    SyncBanner(app.sync, ui),
+                    Notice(ui),
                     ft.Container(
                         expand=True,
                         padding=16,
-                        content=ft.Column([header, screen_for(ctrl, app)], expand=True),
+                        content=ft.Column([Header(app.session), screen_for(app, ui)], expand=True),
                     ),
                 ],
             ),

@@ -1,10 +1,10 @@
-"""UI texts in Russian (default) and English. State stores keys; screens translate them.
-
-A key may carry one parameter after "|" (e.g. "login.failed|Service Unavailable"),
-substituted for {0}.
+"""UI texts in Russian (default) and English. State stores keys (or `Message`s); screens
+translate them. Parameters are substituted for {0}, {1}...
 """
 
 from __future__ import annotations
+
+from app.state.messages import Message
 
 RU: dict[str, str] = {
     "app.title": "Витрина",
@@ -113,7 +113,6 @@ RU: dict[str, str] = {
     "profile.middle_name": "Отчество",
     "profile.list_hint": "через запятую",
     "profile.link_waiting": "Чек {0} ждёт данных кассы",
-    "profile.link_matched": "Чек {0} привязан",
     "profile.link_rejected": "Чек {0} отклонён",
     "form.required": "Обязательное поле",
     "form.phone": "Не похоже на номер телефона",
@@ -168,7 +167,6 @@ RU: dict[str, str] = {
     "profile.note": "Что сказала клиентка",
     "profile.pin": "Закрепить",
     "profile.add_note": "Добавить запись",
-    "form.saved": "Сохранено",
     "form.phone_taken": "Этот телефон уже у клиента: {0}. Сохраните ещё раз, если это другой человек.",
     "register.submit": "Зарегистрировать",
     "register.hint": "Клиент появится на устройстве сразу, на сервере — при следующей синхронизации.",
@@ -281,7 +279,6 @@ EN: dict[str, str] = {
     "profile.middle_name": "Middle name",
     "profile.list_hint": "comma-separated",
     "profile.link_waiting": "Receipt {0} waits for the till's data",
-    "profile.link_matched": "Receipt {0} linked",
     "profile.link_rejected": "Receipt {0} rejected",
     "form.required": "Required",
     "form.phone": "This does not look like a phone number",
@@ -336,7 +333,6 @@ EN: dict[str, str] = {
     "profile.note": "What the client said",
     "profile.pin": "Pin",
     "profile.add_note": "Add entry",
-    "form.saved": "Saved",
     "form.phone_taken": "This phone already belongs to {0}. Save again if this is another person.",
     "register.submit": "Register",
     "register.hint": "The client appears on this device at once, and on the server at the next sync.",
@@ -345,14 +341,13 @@ EN: dict[str, str] = {
 TABLES = {"ru": RU, "en": EN}
 
 
-def t(lang: str, key: str | None, *args: object) -> str:
-    """Translate `key` (optionally "key|param") into `lang`; unknown keys show as they are."""
+def t(lang: str, key: str | Message | None, *args: object) -> str:
+    """Translate `key` (or a `Message`, with its arguments) into `lang`; unknown keys show as they are."""
     if not key:
         return ""
     params: tuple[object, ...] = args
-    if "|" in key:
-        key, param = key.split("|", 1)
-        params = (param, *args)
+    if isinstance(key, Message):
+        key, params = key.key, (*key.args, *args)
     text = TABLES.get(lang, RU).get(key) or RU.get(key) or key
     return text.format(*params) if params else text
 

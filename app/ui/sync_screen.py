@@ -4,35 +4,35 @@ from __future__ import annotations
 
 import flet as ft
 
-from app.state.controller import Controller
-from app.state.views import AppView, SyncView
+from app.state.context import AppModel
+from app.state.sync import SyncModel
 from app.ui import theme
 from app.ui.profile import rejection
 from app.ui.strings import kind_label, t
 
 
 @ft.component
-def SyncScreen(ctrl: Controller, sync: SyncView, app: AppView) -> ft.Control:
-    lang = app.lang
+def SyncScreen(sync: SyncModel, ui: AppModel) -> ft.Control:
+    lang = ui.lang
+    s = sync.status
 
     def dismiss(mutation_id: str):
         async def handler(_):  # async def, not a lambda: Flet awaits only coroutine functions
-            await ctrl.dismiss_rejection(mutation_id)
+            await sync.dismiss_rejection(mutation_id)
         return handler
-    ft.use_effect(ctrl.load_rejections, [sync.rejected])  # a coroutine function: Flet awaits it
-    if sync.pull_total:
-        progress = ft.ProgressBar(value=min(1.0, sync.pulled / sync.pull_total), semantics_label="pull-progress")
-        caption = t(lang, "sync.progress", sync.pulled, sync.pull_total)
+    ft.use_effect(sync.load_rejections, [s.rejected])  # a coroutine function: Flet awaits it
+    if s.pull_total:
+        progress = ft.ProgressBar(value=min(1.0, s.pulled / s.pull_total), semantics_label="pull-progress")
+        caption = t(lang, "sync.progress", s.pulled, s.pull_total)
     else:
-        progress = ft.ProgressBar(value=None if sync.syncing else 0, semantics_label="pull-progress")
-        caption = t(lang, "sync.progress_unknown", sync.pulled)
+        progress = ft.ProgressBar(value=None if s.syncing else 0, semantics_label="pull-progress")
+        caption = t(lang, "sync.progress_unknown", s.pulled)
     rejected = [
         ft.ListTile(
             leading=ft.Icon(ft.Icons.ERROR_OUTLINE, color=theme.ERROR),
-            title=ft.Text(kind_label(lang, r["kind"])),
+            title=ft.Text(kind_label(lang, r.kind)),
             subtitle=ft.Text(rejection(r, lang)),
-            trailing=ft.TextButton(t(lang, "sync.dismiss"),
-                                   on_click=dismiss(r["id"])),
+            trailing=ft.TextButton(t(lang, "sync.dismiss"), on_click=dismiss(r.id)),
         )
         for r in sync.rejections
     ]
@@ -43,11 +43,11 @@ def SyncScreen(ctrl: Controller, sync: SyncView, app: AppView) -> ft.Control:
             ft.Text(t(lang, "sync.title"), size=22, weight=ft.FontWeight.BOLD),
             progress,
             ft.Text(caption),
-            ft.Text(t(lang, "sync.pending", sync.pending)),
-            ft.Text(t(lang, "sync.error", sync.error), color=theme.ERROR, visible=bool(sync.error)),
-            ft.FilledButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: ctrl.sync_now()),
+            ft.Text(t(lang, "sync.pending", s.pending)),
+            ft.Text(t(lang, "sync.error", s.error), color=theme.ERROR, visible=bool(s.error)),
+            ft.FilledButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: sync.sync_now()),
             ft.Text(t(lang, "sync.rejected_title"), size=16, weight=ft.FontWeight.W_600, visible=bool(rejected)),
             *rejected,
-            ft.Text(t(lang, "sync.device", ctrl.device_id), color=theme.MUTED, size=11),
+            ft.Text(t(lang, "sync.device", sync.device_id), color=theme.MUTED, size=11),
         ],
     )

@@ -163,8 +163,8 @@ def test_a_hub_snapshot_equal_to_the_local_view_is_stored_once_and_read_whole(tm
     assert stored["c1"] == clients.SAME_AS_DATA and "notes" not in json.loads(stored["c2"])
     hub = dict(cache.read_sync(lambda db: db.execute(f"SELECT id, {clients.HUB_DATA} FROM clients").fetchall()))
     assert json.loads(hub["c1"])["last_name"] == "Орлова" and json.loads(hub["c2"])["last_name"] == "Зуева"
-    assert cache.read_sync(queries.client, "c1")["_pending"] is False
-    assert cache.read_sync(queries.client, "c2")["_pending"] is True
+    assert cache.read_sync(queries.client, "c1").pending is False
+    assert cache.read_sync(queries.client, "c2").pending is True
     cache.close()
     # A cache written before m005 held the snapshot twice: the migration folds it.
     con = sqlite3.connect(path)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from tests.state.test_controller import logged_in, wait_for
+from app.state.messages import Message
+from tests.state.test_app import logged_in, wait_for
 
 
 async def synced(demo_hub, tmp_path):
@@ -27,44 +28,44 @@ def unidentified_payload(demo_hub, offset=0) -> str:
 
 async def test_card_code_opens_the_client(demo_hub, tmp_path):
     ctrl = await synced(demo_hub, tmp_path)
-    await ctrl.open_client(ctrl.clients.rows[0]["id"])
-    card = ctrl.profile.client["card_number"]
-    ctrl.back_to_list()
-    ctrl.start_scan()
-    await ctrl.scan_text(card)
-    assert ctrl.app.route == f"/clients/{ctrl.clients.rows[0]['id']}"
-    ctrl.start_scan()
-    await ctrl.scan_text("2000000000000")  # wrong check digit
-    assert ctrl.scan.error and ctrl.scan.message.startswith("scan.unknown|")
+    await ctrl.profile.open(ctrl.clients.rows[0].id)
+    card = ctrl.profile.data.client.card_number
+    ctrl.profile.close()
+    ctrl.scan.start()
+    await ctrl.scan.scan_text(card)
+    assert ctrl.ui.route == f"/clients/{ctrl.clients.rows[0].id}"
+    ctrl.scan.start()
+    await ctrl.scan.scan_text("2000000000000")  # wrong check digit
+    assert ctrl.scan.error and ctrl.scan.message.key == "scan.unknown"
     await ctrl.close()
 
 
 async def test_receipt_link_queues_offline_and_matches_later(demo_hub, tmp_path):
     ctrl = await synced(demo_hub, tmp_path)
-    await ctrl.engine.stop()
+    await ctrl.sync.engine.stop()
     client = ctrl.clients.rows[1]
     payload = unidentified_payload(demo_hub)
-    ctrl.start_scan()
-    await ctrl.scan_text(payload)
-    assert ctrl.scan.receipt and ctrl.scan.message == "scan.choose_client"
-    assert not await ctrl.link_scanned()  # no client yet: nothing queued
-    await ctrl.find_scan_client(client["last_name"])
-    assert any(c["id"] == client["id"] for c in ctrl.scan.candidates)
-    ctrl.choose_scan_client(client["id"], client["last_name"])
-    assert await ctrl.link_scanned()
-    await ctrl.open_client(client["id"])
-    assert [x["state"] for x in ctrl.profile.links] == ["pending"]
-    await ctrl.engine.sync_once()
-    await ctrl.load_profile()
-    assert [x["state"] for x in ctrl.profile.links] == ["matched"]
-    assert any(r["i"] == ctrl.scan.receipt["i"] and r["points_earned"] > 0 for r in ctrl.profile.receipts)
+    ctrl.scan.start()
+    await ctrl.scan.scan_text(payload)
+    assert ctrl.scan.receipt and ctrl.scan.message == Message("scan.choose_client")
+    assert not await ctrl.scan.link()  # no client yet: nothing queued
+    await ctrl.scan.find_client(client.last_name)
+    assert any(c.id == client.id for c in ctrl.scan.candidates)
+    ctrl.scan.choose_client(client.id, client.last_name)
+    assert await ctrl.scan.link()
+    await ctrl.profile.open(client.id)
+    assert [x.state for x in ctrl.profile.data.links] == ["pending"]
+    await ctrl.sync.engine.sync_once()
+    await ctrl.profile.load()
+    assert [x.state for x in ctrl.profile.data.links] == ["matched"]
+    assert any(r.i == ctrl.scan.receipt.i and r.points_earned > 0 for r in ctrl.profile.data.receipts)
     # The same receipt for another client is refused, with the hub's code kept for the UI.
-    other = next(c for c in ctrl.clients.rows if c["id"] != client["id"])
-    ctrl.start_scan(other["id"], other["last_name"])
-    await ctrl.scan_text(payload)
-    assert await ctrl.link_scanned()
-    await ctrl.engine.sync_once()
-    await ctrl.open_client(other["id"])
-    assert [(x["state"], x.get("code")) for x in ctrl.profile.links] == [("rejected", "receipt_taken")], (ctrl.profile.links, client["id"], other["id"], ctrl.sync.rejected)
-    assert ctrl.sync.rejected == 1
+    other = next(c for c in ctrl.clients.rows if c.id != client.id)
+    ctrl.scan.start(other.id, other.last_name)
+    await ctrl.scan.scan_text(payload)
+    assert await ctrl.scan.link()
+    await ctrl.sync.engine.sync_once()
+    await ctrl.profile.open(other.id)
+    assert [(x.state, x.code) for x in ctrl.profile.data.links] == [("rejected", "receipt_taken")], (ctrl.profile.data.links, client.id, other.id, ctrl.sync.status.rejected)
+    assert ctrl.sync.status.rejected == 1
     await ctrl.close()

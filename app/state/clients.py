@@ -1,0 +1,45 @@
+"""The client book: the list on screen, the search typed over it, how many clients there are."""
+
+from __future__ import annotations
+
+from dataclasses import InitVar, dataclass, field
+
+import flet as ft
+
+from app.cache import queries
+from app.cache.queries import ClientRow
+from app.state.context import Context
+
+LIST_LIMIT = 100
+
+
+@ft.observable
+@dataclass(eq=False)
+class ClientsModel:
+    ctx: InitVar[Context]
+    query: str = ""
+    rows: list[ClientRow] = field(default_factory=list)
+    total: int = 0
+    book_loading: bool = False   # a bulk pull is on: name search finds new clients only at its end
+
+    def __post_init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._search_seq = 0
+
+    async def set_query(self, query: str) -> None:
+        self.query = query
+        await self.refresh(recount=False)
+
+    async def refresh(self, recount: bool = True) -> None:
+        """Re-read the list from the cache; a newer call supersedes an older one.
+
+        Typing only searches (`recount=False`); counting the book waits for data to change.
+        """
+        self._search_seq += 1
+        seq = self._search_seq
+        cache = self._ctx.cache
+        rows = await cache.read(queries.client_list, self.query, LIST_LIMIT)
+        if recount:
+            self.total = await cache.read(queries.client_count)
+        if seq == self._search_seq:
+            self.rows = rows
