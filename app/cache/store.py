@@ -24,6 +24,8 @@ from sqlite_utils import Database
 from app.cache import bulk_load, migrations
 
 T = TypeVar("T")
+_Job = tuple[Callable[..., Any], tuple[Any, ...], "concurrent.futures.Future[Any]", tuple[str, Path] | None]
+"""A write for the writer thread: function, arguments, its future, and a file to attach (alias, path)."""
 
 PAGE_SIZE = 16384
 """Bytes per database page of a new cache file (SQLite's default is 4096).
@@ -99,11 +101,11 @@ class Cache:
         problem = check_file(self.path)
         if problem:
             raise CacheCorrupt(self.path, None, problem)
-        self._queue: queue.Queue[tuple[Callable[..., Any], tuple, concurrent.futures.Future] | None] = queue.Queue()
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._ready = concurrent.futures.Future()
+        self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._thread = threading.Thread(target=self._writer_loop, name="cache-writer", daemon=True)
         self._thread.start()
         self._ready.result()  # re-raises a failed open or migration here

@@ -190,6 +190,8 @@ def load_engines(formats: Iterable[Symbology]) -> tuple[list[Engine], list[str]]
 
 def _open(source: ImageSource) -> Image.Image:
     """The image behind a path or bytes, header read, pixels not yet decoded."""
+    if isinstance(source, Image.Image):
+        return source
     try:
         if isinstance(source, bytes | bytearray | memoryview):
             return Image.open(io.BytesIO(bytes(source)))
@@ -212,6 +214,7 @@ def _to_gray(img: Image.Image) -> Image.Image:
         return img
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         lo, hi = img.convert("F").getextrema()
+        assert isinstance(lo, float) and isinstance(hi, float)  # one band
         span = (hi - lo) or 1
         return img.convert("F").point(lambda v: (v - lo) * 255 / span).convert("L")
     if img.mode == "P" and "transparency" in img.info:
@@ -231,7 +234,7 @@ def _fit(img: Image.Image, side: int) -> Image.Image | None:
     k = side / long
     # reducing_gap: a cheap integer box reduction first, then a small exact resize.
     return img.resize((max(1, round(img.width * k)), max(1, round(img.height * k))),
-                      Image.BOX, reducing_gap=2.0)
+                      Image.Resampling.BOX, reducing_gap=2.0)
 
 
 class Views:
@@ -290,7 +293,7 @@ def _small(v: Views) -> Image.Image | None:
     assert base is not None
     if min(base.size) < 2 * MIN_SIDE:
         return None
-    return base.resize((base.width // 2, base.height // 2), Image.BOX)
+    return base.resize((base.width // 2, base.height // 2), Image.Resampling.BOX)
 
 
 def _sharpened(view: str, radius: int, percent: int) -> Callable[[Views], Image.Image | None]:
@@ -304,7 +307,7 @@ def _up(v: Views) -> Image.Image | None:
     if max(v.size) >= UPSCALE_BELOW:
         return None
     g = v.gray
-    big = g.resize((g.width * 2, g.height * 2), Image.BICUBIC)
+    big = g.resize((g.width * 2, g.height * 2), Image.Resampling.BICUBIC)
     return big.filter(ImageFilter.UnsharpMask(radius=6, percent=150, threshold=0))
 
 
