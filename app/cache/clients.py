@@ -13,8 +13,9 @@ import msgspec
 from sqlite_utils import Database
 
 from app.cache import search_index
-from app.cache.outbox import enqueue, fast_dumps, pending_patches
+from app.cache.outbox import enqueue, pending_patches
 from sync.models import PROFILE_FIELDS, Client, ClientProfile, new_id, utcnow
+from sync.rules.jsontext import dumps
 
 
 CLIENT_COLUMNS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
@@ -82,11 +83,11 @@ def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: lis
     """
     rows = []
     for k, (data, hub) in enumerate(items):
-        text = fast_dumps(data) if texts is None else texts[k]
+        text = dumps(data) if texts is None else texts[k]
         if hub is None or hub is data:
             hub_text = None if hub is None else SAME_AS_DATA
         else:
-            hub_text = fast_dumps(hub)
+            hub_text = dumps(hub)
             hub_text = SAME_AS_DATA if hub_text == text else hub_text
         if isinstance(data, ClientColumns):  # a pull: the columns as they are, in order
             rows.append((*msgspec.structs.astuple(data), text, hub_text))

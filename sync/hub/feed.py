@@ -8,7 +8,6 @@ equal to commit order.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from functools import lru_cache
 from operator import itemgetter
@@ -17,10 +16,7 @@ from sqlalchemy import Connection, func, select
 
 from sync.hub.db import sql, sql_many
 from sync.hub.schema import feed
-
-
-def dumps(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+from sync.rules.jsontext import dumps  # also feed.dumps for the hub modules that store JSON
 
 
 def publish(conn: Connection, entity: str, entity_id: str, store_id: str | None,

@@ -6,7 +6,6 @@ uses, and inserted in large batches; the feed gets one row per entity.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import datetime
@@ -126,6 +125,6 @@ def _append_feed(conn, items: list) -> None:
     from sync.hub.schema import feed as feed_table
 
     conn.execute(insert(feed_table), [
-        {"entity": e, "entity_id": i, "store_id": s, "data": json.dumps(d, ensure_ascii=False, separators=(",", ":")),
+        {"entity": e, "entity_id": i, "store_id": s, "data": feed.dumps(d),
          "deleted": dl, "client_id": feed.client_of(e, i, d)} for e, i, s, d, dl in items
     ])
