@@ -22,6 +22,7 @@ from app.state.views import AppView, ClientsView, LoginView, ProfileView, Regist
 from sync.client import HubClient, HubError, HubUnreachable
 from app.sync_engine.engine import SyncEngine, SyncStatus
 from sync.models import new_id, utcnow
+from sync.rules.receipts import is_linkable
 
 log = logging.getLogger("vitrine.app")
 
@@ -352,7 +353,7 @@ class Controller:
         s.linked = False
         if isinstance(code, ReceiptCode):
             qr = code.receipt
-            if qr.n in (3, 4):
+            if not is_linkable(qr.n):
                 s.receipt, s.message, s.error = None, "scan.not_sale", True
                 return
             s.receipt = {"fn": qr.fn, "i": qr.i, "fp": qr.fp, "s": qr.s, "t": qr.t.isoformat(), "n": qr.n}

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-import phonenumbers
-
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -22,8 +20,8 @@ from sync.hub.auth import Account
 from sync.hub.errors import Rejected
 from sync.hub.schema import accounts, receipt_links, receipts
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
-
-TYPE_NAMES = {1: "sale", 2: "sale return", 3: "expense", 4: "expense return"}
+from sync.rules.contacts import normalise_phone
+from sync.rules.receipts import refusal
 
 
 def _by_fiscal(conn: Connection, fn: str, i: str, fp: str):
@@ -41,18 +39,6 @@ def _attach(conn: Connection, receipt: dict, client: dict, linked_by: str | None
     conn.execute(update(receipts).where(receipts.c.id == receipt["id"]).values(data=feed.dumps(receipt)))
     feed.publish(conn, "receipt", receipt["id"], client["store_id"], receipt)
     return receipt
-
-
-def e164(phone: str | None) -> str | None:
-    """A till's phone in any Russian format, as stored (E.164); None when unusable."""
-    if not phone:
-        return None
-    try:
-        num = phonenumbers.parse(phone, "RU")
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164) \
-        if phonenumbers.is_possible_number(num) else None
 
 
 def ingest(conn: Connection, r: PosReceipt) -> dict:
@@ -109,7 +95,7 @@ def _waiting_links(conn: Connection, batch: list[PosReceipt]) -> dict[tuple[str,
 
 def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) -> dict:
     """A new receipt: find its client (named by the till, or by a waiting link) and attach."""
-    client = members.find_by_contact(conn, e164(r.client_phone), r.client_card)
+    client = members.find_by_contact(conn, normalise_phone(r.client_phone), r.client_card)
     linked_by = "till" if client else None
     if client is None and link is not None:
         client = members.load(conn, link["client_id"])
@@ -138,8 +124,8 @@ def link(conn: Connection, m: Mutation, account: Account) -> dict:
         p = ReceiptLinkPayload.model_validate(m.payload)
     except ValidationError as e:
         raise Rejected("invalid_payload", members.describe(e)) from None
-    if p.n in (3, 4):
-        raise Rejected("not_a_sale", f"This is an {TYPE_NAMES[p.n]} receipt; only sales and returns link to clients.")
+    if (why := refusal(p.n)) is not None:
+        raise Rejected("not_a_sale", why)
     client = members.load(conn, p.client_id)
     if client is None:
         raise Rejected("unknown_client", "This client is not known to the hub.")
