@@ -10,6 +10,7 @@ from datetime import date
 
 from app.services import phones
 from sync.models import CHANNELS, SIZE_FIELDS
+from sync.rules.contacts import is_email, normalise_phone
 
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number", "notes")
 LIST_FIELDS = ("preferred_brands", "styles", "colours")
@@ -66,15 +67,14 @@ def fields_from_form(form: dict, client: dict, today: date | None = None) -> tup
     out["middle_name"] = (form.get("middle_name") or "").strip() or None
     raw_phone = (form.get("phone") or "").strip()
     if raw_phone:
-        e164 = phones.normalise(raw_phone, strict=True)
+        e164 = normalise_phone(raw_phone, strict=True)
         if e164 is None:
             errors["phone"] = "form.phone"
         out["phone"] = e164
     else:
         out["phone"] = None
     email = (form.get("email") or "").strip().lower()
-    if email and ("@" not in email or email.startswith("@") or email.endswith("@") or " " in email
-                  or "." not in email.split("@")[-1]):
+    if email and not is_email(email):
         errors["email"] = "form.email"
     out["email"] = email or None
     try:

@@ -9,7 +9,6 @@ equal to commit order.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -18,10 +17,7 @@ from operator import itemgetter
 from sqlalchemy import Connection, func, select
 
 from sync.hub.storage import commit_hooks, schema, sql, sql_many
-
-
-def dumps(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+from sync.rules.jsontext import dumps  # also feed.dumps for the hub modules that store JSON
 
 
 def publish(conn: Connection, entity: str, entity_id: str, store_id: str | None,

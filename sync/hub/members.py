@@ -16,7 +16,8 @@ from sqlalchemy import Connection, select
 from sync.hub import feed
 from sync.hub.errors import Rejected, describe, parse
 from sync.hub.storage import schema, sql
-from sync.models import PROFILE_FIELDS, Client, ClientProfile, Mutation, RegisterPayload
+from sync.models import Client, Mutation, RegisterPayload
+from sync.rules.profile import NotEditable, merge_profile, not_editable
 
 # load/save/the history insert are plain driver statements (storage.sql): every mutation and
 # every identified receipt runs them, and SQLAlchemy's per-statement overhead was most
@@ -61,16 +62,14 @@ def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
     fields = m.payload.get("fields")
     if not isinstance(fields, dict) or not fields:
         raise Rejected("invalid_payload", "client.update needs a non-empty 'fields' object.")
-    unknown = sorted(set(fields) - set(PROFILE_FIELDS))
+    unknown = not_editable(fields)  # checked before the look-up, as the patch is bad whoever it names
     if unknown:
-        raise Rejected("invalid_payload", f"Fields that cannot be edited: {', '.join(unknown)}.")
+        raise Rejected("invalid_payload", str(NotEditable(unknown)))
     current = existing(conn, m.entity_id)
-    profile = {k: current[k] for k in PROFILE_FIELDS if k in current}
     try:
-        merged = ClientProfile.model_validate({**profile, **fields}).model_dump(mode="json")
+        changed = merge_profile(current, fields)
     except ValidationError as e:
         raise Rejected("invalid_payload", describe(e)) from None
-    changed = {k: merged[k] for k in fields if merged[k] != current.get(k)}
     for name, new in changed.items():
         entry = {
             "id": str(uuid.uuid5(uuid.UUID(m.id), name)),
