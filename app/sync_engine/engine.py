@@ -22,18 +22,20 @@ import msgspec
 
 from app.cache import bulk_load, outbox, pages, replica, sync_state
 from app.cache.store import Cache
-from sync.client import AuthExpired, FilePage, HubClient, HubError, HubUnreachable, RawPage
+from sync import page as page_format
+from sync.client import AuthExpired, HubClient, HubError, HubUnreachable, bad_page
 from sync.models import utcnow
+from sync.page import FilePage, RawPage
 
 log = logging.getLogger("vitrine.sync")
 
 PUSH_BATCH = 200
-PULL_LIMIT = 5000           # rows per page (the hub's maximum)
+PULL_LIMIT = page_format.JSON_MAX_ROWS   # rows per page (the hub's maximum)
 PULL_AHEAD = 4              # pages fetched ahead of the writer
 PULL_BATCH_BYTES = 8 << 20  # pages applied in one transaction, at most this much JSON
 BULK_MIN_ROWS = 20_000      # a pull this big loads in bulk (bulk_load.begin_bulk)
 BULK_BATCH_BYTES = 24 << 20 # ... and in bigger transactions: each commit writes every index page it dirtied
-FILE_LIMIT = 50_000         # rows per page pulled as a SQLite file (the hub's maximum)
+FILE_LIMIT = page_format.FILE_MAX_ROWS  # rows per page pulled as a SQLite file (the hub's maximum)
 FILES_AHEAD = 2             # such pages fetched ahead of the writer
 
 
@@ -55,31 +57,6 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: rando
     """Exponential backoff with full jitter (AWS style): uniform in [0, min(cap, base*2^n)]."""
     r = rnd or random
     return r.uniform(0, min(cap, base * (2 ** min(attempt, 16))))
-
-
-def _apply_pages(db, raw_pages: list[RawPage], bulk: bool) -> tuple[int, HubError | None]:
-    """In the writer thread: sort and apply fetched pages, the cursor after the last, in one transaction.
-
-    The pages are parsed and sorted here rather than in a thread of their own: that is
-    pure Python, so a second thread only took turns on the GIL with this one, which
-    drops and retakes it around every row it inserts (measured: one store's first sync
-    ~10% slower that way). A page that cannot be read ends the batch: the pages before
-    it are applied and its error is returned.
-    """
-    if bulk:
-        bulk_load.begin_bulk(db)
-    n = 0
-    for page in raw_pages:
-        try:
-            rows = pages.prepare_page(page.changes)
-        except HubError as e:
-            return n, e
-        except msgspec.MsgspecError as e:  # an entity that is not what the protocol says
-            return n, HubError(502, "Bad change page", f"The hub sent a change that cannot be read: {e}")
-        if rows.count:
-            pages.apply_page(db, rows, page.next_cursor)
-            n += rows.count
-    return n, None
 
 
 def _remove_files(folder: Path, stem: str) -> None:
@@ -177,7 +154,7 @@ class SyncEngine:
         """Pull the feed from the cursor until drained.
 
         A fetcher task runs ahead of the cache's writer by up to PULL_AHEAD pages (each
-        page names the cursor of the next in its tail); the writer takes every page that
+        page's headers name the cursor of the next); the writer takes every page that
         has arrived (up to a batch of JSON bytes), sorts and applies them and moves the
         cursor to the last one, in one transaction. So a crash keeps whole pages and a
         cursor that matches them.
@@ -305,7 +282,7 @@ class SyncEngine:
         ahead: asyncio.Queue[RawPage | BaseException] = asyncio.Queue(maxsize=PULL_AHEAD)
 
         async def fetch() -> None:
-            # The next request goes out as soon as a page has arrived (its tail names the
+            # The next request goes out as soon as a page has arrived (its headers name the
             # next cursor), while the writer applies earlier ones: the hub and the device
             # work side by side.
             at, first = cursor, True
@@ -329,7 +306,7 @@ class SyncEngine:
             bulk = await self._is_bulk(item.total_estimate)
             batch_bytes = BULK_BATCH_BYTES if bulk else PULL_BATCH_BYTES
             batch, failed = [item], None
-            async with self._bulk_load(bulk):  # _apply_pages sets the indexes aside with the first batch
+            async with self._bulk_load(bulk):  # apply_pages sets the indexes aside with the first batch
                 while True:
                     size = batch[0].size
                     while batch[-1].has_more and not ahead.empty() and size < batch_bytes:
@@ -339,12 +316,14 @@ class SyncEngine:
                             break
                         batch.append(item)
                         size += item.size
-                    n, unreadable = await self.cache.write(_apply_pages, batch, bulk)
+                    n, unreadable = await self.cache.write(pages.apply_pages, batch, bulk)
                     if n:
                         applied += n
                         self._set(pulled=applied)
-                    if unreadable is not None or failed is not None:
-                        raise unreadable or failed
+                    if unreadable is not None:
+                        raise bad_page(unreadable)
+                    if failed is not None:
+                        raise failed
                     if not batch[-1].has_more:
                         return applied
                     item = await ahead.get()
