@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import logging
 import random
 import sqlite3
@@ -22,6 +23,7 @@ import msgspec
 
 from app.cache import bulk_load, outbox, pages, replica, sync_state
 from app.cache.store import Cache
+from app.sync_engine.pipeline import FetchAhead, Leads
 from sync import page as page_format
 from sync.client import AuthExpired, HubClient, HubError, HubUnreachable, bad_page
 from sync.models import utcnow
@@ -153,11 +155,9 @@ class SyncEngine:
     async def pull(self) -> int:
         """Pull the feed from the cursor until drained.
 
-        A fetcher task runs ahead of the cache's writer by up to PULL_AHEAD pages (each
-        page's headers name the cursor of the next); the writer takes every page that
-        has arrived (up to a batch of JSON bytes), sorts and applies them and moves the
-        cursor to the last one, in one transaction. So a crash keeps whole pages and a
-        cursor that matches them.
+        Pages are fetched ahead of the cache's writer (`FetchAhead`: each page's headers
+        name the cursor of the next); the writer applies each page with its cursor in
+        one transaction, so a crash keeps whole pages and a cursor that matches them.
 
         A pull of BULK_MIN_ROWS or more (a first sync, or a device long offline) loads
         in bulk: secondary indexes set aside and rebuilt once at the end, bigger
@@ -204,135 +204,73 @@ class SyncEngine:
 
         For a fresh cache (a first sync: up to hundreds of thousands of changes), and to
         resume such a pull broken off: the cache copies a file's rows with SQL, where a
-        JSON page costs a parse and a bound insert per change in Python
-        (pages.apply_page_file).
-        Files are fetched ahead of the writer, each applied with its cursor in one
-        transaction, and deleted.
+        JSON page costs a parse and a bound insert per change in Python.
+        The next request goes out as soon as a page's headers arrive, so the hub writes
+        one page while the last one's body streams. Each file is applied with its cursor
+        in one transaction, and deleted.
         """
-        ahead: asyncio.Queue[asyncio.Task[FilePage] | BaseException] = asyncio.Queue(maxsize=FILES_AHEAD)
+        numbers = itertools.count()
         stem = self.cache.path.name + ".page"
-        loop = asyncio.get_running_loop()
 
-        async def fetch() -> None:
-            # A page's headers name the next cursor: the next request goes out as soon as
-            # they arrive, so the hub writes one page while the last one's body streams.
-            at, k = cursor, 0
-            try:
-                while True:
-                    headers: asyncio.Future[FilePage] = loop.create_future()
-                    download = asyncio.create_task(self.client.pull_file(
-                        at, FILE_LIMIT, self.cache.path.with_name(f"{stem}{k}"), with_total=k == 0,
-                        on_headers=headers.set_result))
-                    k += 1
-                    try:
-                        await ahead.put(download)
-                    except asyncio.CancelledError:  # the pull is over: this download is not wanted
-                        download.cancel()
-                        raise
-                    await asyncio.wait([headers, download], return_when=asyncio.FIRST_COMPLETED)
-                    if not headers.done():  # it failed before its headers: the consumer raises it
-                        return
-                    if not headers.result().has_more:
-                        return
-                    at = headers.result().next_cursor
-            except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
-                await ahead.put(e)
+        def fetch(at: int, first: bool, on_meta: Callable[[Leads], None]):
+            return self.client.pull_file(at, FILE_LIMIT, self.cache.path.with_name(f"{stem}{next(numbers)}"), with_total=first,
+                                         on_headers=on_meta)
 
-        async def next_page() -> FilePage:
-            item = await ahead.get()
-            if isinstance(item, BaseException):
-                raise item
-            return await item
-
-        fetcher = asyncio.create_task(fetch(), name="vitrine-pull-files")
         applied = 0
         try:
-            page = await next_page()
-            bulk = await self._is_bulk(page.total_estimate)
-            if bulk:
-                await self.cache.write(bulk_load.begin_bulk)
-            async with self._bulk_load(bulk):
-                while True:
-                    try:
-                        applied += await self.cache.write_attached("page", page.path, pages.apply_page_file,
-                                                                   page.next_cursor)
-                    except (ValueError, KeyError, sqlite3.DatabaseError, msgspec.MsgspecError) as e:
-                        raise HubError(502, "Bad change page", f"The hub sent a page that cannot be read: {e}") from e
-                    finally:
-                        await asyncio.to_thread(page.path.unlink, True)
-                    self._set(pulled=applied)
-                    if not page.has_more:
-                        break
-                    page = await next_page()
+            async with FetchAhead[FilePage](fetch, cursor, FILES_AHEAD, "vitrine-pull-files") as ahead:
+                page = await ahead.next()
+                bulk = await self._is_bulk(page.total_estimate)
+                if bulk:
+                    await self.cache.write(bulk_load.begin_bulk)
+                async with self._bulk_load(bulk):
+                    while True:
+                        try:
+                            applied += await self.cache.write_attached("page", page.path, pages.apply_page_file,
+                                                                       page.next_cursor)
+                        except (ValueError, KeyError, sqlite3.DatabaseError, msgspec.MsgspecError) as e:
+                            raise HubError(502, "Bad change page",
+                                           f"The hub sent a page that cannot be read: {e}") from e
+                        finally:
+                            await asyncio.to_thread(page.path.unlink, True)
+                        self._set(pulled=applied)
+                        if not page.has_more:
+                            break
+                        page = await ahead.next()
             await self.cache.write(sync_state.end_file_pull)
             return applied
         finally:
-            fetcher.cancel()
-            left_over = [fetcher]
-            while not ahead.empty():
-                item = ahead.get_nowait()
-                if isinstance(item, asyncio.Task):
-                    item.cancel()
-                    left_over.append(item)
-            await asyncio.gather(*left_over, return_exceptions=True)
             await asyncio.to_thread(_remove_files, self.cache.path.parent, stem)
 
     async def _pull_pages(self, cursor: int) -> int:
-        """Pull as `pull` does, in JSON pages (GET /v1/changes)."""
-        ahead: asyncio.Queue[RawPage | BaseException] = asyncio.Queue(maxsize=PULL_AHEAD)
+        """Pull as `pull` does, in JSON pages (GET /v1/changes).
 
-        async def fetch() -> None:
-            # The next request goes out as soon as a page has arrived (its headers name the
-            # next cursor), while the writer applies earlier ones: the hub and the device
-            # work side by side.
-            at, first = cursor, True
-            try:
-                while True:
-                    raw = await self.client.pull_page(at, PULL_LIMIT, with_total=first)
-                    first = False
-                    await ahead.put(raw)
-                    if not raw.has_more:
-                        return
-                    at = raw.next_cursor
-            except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
-                await ahead.put(e)
+        The writer takes every page that has arrived (up to a batch of JSON bytes) and
+        applies them, the cursor after the last, in one transaction.
+        """
+        def fetch(at: int, first: bool, on_meta: Callable[[Leads], None]):
+            return self.client.pull_page(at, PULL_LIMIT, with_total=first)
 
-        fetcher = asyncio.create_task(fetch(), name="vitrine-pull-fetch")
-        applied = 0
-        try:
-            item = await ahead.get()
-            if isinstance(item, BaseException):
-                raise item
-            bulk = await self._is_bulk(item.total_estimate)
+        async with FetchAhead[RawPage](fetch, cursor, PULL_AHEAD, "vitrine-pull-fetch") as ahead:
+            page = await ahead.next()
+            bulk = await self._is_bulk(page.total_estimate)
             batch_bytes = BULK_BATCH_BYTES if bulk else PULL_BATCH_BYTES
-            batch, failed = [item], None
+            applied = 0
             async with self._bulk_load(bulk):  # apply_pages sets the indexes aside with the first batch
                 while True:
-                    size = batch[0].size
-                    while batch[-1].has_more and not ahead.empty() and size < batch_bytes:
-                        item = ahead.get_nowait()
-                        if isinstance(item, BaseException):
-                            failed = item  # apply what did arrive first
-                            break
-                        batch.append(item)
-                        size += item.size
+                    batch, size = [page], page.size
+                    while batch[-1].has_more and size < batch_bytes and (more := ahead.arrived()) is not None:
+                        batch.append(more)
+                        size += more.size
                     n, unreadable = await self.cache.write(pages.apply_pages, batch, bulk)
                     if n:
                         applied += n
                         self._set(pulled=applied)
-                    if unreadable is not None:
+                    if unreadable is not None:  # the pages before it are applied
                         raise bad_page(unreadable)
-                    if failed is not None:
-                        raise failed
                     if not batch[-1].has_more:
                         return applied
-                    item = await ahead.get()
-                    if isinstance(item, BaseException):
-                        raise item
-                    batch = [item]
-        finally:
-            fetcher.cancel()
-            await asyncio.gather(fetcher, return_exceptions=True)
+                    page = await ahead.next()  # (a failed request raises here, after what arrived)
 
     # --- background loop ------------------------------------------------------------
 
