@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.cache import clients, outbox, records, sync_state
+from app.cache.replica import CacheReplica
 from app.cache.store import Cache
 from app.services.secrets import SecretStore, open_store
 from sync.models import ClientProfile
@@ -81,7 +82,7 @@ class Controller:
     def _begin(self, token: str, name: str, store_name: str, store_id: str) -> None:
         self.app.consultant_name, self.app.store_name, self.app.store_id = name, store_name, store_id
         self.client = HubClient(self.config.hub_url, token)
-        self.engine = SyncEngine(self.cache, self.client, self.device_id, on_status=self._on_sync,
+        self.engine = SyncEngine(CacheReplica(self.cache), self.client, self.device_id, on_status=self._on_sync,
                                  interval=self.config.sync_interval)
         self.app.route = "/clients"
         self.engine.start()

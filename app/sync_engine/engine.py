@@ -2,8 +2,9 @@
 
 Like Home Assistant's coordinators: it wraps the protocol client, and turns transport
 errors into states the UI can show (online/offline, pending, last sync, progress).
-Runs beside the UI on the same event loop; every cache access goes through the
-cache's writer thread or its readers, never blocking the loop.
+Runs beside the UI on the same event loop; it reaches the cache only through the
+`Replica` port (app.sync_engine.replica_port), whose writes run in the cache's writer
+thread, never blocking the loop.
 """
 
 from __future__ import annotations
@@ -14,20 +15,15 @@ import dataclasses
 import itertools
 import logging
 import random
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from pathlib import Path
 
-import msgspec
-
-from app.cache import bulk_load, outbox, pages, replica, sync_state
-from app.cache.store import Cache
 from app.sync_engine.pipeline import FetchAhead, Leads
+from app.sync_engine.replica_port import Replica
 from sync import page as page_format
 from sync.client import AuthExpired, HubClient, HubError, HubUnreachable, bad_page
 from sync.models import utcnow
-from sync.page import FilePage, RawPage
+from sync.page import BadPage, FilePage, RawPage
 
 log = logging.getLogger("vitrine.sync")
 
@@ -61,16 +57,11 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: rando
     return r.uniform(0, min(cap, base * (2 ** min(attempt, 16))))
 
 
-def _remove_files(folder: Path, stem: str) -> None:
-    for left in folder.glob(stem + "*"):
-        left.unlink(missing_ok=True)
-
-
 class SyncEngine:
-    def __init__(self, cache: Cache, client: HubClient, device_id: str, *,
+    def __init__(self, replica: Replica, client: HubClient, device_id: str, *,
                  on_status: Callable[[SyncStatus], None] | None = None, interval: float = 30.0,
                  blob_loader: Callable[[str], tuple[bytes, str] | None] | None = None, page_files: bool = True):
-        self.cache = cache
+        self.replica = replica
         self.client = client
         self.device_id = device_id
         self.interval = interval
@@ -93,10 +84,10 @@ class SyncEngine:
                 log.exception("status callback failed")
 
     async def refresh_counts(self) -> None:
-        counts = await self.cache.read(outbox.counts)
-        last = await self.cache.read(sync_state.get_state, "last_sync_at")
+        counts = await self.replica.counts()
+        last = await self.replica.last_sync()
         self._set(pending=counts["pending"] + counts["waiting"], rejected=counts["rejected"],
-                  last_sync=datetime.fromisoformat(last) if last else self.status.last_sync)
+                  last_sync=last or self.status.last_sync)
 
     # --- one round ------------------------------------------------------------------
 
@@ -108,7 +99,7 @@ class SyncEngine:
                 await self.push()
                 await self.pull()
                 now = utcnow()
-                await self.cache.write(sync_state.set_state, "last_sync_at", now.isoformat())
+                await self.replica.set_last_sync(now)
                 self._set(online=True, last_sync=now, auth_expired=False)
             except AuthExpired as e:
                 self._set(online=True, error=e.detail or e.title, auth_expired=True)
@@ -133,12 +124,12 @@ class SyncEngine:
         sent = 0
         position = 0
         while True:
-            batch, position = await self.cache.read(outbox.pending_after, PUSH_BATCH, position)
+            batch, position = await self.replica.pending_after(PUSH_BATCH, position)
             if not batch:
                 return sent
             await self._upload_blobs(batch)
             resp = await self.client.push(self.device_id, batch)
-            await self.cache.write(replica.record_results, resp.results)
+            await self.replica.record_results(resp.results)
             sent += len(batch)
             await self.refresh_counts()
 
@@ -161,23 +152,23 @@ class SyncEngine:
 
         A pull of BULK_MIN_ROWS or more (a first sync, or a device long offline) loads
         in bulk: secondary indexes set aside and rebuilt once at the end, bigger
-        transactions (see bulk_load.begin_bulk). A first sync takes its pages as SQLite
+        transactions (see Replica.begin_bulk). A first sync takes its pages as SQLite
         files (`_pull_files`), the rest as JSON (`_pull_pages`).
         """
-        cursor = await self.cache.read(sync_state.cursor)
-        if self.page_files and (cursor == 0 or await self.cache.read(sync_state.file_pull)):
+        cursor = await self.replica.cursor()
+        if self.page_files and (cursor == 0 or await self.replica.file_pull()):
             try:
                 return await self._pull_files(cursor)
             except HubError as e:
                 if e.status not in (404, 405):
                     raise
                 self.page_files = False  # a hub without them: JSON pages from here on
-                await self.cache.write(sync_state.end_file_pull)
+                await self.replica.end_file_pull()
         return await self._pull_pages(cursor)
 
     async def _is_bulk(self, total: int | None) -> bool:
         """Whether a pull of `total` changes loads in bulk; it starts the pull's progress."""
-        bulk = (total or 0) >= BULK_MIN_ROWS or await self.cache.read(bulk_load.bulk_loading)
+        bulk = (total or 0) >= BULK_MIN_ROWS or await self.replica.bulk_loading()
         self._set(pulled=0, pull_total=total, bulk=bulk)
         return bulk
 
@@ -190,11 +181,11 @@ class SyncEngine:
             yield
         except Exception:
             if bulk:
-                await self.cache.write(bulk_load.finish_bulk)
+                await self.replica.finish_bulk()
             raise
         else:
             if bulk:
-                await self.cache.write(bulk_load.finish_bulk)
+                await self.replica.finish_bulk()
         finally:
             if bulk:
                 self._set(bulk=False)
@@ -210,10 +201,9 @@ class SyncEngine:
         in one transaction, and deleted.
         """
         numbers = itertools.count()
-        stem = self.cache.path.name + ".page"
 
         def fetch(at: int, first: bool, on_meta: Callable[[Leads], None]):
-            return self.client.pull_file(at, FILE_LIMIT, self.cache.path.with_name(f"{stem}{next(numbers)}"), with_total=first,
+            return self.client.pull_file(at, FILE_LIMIT, self.replica.page_path(next(numbers)), with_total=first,
                                          on_headers=on_meta)
 
         applied = 0
@@ -222,25 +212,23 @@ class SyncEngine:
                 page = await ahead.next()
                 bulk = await self._is_bulk(page.total_estimate)
                 if bulk:
-                    await self.cache.write(bulk_load.begin_bulk)
+                    await self.replica.begin_bulk()
                 async with self._bulk_load(bulk):
                     while True:
                         try:
-                            applied += await self.cache.write_attached("page", page.path, pages.apply_page_file,
-                                                                       page.next_cursor)
-                        except (ValueError, KeyError, sqlite3.DatabaseError, msgspec.MsgspecError) as e:
-                            raise HubError(502, "Bad change page",
-                                           f"The hub sent a page that cannot be read: {e}") from e
+                            applied += await self.replica.apply_page_file(page)
+                        except BadPage as e:
+                            raise bad_page(e) from e
                         finally:
                             await asyncio.to_thread(page.path.unlink, True)
                         self._set(pulled=applied)
                         if not page.has_more:
                             break
                         page = await ahead.next()
-            await self.cache.write(sync_state.end_file_pull)
+            await self.replica.end_file_pull()
             return applied
         finally:
-            await asyncio.to_thread(_remove_files, self.cache.path.parent, stem)
+            await self.replica.remove_page_files()
 
     async def _pull_pages(self, cursor: int) -> int:
         """Pull as `pull` does, in JSON pages (GET /v1/changes).
@@ -256,13 +244,13 @@ class SyncEngine:
             bulk = await self._is_bulk(page.total_estimate)
             batch_bytes = BULK_BATCH_BYTES if bulk else PULL_BATCH_BYTES
             applied = 0
-            async with self._bulk_load(bulk):  # apply_pages sets the indexes aside with the first batch
+            async with self._bulk_load(bulk):  # apply_json_pages sets the indexes aside with the first batch
                 while True:
                     batch, size = [page], page.size
                     while batch[-1].has_more and size < batch_bytes and (more := ahead.arrived()) is not None:
                         batch.append(more)
                         size += more.size
-                    n, unreadable = await self.cache.write(pages.apply_pages, batch, bulk)
+                    n, unreadable = await self.replica.apply_json_pages(batch, bulk)
                     if n:
                         applied += n
                         self._set(pulled=applied)

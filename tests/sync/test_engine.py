@@ -485,7 +485,7 @@ async def test_a_bulk_pull_broken_off_puts_the_indexes_back_and_resumes(hub, dev
 
 
 def test_an_unreadable_page_ends_a_batch_after_the_pages_before_it(tmp_path):
-    from app.cache import pages
+    from app.cache.replica import CacheReplica
     from app.cache.store import Cache
     from sync.page import BadPage, PageMeta, RawPage
 
@@ -506,8 +506,9 @@ def test_an_unreadable_page_ends_a_batch_after_the_pages_before_it(tmp_path):
                   b'"next_cursor":2,"has_more":false,"total_estimate":null}', PageMeta(2, False))
     cache = Cache(tmp_path / "cache.sqlite")
     try:
+        replica = CacheReplica(cache)
         for second in (bad, crossed, odd):
-            applied, error = cache.write_sync(pages.apply_pages, [good, second], False)
+            applied, error = asyncio.run(replica.apply_json_pages([good, second], False))
             assert applied == 1
             assert isinstance(error, BadPage), error
         assert cache.read_sync(sync_state.cursor) == 1
