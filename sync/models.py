@@ -169,6 +169,9 @@ class MutationResponse(Model):
 # --- change feed ---------------------------------------------------------------------
 
 class Change(Model):
+    """One change of a page of the feed; the page itself and how the engine reads it are
+    sync.page's (ChangePage, FeedRow)."""
+
     seq: int
     entity: str
     entity_id: str
@@ -177,15 +180,6 @@ class Change(Model):
     )
     deleted: bool = False
     data: dict[str, Any] | None = None
-
-
-class ChangePage(Model):
-    changes: list[Change]
-    next_cursor: int
-    has_more: bool
-    total_estimate: int | None = Field(
-        default=None, description="Changes left after the cursor, for progress bars"
-    )
 
 
 # --- auth ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from app.cache import search_index
 from app.cache.outbox import enqueue, pending_patches
 from sync.models import Client, ClientProfile, new_id, utcnow
 from sync.rules.jsontext import dumps
-from sync.rules.profile import merge_profile
+from sync.profile import merge_profile
 
 
 CLIENT_COLUMNS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",

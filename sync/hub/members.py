@@ -17,7 +17,7 @@ from sync.hub import feed
 from sync.hub.errors import Rejected, describe, parse
 from sync.hub.storage import schema, sql
 from sync.models import Client, Mutation, RegisterPayload
-from sync.rules.profile import NotEditable, merge_profile, not_editable
+from sync.profile import NotEditable, merge_profile, not_editable
 
 # load/save/the history insert are plain driver statements (storage.sql): every mutation and
 # every identified receipt runs them, and SQLAlchemy's per-statement overhead was most

@@ -1,4 +1,4 @@
-"""One profile merge (sync.rules.profile): the device's update_client and the hub's
+"""One profile merge (sync.profile): the device's update_client and the hub's
 update_fields, given the same client and the same patches, change the same fields to the
 same values and refuse the same patches."""
 
