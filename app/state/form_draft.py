@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+from datetime import UTC, datetime
 
 from app.cache import drafts
 from app.cache.drafts import Draft
@@ -20,6 +21,8 @@ log = logging.getLogger("vitrine.app")
 class FormDraft:
     def __init__(self, cache: Cache, key: str, owner: str, base: dict):
         self._cache, self.key, self.owner, self.base = cache, key, owner, dict(base)
+        self.kept_at: datetime | None = None  # when something typed was last kept
+
 
     async def load(self) -> Draft | None:
         return await self._cache.read(drafts.load_draft, self.key, self.owner)
@@ -32,6 +35,7 @@ class FormDraft:
     def keep(self, form: dict) -> None:
         """Queue the draft's new state; queued writes keep their order, so the last keystroke wins."""
         changes = {k: v for k, v in form.items() if v != self.base.get(k)}
+        self.kept_at = datetime.now(UTC) if changes else None
         self._cache.submit(drafts.save_draft, self.key, self.owner, changes).add_done_callback(_report)
 
     async def discard(self) -> None:

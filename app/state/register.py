@@ -66,6 +66,8 @@ class RegisterModel:
             self.form = draft.restored(kept)
             self.errors, self.duplicate_of, self.failed_saves = {}, None, 0
             self.draft_from = kept.saved_at if kept else None
+        elif self._draft.kept_at is not None:
+            self.draft_from = self._draft.kept_at  # left for another screen: say it is a draft
         self._ctx.ui.go("/register")
 
     def set_field(self, name: str, value: object) -> None:

@@ -6,7 +6,6 @@ the summary of what to fix beside them, so "Сохранить" is on screen at 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Mapping
 
 import flet as ft
@@ -47,7 +46,7 @@ def summary(lang: str, errors: Mapping[str, Message]) -> str:
 
 @ft.component
 def ProfileForm(p: ProfileModel | RegisterModel, ui: AppModel, on_save: Callable[[], Awaitable[object]],
-                on_cancel: Callable[[], object], save_label: str = "profile.save") -> ft.Control:
+                on_cancel: Callable[[], Awaitable[object]], save_label: str = "profile.save") -> ft.Control:
     """The client fields, for editing a profile and for registering a new client."""
     lang = ui.lang
     form = p.form
@@ -81,9 +80,7 @@ def ProfileForm(p: ProfileModel | RegisterModel, ui: AppModel, on_save: Callable
         await on_save()
 
     async def cancel(_):
-        result = on_cancel()
-        if inspect.isawaitable(result):
-            await result
+        await on_cancel()
 
     def heading(key: str) -> ft.Control:
         return ft.Text(t(lang, key), weight=ft.FontWeight.W_600, color=theme.ACCENT)

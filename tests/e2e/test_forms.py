@@ -4,14 +4,29 @@ the fields to fix while its button stays on screen."""
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 
+import pytest
 from playwright.sync_api import expect
 
+from sync.hub import demo
 from tests.e2e.conftest import Screen
-from tests.e2e.test_lookup_profile import logged_in
+from tests.e2e.test_lookup_profile import logged_in, search
 
 SURNAME, PHONE, EMAIL = "Брошенная", "12", "anna@"
+
+
+@pytest.fixture(scope="module")
+def target(demo_hub) -> dict:
+    """A client of the demo consultant's store with an e-mail and a surname no one else there has."""
+    conn = sqlite3.connect(demo_hub.db_path)
+    store = demo.stores(1)[0]["id"]
+    rows = [json.loads(r[0]) for r in conn.execute("SELECT data FROM clients WHERE store_id = ?", [store])]
+    conn.close()
+    surnames = [c["last_name"] for c in rows]
+    return next(c for c in rows if c.get("email") and surnames.count(c["last_name"]) == 1)
 
 
 def open_register(screen: Screen) -> None:
@@ -99,3 +114,26 @@ def test_registration_draft_survives_an_app_restart(demo_hub, app_factory, scree
     holds(screen, "Фамилия", "")
     holds(screen, "Телефон", "")
     screen.shot("3-discarded")
+
+
+def test_failed_profile_edit_names_the_field_and_keeps_save_on_screen(demo_hub, app_factory, screen, target):
+    app = app_factory(demo_hub.url)
+    logged_in(screen, app.url)
+    search(screen, target["last_name"])
+    screen.text(f"{target['last_name']} {target['first_name']}").click()
+    screen.text("Баланс баллов")
+    screen.click("Редактировать")
+    inside_viewport(screen, "Сохранить")
+    holds(screen, "Фамилия", target["last_name"])
+    screen.shot("1-edit")
+    screen.fill("Email", "no-at-sign")
+    screen.click("Сохранить")
+    screen.text("Проверьте поле: Email")
+    expect(box(screen, "Email")).to_be_focused()
+    inside_viewport(screen, "Сохранить")
+    screen.shot("2-failed-save")
+    screen.click("Отмена")
+    screen.text("Баланс баллов")
+    screen.click("Редактировать")
+    holds(screen, "Email", target["email"])  # the abandoned edit is gone
+    screen.shot("3-edit-again")

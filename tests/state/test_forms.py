@@ -164,3 +164,14 @@ def test_fields_to_fix_leaves_out_the_form_wide_error():
     assert fields_to_fix({"_form": "form.invalid"}) == []
     assert fields_to_fix({"birthday": "x", "size_shoe": "y", "first_name": "z"}) == ["first_name", "birthday",
                                                                                       "size_shoe"]
+
+
+async def test_a_registration_left_for_another_screen_reopens_marked_as_a_draft(tmp_path):
+    ctrl = await device(tmp_path)
+    await ctrl.register.open()
+    assert ctrl.register.draft_from is None
+    await type_in(ctrl, last_name="Ушедшая")
+    ctrl.ui.go("/clients")
+    await ctrl.register.open()
+    assert ctrl.register.form["last_name"] == "Ушедшая" and ctrl.register.draft_from is not None
+    await ctrl.close()
