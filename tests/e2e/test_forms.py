@@ -77,6 +77,12 @@ def test_failed_save_names_the_fields_then_cancel_leaves_the_next_registration_e
     expect(box(screen, "Телефон")).to_be_focused()  # the first field to fix
     inside_viewport(screen, "Зарегистрировать")
     screen.shot("2-failed-save-summary")
+    screen.page.set_viewport_size({"width": 900, "height": 560})  # a smaller window: the bar stays
+    screen.text("Проверьте поля: Телефон, Email")
+    inside_viewport(screen, "Зарегистрировать")
+    inside_viewport(screen, "Отмена")
+    screen.shot("2b-small-window")
+    screen.page.set_viewport_size({"width": 1280, "height": 800})
 
     screen.click("Отмена")
     screen.text("Клиентов в книге:")
