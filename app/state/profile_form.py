@@ -6,6 +6,7 @@ app.ui.strings, per field; the form keeps whatever was typed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from app.services import phones
@@ -14,6 +15,9 @@ from sync.rules.contacts import is_email, normalise_phone
 
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number", "notes")
 LIST_FIELDS = ("preferred_brands", "styles", "colours")
+FORM_ORDER = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
+              *(f"size_{k}" for k in SIZE_FIELDS), *LIST_FIELDS, "notes")
+"""The fields in the order the form shows them: a summary names them, and focus goes to the first, in it."""
 
 
 def _split(text: str) -> list[str]:
@@ -35,6 +39,11 @@ def form_from_client(c: dict) -> dict:
     for ch in CHANNELS:
         form[f"consent_{ch}"] = bool((consents.get(ch) or {}).get("granted"))
     return form
+
+
+def fields_to_fix(errors: Mapping[str, object]) -> list[str]:
+    """The fields with an error, in the form's order (a form-wide error, key "_form", is not a field)."""
+    return [name for name in FORM_ORDER if name in errors]
 
 
 def parse_birthday(text: str) -> date | None:
