@@ -219,7 +219,7 @@ def history_card(p: ProfileData, lang: str) -> ft.Control | None:
     rows = [
         ft.Column(spacing=0, controls=[
             ft.Text(e.heading, size=12, color=theme.WARN if e.pending else theme.MUTED),
-            *(ft.Text(line, selectable=True) for line in e.lines),
+            *(ft.Text(line) for line in e.lines),  # not selectable: Flet's web build hides those from semantics
         ])
         for e in entries
     ]
@@ -260,10 +260,11 @@ def ProfileScreen(profile: ProfileModel, ui: AppModel, scan_for: Callable[[str, 
     ])
     if profile.editing:
         return ft.Column([header, ProfileForm(profile, ui, profile.save, profile.cancel_edit)], expand=True)
-    left = [loyalty_card(p, lang), contacts_card(c, lang, p.consultant_name), sizes_card(c, lang),
-            preferences_card(c, lang), consents_card(c, lang)]
+    # The change history sits under the fields it is about (left), not under the purchases.
+    left = [x for x in (loyalty_card(p, lang), contacts_card(c, lang, p.consultant_name), sizes_card(c, lang),
+                        preferences_card(c, lang), consents_card(c, lang), history_card(p, lang)) if x]
     right = [x for x in (pending_card(p, lang), purchases_card(p, lang), diary_card(profile, p, lang),
-                         communications_card(p, lang), ledger_card(p, lang), history_card(p, lang)) if x]
+                         communications_card(p, lang), ledger_card(p, lang)) if x]
     return ft.Column(
         expand=True,
         controls=[
