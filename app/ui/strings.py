@@ -5,6 +5,7 @@ translate them. Parameters are substituted for {0}, {1}...
 from __future__ import annotations
 
 from app.state.messages import Message
+from app.ui import formatting as fmt
 
 RU: dict[str, str] = {
     "app.title": "Витрина",
@@ -38,6 +39,8 @@ RU: dict[str, str] = {
     "notice.dismiss": "Понятно",
     "clients.search": "Поиск: телефон, фамилия, карта, email",
     "clients.count": "Клиентов в книге: {0}",
+    "clients.found": "Найдено: {0} из {1}",
+    "clients.found_more": "Найдено больше {0} из {1} — уточните запрос",
     "clients.empty": "Клиентов пока нет. Они появятся после синхронизации.",
     "clients.nothing": "Ничего не найдено",
     "clients.book_loading": "База клиентов ещё загружается: по телефону, карте и e-mail ищет уже сейчас, "
@@ -54,7 +57,6 @@ RU: dict[str, str] = {
     "sync.device": "Устройство: {0}",
     "scan.title": "Скан чека",
     "register.title": "Регистрация клиента",
-    "tier.points": "{0} баллов",
     "profile.back": "К списку",
     "profile.edit": "Редактировать",
     "profile.save": "Сохранить",
@@ -63,13 +65,14 @@ RU: dict[str, str] = {
     "profile.loyalty": "Лояльность",
     "profile.balance": "Баланс баллов",
     "profile.pending_points": "Ожидают начисления",
-    "profile.unlock": "{0} баллов с {1}",
+    "profile.unlock": "{0} с {1}",
     "profile.expiring": "Сгорают",
-    "profile.expire_item": "{0} баллов {1}",
-    "profile.next_tier": "До уровня {0}: {1} ₽ до {2}",
+    "profile.expire_item": "{0} — {1}",
+    "profile.next_tier": "До уровня {0}: покупки ещё на {1} до {2}",
+    "profile.next_tier_open": "До уровня {0}: покупки ещё на {1}",
     "profile.top_tier": "Высший уровень программы",
     "profile.max_redeem": "Баллами можно оплатить до {0}% покупки",
-    "profile.spend_12m": "Покупки за 12 месяцев: {0} ₽",
+    "profile.spend_12m": "Покупки за 12 месяцев: {0}",
     "profile.local_pending": "Операции этого устройства: ждут отправки или отклонены",
     "profile.contacts": "Контакты",
     "profile.phone": "Телефон",
@@ -94,11 +97,10 @@ RU: dict[str, str] = {
     "profile.consent_calls": "Звонки",
     "profile.consent_yes": "да, с {0}",
     "profile.consent_no": "нет",
+    "profile.consent_yes_undated": "да",
     "profile.purchases": "Покупки",
     "profile.no_purchases": "Покупок пока нет",
     "profile.sale": "распродажа",
-    "profile.points_earned": "+{0} б.",
-    "profile.points_spent": "−{0} б.",
     "profile.diary": "Дневник",
     "profile.no_diary": "Записей пока нет",
     "profile.pinned": "закреплено",
@@ -106,7 +108,14 @@ RU: dict[str, str] = {
     "profile.no_communications": "Коммуникаций пока нет",
     "profile.ledger": "История баллов",
     "profile.history": "История изменений",
-    "profile.history_item": "{0}: «{1}» → «{2}»",
+    "history.change": "{0}: {1} → {2}",
+    "history.added": "{0}: добавлен «{1}»",
+    "history.removed": "{0}: убран «{1}»",
+    "history.consent": "Согласие — {0}",
+    "history.pending": "ожидает отправки",
+    "history.gender": "Пол",
+    "history.gender_f": "женский",
+    "history.gender_m": "мужской",
     "profile.notes": "Заметки",
     "profile.last_name": "Фамилия",
     "profile.first_name": "Имя",
@@ -133,6 +142,17 @@ RU: dict[str, str] = {
     "ledger.referral": "Бонус за рекомендацию",
     "ledger.adjustment": "Корректировка",
     "ledger.receipt": "чек № {0}",
+    "ledger.expiry.accrual": "Сгорание баллов за покупку",
+    "ledger.expiry.campaign": "Сгорание бонуса по акции",
+    "ledger.expiry.welcome": "Сгорание приветственного бонуса",
+    "ledger.expiry.birthday": "Сгорание бонуса ко дню рождения",
+    "ledger.expiry.referral": "Сгорание бонуса за рекомендацию",
+    "ledger.expiry.adjustment": "Сгорание баллов корректировки",
+    "ledger.expiry.reversal": "Сгорание возвращённых баллов",
+    "ledger.redemption.campaign": "Оплата баллами: бонус по акции",
+    "ledger.reversal.accrual": "Возврат: списаны баллы за покупку",
+    "ledger.reversal.campaign": "Возврат: списан бонус по акции",
+    "ledger.reversal.redemption": "Возврат: баллы, оплатившие покупку, вернулись",
     "scan.hint": "Наведите сканер на QR-код чека или карты, или выберите фото чека.",
     "scan.field": "Код чека или карты (сканер вводит сам)",
     "scan.photo": "Фото чека",
@@ -207,6 +227,8 @@ EN: dict[str, str] = {
     "notice.dismiss": "OK",
     "clients.search": "Search: phone, surname, card, email",
     "clients.count": "Clients in the book: {0}",
+    "clients.found": "Found: {0} of {1}",
+    "clients.found_more": "Found more than {0} of {1}: narrow the search",
     "clients.empty": "No clients yet. They appear after sync.",
     "clients.nothing": "Nothing found",
     "clients.book_loading": "The client book is still loading: phone, card and e-mail search work now; "
@@ -223,7 +245,6 @@ EN: dict[str, str] = {
     "sync.device": "Device: {0}",
     "scan.title": "Scan receipt",
     "register.title": "Register a client",
-    "tier.points": "{0} points",
     "profile.back": "Back to list",
     "profile.edit": "Edit",
     "profile.save": "Save",
@@ -232,13 +253,14 @@ EN: dict[str, str] = {
     "profile.loyalty": "Loyalty",
     "profile.balance": "Points balance",
     "profile.pending_points": "Pending points",
-    "profile.unlock": "{0} points from {1}",
+    "profile.unlock": "{0} from {1}",
     "profile.expiring": "Expiring",
-    "profile.expire_item": "{0} points on {1}",
-    "profile.next_tier": "To {0}: {1} ₽ by {2}",
+    "profile.expire_item": "{0} on {1}",
+    "profile.next_tier": "To {0}: {1} more in purchases by {2}",
+    "profile.next_tier_open": "To {0}: {1} more in purchases",
     "profile.top_tier": "Top tier of the programme",
     "profile.max_redeem": "Points may pay up to {0}% of a purchase",
-    "profile.spend_12m": "Spend in 12 months: {0} ₽",
+    "profile.spend_12m": "Spend in 12 months: {0}",
     "profile.local_pending": "This device's operations: waiting to send or rejected",
     "profile.contacts": "Contacts",
     "profile.phone": "Phone",
@@ -263,11 +285,10 @@ EN: dict[str, str] = {
     "profile.consent_calls": "Calls",
     "profile.consent_yes": "yes, since {0}",
     "profile.consent_no": "no",
+    "profile.consent_yes_undated": "yes",
     "profile.purchases": "Purchases",
     "profile.no_purchases": "No purchases yet",
     "profile.sale": "sale",
-    "profile.points_earned": "+{0} pts",
-    "profile.points_spent": "−{0} pts",
     "profile.diary": "Diary",
     "profile.no_diary": "No entries yet",
     "profile.pinned": "pinned",
@@ -275,7 +296,14 @@ EN: dict[str, str] = {
     "profile.no_communications": "No communications yet",
     "profile.ledger": "Points history",
     "profile.history": "Change history",
-    "profile.history_item": "{0}: “{1}” → “{2}”",
+    "history.change": "{0}: {1} → {2}",
+    "history.added": "{0}: added “{1}”",
+    "history.removed": "{0}: removed “{1}”",
+    "history.consent": "Consent — {0}",
+    "history.pending": "waiting to send",
+    "history.gender": "Gender",
+    "history.gender_f": "female",
+    "history.gender_m": "male",
     "profile.notes": "Notes",
     "profile.last_name": "Last name",
     "profile.first_name": "First name",
@@ -302,6 +330,17 @@ EN: dict[str, str] = {
     "ledger.referral": "Referral bonus",
     "ledger.adjustment": "Adjustment",
     "ledger.receipt": "receipt No. {0}",
+    "ledger.expiry.accrual": "Purchase points expired",
+    "ledger.expiry.campaign": "Campaign bonus expired",
+    "ledger.expiry.welcome": "Welcome bonus expired",
+    "ledger.expiry.birthday": "Birthday bonus expired",
+    "ledger.expiry.referral": "Referral bonus expired",
+    "ledger.expiry.adjustment": "Adjustment points expired",
+    "ledger.expiry.reversal": "Restored points expired",
+    "ledger.redemption.campaign": "Paid with points: campaign bonus",
+    "ledger.reversal.accrual": "Return: purchase points taken back",
+    "ledger.reversal.campaign": "Return: campaign bonus taken back",
+    "ledger.reversal.redemption": "Return: points that paid for it restored",
     "scan.hint": "Point the scanner at the receipt's or card's QR code, or choose a photo of the receipt.",
     "scan.field": "Receipt or card code (the scanner types it)",
     "scan.photo": "Receipt photo",
@@ -346,6 +385,12 @@ EN: dict[str, str] = {
 
 TABLES = {"ru": RU, "en": EN}
 
+PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    # CLDR plural categories; the rules that pick one are Babel's (app.ui.formatting).
+    "ru": {"points": {"one": "балл", "few": "балла", "many": "баллов", "other": "балла"}},
+    "en": {"points": {"one": "point", "other": "points"}},
+}
+
 
 def t(lang: str, key: str | Message | None, *args: object) -> str:
     """Translate `key` (or a `Message`, with its arguments) into `lang`; unknown keys show as they are."""
@@ -361,3 +406,8 @@ def t(lang: str, key: str | Message | None, *args: object) -> str:
 def kind_label(lang: str, kind: str) -> str:
     """A local operation (a mutation kind) as the consultant reads it; unknown kinds as they are."""
     return TABLES.get(lang, RU).get(f"kind.{kind}") or RU.get(f"kind.{kind}") or kind
+
+
+def points(lang: str, n: int | None, *, signed: bool = False) -> str:
+    """A number of points with its word: "4 644 балла", "+12 057 баллов", "−7 692 балла"."""
+    return fmt.count(n or 0, lang, (PLURALS.get(lang) or PLURALS["ru"])["points"], signed=signed)

@@ -33,7 +33,7 @@ def register(conn: Connection, m: Mutation, account: Account, device_id: str) ->
 
 
 def update(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
-    return members.update_fields(conn, m, device_id)
+    return members.update_fields(conn, m, device_id, account.id, account.name)
 
 
 def diary(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:

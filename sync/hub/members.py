@@ -57,8 +57,11 @@ def registration(conn: Connection, m: Mutation) -> dict:
     return Client(id=m.entity_id, created_at=m.client_time, **p.model_dump()).model_dump(mode="json")
 
 
-def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
-    """Field-level patch: last write in hub order wins per field; the loser goes to history."""
+def update_fields(conn: Connection, m: Mutation, device_id: str, consultant_id: str | None = None,
+                  consultant_name: str | None = None) -> dict:
+    """Field-level patch: last write in hub order wins per field; the loser goes to history.
+
+    A history entry names the consultant who saved it, so a profile says who changed what."""
     fields = m.payload.get("fields")
     if not isinstance(fields, dict) or not fields:
         raise Rejected("invalid_payload", "client.update needs a non-empty 'fields' object.")
@@ -76,6 +79,7 @@ def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
             "client_id": m.entity_id, "field": name,
             "old_value": current.get(name), "new_value": new,
             "mutation_id": m.id, "device_id": device_id, "at": m.client_time.isoformat(),
+            "consultant_id": consultant_id, "consultant_name": consultant_name,
         }
         sql(conn, "INSERT INTO client_history (client_id, field, old_value, new_value, mutation_id, device_id, at)"
                      " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -78,7 +78,7 @@ def test_link_from_photo_offline_then_online_and_second_link_refused(demo_hub, a
     screen.text("Ожидают отправки: 0", timeout=60_000)
     screen.click("Открыть профиль")
     screen.text(f"{rub} ₽", timeout=30_000)  # the purchase, matched with the till's copy
-    screen.page.get_by_text(re.compile(r"\+\d+ б\.")).first.wait_for(state="attached")
+    screen.page.get_by_text(re.compile(r"\+\d[\d\s]*\sбалл")).first.wait_for(state="attached")  # "+1 234 балла"
     screen.shot("3-purchase-on-profile")
 
     second = scene["second"]
