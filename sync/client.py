@@ -66,7 +66,7 @@ class HubClient:
             headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
         )
 
-    async def __aenter__(self) -> "HubClient":
+    async def __aenter__(self) -> HubClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -15,9 +15,8 @@ from sqlite_utils import Database
 from app.cache import search_index
 from app.cache.outbox import enqueue, pending_patches
 from sync.models import Client, ClientProfile, new_id, utcnow
-from sync.rules.jsontext import dumps
 from sync.profile import merge_profile
-
+from sync.rules.jsontext import dumps
 
 CLIENT_COLUMNS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
                   "store_id", "consultant_id", "tier", "points_balance", "last_visit", "created_at")

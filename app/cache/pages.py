@@ -21,7 +21,6 @@ from app.cache.sync_state import FILE_PULL, set_state
 from sync.models import Change, utcnow
 from sync.page import BadPage, FeedRow, RawPage, read_file_meta
 
-
 Json = str | msgspec.Raw
 """An entity's JSON text: a str, or the hub's UTF-8 bytes as they came (bound as bytes
 and stored as TEXT by `CAST(? AS TEXT)`: no decoding into a str per row, and no encoding

@@ -114,7 +114,7 @@ class Cache:
         self._checkpointer.start()
 
     @classmethod
-    def open_or_quarantine(cls, path: str | os.PathLike[str]) -> tuple["Cache", CacheCorrupt | None]:
+    def open_or_quarantine(cls, path: str | os.PathLike[str]) -> tuple[Cache, CacheCorrupt | None]:
         """Open the cache; a damaged file is moved aside and a fresh cache made.
 
         Returns the cache and, when that happened, the error to show the user.
@@ -232,7 +232,7 @@ class Cache:
                     pass
             self._readers.clear()
 
-    def __enter__(self) -> "Cache":
+    def __enter__(self) -> Cache:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -80,7 +80,7 @@ class SyncEngine:
         if self.on_status:
             try:
                 self.on_status(self.status)
-            except Exception:  # noqa: BLE001 - a UI callback must not stop sync
+            except Exception:  # a UI callback must not stop sync
                 log.exception("status callback failed")
 
     async def refresh_counts(self) -> None:
@@ -295,7 +295,7 @@ class SyncEngine:
                 delay = backoff_delay(failures, base=1.0, cap=min(60.0, self.interval * 2)) if e.retryable \
                     else self.interval
                 log.info("sync failed (%s); next try in %.1fs", e, delay)
-            except Exception:  # noqa: BLE001 - keep syncing whatever happened
+            except Exception:  # keep syncing whatever happened
                 failures += 1
                 delay = backoff_delay(failures)
                 log.exception("sync round crashed")

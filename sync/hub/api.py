@@ -285,6 +285,6 @@ async def _expiry_loop(db: HubDB, interval: float) -> None:
             written = await asyncio.to_thread(handlers.expire_points, db)
             if written:
                 log.info("expired points: %d ledger entries", written)
-        except Exception:  # noqa: BLE001 - another process may have run it; try next time
+        except Exception:  # another process may have run it; try next time
             log.exception("expiry job failed")
         await asyncio.sleep(interval)

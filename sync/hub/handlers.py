@@ -17,8 +17,8 @@ from sync.hub import loyalty_service, members, receipts, records
 from sync.hub.auth import Account
 from sync.hub.errors import parse
 from sync.hub.storage import HubDB
-from sync.rules.contacts import normalise_phone
 from sync.models import ContactPayload, FormSignPayload, Mutation, PosReceipt, utcnow
+from sync.rules.contacts import normalise_phone
 
 # --- mutations: (conn, mutation, account, device id) -> result ---------------------------
 

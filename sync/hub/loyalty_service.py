@@ -37,7 +37,7 @@ def program() -> rules.Program:
 
 
 def _utc_key(t: dt.datetime | None) -> str | None:
-    return None if t is None else t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return None if t is None else t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 # --- storage --------------------------------------------------------------------------

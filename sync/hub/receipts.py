@@ -21,8 +21,6 @@ from sync.hub.errors import Rejected, parse
 from sync.hub.storage import schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 from sync.rules.receipts import refusal
-from sync.rules.contacts import normalise_phone
-from sync.rules.receipts import refusal
 
 
 def by_fiscal(conn: Connection, fn: str, i: str, fp: str):

@@ -18,7 +18,7 @@ import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PROGRAMS_DIR = Path(__file__).with_name("programs")
 BUILTIN_PROGRAMS = ("dboutique", "intermoda")
 
@@ -225,8 +225,7 @@ class ReferralCampaign(CampaignBase):
 
 
 Campaign = Annotated[
-    Union[WelcomeCampaign, BirthdayCampaign, MultiplierCampaign, ExtraPercentCampaign,
-          ReferralCampaign],
+    WelcomeCampaign | BirthdayCampaign | MultiplierCampaign | ExtraPercentCampaign | ReferralCampaign,
     Field(discriminator="kind"),
 ]
 

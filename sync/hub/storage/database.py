@@ -150,7 +150,7 @@ class HubDB:
             thread.join()
             try:
                 self.checkpoint()  # what the last writes left in the WAL
-            except Exception:  # noqa: BLE001 - best effort; SQLite checkpoints on last close too
+            except Exception:  # best effort; SQLite checkpoints on last close too
                 logging.getLogger("vitrine.hub.storage").debug("final checkpoint failed", exc_info=True)
 
 
@@ -162,7 +162,7 @@ def _checkpoints(ref: weakref.ref, stop: threading.Event) -> None:
             return
         try:
             db.checkpoint()
-        except Exception:  # noqa: BLE001 - e.g. the file went away under a test; try again later
+        except Exception:  # e.g. the file went away under a test; try again later
             log.debug("checkpoint failed", exc_info=True)
         del db
 
