@@ -71,8 +71,8 @@ HUB_DATA = "CASE hub_data WHEN '' THEN data ELSE hub_data END"
 # CAST: the JSON may come as the hub's UTF-8 bytes (replica.Json); a str is unchanged.
 
 
-_UPSERT = ("INSERT OR REPLACE INTO clients (id, %s, data, hub_data) VALUES (?, %s, CAST(? AS TEXT), CAST(? AS TEXT))"
-           % (", ".join(CLIENT_COLUMNS), ", ".join("?" * len(CLIENT_COLUMNS))))
+_UPSERT = (f"INSERT OR REPLACE INTO clients (id, {', '.join(CLIENT_COLUMNS)}, data, hub_data)"
+           f" VALUES (?, {', '.join('?' * len(CLIENT_COLUMNS))}, CAST(? AS TEXT), CAST(? AS TEXT))")
 
 
 def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str | bytes] | None = None) -> None:

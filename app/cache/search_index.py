@@ -264,7 +264,7 @@ def reindex_all(db: Database, batch: int = 5000) -> int:
                           [last_id, batch]).fetchall()
         if not rows:
             return n
-        index_clients(db, [dict(zip(cols, r)) for r in rows])
+        index_clients(db, [dict(zip(cols, r, strict=True)) for r in rows])
         n += len(rows)
         last_id = rows[-1][0]
 

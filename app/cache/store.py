@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import queue
 import shutil
@@ -170,10 +171,8 @@ class Cache:
         conn = _connect(self.path)
         try:
             while not self._closing.wait(CHECKPOINT_EVERY):
-                try:
+                with contextlib.suppress(sqlite3.Error):  # busy or locked: the next round catches up
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:  # busy or locked: the next round catches up
-                    pass
         finally:
             conn.close()
 
@@ -226,10 +225,8 @@ class Cache:
             self._thread.join(timeout=10)
         with self._readers_lock:
             for conn in self._readers:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._readers.clear()
 
     def __enter__(self) -> Cache:

@@ -273,10 +273,8 @@ class SyncEngine:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # cancelled as asked, or ended already
                 await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
             self._task = None
 
     async def _run(self) -> None:
@@ -300,7 +298,5 @@ class SyncEngine:
                 delay = backoff_delay(failures)
                 log.exception("sync round crashed")
                 self._set(error="Sync failed unexpectedly; will retry.")
-            try:
+            with contextlib.suppress(TimeoutError):  # no kick: the next round is due
                 await asyncio.wait_for(self._kick.wait(), timeout=delay)
-            except TimeoutError:
-                pass

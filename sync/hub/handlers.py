@@ -77,9 +77,9 @@ def ingest_receipts(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
     no loyalty figure sees them early.
     """
     datas, new = receipts.store_new(conn, batch)
-    links = receipts.waiting_links(conn, [r for r, d in zip(batch, datas) if d["id"] in new])
+    links = receipts.waiting_links(conn, [r for r, d in zip(batch, datas, strict=True) if d["id"] in new])
     out = []
-    for r, data in zip(batch, datas):
+    for r, data in zip(batch, datas, strict=True):
         if data["id"] in new:
             out.append(_identify(conn, r, data, links.get((r.fn, r.i, r.fp))))
         else:  # known before, or earlier in this batch (then it may have its client by now)

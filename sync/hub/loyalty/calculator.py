@@ -701,10 +701,10 @@ def _returned_fractions(original: Receipt, returns: Sequence[Receipt]) -> list[F
 def _shares(program: Program, original: Receipt, f: list[Fraction]) -> tuple[Fraction, Fraction]:
     """(returned share of the accruing amount, returned share of the redeemable cap)."""
     lines = original.priced_lines()
-    acc = [(line.amount, fi) for line, fi in zip(lines, f)
+    acc = [(line.amount, fi) for line, fi in zip(lines, f, strict=True)
            if program.accrual.sale_items or not line.sale]
     acc_den = sum(a for a, _ in acc)
-    caps = [(line_redeem_cap(program, line), fi) for line, fi in zip(lines, f)]
+    caps = [(line_redeem_cap(program, line), fi) for line, fi in zip(lines, f, strict=True)]
     cap_den = sum(c for c, _ in caps)
     acc_share = Fraction(sum(a * fi for a, fi in acc)) / acc_den if acc_den else Fraction(0)
     cap_share = Fraction(sum(c * fi for c, fi in caps)) / cap_den if cap_den else Fraction(0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 import re
 import tomllib
 from decimal import Decimal
@@ -284,7 +285,7 @@ class Program(Frozen):
     def _consistent(self) -> Program:
         if self.tiers[0].min_spend_kopecks != 0:
             raise ValueError("the first tier must start at min_spend_kopecks = 0")
-        for lower, upper in zip(self.tiers, self.tiers[1:]):
+        for lower, upper in itertools.pairwise(self.tiers):
             if upper.min_spend_kopecks <= lower.min_spend_kopecks:
                 raise ValueError("tiers must be listed by strictly growing min_spend_kopecks")
         names = [t.name for t in self.tiers]
