@@ -7,6 +7,7 @@ consultant sees and the mutation that carries it to the hub commit together or n
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -57,6 +58,9 @@ class ClientColumns(msgspec.Struct, frozen=True, gc=False):
 
 assert ClientColumns.__struct_fields__ == ("id", *CLIENT_COLUMNS), "ClientColumns must list the columns in order"
 
+ClientData = dict[str, Any] | ClientColumns
+"""A client as `save_clients` takes it: the whole entity, or a pull's columns of it."""
+
 
 SAME_AS_DATA = ""
 """`clients.hub_data` when the hub's snapshot is `data` itself (nothing local on top, the
@@ -75,7 +79,8 @@ _UPSERT = (f"INSERT OR REPLACE INTO clients (id, {', '.join(CLIENT_COLUMNS)}, da
            f" VALUES (?, {', '.join('?' * len(CLIENT_COLUMNS))}, CAST(? AS TEXT), CAST(? AS TEXT))")
 
 
-def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str | bytes] | None = None) -> None:
+def save_clients(db: Database, items: Sequence[tuple[ClientData, ClientData | None]],
+                 texts: Sequence[str | bytes] | None = None) -> None:
     """Upsert (local view, hub snapshot) pairs and keep the search index in step.
 
     `texts`, when given, are the local views already as JSON (str, or the hub's UTF-8
