@@ -10,7 +10,7 @@ import os
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -83,7 +83,7 @@ class BlobStored(BaseModel):
     created: bool
 
 
-PROBLEM_RESPONSES = {
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Bad request", "content": {"application/problem+json": {}}},
     401: {"description": "Not logged in", "content": {"application/problem+json": {}}},
     422: {"description": "Invalid request", "content": {"application/problem+json": {}}},

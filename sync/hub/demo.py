@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from faker import Faker
 
@@ -162,7 +163,7 @@ def iter_receipts(client: dict, seed: int, idx: int, count: int | None = None,
     k = count if count is not None else rnd.choice([0, 1, 1, 2, 2, 3, 4, 6])
     for r in range(k):
         at = created + (now - created) * rnd.random()
-        lines = []
+        lines: list[dict[str, Any]] = []
         for _ in range(rnd.choice([1, 1, 2, 3])):
             name, lo, hi = rnd.choice(CATEGORIES)
             brand = rnd.choice(client["preferred_brands"])
