@@ -57,6 +57,7 @@ class ClientFields(Protocol):
 
     def get(self, key: str, default: Any = None, /) -> Any: ...
 
+
 FUZZY_MIN_LEN = 4
 """Words shorter than this are never matched with a typo (too many neighbours)."""
 PREFIX_INDEXED = 4
