@@ -17,8 +17,8 @@ from sync.hub import loyalty_service, members, receipts, records
 from sync.hub.auth import Account
 from sync.hub.errors import parse
 from sync.hub.storage import HubDB
-from sync.rules.contacts import normalise_phone
 from sync.models import ContactPayload, FormSignPayload, Mutation, PosReceipt, utcnow
+from sync.rules.contacts import normalise_phone
 
 # --- mutations: (conn, mutation, account, device id) -> result ---------------------------
 
@@ -77,9 +77,9 @@ def ingest_receipts(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
     no loyalty figure sees them early.
     """
     datas, new = receipts.store_new(conn, batch)
-    links = receipts.waiting_links(conn, [r for r, d in zip(batch, datas) if d["id"] in new])
+    links = receipts.waiting_links(conn, [r for r, d in zip(batch, datas, strict=True) if d["id"] in new])
     out = []
-    for r, data in zip(batch, datas):
+    for r, data in zip(batch, datas, strict=True):
         if data["id"] in new:
             out.append(_identify(conn, r, data, links.get((r.fn, r.i, r.fp))))
         else:  # known before, or earlier in this batch (then it may have its client by now)

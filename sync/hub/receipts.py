@@ -21,8 +21,6 @@ from sync.hub.errors import Rejected, parse
 from sync.hub.storage import schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 from sync.rules.receipts import refusal
-from sync.rules.contacts import normalise_phone
-from sync.rules.receipts import refusal
 
 
 def by_fiscal(conn: Connection, fn: str, i: str, fp: str):
@@ -58,7 +56,8 @@ def store_new(conn: Connection, batch: list[PosReceipt]) -> tuple[list[dict], se
     """
     datas = [{"id": new_id(), **r.model_dump(mode="json", exclude={"client_phone", "client_card"}),
               "client_id": None, "linked_by": None} for r in batch]
-    params = [v for r, d in zip(batch, datas) for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))]
+    params = [v for r, d in zip(batch, datas, strict=True)
+              for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))]
     new = {row[0] for row in sql(conn, _insert_sql(len(batch)), params).fetchall()}
     return datas, new
 
