@@ -208,7 +208,9 @@ EN: dict[str, str] = {
     "login.show_password": "Show password",
     "login.empty": "Enter your login and password.",
     "login.wrong": "Wrong login or password. Check the keyboard layout and Caps Lock.",
-    "login.unreachable": "The loyalty server cannot be reached. Check the network and try again — what you typed is kept.",
+    "login.unreachable": (
+        "The loyalty server cannot be reached. Check the network and try again — what you typed is kept."
+    ),
     "login.failed": "The server refused the login: {0}",
     "nav.clients": "Clients",
     "nav.scan": "Scan receipt",
@@ -400,10 +402,8 @@ def t(lang: str, key: str | Message | None, *args: object) -> str:
     """Translate `key` (or a `Message`, with its arguments) into `lang`; unknown keys show as they are."""
     if not key:
         return ""
-    params: tuple[object, ...] = args
-    if isinstance(key, Message):
-        key, params = key.key, (*key.args, *args)
-    text = TABLES.get(lang, RU).get(key) or RU.get(key) or key
+    name, params = (key.key, (*key.args, *args)) if isinstance(key, Message) else (key, args)
+    text = TABLES.get(lang, RU).get(name) or RU.get(name) or name
     return text.format(*params) if params else text
 
 
