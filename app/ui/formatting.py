@@ -48,6 +48,12 @@ def money(kopecks: int | None, lang: str) -> str:
     return f"{number((kopecks or 0) // 100, lang)}\u00a0₽"
 
 
+def money_exact(kopecks: int, lang: str) -> str:
+    """A receipt's sum to the kopeck: "12 345,60 ₽" (ru) / "12,345.60 ₽" (en)."""
+    text = format_decimal(kopecks / 100, format="#,##0.00", locale=_locale(lang))
+    return f"{text}\u00a0₽"
+
+
 def date(value: dt.date | dt.datetime | str | None, lang: str) -> str:
     """A day: "21.03.2026" in Russian, "Mar 21, 2026" in English."""
     if not value:

@@ -51,3 +51,8 @@ def test_dates_in_each_language():
     assert fmt.date(None, "ru") == ""
     moment = dt.datetime(2026, 3, 21, 14, 5, tzinfo=dt.timezone.utc)
     assert fmt.date_time(moment, "ru").startswith("21.03.2026")
+
+
+def test_a_receipt_sum_shows_its_kopecks():
+    assert fmt.money_exact(1_234_560, "ru").replace(NBSP, " ") == "12 345,60 ₽"
+    assert fmt.money_exact(1_234_500, "en").replace(NBSP, " ") == "12,345.00 ₽"
