@@ -7,6 +7,8 @@ was refused ("Привязка чека № 18280 … — чек уже прив
 
 from __future__ import annotations
 
+import datetime as dt
+
 from app.cache.queries import Holder, Operation, ReceiptLink, ReceiptRef
 from app.ui import formatting
 from app.ui.strings import kind_label, t
@@ -27,8 +29,13 @@ def holder_text(h: Holder, lang: str) -> str:
     c = h.client
     who = ", ".join(x for x in (c.short_name, c.masked_phone) if x) if c else t(lang, "link.holder_unknown")
     if h.link.at:
-        who += t(lang, "link.holder_since", formatting.date(h.link.at, lang))
+        who += t(lang, "link.holder_since", link_day(h.link.at, lang))
     return who
+
+
+def link_day(at: str, lang: str) -> str:
+    """The day a link was made, on this device's calendar (the hub stamps it in UTC)."""
+    return formatting.date(dt.datetime.fromisoformat(at).astimezone(), lang)
 
 
 def rejection(x: Operation | ReceiptLink, lang: str) -> str:

@@ -16,7 +16,7 @@ from app.services.scanning.receipt_qr import ReceiptQR
 from app.state.context import AppModel
 from app.state.scan import ScanModel
 from app.ui import formatting, theme
-from app.ui.operations import holder_text, lower_first, receipt_ref, rejection
+from app.ui.operations import holder_text, link_day, lower_first, receipt_ref, rejection
 from app.ui.strings import t
 
 TYPE_KEYS = {1: "scan.type_sale", 2: "scan.type_return", 3: "scan.type_expense", 4: "scan.type_expense_return"}
@@ -43,7 +43,7 @@ def link_result(s: ScanModel, lang: str) -> tuple[str, str] | None:
     if s.holder is not None:
         if s.taken:
             return t(lang, "scan.taken", ref, holder_text(s.holder, lang)), theme.ERROR
-        since = t(lang, "link.holder_since", formatting.date(s.holder.link.at, lang)) if s.holder.link.at else ""
+        since = t(lang, "link.holder_since", link_day(s.holder.link.at, lang)) if s.holder.link.at else ""
         return t(lang, "scan.already_this", ref, since), theme.OK
     out = s.outcome
     if out is None:

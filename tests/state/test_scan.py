@@ -110,7 +110,7 @@ async def test_a_receipt_another_device_linked_is_refused_at_scan_time_naming_it
     text, _ = link_result(b.scan, "ru")
     r = fiscal(payload)
     assert f"№ {r['i']}" in text and x.short_name in text and x.masked_phone in text
-    assert formatting.date(held.link.at, "ru") in text and "не отправлена" in text
+    assert operations.link_day(held.link.at, "ru") in text and "не отправлена" in text
     # Scanned for X herself: already hers, said so, nothing queued either.
     b.scan.choose_client(x.id, x.short_name)
     assert not b.scan.taken and not await b.scan.link()
