@@ -149,9 +149,15 @@ def test_both_offline_the_second_link_is_refused_after_sending(demo_hub, app_fac
     loser.text("Отклонено: 1")
     loser.shot("4-loser-scan-refused")
 
+    # Her profile says the same of the receipt: its links section and this device's refused operation.
+    loser.click("Открыть профиль")
+    loser.text(f"Чек {ref(receipt)} не привязан: чек уже привязан к другому клиенту", timeout=30_000)
+    loser.text(f"Привязка чека {ref(receipt)} — чек уже привязан к другому клиенту")
+    loser.shot("5-loser-profile")
+
     # The rail's destination (its accessible name may carry "Tab 4 of 4" after the label).
     loser.page.get_by_role("button", name=re.compile(r"^Синхронизация(\s|$)")).first.click()
     # A list tile carries its title as the accessible name of its group.
     loser.page.get_by_label(f"Привязка чека {ref(receipt)} — чек уже привязан к другому клиенту").first.wait_for(
         state="attached", timeout=30_000)
-    loser.shot("5-loser-sync-screen")
+    loser.shot("6-loser-sync-screen")
