@@ -76,4 +76,4 @@ def line(op: Operation, lang: str) -> str:
 
 def _excerpt(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"  # whole words

@@ -27,7 +27,7 @@ def test_queued_operations_say_saved_here_and_waiting_never_done():
                      text="Ищет пальто   к осени,\nразмер 44, любит верблюжий цвет и Max Mara")
     assert operations.line(update, "ru") == \
         "Изменение профиля: Иванова Анна — сохранено на устройстве, ждёт отправки на сервер"
-    assert operations.line(note, "ru") == ("Запись в дневнике: Иванова Анна, «Ищет пальто к осени, размер 44, любит "
-                                          "в…» — отправлено, ждёт ответа сервера")
+    assert operations.line(note, "ru") == ("Запись в дневнике: Иванова Анна, «Ищет пальто к осени, размер 44, "
+                                          "любит…» — отправлено, ждёт ответа сервера")
     refused = Operation("m4", "client.register", "rejected", "Some new hub rule", "new_rule", "c2", "Петрова Ольга")
     assert operations.line(refused, "en") == "Client registration: Петрова Ольга — some new hub rule"
