@@ -58,7 +58,8 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
 
     async def main(page: ft.Page) -> None:
         page.title = "Vitrine"
-        page.fonts = theme.FONTS
+        if not page.web:  # the browser has the fonts from the font manifest before its first frame
+            page.fonts = theme.FONTS
         page.theme = theme.theme()
         page.theme_mode = ft.ThemeMode.LIGHT
         page.padding = 0

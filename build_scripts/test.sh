@@ -12,6 +12,7 @@ if [ "${VITRINE_SKIP_CHECKS:-}" = 1 ]; then
 else
   run_checks
 fi
-# chromium: browser tests; libzbar0: the barcode decoder; postgresql: the hub's PG tests.
-ensure_system_packages chromium libzbar0 postgresql
+# chromium: browser tests; libzbar0: the barcode decoder; postgresql: the hub's PG tests;
+# tesseract-ocr(-rus): reading the browser tests' screenshots back (tests/e2e/test_rendering.py).
+ensure_system_packages chromium libzbar0 postgresql tesseract-ocr tesseract-ocr-rus
 exec "$VENV/bin/python" -m pytest -q "$@"

@@ -8,24 +8,21 @@ Pass `transport=` to talk to an in-process app in tests.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import msgspec
 
 from sync.models import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
-    ChangePage,
     LoginResponse,
     Mutation,
     MutationBatch,
     MutationResponse,
 )
+from sync.page import NEXT_CURSOR_HEADER, BadPage, FilePage, PageMeta, RawPage
 
 
 class HubError(Exception):
@@ -99,31 +96,26 @@ class HubClient:
         self.token = out.access_token
         return out
 
-    async def health(self) -> bool:
-        await self._request("GET", "/healthz")
-        return True
+    async def pull_page(self, cursor: int, limit: int = 1000, with_total: bool = False) -> RawPage:
+        """One JSON page of the change feed (GET /v1/changes), its meta read from the headers.
 
-    async def changes(self, cursor: int, limit: int = 1000, with_total: bool = False) -> ChangePage:
-        params = {"cursor": cursor, "limit": limit}
-        if with_total:
-            params["with_total"] = "true"
-        resp = await self._request("GET", "/v1/changes", params=params)
-        return ChangePage.model_validate_json(resp.content)
-
-    async def pull_page(self, cursor: int, limit: int = 1000, with_total: bool = False) -> "RawPage":
-        """One page of the change feed for the engine's bulk path (see RawPage).
-
-        Same request as `changes()`, without a pydantic model per change: at a million
-        rows that costs more than the parsing itself.
+        Its changes are decoded when the engine applies it (see RawPage): at a million
+        rows a model per change costs more than the parsing itself. (A hub that sends no
+        page headers: the body is decoded here for its meta.)
         """
         params = {"cursor": cursor, "limit": limit}
         if with_total:
             params["with_total"] = "true"
         resp = await self._request("GET", "/v1/changes", params=params)
-        return RawPage(resp.content)
+        try:
+            if NEXT_CURSOR_HEADER not in resp.headers:
+                return RawPage.from_body(resp.content)
+            return RawPage(resp.content, PageMeta.from_headers(resp.headers))
+        except BadPage as e:
+            raise bad_page(e) from e
 
     async def pull_file(self, cursor: int, limit: int, path: Path, with_total: bool = False,
-                        on_headers: Callable[["FilePage"], None] | None = None) -> "FilePage":
+                        on_headers: Callable[[FilePage], None] | None = None) -> FilePage:
         """One page of the change feed as a SQLite file (GET /v1/changes.sqlite), saved at `path`.
 
         Streamed to the file in ~1 MB writes off the event loop. `on_headers` learns the
@@ -140,11 +132,9 @@ class HubClient:
                     await resp.aread()
                     raise _error(resp)
                 try:
-                    total = resp.headers.get("X-Vitrine-Total")
-                    page = FilePage(path, int(resp.headers["X-Vitrine-Next-Cursor"]),
-                                    resp.headers["X-Vitrine-Has-More"] == "true", None if total is None else int(total))
-                except (KeyError, ValueError) as e:
-                    raise HubError(502, "Bad change page", f"The page came without its cursor: {e}") from e
+                    page = FilePage(path, PageMeta.from_headers(resp.headers))
+                except BadPage as e:
+                    raise bad_page(e) from e
                 if on_headers is not None:
                     on_headers(page)
                 f = await asyncio.to_thread(path.open, "wb")
@@ -177,87 +167,9 @@ class HubClient:
         return (await self._request("GET", f"/v1/blobs/{sha256}")).content
 
 
-_TAIL = re.compile(rb',"next_cursor":(\d+),"has_more":(true|false),"total_estimate":(null|\d+)\}\s*$')
-_NULL = msgspec.Raw(b"null")
-
-
-class FeedRow(msgspec.Struct, frozen=True, gc=False):
-    """One change of a page, its entity's JSON kept as the hub sent it (not parsed here)."""
-
-    seq: int
-    entity: str
-    entity_id: str
-    deleted: bool = False
-    data: msgspec.Raw = _NULL
-    client_id: str | None | msgspec.UnsetType = msgspec.UNSET  # UNSET: an older hub did not name it
-
-    @property
-    def gone(self) -> bool:
-        return self.deleted or self.data == _NULL
-
-
-class _WirePage(msgspec.Struct):
-    changes: list[FeedRow]
-    next_cursor: int
-    has_more: bool
-    total_estimate: int | None = None
-
-
-_PAGE = msgspec.json.Decoder(_WirePage)
-
-
-class RawPage:
-    """One page of the change feed, as `FeedRow`s.
-
-    `next_cursor`, `has_more` and `total_estimate` are known at once (read from the
-    page's tail, where the hub writes them; from a full parse when the tail has another
-    form), so the engine can ask for the next page before this one is read. `changes`
-    is decoded on first use with msgspec, each entity's JSON left raw: the cache stores
-    that text as it is, so a million-row sync neither builds a dict per row nor
-    serialises it again (about 3x less CPU than a full parse).
-    """
-
-    __slots__ = ("body", "size", "next_cursor", "has_more", "total_estimate", "_changes")
-
-    def __init__(self, body: bytes):
-        self.body = body
-        self.size = len(body)
-        self._changes: list[FeedRow] | None = None
-        m = _TAIL.search(body, max(0, len(body) - 200))
-        if m:
-            self.next_cursor, self.has_more = int(m[1]), m[2] == b"true"
-            self.total_estimate = None if m[3] == b"null" else int(m[3])
-        else:
-            self._parse()
-
-    @property
-    def changes(self) -> list[FeedRow]:
-        if self._changes is None:
-            self._parse()
-        return self._changes  # type: ignore[return-value]
-
-    def _parse(self) -> None:
-        try:
-            doc = _PAGE.decode(self.body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
-            raise HubError(502, "Bad change page", f"The hub sent a change page that cannot be read: {e}") from e
-        if getattr(self, "next_cursor", doc.next_cursor) != doc.next_cursor:
-            raise HubError(502, "Bad change page", "The page's cursor does not match its changes.")
-        if doc.changes and doc.changes[-1].seq != doc.next_cursor:
-            raise HubError(502, "Bad change page", "The page's last change does not match its cursor.")
-        self.next_cursor, self.has_more, self.total_estimate = doc.next_cursor, doc.has_more, doc.total_estimate
-        self._changes = doc.changes
-        self.body = b""  # the rows hold what is needed; let the page's bytes go
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class FilePage:
-    """A page of the feed saved as a SQLite file (see sync.hub.page_file), and where it leads."""
-
-    path: Path
-    next_cursor: int
-    has_more: bool
-    total_estimate: int | None = None
+def bad_page(e: BadPage) -> HubError:
+    """A page that does not follow sync.page's format, as the engine reports it."""
+    return HubError(502, "Bad change page", str(e))
 
 
 def _unreachable(e: httpx.TransportError) -> HubUnreachable:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import uuid6
 
+from sync.rules.contacts import is_e164, normalise_email
+
 PROTOCOL_VERSION = 1
 """Bumped when the wire contract changes incompatibly; the hub refuses others."""
 
@@ -68,18 +70,14 @@ class ClientProfile(Model):
     def _e164(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        if not (v.startswith("+") and v[1:].isdigit() and 8 <= len(v) <= 16):
+        if not is_e164(v):
             raise ValueError("phone must be in E.164 form, e.g. +79161234567")
         return v
 
     @field_validator("email")
     @classmethod
     def _email(cls, v: str | None) -> str | None:
-        if v is None or v == "":
-            return None
-        if "@" not in v or v.startswith("@") or v.endswith("@") or " " in v:
-            raise ValueError("email is not valid")
-        return v.lower()
+        return normalise_email(v)  # sync.rules.contacts: the form checks with the same rule
 
     @field_validator("sizes")
     @classmethod
@@ -171,6 +169,9 @@ class MutationResponse(Model):
 # --- change feed ---------------------------------------------------------------------
 
 class Change(Model):
+    """One change of a page of the feed; the page itself and how the engine reads it are
+    sync.page's (ChangePage, FeedRow)."""
+
     seq: int
     entity: str
     entity_id: str
@@ -179,15 +180,6 @@ class Change(Model):
     )
     deleted: bool = False
     data: dict[str, Any] | None = None
-
-
-class ChangePage(Model):
-    changes: list[Change]
-    next_cursor: int
-    has_more: bool
-    total_estimate: int | None = Field(
-        default=None, description="Changes left after the cursor, for progress bars"
-    )
 
 
 # --- auth ----------------------------------------------------------------------------

@@ -13,8 +13,10 @@ import msgspec
 from sqlite_utils import Database
 
 from app.cache import search_index
-from app.cache.outbox import enqueue, fast_dumps, pending_patches
-from sync.models import PROFILE_FIELDS, Client, ClientProfile, new_id, utcnow
+from app.cache.outbox import enqueue, pending_patches
+from sync.models import Client, ClientProfile, new_id, utcnow
+from sync.rules.jsontext import dumps
+from sync.profile import merge_profile
 
 
 CLIENT_COLUMNS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
@@ -82,11 +84,11 @@ def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: lis
     """
     rows = []
     for k, (data, hub) in enumerate(items):
-        text = fast_dumps(data) if texts is None else texts[k]
+        text = dumps(data) if texts is None else texts[k]
         if hub is None or hub is data:
             hub_text = None if hub is None else SAME_AS_DATA
         else:
-            hub_text = fast_dumps(hub)
+            hub_text = dumps(hub)
             hub_text = SAME_AS_DATA if hub_text == text else hub_text
         if isinstance(data, ClientColumns):  # a pull: the columns as they are, in order
             rows.append((*msgspec.structs.astuple(data), text, hub_text))
@@ -116,12 +118,7 @@ def update_client(db: Database, client_id: str, fields: dict[str, Any]) -> str |
     if row is None:
         raise KeyError(client_id)
     current = json.loads(row[0])
-    unknown = set(fields) - set(PROFILE_FIELDS)
-    if unknown:
-        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
-    merged = ClientProfile.model_validate({**{k: current[k] for k in PROFILE_FIELDS if k in current}, **fields})
-    merged_json = merged.model_dump(mode="json")
-    changed = {k: merged_json[k] for k in fields if merged_json[k] != current.get(k)}
+    changed = merge_profile(current, fields)  # NotEditable (a ValueError), pydantic.ValidationError
     if not changed:
         return None
     save_client(db, {**current, **changed}, None if row[1] is None else json.loads(row[1]))

@@ -125,5 +125,20 @@ def m005_hub_data_same(db: Database) -> None:
     db.execute("UPDATE clients SET hub_data = '' WHERE hub_data = data")
 
 
+@migrations()
+def m006_drafts(db: Database) -> None:
+    # Half-typed forms (app.cache.drafts): personal data, so in the cache, never in a settings file.
+    db.executescript(
+        """
+        CREATE TABLE drafts (
+            form TEXT PRIMARY KEY,     -- which form: 'register', 'profile:<client id>'
+            owner TEXT NOT NULL,       -- the consultant who typed it
+            data TEXT NOT NULL,        -- JSON: only the fields she changed
+            saved_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -8,7 +8,7 @@ with defaults of its own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from app.cache import search
 from app.cache.clients import HUB_DATA
 from app.services import phones
+from sync.models import PROFILE_FIELDS
 
 LIST_COLUMNS = "id, last_name, first_name, middle_name, phone, tier, points_balance, last_visit, store_id"
 
@@ -222,11 +223,19 @@ class LedgerLine:
     kind: str | None
     receipt_id: str | None
     reason: str | None
+    source: str | None = None
+    """The kind of the points an entry moves, where it is not its own: an expiry or a
+    redemption names its bucket's (a purchase's "accrual" or a "campaign" bonus), a
+    reversal the entry it answers. Tells a purchase's points from its bonus expiring."""
 
     @classmethod
-    def from_data(cls, d: dict[str, Any]) -> LedgerLine:
+    def from_data(cls, d: dict[str, Any], by_id: dict[str, dict] | None = None) -> LedgerLine:
+        # A reversal answers `ref_id` (the points it takes back, or the redemption it
+        # restores); any other negative entry draws from its bucket (`bucket_id`).
+        other = d.get("ref_id") or (d.get("bucket_id") if d.get("bucket_id") != d["id"] else None)
+        source = (by_id or {}).get(other or "", {}).get("kind")
         return cls(id=d["id"], at=d.get("at"), points=d.get("points") or 0, kind=d.get("kind"),
-                   receipt_id=d.get("receipt_id"), reason=d.get("reason"))
+                   receipt_id=d.get("receipt_id"), reason=d.get("reason"), source=source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,12 +273,23 @@ class Contact:
 
 @dataclass(frozen=True, slots=True)
 class FieldChange:
-    """One field of the profile changed on the hub: the loser of a conflict is kept here."""
+    """One field of the profile changed: on the hub (the loser of a conflict is kept
+    there), or here and not sent yet (`pending`)."""
 
     at: str | None
     field: str | None
     old_value: Any
     new_value: Any
+    author: str | None = None
+    """The consultant who saved it, as the hub names her (older hub entries have none)."""
+    change_id: str | None = None
+    """The mutation: the fields one save changed share it."""
+    pending: bool = False
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> FieldChange:
+        return cls(at=d.get("at"), field=d.get("field"), old_value=d.get("old_value"), new_value=d.get("new_value"),
+                   author=d.get("consultant_name"), change_id=d.get("mutation_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +382,8 @@ class ProfileData:
     links: tuple[ReceiptLink, ...]
     pending: tuple[Operation, ...]
     """This device's unsent (or refused) operations for the client."""
+    consultants: dict[str, str] = field(default_factory=dict)
+    """Consultant names by id: a history line names the consultant a client moved to."""
 
     @property
     def tier(self) -> str | None:
@@ -405,6 +427,8 @@ def profile(db: Database, client_id: str) -> ProfileData | None:
     def newest(entity: str, key: str = "at") -> list[dict]:
         return sorted(by_entity.get(entity, []), key=lambda e: e.get(key) or "", reverse=True)
 
+    ledger = newest("ledger")
+    by_id = {e["id"]: e for e in ledger}
     diary = [d for d in newest("diary", "updated_at") if not d.get("deleted")]
     diary.sort(key=lambda d: not d.get("pinned"))
     return ProfileData(
@@ -412,14 +436,32 @@ def profile(db: Database, client_id: str) -> ProfileData | None:
         consultant_name=consultant,
         account=Account.from_data(json.loads(account[0])) if account else None,
         receipts=tuple(Receipt.from_data(r) for r in newest("receipt")),
-        ledger=tuple(LedgerLine.from_data(e) for e in newest("ledger")),
+        ledger=tuple(LedgerLine.from_data(e, by_id) for e in ledger),
         diary=tuple(DiaryEntry.from_data(d) for d in diary),
         contacts=tuple(Contact.from_data(x) for x in newest("contact")),
-        history=tuple(FieldChange(h.get("at"), h.get("field"), h.get("old_value"), h.get("new_value"))
-                      for h in newest("history")),
+        history=(*unsent_changes(db, client_id), *(FieldChange.from_data(h) for h in newest("history"))),
         links=tuple(ReceiptLink.from_data(x) for x in by_entity.get("link", [])),
         pending=pending,
+        consultants=consultant_names(db),
     )
+
+
+def consultant_names(db: Database) -> dict[str, str]:
+    rows = db.execute("SELECT id, json_extract(data, '$.name') FROM entities WHERE entity = 'consultant'")
+    return {cid: name for cid, name in rows.fetchall() if name}
+
+
+def unsent_changes(db: Database, client_id: str) -> list[FieldChange]:
+    """This device's edits the hub has not applied yet: the local view against the hub's
+    snapshot under it, field by field, dated by the newest unsent edit."""
+    row = db.execute(f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone()
+    if row is None or row[1] is None or row[0] == row[1]:
+        return []  # registered here and not on the hub yet (no edit to show), or nothing on top
+    local, hub = json.loads(row[0]), json.loads(row[1])
+    at = db.execute("SELECT max(client_time) FROM outbox WHERE kind = 'client.update' AND entity_id = ?",
+                    [client_id]).fetchone()[0]
+    return [FieldChange(at=at, field=name, old_value=hub.get(name), new_value=local.get(name), pending=True)
+            for name in PROFILE_FIELDS if local.get(name) != hub.get(name)]
 
 
 def rejections(db: Database) -> list[Operation]:

@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app.cache.outbox import dumps, enqueue
+from app.cache.outbox import enqueue
 from sync.models import new_id
+from sync.rules.jsontext import dumps
 
 
 def add_record(db: Database, entity: str, kind: str, entity_id: str, client_id: str, data: dict,

@@ -31,6 +31,7 @@ from sqlite_utils import Database
 from app.cache import search_index
 from app.cache.search_index import FUZZY_MIN_LEN, PREFIX_INDEXED, norm_card, norm_email
 from app.services import phones, translit
+from sync.rules.contacts import normalise_phone
 
 Match = Literal["exact", "prefix", "fuzzy"]
 
@@ -169,7 +170,7 @@ def _digit_passes(q: str) -> Iterator[_Pass]:
     d = phones.digits(q)
     if len(d) < MIN_DIGITS:
         return
-    full = phones.normalise(q) if (len(d) >= 10 or q.startswith("+")) else None
+    full = normalise_phone(q) if (len(d) >= 10 or q.startswith("+")) else None
     if full:
         # The number itself; a hit is the answer (two hits: a duplicate, both shown).
         yield _Pass("d.phone_key = ?", (phones.phone_key(full),), "exact", SCORE_EXACT, final=True)
@@ -236,7 +237,7 @@ def _text_passes(db: Database, q: str) -> Iterator[_Pass]:
     digit_tokens = [phones.digits(t) for t in tokens if phones.looks_like_phone(t)]
     suffix = next((d for d in reversed(digit_tokens) if len(d) >= MIN_DIGITS), None)
     if suffix and len(suffix) >= 10:  # a whole phone beside the name: "Анна 8 916 123-45-67"
-        suffix = phones.digits(phones.normalise(suffix)) or suffix
+        suffix = phones.digits(normalise_phone(suffix)) or suffix
     raw_words: list[str] = []
     for t in tokens:
         if not phones.looks_like_phone(t):

@@ -45,6 +45,7 @@ from functools import lru_cache
 from sqlite_utils import Database
 
 from app.services import phones, translit
+from sync.rules.contacts import normalise_phone
 
 FUZZY_MIN_LEN = 4
 """Words shorter than this are never matched with a typo (too many neighbours)."""
@@ -133,7 +134,7 @@ def norm_phone(phone: str | None) -> str | None:
     phone = phone.strip()
     if _E164.match(phone):
         return phone
-    return phones.normalise(phone) or (("+" + phones.digits(phone)) if phones.digits(phone) else None)
+    return normalise_phone(phone) or (("+" + phones.digits(phone)) if phones.digits(phone) else None)
 
 
 def norm_card(card: str | None) -> str | None:

@@ -1,11 +1,11 @@
-"""Phone numbers: normalise anything a consultant types to E.164, format and mask it.
+"""Phone numbers on the device: display forms, masks and search keys.
+
+What a phone is, and its E.164 form, is the shared rule `sync.rules.contacts.normalise_phone`
+(the hub matches tills' phones with it too); this module only shows and indexes them.
 
 The cache stores phones in E.164 (`+79161234567`). Lookup also indexes the digits of
 that number reversed (`76543216197`), so "the last four digits" becomes a prefix
 search on an ordinary B-tree index: `suffix_key("4567") == "7654"`.
-
-Parsing uses `phonenumbers` with Russia as the default region, so `8-916-123-45-67`,
-`+7 (916) 123 45 67` and `9161234567` all give `+79161234567`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-DEFAULT_REGION = "RU"
+from sync.rules.contacts import DEFAULT_REGION
 
 _NON_DIGITS = re.compile(r"[^0-9]")
 # Russian mobile numbers (+7 9xx) all share one layout; formatting them needs no parse.
@@ -33,24 +33,6 @@ def digits(text: str | None) -> str:
 def looks_like_phone(text: str) -> bool:
     """True when `text` holds digits and only what people put between them."""
     return bool(_PHONE_CHARS.match(text)) and any("0" <= c <= "9" for c in text)
-
-
-def normalise(raw: str | None, region: str = DEFAULT_REGION, *, strict: bool = False) -> str | None:
-    """E.164 form of a phone typed in any usual format, or None when it is not one.
-
-    `strict=False` accepts any number of a possible length for its country (what a
-    search needs); `strict=True` also requires a number range in use (for storing).
-    """
-    if not raw or not any("0" <= c <= "9" for c in raw):
-        return None
-    try:
-        num = phonenumbers.parse(raw, region)
-    except NumberParseException:
-        return None
-    ok = phonenumbers.is_valid_number(num) if strict else phonenumbers.is_possible_number(num)
-    if not ok:
-        return None
-    return phonenumbers.format_number(num, PhoneNumberFormat.E164)
 
 
 def phone_key(e164: str | None) -> str | None:

@@ -20,6 +20,7 @@ class ClientsModel:
     query: str = ""
     rows: list[ClientRow] = field(default_factory=list)
     total: int = 0
+    more: bool = False           # the search found more than the list shows (LIST_LIMIT)
     book_loading: bool = False   # a bulk pull is on: name search finds new clients only at its end
 
     def __post_init__(self, ctx: Context) -> None:
@@ -38,8 +39,17 @@ class ClientsModel:
         self._search_seq += 1
         seq = self._search_seq
         cache = self._ctx.cache
-        rows = await cache.read(queries.client_list, self.query, LIST_LIMIT)
+        rows = await cache.read(queries.client_list, self.query, LIST_LIMIT + 1)  # one more: are there more?
         if recount:
             self.total = await cache.read(queries.client_count)
         if seq == self._search_seq:
-            self.rows = rows
+            self.rows, self.more = rows[:LIST_LIMIT], len(rows) > LIST_LIMIT
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.query.strip())
+
+    @property
+    def matches(self) -> int:
+        """How many clients the search found (at least, when `more`)."""
+        return len(self.rows)

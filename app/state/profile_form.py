@@ -6,13 +6,18 @@ app.ui.strings, per field; the form keeps whatever was typed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from app.services import phones
 from sync.models import CHANNELS, SIZE_FIELDS
+from sync.rules.contacts import is_email, normalise_phone
 
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number", "notes")
 LIST_FIELDS = ("preferred_brands", "styles", "colours")
+FORM_ORDER = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
+              *(f"size_{k}" for k in SIZE_FIELDS), *LIST_FIELDS, "notes")
+"""The fields in the order the form shows them: a summary names them, and focus goes to the first, in it."""
 
 
 def _split(text: str) -> list[str]:
@@ -34,6 +39,11 @@ def form_from_client(c: dict) -> dict:
     for ch in CHANNELS:
         form[f"consent_{ch}"] = bool((consents.get(ch) or {}).get("granted"))
     return form
+
+
+def fields_to_fix(errors: Mapping[str, object]) -> list[str]:
+    """The fields with an error, in the form's order (a form-wide error, key "_form", is not a field)."""
+    return [name for name in FORM_ORDER if name in errors]
 
 
 def parse_birthday(text: str) -> date | None:
@@ -66,15 +76,14 @@ def fields_from_form(form: dict, client: dict, today: date | None = None) -> tup
     out["middle_name"] = (form.get("middle_name") or "").strip() or None
     raw_phone = (form.get("phone") or "").strip()
     if raw_phone:
-        e164 = phones.normalise(raw_phone, strict=True)
+        e164 = normalise_phone(raw_phone, strict=True)
         if e164 is None:
             errors["phone"] = "form.phone"
         out["phone"] = e164
     else:
         out["phone"] = None
     email = (form.get("email") or "").strip().lower()
-    if email and ("@" not in email or email.startswith("@") or email.endswith("@") or " " in email
-                  or "." not in email.split("@")[-1]):
+    if email and not is_email(email):
         errors["email"] = "form.email"
     out["email"] = email or None
     try:

@@ -23,9 +23,9 @@ from app.state.context import Context
 from app.state.messages import Message
 from app.state.profile import ProfileModel
 from app.state.sync import SyncModel
+from sync.rules.receipts import is_linkable
 
 CANDIDATES = 8
-NOT_SALES = (3, 4)  # expense and expense return: never a client's purchase
 
 CHOOSE_CLIENT = Message("scan.choose_client")
 
@@ -113,7 +113,7 @@ class ScanModel:
     async def _use(self, code: ScannedCode) -> None:
         self._forget_link()
         match code:
-            case ReceiptCode(receipt=qr) if qr.n in NOT_SALES:
+            case ReceiptCode(receipt=qr) if not is_linkable(qr.n):
                 self.receipt = None
                 self._say(Message("scan.not_sale"), error=True)
             case ReceiptCode(receipt=qr):

@@ -16,18 +16,8 @@ from app.cache.queries import Operation
 from app.state.context import Context
 from sync.client import HubClient
 
-# TEMPORARY (issue 11): the sync-engine branch exports SyncEngine/SyncStatus from the
-# package and makes the engine take a CacheReplica adapter. Until it is merged this
-# falls back to the engine module and hands the engine the Cache itself. Remove the
-# fallbacks once `from app.sync_engine import ...` and `CacheReplica` exist.
-try:
-    from app.sync_engine import SyncEngine, SyncStatus
-except ImportError:
-    from app.sync_engine.engine import SyncEngine, SyncStatus
-try:
-    from app.cache.replica import CacheReplica
-except ImportError:
-    CacheReplica = None
+from app.cache.replica import CacheReplica
+from app.sync_engine import SyncEngine, SyncStatus
 
 
 @ft.observable
@@ -56,8 +46,7 @@ class SyncModel:
         """Start syncing with the hub as the logged-in consultant."""
         ctx = self._ctx
         self._client = ctx.hub(token)
-        store = CacheReplica(ctx.cache) if CacheReplica is not None else ctx.cache
-        self._engine = SyncEngine(store, self._client, ctx.device_id, on_status=self._status,
+        self._engine = SyncEngine(CacheReplica(ctx.cache), self._client, ctx.device_id, on_status=self._status,
                                   interval=ctx.config.sync_interval)
         self._engine.start()
 

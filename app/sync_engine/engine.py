@@ -2,8 +2,9 @@
 
 Like Home Assistant's coordinators: it wraps the protocol client, and turns transport
 errors into states the UI can show (online/offline, pending, last sync, progress).
-Runs beside the UI on the same event loop; every cache access goes through the
-cache's writer thread or its readers, never blocking the loop.
+Runs beside the UI on the same event loop; it reaches the cache only through the
+`Replica` port (app.sync_engine.replica_port), whose writes run in the cache's writer
+thread, never blocking the loop.
 """
 
 from __future__ import annotations
@@ -11,29 +12,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import logging
 import random
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from pathlib import Path
 
-import msgspec
-
-from app.cache import bulk_load, outbox, pages, replica, sync_state
-from app.cache.store import Cache
-from sync.client import AuthExpired, FilePage, HubClient, HubError, HubUnreachable, RawPage
+from app.sync_engine.pipeline import FetchAhead, Leads
+from app.sync_engine.replica_port import Replica
+from sync import page as page_format
+from sync.client import AuthExpired, HubClient, HubError, HubUnreachable, bad_page
 from sync.models import utcnow
+from sync.page import BadPage, FilePage, RawPage
 
 log = logging.getLogger("vitrine.sync")
 
 PUSH_BATCH = 200
-PULL_LIMIT = 5000           # rows per page (the hub's maximum)
+PULL_LIMIT = page_format.JSON_MAX_ROWS   # rows per page (the hub's maximum)
 PULL_AHEAD = 4              # pages fetched ahead of the writer
 PULL_BATCH_BYTES = 8 << 20  # pages applied in one transaction, at most this much JSON
 BULK_MIN_ROWS = 20_000      # a pull this big loads in bulk (bulk_load.begin_bulk)
 BULK_BATCH_BYTES = 24 << 20 # ... and in bigger transactions: each commit writes every index page it dirtied
-FILE_LIMIT = 50_000         # rows per page pulled as a SQLite file (the hub's maximum)
+FILE_LIMIT = page_format.FILE_MAX_ROWS  # rows per page pulled as a SQLite file (the hub's maximum)
 FILES_AHEAD = 2             # such pages fetched ahead of the writer
 
 
@@ -57,41 +57,11 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: rando
     return r.uniform(0, min(cap, base * (2 ** min(attempt, 16))))
 
 
-def _apply_pages(db, raw_pages: list[RawPage], bulk: bool) -> tuple[int, HubError | None]:
-    """In the writer thread: sort and apply fetched pages, the cursor after the last, in one transaction.
-
-    The pages are parsed and sorted here rather than in a thread of their own: that is
-    pure Python, so a second thread only took turns on the GIL with this one, which
-    drops and retakes it around every row it inserts (measured: one store's first sync
-    ~10% slower that way). A page that cannot be read ends the batch: the pages before
-    it are applied and its error is returned.
-    """
-    if bulk:
-        bulk_load.begin_bulk(db)
-    n = 0
-    for page in raw_pages:
-        try:
-            rows = pages.prepare_page(page.changes)
-        except HubError as e:
-            return n, e
-        except msgspec.MsgspecError as e:  # an entity that is not what the protocol says
-            return n, HubError(502, "Bad change page", f"The hub sent a change that cannot be read: {e}")
-        if rows.count:
-            pages.apply_page(db, rows, page.next_cursor)
-            n += rows.count
-    return n, None
-
-
-def _remove_files(folder: Path, stem: str) -> None:
-    for left in folder.glob(stem + "*"):
-        left.unlink(missing_ok=True)
-
-
 class SyncEngine:
-    def __init__(self, cache: Cache, client: HubClient, device_id: str, *,
+    def __init__(self, replica: Replica, client: HubClient, device_id: str, *,
                  on_status: Callable[[SyncStatus], None] | None = None, interval: float = 30.0,
                  blob_loader: Callable[[str], tuple[bytes, str] | None] | None = None, page_files: bool = True):
-        self.cache = cache
+        self.replica = replica
         self.client = client
         self.device_id = device_id
         self.interval = interval
@@ -114,10 +84,10 @@ class SyncEngine:
                 log.exception("status callback failed")
 
     async def refresh_counts(self) -> None:
-        counts = await self.cache.read(outbox.counts)
-        last = await self.cache.read(sync_state.get_state, "last_sync_at")
+        counts = await self.replica.counts()
+        last = await self.replica.last_sync()
         self._set(pending=counts["pending"] + counts["waiting"], rejected=counts["rejected"],
-                  last_sync=datetime.fromisoformat(last) if last else self.status.last_sync)
+                  last_sync=last or self.status.last_sync)
 
     # --- one round ------------------------------------------------------------------
 
@@ -129,7 +99,7 @@ class SyncEngine:
                 await self.push()
                 await self.pull()
                 now = utcnow()
-                await self.cache.write(sync_state.set_state, "last_sync_at", now.isoformat())
+                await self.replica.set_last_sync(now)
                 self._set(online=True, last_sync=now, auth_expired=False)
             except AuthExpired as e:
                 self._set(online=True, error=e.detail or e.title, auth_expired=True)
@@ -154,12 +124,12 @@ class SyncEngine:
         sent = 0
         position = 0
         while True:
-            batch, position = await self.cache.read(outbox.pending_after, PUSH_BATCH, position)
+            batch, position = await self.replica.pending_after(PUSH_BATCH, position)
             if not batch:
                 return sent
             await self._upload_blobs(batch)
             resp = await self.client.push(self.device_id, batch)
-            await self.cache.write(replica.record_results, resp.results)
+            await self.replica.record_results(resp.results)
             sent += len(batch)
             await self.refresh_counts()
 
@@ -176,31 +146,29 @@ class SyncEngine:
     async def pull(self) -> int:
         """Pull the feed from the cursor until drained.
 
-        A fetcher task runs ahead of the cache's writer by up to PULL_AHEAD pages (each
-        page names the cursor of the next in its tail); the writer takes every page that
-        has arrived (up to a batch of JSON bytes), sorts and applies them and moves the
-        cursor to the last one, in one transaction. So a crash keeps whole pages and a
-        cursor that matches them.
+        Pages are fetched ahead of the cache's writer (`FetchAhead`: each page's headers
+        name the cursor of the next); the writer applies each page with its cursor in
+        one transaction, so a crash keeps whole pages and a cursor that matches them.
 
         A pull of BULK_MIN_ROWS or more (a first sync, or a device long offline) loads
         in bulk: secondary indexes set aside and rebuilt once at the end, bigger
-        transactions (see bulk_load.begin_bulk). A first sync takes its pages as SQLite
+        transactions (see Replica.begin_bulk). A first sync takes its pages as SQLite
         files (`_pull_files`), the rest as JSON (`_pull_pages`).
         """
-        cursor = await self.cache.read(sync_state.cursor)
-        if self.page_files and (cursor == 0 or await self.cache.read(sync_state.file_pull)):
+        cursor = await self.replica.cursor()
+        if self.page_files and (cursor == 0 or await self.replica.file_pull()):
             try:
                 return await self._pull_files(cursor)
             except HubError as e:
                 if e.status not in (404, 405):
                     raise
                 self.page_files = False  # a hub without them: JSON pages from here on
-                await self.cache.write(sync_state.end_file_pull)
+                await self.replica.end_file_pull()
         return await self._pull_pages(cursor)
 
     async def _is_bulk(self, total: int | None) -> bool:
         """Whether a pull of `total` changes loads in bulk; it starts the pull's progress."""
-        bulk = (total or 0) >= BULK_MIN_ROWS or await self.cache.read(bulk_load.bulk_loading)
+        bulk = (total or 0) >= BULK_MIN_ROWS or await self.replica.bulk_loading()
         self._set(pulled=0, pull_total=total, bulk=bulk)
         return bulk
 
@@ -213,11 +181,11 @@ class SyncEngine:
             yield
         except Exception:
             if bulk:
-                await self.cache.write(bulk_load.finish_bulk)
+                await self.replica.finish_bulk()
             raise
         else:
             if bulk:
-                await self.cache.write(bulk_load.finish_bulk)
+                await self.replica.finish_bulk()
         finally:
             if bulk:
                 self._set(bulk=False)
@@ -227,133 +195,70 @@ class SyncEngine:
 
         For a fresh cache (a first sync: up to hundreds of thousands of changes), and to
         resume such a pull broken off: the cache copies a file's rows with SQL, where a
-        JSON page costs a parse and a bound insert per change in Python
-        (pages.apply_page_file).
-        Files are fetched ahead of the writer, each applied with its cursor in one
-        transaction, and deleted.
+        JSON page costs a parse and a bound insert per change in Python.
+        The next request goes out as soon as a page's headers arrive, so the hub writes
+        one page while the last one's body streams. Each file is applied with its cursor
+        in one transaction, and deleted.
         """
-        ahead: asyncio.Queue[asyncio.Task[FilePage] | BaseException] = asyncio.Queue(maxsize=FILES_AHEAD)
-        stem = self.cache.path.name + ".page"
-        loop = asyncio.get_running_loop()
+        numbers = itertools.count()
 
-        async def fetch() -> None:
-            # A page's headers name the next cursor: the next request goes out as soon as
-            # they arrive, so the hub writes one page while the last one's body streams.
-            at, k = cursor, 0
-            try:
-                while True:
-                    headers: asyncio.Future[FilePage] = loop.create_future()
-                    download = asyncio.create_task(self.client.pull_file(
-                        at, FILE_LIMIT, self.cache.path.with_name(f"{stem}{k}"), with_total=k == 0,
-                        on_headers=headers.set_result))
-                    k += 1
-                    try:
-                        await ahead.put(download)
-                    except asyncio.CancelledError:  # the pull is over: this download is not wanted
-                        download.cancel()
-                        raise
-                    await asyncio.wait([headers, download], return_when=asyncio.FIRST_COMPLETED)
-                    if not headers.done():  # it failed before its headers: the consumer raises it
-                        return
-                    if not headers.result().has_more:
-                        return
-                    at = headers.result().next_cursor
-            except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
-                await ahead.put(e)
+        def fetch(at: int, first: bool, on_meta: Callable[[Leads], None]):
+            return self.client.pull_file(at, FILE_LIMIT, self.replica.page_path(next(numbers)), with_total=first,
+                                         on_headers=on_meta)
 
-        async def next_page() -> FilePage:
-            item = await ahead.get()
-            if isinstance(item, BaseException):
-                raise item
-            return await item
-
-        fetcher = asyncio.create_task(fetch(), name="vitrine-pull-files")
         applied = 0
         try:
-            page = await next_page()
-            bulk = await self._is_bulk(page.total_estimate)
-            if bulk:
-                await self.cache.write(bulk_load.begin_bulk)
-            async with self._bulk_load(bulk):
-                while True:
-                    try:
-                        applied += await self.cache.write_attached("page", page.path, pages.apply_page_file,
-                                                                   page.next_cursor)
-                    except (ValueError, KeyError, sqlite3.DatabaseError, msgspec.MsgspecError) as e:
-                        raise HubError(502, "Bad change page", f"The hub sent a page that cannot be read: {e}") from e
-                    finally:
-                        await asyncio.to_thread(page.path.unlink, True)
-                    self._set(pulled=applied)
-                    if not page.has_more:
-                        break
-                    page = await next_page()
-            await self.cache.write(sync_state.end_file_pull)
+            async with FetchAhead[FilePage](fetch, cursor, FILES_AHEAD, "vitrine-pull-files") as ahead:
+                page = await ahead.next()
+                bulk = await self._is_bulk(page.total_estimate)
+                if bulk:
+                    await self.replica.begin_bulk()
+                async with self._bulk_load(bulk):
+                    while True:
+                        try:
+                            applied += await self.replica.apply_page_file(page)
+                        except BadPage as e:
+                            raise bad_page(e) from e
+                        finally:
+                            await asyncio.to_thread(page.path.unlink, True)
+                        self._set(pulled=applied)
+                        if not page.has_more:
+                            break
+                        page = await ahead.next()
+            await self.replica.end_file_pull()
             return applied
         finally:
-            fetcher.cancel()
-            left_over = [fetcher]
-            while not ahead.empty():
-                item = ahead.get_nowait()
-                if isinstance(item, asyncio.Task):
-                    item.cancel()
-                    left_over.append(item)
-            await asyncio.gather(*left_over, return_exceptions=True)
-            await asyncio.to_thread(_remove_files, self.cache.path.parent, stem)
+            await self.replica.remove_page_files()
 
     async def _pull_pages(self, cursor: int) -> int:
-        """Pull as `pull` does, in JSON pages (GET /v1/changes)."""
-        ahead: asyncio.Queue[RawPage | BaseException] = asyncio.Queue(maxsize=PULL_AHEAD)
+        """Pull as `pull` does, in JSON pages (GET /v1/changes).
 
-        async def fetch() -> None:
-            # The next request goes out as soon as a page has arrived (its tail names the
-            # next cursor), while the writer applies earlier ones: the hub and the device
-            # work side by side.
-            at, first = cursor, True
-            try:
-                while True:
-                    raw = await self.client.pull_page(at, PULL_LIMIT, with_total=first)
-                    first = False
-                    await ahead.put(raw)
-                    if not raw.has_more:
-                        return
-                    at = raw.next_cursor
-            except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
-                await ahead.put(e)
+        The writer takes every page that has arrived (up to a batch of JSON bytes) and
+        applies them, the cursor after the last, in one transaction.
+        """
+        def fetch(at: int, first: bool, on_meta: Callable[[Leads], None]):
+            return self.client.pull_page(at, PULL_LIMIT, with_total=first)
 
-        fetcher = asyncio.create_task(fetch(), name="vitrine-pull-fetch")
-        applied = 0
-        try:
-            item = await ahead.get()
-            if isinstance(item, BaseException):
-                raise item
-            bulk = await self._is_bulk(item.total_estimate)
+        async with FetchAhead[RawPage](fetch, cursor, PULL_AHEAD, "vitrine-pull-fetch") as ahead:
+            page = await ahead.next()
+            bulk = await self._is_bulk(page.total_estimate)
             batch_bytes = BULK_BATCH_BYTES if bulk else PULL_BATCH_BYTES
-            batch, failed = [item], None
-            async with self._bulk_load(bulk):  # _apply_pages sets the indexes aside with the first batch
+            applied = 0
+            async with self._bulk_load(bulk):  # apply_json_pages sets the indexes aside with the first batch
                 while True:
-                    size = batch[0].size
-                    while batch[-1].has_more and not ahead.empty() and size < batch_bytes:
-                        item = ahead.get_nowait()
-                        if isinstance(item, BaseException):
-                            failed = item  # apply what did arrive first
-                            break
-                        batch.append(item)
-                        size += item.size
-                    n, unreadable = await self.cache.write(_apply_pages, batch, bulk)
+                    batch, size = [page], page.size
+                    while batch[-1].has_more and size < batch_bytes and (more := ahead.arrived()) is not None:
+                        batch.append(more)
+                        size += more.size
+                    n, unreadable = await self.replica.apply_json_pages(batch, bulk)
                     if n:
                         applied += n
                         self._set(pulled=applied)
-                    if unreadable is not None or failed is not None:
-                        raise unreadable or failed
+                    if unreadable is not None:  # the pages before it are applied
+                        raise bad_page(unreadable)
                     if not batch[-1].has_more:
                         return applied
-                    item = await ahead.get()
-                    if isinstance(item, BaseException):
-                        raise item
-                    batch = [item]
-        finally:
-            fetcher.cancel()
-            await asyncio.gather(fetcher, return_exceptions=True)
+                    page = await ahead.next()  # (a failed request raises here, after what arrived)
 
     # --- background loop ------------------------------------------------------------
 

@@ -6,8 +6,8 @@ import flet as ft
 
 from app.state.context import AppModel
 from app.state.sync import SyncModel
+from app.ui import formatting as fmt
 from app.ui import theme
-from app.ui.common import when
 from app.ui.strings import t
 
 
@@ -24,10 +24,11 @@ def SyncBanner(sync: SyncModel, ui: AppModel) -> ft.Control:
     parts = [state]
     if s.syncing:
         parts.append(t(lang, "banner.syncing"))
-    parts.append(t(lang, "banner.pending", s.pending))
+    parts.append(t(lang, "banner.pending", fmt.number(s.pending, lang)))
     if s.rejected:
-        parts.append(t(lang, "banner.rejected", s.rejected))
-    parts.append(t(lang, "banner.last_sync", when(s.last_sync)) if s.last_sync else t(lang, "banner.never"))
+        parts.append(t(lang, "banner.rejected", fmt.number(s.rejected, lang)))
+    synced = fmt.date_time(s.last_sync, lang) if s.last_sync else ""
+    parts.append(t(lang, "banner.last_sync", synced) if synced else t(lang, "banner.never"))
     return ft.Container(
         bgcolor=ft.Colors.with_opacity(0.12, colour),
         padding=ft.Padding.symmetric(horizontal=16, vertical=8),

@@ -10,9 +10,10 @@ import flet as ft
 from app.cache.queries import ClientRow
 from app.state.clients import ClientsModel
 from app.state.context import AppModel
+from app.ui import formatting as fmt
 from app.ui import theme
-from app.ui.common import day, points, tier_badge
-from app.ui.strings import t
+from app.ui.common import tier_badge
+from app.ui.strings import points, t
 
 DEBOUNCE_S = 0.15
 
@@ -48,16 +49,24 @@ def ClientsScreen(clients: ClientsModel, ui: AppModel, open_client: OpenClient) 
         controls=[
             ft.Row([ft.TextField(label=t(lang, "clients.search"), value=clients.query, on_change=on_change,
                                  prefix_icon=ft.Icons.SEARCH, autofocus=True, expand=True)]),
-            ft.Text(t(lang, "clients.count", clients.total), color=theme.MUTED, size=12),
+            ft.Text(count_text(clients, lang), color=theme.MUTED, size=12),
             ft.ListView(controls=items, expand=True, spacing=2),
         ],
     )
 
 
+def count_text(clients: ClientsModel, lang: str) -> str:
+    """The book's size, or while searching how many of it match ("Найдено: 3 из 1 667")."""
+    total = fmt.number(clients.total, lang)
+    if not clients.searching:
+        return t(lang, "clients.count", total)
+    return t(lang, "clients.found_more" if clients.more else "clients.found", fmt.number(clients.matches, lang), total)
+
+
 def client_tile(row: ClientRow, lang: str, open_client: OpenClient) -> ft.Control:
     bits = [row.masked_phone, row.store_name or ""]
     if row.last_visit:
-        bits.append(t(lang, "clients.last_visit", day(row.last_visit)))
+        bits.append(t(lang, "clients.last_visit", fmt.date(row.last_visit, lang)))
     if row.duplicate:
         bits.append("⚠ " + t(lang, "clients.duplicate"))
 
@@ -71,7 +80,7 @@ def client_tile(row: ClientRow, lang: str, open_client: OpenClient) -> ft.Contro
         title=ft.Text(row.full_name),
         subtitle=ft.Text(" · ".join(b for b in bits if b), color=theme.MUTED),
         trailing=ft.Row(tight=True, spacing=8, controls=[
-            ft.Text(t(lang, "tier.points", points(row.points_balance)), color=theme.MUTED),
+            ft.Text(points(lang, row.points_balance), color=theme.MUTED),
             tier_badge(row.tier),
         ]),
     )

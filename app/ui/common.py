@@ -1,11 +1,10 @@
-"""Small shared pieces of the screens."""
+"""Small shared pieces of the screens. Numbers, money and dates: app.ui.formatting."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import flet as ft
 
+from app.ui import formatting as fmt
 from app.ui import theme
 
 
@@ -19,27 +18,7 @@ def tier_badge(tier: str | None) -> ft.Control:
     )
 
 
-def when(dt: datetime | str | None) -> str:
-    if dt is None:
-        return ""
-    if isinstance(dt, str):
-        dt = datetime.fromisoformat(dt)
-    local = dt.astimezone()
-    return local.strftime("%d.%m.%Y %H:%M")
-
-
-def day(value: str | None) -> str:
-    """ISO date → 21.03.2026 (Russian order, which English-speaking staff here also read)."""
-    if not value:
-        return ""
-    y, m, d = value[:10].split("-")
-    return f"{d}.{m}.{y}"
-
-
-def rub(kopecks: int | None) -> str:
-    """12345600 kopecks → "123 456" (roubles, a thin space between thousands)."""
-    return f"{(kopecks or 0) // 100:,}".replace(",", " ")
-
-
-def points(n: int | None) -> str:
-    return f"{n or 0:,}".replace(",", " ")
+def rub(kopecks: int | None, lang: str = "ru") -> str:
+    """Whole roubles, grouped ("123 456"), for texts that add "₽" themselves (the scan
+    screen and receipt links); new code uses formatting.money."""
+    return fmt.number((kopecks or 0) // 100, lang)

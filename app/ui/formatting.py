@@ -8,7 +8,9 @@ One place for every screen, on Babel's CLDR data: grouped digits ("12 057" in Ru
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -43,15 +45,26 @@ def count(n: int, lang: str, forms: Mapping[str, str], *, signed: bool = False) 
     return f"{number(n, lang, signed=signed)}\u00a0{plural(n, lang, forms)}"
 
 
-def money(kopecks: int | None, lang: str) -> str:
-    """12345600 kopecks -> "123 456 ₽" (whole roubles, as receipts in a boutique are read)."""
-    return f"{number((kopecks or 0) // 100, lang)}\u00a0₽"
+def money(kopecks: int | None, lang: str, *, exact: bool = False) -> str:
+    """12345600 kopecks -> "123 456 ₽" (whole roubles, as receipts in a boutique are read);
+    `exact` keeps the kopecks: 12345678 -> "123 456,78 ₽" (a receipt's own sum)."""
+    k = kopecks or 0
+    if not exact:
+        return f"{number(k // 100, lang)}\u00a0₽"
+    text = format_decimal(Decimal(abs(k)) / 100, format="#,##0.00", locale=_locale(lang))
+    return f"{MINUS if k < 0 else ''}{text}\u00a0₽"
 
 
-def money_exact(kopecks: int, lang: str) -> str:
-    """A receipt's sum to the kopeck: "12 345,60 ₽" (ru) / "12,345.60 ₽" (en)."""
-    text = format_decimal(kopecks / 100, format="#,##0.00", locale=_locale(lang))
-    return f"{text}\u00a0₽"
+_NUMERIC = re.compile(r"^\d+(?:[.,]\d+)?$")
+
+
+def size(value: str | None, lang: str) -> str:
+    """A size as typed ("38.5", "42", "M", "42-44"): numbers with the language's decimal
+    mark ("38,5" / "38.5"), anything else as it is."""
+    text = (value or "").strip()
+    if _NUMERIC.match(text):
+        return format_decimal(Decimal(text.replace(",", ".")), locale=_locale(lang))
+    return text
 
 
 def date(value: dt.date | dt.datetime | str | None, lang: str) -> str:

@@ -7,12 +7,15 @@ import flet as ft
 from app.state.context import AppModel
 from app.state.session import SessionModel
 from app.ui import theme
+from app.ui.fields import text_field
 from app.ui.strings import t
 
 
 @ft.component
 def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
     lang = ui.lang
+    # A named checkbox rather than the field's eye icon, which reaches assistive technology unnamed.
+    shown, set_shown = ft.use_state(False)
 
     async def submit(_=None):
         await session.log_in()
@@ -40,11 +43,12 @@ def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
                     ft.Text(t(lang, "app.title"), size=32, weight=ft.FontWeight.BOLD, color=theme.INK),
                     ft.Text(t(lang, "app.subtitle"), color=theme.MUTED),
                     ft.Text(t(lang, "login.title"), size=18, weight=ft.FontWeight.W_600),
-                    ft.TextField(label=t(lang, "login.login"), value=session.login, on_change=set_login,
-                                 autofocus=True, on_submit=submit, disabled=session.busy),
-                    ft.TextField(label=t(lang, "login.password"), value=session.password, password=True,
-                                 can_reveal_password=True, on_change=set_password, on_submit=submit,
-                                 disabled=session.busy),
+                    text_field(t(lang, "login.login"), value=session.login, on_change=set_login,
+                               autofocus=True, on_submit=submit, disabled=session.busy),
+                    text_field(t(lang, "login.password"), value=session.password, password=not shown,
+                               on_change=set_password, on_submit=submit, disabled=session.busy),
+                    ft.Checkbox(label=t(lang, "login.show_password"), value=shown,
+                                on_change=lambda e: set_shown(bool(e.control.value))),
                     ft.Text(t(lang, session.error), color=theme.ERROR, visible=bool(session.error)),
                     ft.Row([
                         ft.FilledButton(t(lang, "login.submit"), on_click=submit, disabled=session.busy),

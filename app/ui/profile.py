@@ -6,14 +6,15 @@ from collections.abc import Callable
 
 import flet as ft
 
-from app.cache.queries import ClientDetail, ProfileData, ReceiptLink
+from app.cache.queries import Account, ClientDetail, LedgerLine, ProfileData, ReceiptLink
 from app.services import phones
 from app.state.context import AppModel
 from app.state.profile import ProfileModel
-from app.ui import formatting, operations, theme
-from app.ui.common import day, points, rub, tier_badge
+from app.ui import formatting as fmt
+from app.ui import history, operations, theme
+from app.ui.common import tier_badge
 from app.ui.profile_form import ProfileForm
-from app.ui.strings import t
+from app.ui.strings import points, t
 from sync.models import CHANNELS, SIZE_FIELDS
 
 
@@ -41,28 +42,37 @@ def loyalty_card(p: ProfileData, lang: str) -> ft.Control:
     acc = p.account
     rows: list[ft.Control] = [
         ft.Row([tier_badge(p.tier), ft.Text(t(lang, "profile.balance"), color=theme.MUTED)]),
-        ft.Text(points(p.balance), size=34, weight=ft.FontWeight.BOLD, color=theme.INK),
+        ft.Text(fmt.number(p.balance, lang), size=34, weight=ft.FontWeight.BOLD, color=theme.INK),
     ]
     if acc is None:
         return card(t(lang, "profile.loyalty"), *rows, key="loyalty")
     if acc.pending:
         rows.append(muted(t(lang, "profile.pending_points")))
-        rows += [ft.Text(t(lang, "profile.unlock", x.points, day(x.at))) for x in acc.pending[:4]]
+        rows += [ft.Text(t(lang, "profile.unlock", points(lang, x.points), fmt.date(x.at, lang)))
+                 for x in acc.pending[:4]]
     if acc.expiring:
         rows.append(muted(t(lang, "profile.expiring")))
-        rows += [ft.Text(t(lang, "profile.expire_item", x.points, day(x.at)), color=theme.WARN)
-                 for x in acc.expiring[:4]]
+        rows += [ft.Text(t(lang, "profile.expire_item", points(lang, x.points), fmt.date(x.at, lang)),
+                         color=theme.WARN) for x in acc.expiring[:4]]
     if acc.next_tier:
         rows.append(ft.ProgressBar(value=acc.progress, color=theme.ACCENT, bgcolor="#EFE7DC",
                                    bar_height=8, border_radius=4, semantics_label="tier-progress"))
-        rows.append(ft.Text(t(lang, "profile.next_tier", acc.next_tier, rub(acc.to_next_tier), day(acc.next_tier_by))))
+        rows.append(ft.Text(next_tier_text(acc, lang)))
     else:
         rows.append(muted(t(lang, "profile.top_tier")))
     if acc.spend_12m is not None:
-        rows.append(muted(t(lang, "profile.spend_12m", rub(acc.spend_12m))))
+        rows.append(muted(t(lang, "profile.spend_12m", fmt.money(acc.spend_12m, lang))))
     if acc.max_redeem_percent is not None:
         rows.append(muted(t(lang, "profile.max_redeem", acc.max_redeem_percent)))
     return card(t(lang, "profile.loyalty"), *rows, key="loyalty")
+
+
+def next_tier_text(acc: Account, lang: str) -> str:
+    """What is left to reach the next tier, and by when if the programme sets a date."""
+    left = fmt.money(acc.to_next_tier, lang)
+    if acc.next_tier_by:
+        return t(lang, "profile.next_tier", acc.next_tier, left, fmt.date(acc.next_tier_by, lang))
+    return t(lang, "profile.next_tier_open", acc.next_tier, left)
 
 
 def contacts_card(c: ClientDetail, lang: str, consultant: str | None) -> ft.Control:
@@ -70,7 +80,7 @@ def contacts_card(c: ClientDetail, lang: str, consultant: str | None) -> ft.Cont
         t(lang, "profile.contacts"),
         kv(t(lang, "profile.phone"), phones.format_phone(c.phone)),
         kv(t(lang, "profile.email"), c.email or ""),
-        kv(t(lang, "profile.birthday"), day(c.birthday)),
+        kv(t(lang, "profile.birthday"), fmt.date(c.birthday, lang)),
         kv(t(lang, "profile.card"), c.card_number or ""),
         kv(t(lang, "profile.consultant"), consultant or ""),
         kv(t(lang, "profile.notes"), c.notes or ""),
@@ -79,7 +89,8 @@ def contacts_card(c: ClientDetail, lang: str, consultant: str | None) -> ft.Cont
 
 def sizes_card(c: ClientDetail, lang: str) -> ft.Control:
     return card(t(lang, "profile.sizes"), ft.Row(wrap=True, spacing=16, controls=[
-        ft.Column([muted(t(lang, f"profile.size_{k}")), ft.Text(c.sizes.get(k, "—"), size=18)], spacing=0)
+        ft.Column([muted(t(lang, f"profile.size_{k}")), ft.Text(fmt.size(c.sizes.get(k), lang) or "—", size=18)],
+                  spacing=0)
         for k in SIZE_FIELDS
     ]))
 
@@ -101,7 +112,7 @@ def consents_card(c: ClientDetail, lang: str) -> ft.Control:
     rows = []
     for ch in CHANNELS:
         x = c.consents.get(ch)
-        value = t(lang, "profile.consent_yes", day(x.date)) if x and x.granted else t(lang, "profile.consent_no")
+        value = history.consent_text(bool(x and x.granted), x.date if x else None, lang)
         rows.append(kv(t(lang, f"profile.consent_{ch}"), value))
     return card(t(lang, "profile.consents"), *rows)
 
@@ -124,11 +135,11 @@ def purchases_card(p: ProfileData, lang: str) -> ft.Control:
     for r in p.receipts[:30]:
         items = ", ".join(x.name + (f" ({t(lang, 'profile.sale')})" if x.sale else "") for x in r.items)
         earned = " ".join(x for x in (
-            t(lang, "profile.points_earned", formatting.number(r.points_earned, lang)) if r.points_earned > 0 else "",
-            t(lang, "profile.points_spent", formatting.number(r.points_spent, lang)) if r.points_spent else "") if x)
+            points(lang, r.points_earned, signed=True) if r.points_earned > 0 else "",
+            points(lang, -r.points_spent) if r.points_spent else "") if x)
         rows.append(ft.Column(spacing=0, controls=[
-            ft.Row([ft.Text(formatting.date(r.at, lang), weight=ft.FontWeight.W_600),
-                    ft.Text(formatting.money(r.total, lang), weight=ft.FontWeight.W_600),
+            ft.Row([ft.Text(fmt.date(r.at, lang), weight=ft.FontWeight.W_600),
+                    ft.Text(fmt.money(r.total, lang), weight=ft.FontWeight.W_600),
                     ft.Text(t(lang, "receipt.ref", r.i), color=theme.MUTED),
                     ft.Text(earned, color=theme.OK)], spacing=12),
             muted(items),
@@ -155,9 +166,9 @@ def diary_card(profile: ProfileModel, p: ProfileData, lang: str) -> ft.Control:
                 ft.TextButton(t(lang, "profile.add_note"), icon=ft.Icons.ADD_COMMENT, on_click=add)],
                alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
     ])
-    rows = [
+    rows: list[ft.Control] = [
         ft.Column(spacing=0, controls=[
-            ft.Row([ft.Text(day(d.updated_at), color=theme.MUTED, size=12),
+            ft.Row([ft.Text(fmt.date(d.updated_at, lang), color=theme.MUTED, size=12),
                     ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN, visible=d.pending),
                     ft.Text(d.author_name or "", color=theme.MUTED, size=12),
                     ft.Text("📌 " + t(lang, "profile.pinned"), size=12, visible=d.pinned)]),
@@ -169,9 +180,9 @@ def diary_card(profile: ProfileModel, p: ProfileData, lang: str) -> ft.Control:
 
 
 def communications_card(p: ProfileData, lang: str) -> ft.Control:
-    rows = [
+    rows: list[ft.Control] = [
         ft.Column(spacing=0, controls=[
-            muted(f"{day(x.at)} · {x.channel} · {x.author_name or ''}"),
+            muted(f"{fmt.date(x.at, lang)} · {x.channel} · {x.author_name or ''}"),
             ft.Text(x.text),
         ])
         for x in p.contacts[:20]
@@ -179,31 +190,43 @@ def communications_card(p: ProfileData, lang: str) -> ft.Control:
     return card(t(lang, "profile.communications"), *rows)
 
 
-def ledger_text(p: ProfileData, kind: str | None, receipt_id: str | None, lang: str) -> str:
-    """The hub's own reason is English; the consultant reads the kind in her language."""
-    text = t(lang, f"ledger.{kind}")
-    r = p.receipt(receipt_id)
+def ledger_text(p: ProfileData, e: LedgerLine, lang: str) -> str:
+    """The hub's own reason is English; the consultant reads the kind in her language,
+    with the points it moved where that tells two lines apart (a purchase's points and
+    its campaign bonus expiring on the same receipt)."""
+    specific = f"ledger.{e.kind}.{e.source}"
+    text = t(lang, specific)
+    if text == specific:
+        text = t(lang, f"ledger.{e.kind}")
+    r = p.receipt(e.receipt_id)
     if r:
         text += ", " + t(lang, "ledger.receipt", r.i)
     return text
 
 
 def ledger_card(p: ProfileData, lang: str) -> ft.Control:
-    rows = [
-        ft.Row([ft.Text(day(e.at), width=90, color=theme.MUTED),
-                ft.Text(f"{e.points:+d}", width=70, color=theme.OK if e.points > 0 else theme.ERROR),
-                ft.Text(ledger_text(p, e.kind, e.receipt_id, lang), expand=True, tooltip=e.reason)])
+    rows: list[ft.Control] = [
+        ft.Row([ft.Text(fmt.date(e.at, lang), width=90, color=theme.MUTED),
+                ft.Text(fmt.number(e.points, lang, signed=True), width=80, text_align=ft.TextAlign.RIGHT,
+                        color=theme.OK if e.points > 0 else theme.ERROR),
+                ft.Text(ledger_text(p, e, lang), expand=True, tooltip=e.reason)])
         for e in p.ledger[:30] if e.points  # 0-point entries only mark a receipt as processed
     ]
     return card(t(lang, "profile.ledger"), *(rows or [muted("—")]))
 
 
 def history_card(p: ProfileData, lang: str) -> ft.Control | None:
-    if not p.history:
+    entries = history.describe(p.history, lang, p.consultants)
+    if not entries:
         return None
-    rows = [muted(t(lang, "profile.history_item", h.field, _short(h.old_value), _short(h.new_value)))
-            for h in p.history[:20]]
-    return card(t(lang, "profile.history"), *rows)
+    rows = [
+        ft.Column(spacing=0, controls=[
+            ft.Text(e.heading, size=12, color=theme.WARN if e.pending else theme.MUTED),
+            *(ft.Text(line) for line in e.lines),  # not selectable: Flet's web build hides those from semantics
+        ])
+        for e in entries
+    ]
+    return card(t(lang, "profile.history"), *rows, key="history")
 
 
 def pending_card(p: ProfileData, lang: str) -> ft.Control | None:
@@ -212,11 +235,6 @@ def pending_card(p: ProfileData, lang: str) -> ft.Control | None:
         return None
     rows = [ft.Text(operations.line(x, lang), color=theme.ERROR if x.rejected else theme.WARN) for x in p.pending]
     return card(t(lang, "profile.local_pending"), *rows)
-
-
-def _short(v: object) -> str:
-    s = "" if v is None else str(v)
-    return s if len(s) <= 40 else s[:39] + "…"
 
 
 @ft.component
@@ -239,10 +257,11 @@ def ProfileScreen(profile: ProfileModel, ui: AppModel, scan_for: Callable[[str, 
     ])
     if profile.editing:
         return ft.Column([header, ProfileForm(profile, ui, profile.save, profile.cancel_edit)], expand=True)
-    left = [loyalty_card(p, lang), contacts_card(c, lang, p.consultant_name), sizes_card(c, lang),
-            preferences_card(c, lang), consents_card(c, lang)]
+    # The change history sits under the fields it is about (left), not under the purchases.
+    left = [x for x in (loyalty_card(p, lang), contacts_card(c, lang, p.consultant_name), sizes_card(c, lang),
+                        preferences_card(c, lang), consents_card(c, lang), history_card(p, lang)) if x]
     right = [x for x in (pending_card(p, lang), purchases_card(p, lang), diary_card(profile, p, lang),
-                         communications_card(p, lang), ledger_card(p, lang), history_card(p, lang)) if x]
+                         communications_card(p, lang), ledger_card(p, lang)) if x]
     return ft.Column(
         expand=True,
         controls=[

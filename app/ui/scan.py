@@ -27,7 +27,7 @@ def receipt_card(r: ReceiptQR, lang: str) -> ft.Control:
         bgcolor=ft.Colors.WHITE, border_radius=12, padding=16, border=ft.Border.all(1, "#E6DED3"),
         content=ft.Column(spacing=4, controls=[
             ft.Text(t(lang, TYPE_KEYS.get(r.n, "scan.type_sale")), color=theme.MUTED),
-            ft.Text(formatting.money_exact(r.s, lang), size=28, weight=ft.FontWeight.BOLD),
+            ft.Text(formatting.money(r.s, lang, exact=True), size=28, weight=ft.FontWeight.BOLD),
             ft.Text(formatting.date_time(r.t, lang)),
             ft.Text(t(lang, "scan.fiscal", r.fn, r.i, r.fp), color=theme.MUTED, size=12),
         ]),

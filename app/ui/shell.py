@@ -67,12 +67,36 @@ def Header(session: SessionModel) -> ft.Control:
     ])
 
 
+def NavButton(icon: ft.IconData, label: str, selected: bool, on_click) -> ft.Control:
+    """A navigation destination named by its label alone: Flutter's NavigationRail appends
+    "Tab 1 of 4" to every destination's accessible name, a plain button does not."""
+    return ft.TextButton(
+        style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=4, vertical=6),
+                             shape=ft.RoundedRectangleBorder(radius=12), color=theme.INK),
+        on_click=on_click,
+        content=ft.Column(
+            tight=True,
+            spacing=4,
+            horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+            controls=[
+                ft.Container(
+                    content=ft.Icon(icon, color=theme.INK),
+                    padding=ft.Padding.symmetric(horizontal=16, vertical=4),
+                    border_radius=16,
+                    bgcolor=ft.Colors.with_opacity(0.25, theme.ACCENT) if selected else None,
+                ),
+                ft.Text(label, size=12, color=theme.INK,
+                        weight=ft.FontWeight.W_600 if selected else ft.FontWeight.NORMAL),
+            ],
+        ),
+    )
+
+
 @ft.component
 def Shell(app: App, ui: AppModel) -> ft.Control:
     lang = ui.lang
 
-    def navigate(e):
-        route = SECTIONS[e.control.selected_index][0]
+    def navigate(route: str) -> None:
         if route == "/register":
             app.register.start()
         elif route == "/scan":
@@ -83,19 +107,21 @@ def Shell(app: App, ui: AppModel) -> ft.Control:
     async def logout(_):
         await app.session.log_out()
 
-    rail = ft.NavigationRail(
-        selected_index=section_index(ui.route),
-        label_type=ft.NavigationRailLabelType.ALL,
-        min_width=96,
-        destinations=[ft.NavigationRailDestination(icon=icon, label=t(lang, key)) for _, icon, key in SECTIONS],
-        on_change=navigate,
-        leading=ft.Column([
-            ft.Text(t(lang, "app.title"), size=18, weight=ft.FontWeight.BOLD, color=theme.ACCENT),
-        ], horizontal_alignment=ft.CrossAxisAlignment.CENTER),
-        trailing=ft.Column([
-            ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
-            ft.IconButton(ft.Icons.LOGOUT, tooltip=t(lang, "nav.logout"), on_click=logout),
-        ], horizontal_alignment=ft.CrossAxisAlignment.CENTER),
+    selected = section_index(ui.route)
+    rail = ft.Container(
+        width=112,
+        padding=ft.Padding.symmetric(vertical=8),
+        content=ft.Column(
+            horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+            spacing=4,
+            controls=[
+                ft.Text(t(lang, "app.title"), size=18, weight=ft.FontWeight.BOLD, color=theme.ACCENT),
+                *[NavButton(icon, t(lang, key), i == selected, lambda _, r=route: navigate(r))
+                  for i, (route, icon, key) in enumerate(SECTIONS)],
+                ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
+                ft.TextButton(t(lang, "nav.logout"), icon=ft.Icons.LOGOUT, on_click=logout),
+            ],
+        ),
     )
     return ft.Row(
         expand=True,

@@ -10,8 +10,13 @@ OK = "#2E7D32"
 WARN = "#B26A00"
 ERROR = "#B3261E"
 TIER_COLOURS = {"Silver": "#8E9AA6", "Gold": "#C9A227", "Platinum": "#5B6B7A"}
+# One family with both faces, so bold text uses the real bold face, not a synthesised one.
+# In the browser the family comes from assets/assets/FontManifest.json, which the Flutter engine
+# loads before its first frame; `page.fonts` would load it only after the first frames were drawn
+# in the engine's fallback font and swap it in mid-render (see docs/rendering.md).
+# The desktop client has no such manifest and takes FONTS through `page.fonts`.
 FONT = "DejaVu Sans"
-FONTS = {FONT: "fonts/DejaVuSans.ttf", "DejaVu Sans Bold": "fonts/DejaVuSans-Bold.ttf"}
+FONTS = {FONT: "fonts/DejaVuSans.ttf"}
 
 
 def theme() -> ft.Theme:

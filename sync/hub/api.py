@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from sync import page
 from sync.hub import (
     auth,
     feed,
@@ -33,7 +34,6 @@ from sync.hub.problems import Problem
 from sync.hub.storage import HubDB
 from sync.models import (
     PROTOCOL_VERSION,
-    ChangePage,
     LoginRequest,
     LoginResponse,
     MutationBatch,
@@ -184,47 +184,45 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
     # a lock holder runs to its commit. (With PostgreSQL on another host, give `serve`
     # more --workers to cover the network waits.)
 
-    @app.get("/v1/changes", response_model=ChangePage, tags=["sync"], dependencies=[Depends(protocol)])
+    @app.get("/v1/changes", response_model=page.ChangePage, tags=["sync"], dependencies=[Depends(protocol)])
     async def changes(
         acc: Annotated[Account, Depends(account)],
         cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
-        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+        limit: Annotated[int, Query(ge=1, le=page.JSON_MAX_ROWS)] = 1000,
         with_total: bool = False,
     ) -> Response:
         with db.read() as conn:
             rows, next_cursor, has_more = feed.page(conn, acc.store_id, cursor, limit)
             total = feed.remaining(conn, acc.store_id, cursor) if with_total else None
-        return Response(feed.render_page(rows, next_cursor, has_more, total), media_type="application/json")
+        meta = page.PageMeta(next_cursor, has_more, total)
+        return Response(page.render_json([change for _, change in rows], meta), media_type=page.JSON_MEDIA_TYPE,
+                        headers=meta.headers())
 
-    def write_page_file(store_id: str, cursor: int, limit: int, with_total: bool, path: Path):
-        found = page_file.write(db, store_id, cursor, limit, path)
+    def write_page_file(store_id: str, cursor: int, limit: int, with_total: bool, path: Path) -> page.PageMeta:
+        meta, _ = page_file.write(db, store_id, cursor, limit, path)
         if not with_total:
-            return found, None
+            return meta
         with db.read() as conn:
-            return found, feed.remaining(conn, store_id, cursor)
+            return page.PageMeta(meta.next_cursor, meta.has_more, feed.remaining(conn, store_id, cursor))
 
     @app.get("/v1/changes.sqlite", tags=["sync"], dependencies=[Depends(protocol)], response_class=FileResponse,
              responses={200: {"description": "The same page as /v1/changes, as a SQLite file "
-                                             "(docs/sync-protocol.md)", "content": {page_file.MEDIA_TYPE: {}}}})
+                                             "(docs/sync-protocol.md)", "content": {page.FILE_MEDIA_TYPE: {}}}})
     async def changes_file(
         acc: Annotated[Account, Depends(account)],
         cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
-        limit: Annotated[int, Query(ge=1, le=page_file.MAX_LIMIT)] = page_file.MAX_LIMIT,
+        limit: Annotated[int, Query(ge=1, le=page.FILE_MAX_ROWS)] = page.FILE_MAX_ROWS,
         with_total: bool = False,
     ) -> FileResponse:
         fd, name = tempfile.mkstemp(prefix="vitrine-page-", suffix=".sqlite")
         os.close(fd)
         path = Path(name)
         try:
-            (next_cursor, has_more, _), total = await run_in_threadpool(
-                write_page_file, acc.store_id, cursor, limit, with_total, path)
+            meta = await run_in_threadpool(write_page_file, acc.store_id, cursor, limit, with_total, path)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        headers = {"X-Vitrine-Next-Cursor": str(next_cursor), "X-Vitrine-Has-More": "true" if has_more else "false"}
-        if total is not None:
-            headers["X-Vitrine-Total"] = str(total)
-        return PageFileResponse(path, media_type=page_file.MEDIA_TYPE, headers=headers)
+        return PageFileResponse(path, media_type=page.FILE_MEDIA_TYPE, headers=meta.headers())
 
     @app.post("/v1/mutations", response_model=MutationResponse, tags=["sync"], dependencies=[Depends(protocol)])
     async def post_mutations(batch: MutationBatch, acc: Annotated[Account, Depends(account)]) -> Response:

@@ -9,7 +9,6 @@ equal to commit order.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -18,10 +17,7 @@ from operator import itemgetter
 from sqlalchemy import Connection, func, select
 
 from sync.hub.storage import commit_hooks, schema, sql, sql_many
-
-
-def dumps(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+from sync.rules.jsontext import dumps  # also feed.dumps for the hub modules that store JSON
 
 
 def publish(conn: Connection, entity: str, entity_id: str, store_id: str | None,
@@ -125,7 +121,7 @@ _by_seq = itemgetter(0)
 
 
 PageRow = tuple[int, bytes]
-"""(seq, change): a change as a page carries it, UTF-8 JSON
+"""(seq, change): a change as a page carries it (sync.page.Change), UTF-8 JSON
 {"seq", "entity", "entity_id", "client_id", "deleted", "data"}, as the driver returns it."""
 
 
@@ -180,15 +176,3 @@ def remaining(conn: Connection, store_id: str, cursor: int) -> int:
     feed = schema.feed
     return sum(conn.execute(select(func.count()).select_from(feed).where(where, feed.c.seq > cursor)).scalar_one()
                for where in _visible(store_id))
-
-
-def render_page(rows: list[PageRow], next_cursor: int, has_more: bool, total: int | None) -> bytes:
-    """The ChangePage JSON: the changes as the database rendered them, and the cursor last.
-
-    The cursor and `has_more` close the page so a device reads them from its tail and
-    asks for the next page before parsing this one (sync.client.RawPage).
-    """
-    total_s = b"null" if total is None else str(total).encode()
-    return b"".join((b'{"changes":[', b",".join([change for _, change in rows]),
-                     b'],"next_cursor":%d,"has_more":%b,"total_estimate":%b}'
-                     % (next_cursor, b"true" if has_more else b"false", total_s)))

@@ -17,6 +17,7 @@ from sync.hub import loyalty_service, members, receipts, records
 from sync.hub.auth import Account
 from sync.hub.errors import parse
 from sync.hub.storage import HubDB
+from sync.rules.contacts import normalise_phone
 from sync.models import ContactPayload, FormSignPayload, Mutation, PosReceipt, utcnow
 
 # --- mutations: (conn, mutation, account, device id) -> result ---------------------------
@@ -32,7 +33,7 @@ def register(conn: Connection, m: Mutation, account: Account, device_id: str) ->
 
 
 def update(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
-    return members.update_fields(conn, m, device_id)
+    return members.update_fields(conn, m, device_id, account.id, account.name)
 
 
 def diary(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
@@ -89,7 +90,7 @@ def ingest_receipts(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
 
 def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) -> dict:
     """A new receipt: find its client (named by the till, or by a waiting link) and attach."""
-    client = members.find_by_contact(conn, receipts.e164(r.client_phone), r.client_card)
+    client = members.find_by_contact(conn, normalise_phone(r.client_phone), r.client_card)
     linked_by = "till" if client else None
     if client is None and link is not None:
         client = members.load(conn, link["client_id"])

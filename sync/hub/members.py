@@ -16,7 +16,8 @@ from sqlalchemy import Connection, select
 from sync.hub import feed
 from sync.hub.errors import Rejected, describe, parse
 from sync.hub.storage import schema, sql
-from sync.models import PROFILE_FIELDS, Client, ClientProfile, Mutation, RegisterPayload
+from sync.models import Client, Mutation, RegisterPayload
+from sync.profile import NotEditable, merge_profile, not_editable
 
 # load/save/the history insert are plain driver statements (storage.sql): every mutation and
 # every identified receipt runs them, and SQLAlchemy's per-statement overhead was most
@@ -56,27 +57,29 @@ def registration(conn: Connection, m: Mutation) -> dict:
     return Client(id=m.entity_id, created_at=m.client_time, **p.model_dump()).model_dump(mode="json")
 
 
-def update_fields(conn: Connection, m: Mutation, device_id: str) -> dict:
-    """Field-level patch: last write in hub order wins per field; the loser goes to history."""
+def update_fields(conn: Connection, m: Mutation, device_id: str, consultant_id: str | None = None,
+                  consultant_name: str | None = None) -> dict:
+    """Field-level patch: last write in hub order wins per field; the loser goes to history.
+
+    A history entry names the consultant who saved it, so a profile says who changed what."""
     fields = m.payload.get("fields")
     if not isinstance(fields, dict) or not fields:
         raise Rejected("invalid_payload", "client.update needs a non-empty 'fields' object.")
-    unknown = sorted(set(fields) - set(PROFILE_FIELDS))
+    unknown = not_editable(fields)  # checked before the look-up, as the patch is bad whoever it names
     if unknown:
-        raise Rejected("invalid_payload", f"Fields that cannot be edited: {', '.join(unknown)}.")
+        raise Rejected("invalid_payload", str(NotEditable(unknown)))
     current = existing(conn, m.entity_id)
-    profile = {k: current[k] for k in PROFILE_FIELDS if k in current}
     try:
-        merged = ClientProfile.model_validate({**profile, **fields}).model_dump(mode="json")
+        changed = merge_profile(current, fields)
     except ValidationError as e:
         raise Rejected("invalid_payload", describe(e)) from None
-    changed = {k: merged[k] for k in fields if merged[k] != current.get(k)}
     for name, new in changed.items():
         entry = {
             "id": str(uuid.uuid5(uuid.UUID(m.id), name)),
             "client_id": m.entity_id, "field": name,
             "old_value": current.get(name), "new_value": new,
             "mutation_id": m.id, "device_id": device_id, "at": m.client_time.isoformat(),
+            "consultant_id": consultant_id, "consultant_name": consultant_name,
         }
         sql(conn, "INSERT INTO client_history (client_id, field, old_value, new_value, mutation_id, device_id, at)"
                      " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -3,14 +3,11 @@
 The JSON page costs a device a parse and a bound insert per change, in Python: for a
 first sync of a big store (hundreds of thousands of changes) that was most of its
 time. The same page as rows of a SQLite table is copied into the cache by one
-INSERT … SELECT in SQLite's C code (app.cache.replica.apply_page_file). The page
+INSERT … SELECT in SQLite's C code (app.cache.pages.apply_page_file). The page
 rules are the JSON page's: the changes after the cursor the store may see, in seq
 order, up to the limit; its cursor and `has_more` tell where to go on.
 
-File format (FORMAT 1):
-    changes(seq INTEGER PRIMARY KEY, entity TEXT, entity_id TEXT, client_id TEXT,
-            deleted INTEGER, data TEXT)     -- data NULL when deleted
-    meta(key TEXT PRIMARY KEY, value TEXT)  -- format, next_cursor, has_more (0/1), rows
+The file's format (tables, meta, version) is sync.page's (`FILE_TABLES`, `FILE_FORMAT`).
 """
 
 from __future__ import annotations
@@ -18,19 +15,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from sync import page
 from sync.hub import feed
 from sync.hub.storage import HubDB
-
-FORMAT = 1
-MEDIA_TYPE = "application/vnd.sqlite3"
-MAX_LIMIT = 50_000
 
 _RANGES = (f"SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id = ? AND seq > ? AND seq <= ?"
            f" UNION ALL SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id IS NULL AND seq > ? AND seq <= ?")
 
 
-def write(db: HubDB, store_id: str, cursor: int, limit: int, path: Path) -> tuple[int, bool, int]:
-    """Write the page after `cursor` to a new SQLite file at `path`: (next_cursor, has_more, rows)."""
+def write(db: HubDB, store_id: str, cursor: int, limit: int, path: Path) -> tuple[page.PageMeta, int]:
+    """Write the page after `cursor` to a new SQLite file at `path`: (its meta, rows)."""
     if db.is_sqlite:
         return _write_sqlite(db, store_id, cursor, limit, path)
     with db.read() as conn:
@@ -39,15 +33,16 @@ def write(db: HubDB, store_id: str, cursor: int, limit: int, path: Path) -> tupl
     try:
         _create(out, "main")
         out.execute("BEGIN")
-        out.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?)", rows)
-        _finish(out, "main", next_cursor, has_more, len(rows))
+        out.executemany(f"INSERT INTO changes ({page.FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+        meta = page.PageMeta(next_cursor, has_more)
+        _finish(out, "main", meta, len(rows))
         out.execute("COMMIT")
     finally:
         out.close()
-    return next_cursor, has_more, len(rows)
+    return meta, len(rows)
 
 
-def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path) -> tuple[int, bool, int]:
+def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path) -> tuple[page.PageMeta, int]:
     """The same, copied by SQLite from the feed into the attached file: no row passes
     through Python (a page of 50,000 changes: ~0.1 s instead of ~0.4 s)."""
     raw = db.engine.raw_connection()
@@ -65,8 +60,10 @@ def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path)
             has_more = len(seqs) > limit
             seqs = seqs[:limit]
             next_cursor = seqs[-1] if seqs else cursor
-            conn.execute(f"INSERT INTO page.changes {_RANGES}", (store_id, cursor, next_cursor, cursor, next_cursor))
-            _finish(conn, "page", next_cursor, has_more, len(seqs))
+            conn.execute(f"INSERT INTO page.changes ({page.FILE_COLUMNS}) {_RANGES}",
+                         (store_id, cursor, next_cursor, cursor, next_cursor))
+            meta = page.PageMeta(next_cursor, has_more)
+            _finish(conn, "page", meta, len(seqs))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -76,7 +73,7 @@ def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path)
             conn.execute("DETACH DATABASE page")
     finally:
         raw.close()
-    return next_cursor, has_more, len(seqs)
+    return meta, len(seqs)
 
 
 def _create(conn: sqlite3.Connection, schema: str) -> None:
@@ -84,12 +81,9 @@ def _create(conn: sqlite3.Connection, schema: str) -> None:
     conn.execute(f"PRAGMA {schema}.journal_mode = OFF")
     conn.execute(f"PRAGMA {schema}.synchronous = OFF")
     conn.execute(f"PRAGMA {schema}.page_size = 16384")
-    conn.execute(f"CREATE TABLE {schema}.changes (seq INTEGER PRIMARY KEY, entity TEXT NOT NULL,"
-                 " entity_id TEXT NOT NULL, client_id TEXT, deleted INTEGER NOT NULL, data TEXT)")
-    conn.execute(f"CREATE TABLE {schema}.meta (key TEXT PRIMARY KEY, value TEXT)")
+    for ddl in page.FILE_TABLES:
+        conn.execute(ddl.format(schema=schema))
 
 
-def _finish(conn: sqlite3.Connection, schema: str, next_cursor: int, has_more: bool, rows: int) -> None:
-    conn.executemany(f"INSERT INTO {schema}.meta VALUES (?, ?)", [
-        ("format", str(FORMAT)), ("next_cursor", str(next_cursor)), ("has_more", str(int(has_more))),
-        ("rows", str(rows))])
+def _finish(conn: sqlite3.Connection, schema: str, meta: page.PageMeta, rows: int) -> None:
+    conn.executemany(f"INSERT INTO {schema}.meta VALUES (?, ?)", page.file_meta_rows(meta, rows))

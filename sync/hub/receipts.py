@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import phonenumbers
 from sqlalchemy import Connection, func, insert, select, update
 
 from sync.hub import feed
@@ -21,8 +20,9 @@ from sync.hub.auth import Account
 from sync.hub.errors import Rejected, parse
 from sync.hub.storage import schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
-
-TYPE_NAMES = {1: "sale", 2: "sale return", 3: "expense", 4: "expense return"}
+from sync.rules.receipts import refusal
+from sync.rules.contacts import normalise_phone
+from sync.rules.receipts import refusal
 
 
 def by_fiscal(conn: Connection, fn: str, i: str, fp: str):
@@ -45,18 +45,6 @@ def publish(conn: Connection, receipt: dict, store_id: str) -> None:
     receipts = schema.receipts
     conn.execute(update(receipts).where(receipts.c.id == receipt["id"]).values(data=feed.dumps(receipt)))
     feed.publish(conn, "receipt", receipt["id"], store_id, receipt)
-
-
-def e164(phone: str | None) -> str | None:
-    """A till's phone in any Russian format, as stored (E.164); None when unusable."""
-    if not phone:
-        return None
-    try:
-        num = phonenumbers.parse(phone, "RU")
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164) \
-        if phonenumbers.is_possible_number(num) else None
 
 
 def store_new(conn: Connection, batch: list[PosReceipt]) -> tuple[list[dict], set[str]]:
@@ -122,8 +110,8 @@ def publish_link(conn: Connection, link: dict, store_id: str, state: str) -> Non
 def link_request(m: Mutation) -> ReceiptLinkPayload:
     """A receipt.link mutation's payload; only sales and returns link to clients."""
     p = parse(ReceiptLinkPayload, m.payload)
-    if p.n in (3, 4):
-        raise Rejected("not_a_sale", f"This is an {TYPE_NAMES[p.n]} receipt; only sales and returns link to clients.")
+    if (why := refusal(p.n)) is not None:
+        raise Rejected("not_a_sale", why)
     return p
 
 

@@ -6,7 +6,6 @@ uses, and inserted in large batches; the feed gets one row per entity.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -123,6 +122,6 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
 def _append_feed(conn, items: list) -> None:
     """Fresh entities only: plain inserts, no replace (the seed never republishes)."""
     conn.execute(insert(schema.feed), [
-        {"entity": e, "entity_id": i, "store_id": s, "data": json.dumps(d, ensure_ascii=False, separators=(",", ":")),
+        {"entity": e, "entity_id": i, "store_id": s, "data": feed.dumps(d),
          "deleted": dl, "client_id": feed.client_of(e, i, d)} for e, i, s, d, dl in items
     ])

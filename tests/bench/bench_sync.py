@@ -52,9 +52,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.cache import clients, outbox, sync_state  # noqa: E402
+from app.cache.replica import CacheReplica  # noqa: E402
 from app.cache.store import Cache  # noqa: E402
+from app.sync_engine import SyncEngine  # noqa: E402
 from sync.client import HubClient  # noqa: E402
-from app.sync_engine.engine import SyncEngine  # noqa: E402
 from tests.conftest import free_port, wait_http  # noqa: E402
 
 LOGINS = [("demo", "vitrine-demo"), ("consultant04", "vitrine"), ("consultant08", "vitrine")]
@@ -124,7 +125,7 @@ async def initial_sync(url: str, folder: Path) -> tuple[int, float, list[Path]]:
         cache = Cache(path)
         async with HubClient(url, timeout=120) as client:
             me = await client.login(login, password)
-            engine = SyncEngine(cache, client, f"bench-{login}")
+            engine = SyncEngine(CacheReplica(cache), client, f"bench-{login}")
             t0 = time.perf_counter()
             await engine.sync_once()
             dt = time.perf_counter() - t0
@@ -177,7 +178,7 @@ async def push_1000(url: str, cache_path: Path) -> float:
         assert (await cache.read(outbox.counts))["pending"] == 1000
         async with HubClient(url, timeout=120) as client:  # reconnect
             await client.login(*LOGINS[0])
-            engine = SyncEngine(cache, client, "bench-push")
+            engine = SyncEngine(CacheReplica(cache), client, "bench-push")
             t0 = time.perf_counter()
             sent = await engine.push()
             dt = time.perf_counter() - t0
@@ -202,8 +203,8 @@ async def propagation(url: str, cache_b: Path, folder: Path, trials: int, poll: 
     async with HubClient(url, timeout=30) as ca, HubClient(url, timeout=30) as cb:
         await ca.login(*LOGINS[0])
         await cb.login("consultant01", "vitrine")
-        a = SyncEngine(a_cache, ca, "bench-a", interval=30.0)
-        b = SyncEngine(b_cache, cb, "bench-b", interval=poll)
+        a = SyncEngine(CacheReplica(a_cache), ca, "bench-a", interval=30.0)
+        b = SyncEngine(CacheReplica(b_cache), cb, "bench-b", interval=poll)
         await b.sync_once()
         a.start()
         b.start()

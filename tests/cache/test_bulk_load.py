@@ -9,7 +9,7 @@ import pytest
 from app.cache import bulk_load, pages, sync_state
 from app.cache.search import search
 from app.cache.store import Cache
-from sync.client import RawPage
+from sync.page import PageMeta, RawPage
 
 
 def _client(n: int, **kw) -> dict:
@@ -23,9 +23,10 @@ def _page(rows: list[tuple[str, str, dict | None]], first_seq: int) -> RawPage:
     """A change page as the hub renders it, parsed the way the engine parses it."""
     changes = [{"seq": first_seq + k, "entity": e, "entity_id": i, "deleted": d is None, "data": d}
                for k, (e, i, d) in enumerate(rows)]
-    body = json.dumps({"changes": changes, "next_cursor": first_seq + len(rows) - 1, "has_more": False,
+    meta = PageMeta(first_seq + len(rows) - 1, False)
+    body = json.dumps({"changes": changes, "next_cursor": meta.next_cursor, "has_more": meta.has_more,
                        "total_estimate": None}, ensure_ascii=False).encode()
-    return RawPage(body)
+    return RawPage(body, meta)
 
 
 def _feed() -> list[list[tuple[str, str, dict | None]]]:

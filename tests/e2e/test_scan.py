@@ -80,7 +80,7 @@ def test_link_from_photo_offline_then_online_and_second_link_refused(demo_hub, a
     screen.text("привязан к клиенту")
     screen.click("Открыть профиль")
     screen.text(f"{rub} ₽", timeout=30_000)  # the purchase, matched with the till's copy
-    screen.page.get_by_text(re.compile(r"\+\d[\d\s]* б\.")).first.wait_for(state="attached")
+    screen.page.get_by_text(re.compile(r"\+\d[\d\s]*\sбалл")).first.wait_for(state="attached")  # "+1 234 балла"
     screen.shot("3-purchase-on-profile")
 
     second = scene["second"]

@@ -79,6 +79,22 @@ def test_mutations_apply_once_and_replay_the_first_answer(api, demo):
     assert sum(1 for c in feed if c["entity"] == "client" and c["entity_id"] == cid) == 1
 
 
+def test_a_history_entry_names_the_consultant_who_saved_the_change(api, demo):
+    h = headers(demo)
+    cid = new_id()
+    reg = _mutation("client.register", cid, {"last_name": "Зуева", "first_name": "Инна",
+                                             "store_id": demo["_me"]["store_id"], "sizes": {"shoe": "40"}})
+    upd = _mutation("client.update", cid, {"fields": {"sizes": {"shoe": "38.5"}}})
+    res = api.post("/v1/mutations", json={"device_id": "d3", "mutations": [reg, upd]}, headers=h).json()["results"]
+    assert [r["status"] for r in res] == ["applied", "applied"]
+    feed = api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
+    (entry,) = [c["data"] for c in feed if c["entity"] == "history" and c["client_id"] == cid]
+    assert (entry["old_value"], entry["new_value"]) == ({"shoe": "40"}, {"shoe": "38.5"})
+    assert (entry["consultant_id"], entry["consultant_name"]) == (demo["_me"]["consultant_id"],
+                                                                  demo["_me"]["consultant_name"])
+    assert entry["mutation_id"] == upd["id"]
+
+
 def test_unknown_kind_and_bad_payload_are_rejected_with_reasons(api, demo):
     h = headers(demo)
     batch = [_mutation("client.teleport", new_id(), {}),

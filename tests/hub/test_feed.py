@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from sync import page as page_format
 from sync.hub import feed
 from sync.hub.storage import HubDB, schema
 
@@ -70,9 +71,13 @@ def test_concurrent_writers_leave_no_gap_a_reader_could_skip(db):
     assert {f"w{n}-{i}" for n in range(4) for i in range(15)} <= seen
 
 
-def test_a_page_renders_each_change_as_the_change_model_reads_it(db):
-    from sync.models import ChangePage
+def _render(rows, next_cursor, has_more, total):
+    """The JSON page as GET /v1/changes renders it, and its headers."""
+    meta = page_format.PageMeta(next_cursor, has_more, total)
+    return page_format.render_json([change for _, change in rows], meta), meta.headers()
 
+
+def test_a_page_renders_each_change_as_the_change_model_reads_it(db):
     odd = 'odd "id" \\ ёлка\t'
     with db.write() as conn:
         start = conn.execute(select(schema.feed.c.seq).order_by(schema.feed.c.seq.desc()).limit(1)).scalar() or 0
@@ -80,8 +85,8 @@ def test_a_page_renders_each_change_as_the_change_model_reads_it(db):
         feed.publish(conn, "t4", "gone", None, None, deleted=True)
     with db.read() as conn:
         rows, next_cursor, has_more = feed.page(conn, "any", start, 10)
-    body = feed.render_page(rows, next_cursor, has_more, 2)
-    page = ChangePage.model_validate_json(body)
+    body, _ = _render(rows, next_cursor, has_more, 2)
+    page = page_format.ChangePage.model_validate_json(body)
     assert [(c.entity, c.entity_id, c.deleted) for c in page.changes] == [("t4", odd, False), ("t4", "gone", True)]
     assert page.changes[0].data == {"name": "Анна \"Ё\"", "n": [1, 2.5, None]}
     assert page.changes[1].data is None
@@ -90,8 +95,6 @@ def test_a_page_renders_each_change_as_the_change_model_reads_it(db):
 
 
 def test_each_change_names_the_client_its_entity_belongs_to(db):
-    from sync.client import RawPage
-
     with db.write() as conn:
         start = conn.execute(select(schema.feed.c.seq).order_by(schema.feed.c.seq.desc()).limit(1)).scalar() or 0
         feed.publish(conn, "client", "c-1", "s", {"id": "c-1", "last_name": "Иванова"})
@@ -100,6 +103,29 @@ def test_each_change_names_the_client_its_entity_belongs_to(db):
         feed.publish(conn, "t5", "r-2", "s", None, deleted=True)
     with db.read() as conn:
         rows, next_cursor, has_more = feed.page(conn, "s", start, 10)
-    page = RawPage(feed.render_page(rows, next_cursor, has_more, None))
+    body, headers = _render(rows, next_cursor, has_more, None)
+    page = page_format.RawPage(body, page_format.PageMeta.from_headers(headers))
     assert [(c.entity_id, c.client_id) for c in page.changes] == [
         ("c-1", "c-1"), ("r-1", 'c-"1"'), ("s", None), ("r-2", None)]
+
+
+def test_a_page_says_where_it_leads_in_headers_and_in_its_body(db):
+    """Both forms of a page send their meta as headers (read before the body); the JSON
+    body repeats it, and a reader of either gets the same."""
+    with db.write() as conn:
+        start = conn.execute(select(schema.feed.c.seq).order_by(schema.feed.c.seq.desc()).limit(1)).scalar() or 0
+        for n in range(3):
+            feed.publish(conn, "t6", f"h-{n}", None, {"n": n})
+    for limit, total in ((2, 3), (5, None)):
+        with db.read() as conn:
+            rows, next_cursor, has_more = feed.page(conn, "any", start, limit)
+        body, headers = _render(rows, next_cursor, has_more, total)
+        meta = page_format.PageMeta.from_headers(headers)
+        assert meta == page_format.PageMeta(rows[-1][0], limit < 3, total)
+        from_body = page_format.RawPage.from_body(body)
+        assert from_body.meta == meta and [c.seq for c in from_body.changes] == [seq for seq, _ in rows]
+        assert [c.seq for c in page_format.RawPage(body, meta).changes] == [seq for seq, _ in rows]
+    with pytest.raises(page_format.BadPage):
+        page_format.PageMeta.from_headers({page_format.NEXT_CURSOR_HEADER: "7"})
+    with pytest.raises(page_format.BadPage):
+        page_format.PageMeta.from_headers({**headers, page_format.HAS_MORE_HEADER: "yes"})

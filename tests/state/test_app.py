@@ -103,7 +103,7 @@ async def test_register_offline_then_sync_reaches_the_hub(demo_hub, tmp_path):
     ctrl = await logged_in(demo_hub, tmp_path)
     await wait_for(lambda: ctrl.sync.status.last_sync is not None)
     await ctrl.sync.engine.stop()  # offline from here: nothing reaches the hub
-    ctrl.register.start()
+    await ctrl.register.open()
     ctrl.register.form.update(last_name="Зайцева", first_name="Алиса", phone="8 916 000-11-22")
     ctrl.register.form["last_name"] = ""
     assert await ctrl.register.save() is None
@@ -115,7 +115,7 @@ async def test_register_offline_then_sync_reaches_the_hub(demo_hub, tmp_path):
     assert ctrl.profile.data.client.phone == "+79160001122" and ctrl.profile.data.client.pending
     assert [p.kind for p in ctrl.profile.data.pending] == ["client.register"]
     # a second client with the same phone: warned once, then allowed
-    ctrl.register.start()
+    await ctrl.register.open()
     ctrl.register.form.update(last_name="Зайцев", first_name="Олег", phone="+79160001122")
     assert await ctrl.register.save() is None and ctrl.register.errors["phone"].key == "form.phone_taken"
     assert await ctrl.register.save()

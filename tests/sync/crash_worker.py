@@ -24,10 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app.cache import clients, pages, records, replica, sync_state  # noqa: E402
+from app.cache.replica import CacheReplica  # noqa: E402
 from app.cache.store import Cache  # noqa: E402
+from app.sync_engine import SyncEngine  # noqa: E402
 from app.sync_engine import engine as engine_mod  # noqa: E402
 from sync.client import HubClient, HubError  # noqa: E402
-from app.sync_engine.engine import SyncEngine  # noqa: E402
 from sync.models import ClientProfile, new_id  # noqa: E402
 
 
@@ -75,12 +76,12 @@ async def main() -> None:
     await cache.write(sync_state.set_state, "crash_store", args.store)
     mark("opened")
     client = HubClient(args.hub, args.token, timeout=30)
-    engine = SyncEngine(cache, client, args.device_id)
+    engine = SyncEngine(CacheReplica(cache), client, args.device_id)
 
     write = cache.write
 
-    # Markers from inside the writer's transactions: the engine calls these through the
-    # module, in the cache's writer thread, before the transaction commits.
+    # Markers from inside the writer's transactions: the engine's CacheReplica calls these
+    # through their modules, in the cache's writer thread, before the transaction commits.
     def marked(fn):
         def wrapper(db, *a):
             mark(fn.__name__)

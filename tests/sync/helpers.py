@@ -22,9 +22,10 @@ import httpx
 
 from app.cache import clients, outbox, records
 from app.cache.clients import HUB_DATA
+from app.cache.replica import CacheReplica
 from app.cache.store import Cache
+from app.sync_engine import SyncEngine
 from sync.client import HubClient, HubError
-from app.sync_engine.engine import SyncEngine
 from sync.hub import demo
 from sync.models import new_id, utcnow
 
@@ -184,7 +185,7 @@ class Device:
         # A transport on a shared TLS context: httpx would build a new one per client (~35 ms).
         self.client = HubClient(self.base_url, self.token, timeout=self.timeout,
                                 transport=httpx.AsyncHTTPTransport(verify=_tls()))
-        self.engine = SyncEngine(self.cache, self.client, self.device_id, blob_loader=self._load_blob,
+        self.engine = SyncEngine(CacheReplica(self.cache), self.client, self.device_id, blob_loader=self._load_blob,
                                  page_files=self.page_files)
 
     def _load_blob(self, sha: str) -> tuple[bytes, str] | None:

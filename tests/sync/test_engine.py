@@ -485,25 +485,32 @@ async def test_a_bulk_pull_broken_off_puts_the_indexes_back_and_resumes(hub, dev
 
 
 def test_an_unreadable_page_ends_a_batch_after_the_pages_before_it(tmp_path):
+    from app.cache.replica import CacheReplica
     from app.cache.store import Cache
-    from sync.client import RawPage
+    from sync.page import BadPage, PageMeta, RawPage
 
     good = RawPage(b'{"changes":[{"seq":1,"entity":"diary","entity_id":"d1","deleted":false,'
                    b'"data":{"id":"d1","client_id":"c1","text":"\xd0\xbf\xd1\x80\xd0\xb8"}}],'
-                   b'"next_cursor":1,"has_more":true,"total_estimate":null}')
+                   b'"next_cursor":1,"has_more":true,"total_estimate":null}', PageMeta(1, True))
     # Its last change is not the cursor it names: a page the device must not trust.
     bad = RawPage(b'{"changes":[{"seq":2,"entity":"diary","entity_id":"d2","deleted":false,'
-                  b'"data":{"id":"d2","client_id":"c1"}}],"next_cursor":3,"has_more":false,"total_estimate":null}')
+                  b'"data":{"id":"d2","client_id":"c1"}}],"next_cursor":3,"has_more":false,"total_estimate":null}',
+                  PageMeta(3, False))
+    # Its body names another cursor than its headers did.
+    crossed = RawPage(b'{"changes":[{"seq":2,"entity":"diary","entity_id":"d2","deleted":false,'
+                      b'"data":{"id":"d2","client_id":"c1"}}],"next_cursor":2,"has_more":false,'
+                      b'"total_estimate":null}', PageMeta(5, False))
     # A client whose balance is not a number: the page parses, its client does not.
     odd = RawPage(b'{"changes":[{"seq":2,"entity":"client","entity_id":"c9","deleted":false,'
                   b'"data":{"id":"c9","last_name":"X","points_balance":"many"}}],'
-                  b'"next_cursor":2,"has_more":false,"total_estimate":null}')
+                  b'"next_cursor":2,"has_more":false,"total_estimate":null}', PageMeta(2, False))
     cache = Cache(tmp_path / "cache.sqlite")
     try:
-        for second in (bad, odd):
-            applied, error = cache.write_sync(engine_mod._apply_pages, [good, second], False)
+        replica = CacheReplica(cache)
+        for second in (bad, crossed, odd):
+            applied, error = asyncio.run(replica.apply_json_pages([good, second], False))
             assert applied == 1
-            assert isinstance(error, HubError) and error.status == 502, error
+            assert isinstance(error, BadPage), error
         assert cache.read_sync(sync_state.cursor) == 1
         assert cache.read_sync(lambda db: db.execute("SELECT count(*) FROM clients").fetchone()) == (0,)
         rows = cache.read_sync(lambda db: db.execute("SELECT id, client_id, data FROM entities").fetchall())
@@ -565,13 +572,14 @@ async def test_a_hub_without_file_pages_is_pulled_in_json(hub, devices, monkeypa
 
 
 async def test_an_unreadable_page_file_is_refused_and_nothing_applied(hub, devices, monkeypatch):
-    from sync.client import FilePage, HubClient
+    from sync.client import HubClient
+    from sync.page import FilePage, PageMeta
 
     real = HubClient.pull_file
 
     async def garbage(self, cursor, limit, path, with_total=False, on_headers=None):
         path.write_bytes(b"not a database" * 1000)
-        page = FilePage(path, cursor + 10, False, 10)
+        page = FilePage(path, PageMeta(cursor + 10, False, 10))
         if on_headers:
             on_headers(page)
         return page

@@ -53,6 +53,17 @@ def test_dates_in_each_language():
     assert fmt.date_time(moment, "ru").startswith("21.03.2026")
 
 
-def test_a_receipt_sum_shows_its_kopecks():
-    assert fmt.money_exact(1_234_560, "ru").replace(NBSP, " ") == "12 345,60 ₽"
-    assert fmt.money_exact(1_234_500, "en").replace(NBSP, " ") == "12,345.00 ₽"
+def test_receipt_sums_keep_kopecks_and_sizes_take_the_decimal_mark():
+    assert fmt.money(12_345_678, "ru", exact=True).replace(NBSP, " ") == "123 456,78 ₽"
+    assert fmt.money(-5, "en", exact=True) == "\u22120.05" + NBSP + "₽"
+    assert (fmt.size("38.5", "ru"), fmt.size("38,5", "en"), fmt.size("40", "ru")) == ("38,5", "38.5", "40")
+    assert (fmt.size("M", "ru"), fmt.size("42-44", "ru"), fmt.size(None, "ru")) == ("M", "42-44", "")
+
+
+def test_points_read_the_same_signed_or_not():
+    from app.ui.strings import points
+
+    assert points("ru", 12057, signed=True).replace(NBSP, " ") == "+12 057 баллов"
+    assert points("ru", -7692).replace(NBSP, " ") == "\u22127 692 балла"
+    assert points("en", 1) == "1" + NBSP + "point"
+    assert points("ru", None).replace(NBSP, " ") == "0 баллов"

@@ -23,7 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-RECEIPT_TYPES: dict[int, str] = {1: "sale", 2: "sale return", 3: "expense", 4: "expense return"}
+from sync.rules.receipts import RECEIPT_TYPES  # the type names; which types link is a rule there too
+
 FIELDS = ("t", "s", "fn", "i", "fp", "n")
 # Far above any real payload (~90 characters); caps the work done on junk.
 MAX_PAYLOAD = 256
