@@ -16,6 +16,7 @@ from app.state.profile import ProfileModel
 from app.state.profile_form import fields_to_fix
 from app.state.register import RegisterModel
 from app.ui import formatting, theme
+from app.ui.fields import text_field
 from app.ui.strings import t
 from sync.models import CHANNELS, SIZE_FIELDS
 
@@ -66,8 +67,8 @@ def ProfileForm(p: ProfileModel | RegisterModel, ui: AppModel, on_save: Callable
 
         err = p.errors.get(name)
         boxes[name] = ref = ft.Ref[ft.TextField]()
-        return ft.TextField(ref=ref, label=t(lang, LABELS[name]), value=form.get(name, ""), on_change=change,
-                            error=t(lang, err) if err else None, hint_text=hint, **kw)
+        return text_field(t(lang, LABELS[name]), hint=hint, ref=ref, value=form.get(name, ""), on_change=change,
+                          error=t(lang, err) if err else None, **kw)
 
     def switch(ch: str) -> ft.Control:
         def change(e, ch=ch):
@@ -103,7 +104,7 @@ def ProfileForm(p: ProfileModel | RegisterModel, ui: AppModel, on_save: Callable
                         ft.Container(field("phone", "+7 916 123-45-67", keyboard_type=ft.KeyboardType.PHONE),
                                      col={"xs": 12, "md": 4}),
                         ft.Container(field("email", keyboard_type=ft.KeyboardType.EMAIL), col={"xs": 12, "md": 4}),
-                        ft.Container(field("birthday", "ДД.ММ.ГГГГ"), col={"xs": 12, "md": 4}),
+                        ft.Container(field("birthday", t(lang, "profile.date_hint")), col={"xs": 12, "md": 4}),
                         ft.Container(field("card_number"), col={"xs": 12, "md": 4}),
                     ]),
                     heading("profile.sizes"),
