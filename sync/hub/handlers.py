@@ -60,9 +60,10 @@ def link_receipt(conn: Connection, m: Mutation, account: Account, device_id: str
     if row is None:
         return receipts.link_waiting(conn, m, account, p, client["store_id"])
     already = receipts.claim(row, p.client_id)
+    data = json.loads(row.data)
     if not already:
-        _attach(conn, json.loads(row.data), client, account.id)
-    receipts.link_matched(conn, m, p, row.id, client["store_id"])
+        _attach(conn, data, client, account.id)
+    receipts.link_matched(conn, m, p, data, client["store_id"])
     return {"state": "matched", "receipt_id": row.id, "already": already}
 
 
@@ -101,7 +102,8 @@ def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) ->
         receipts.close_link(conn, link, data["id"])
         # The link belongs to the store of the client it named, whoever the till named.
         linked = members.load(conn, link["client_id"]) or client
-        receipts.publish_link(conn, link | {"receipt_id": data["id"]}, linked["store_id"],
+        receipts.publish_link(conn, link | {"receipt_id": data["id"], "s": data.get("total"), "t": data.get("at")},
+                              linked["store_id"],
                               "matched" if link["client_id"] == client["id"] else "rejected")
     return {"receipt_id": data["id"], "client_id": client["id"], "duplicate": False}
 
