@@ -109,7 +109,7 @@ def Shell(app: App, ui: AppModel) -> ft.Control:
 
     selected = section_index(ui.route)
     rail = ft.Container(
-        width=112,
+        width=124,  # the longest label, "Синхронизация", in bold on one line
         padding=ft.Padding.symmetric(vertical=8),
         content=ft.Column(
             horizontal_alignment=ft.CrossAxisAlignment.CENTER,

@@ -49,6 +49,16 @@ RU: dict[str, str] = {
     "clients.duplicate": "возможный дубль",
     "clients.last_visit": "визит {0}",
     "sync.title": "Синхронизация",
+    "sync.state_loading": "Загружаем клиентскую книгу — {0} %",
+    "sync.state_syncing": "Идёт синхронизация…",
+    "sync.state_offline": (
+        "Нет связи с сервером. Всё, что вы делаете, сохраняется на устройстве и уйдёт на сервер, когда связь появится."
+    ),
+    "sync.state_waiting": "Ждут отправки на сервер: {0}.",
+    "sync.state_done": "Всё отправлено, данные актуальны на {0}.",
+    "sync.state_never": "Синхронизации ещё не было.",
+    "sync.trouble": "Последняя попытка не удалась — повторим автоматически. Подробности ниже.",
+    "sync.details": "Подробнее",
     "sync.progress": "Загружено {0} из {1}",
     "sync.progress_unknown": "Загружено {0}",
     "sync.pending": "В очереди на отправку: {0}",
@@ -259,6 +269,16 @@ EN: dict[str, str] = {
     "clients.duplicate": "possible duplicate",
     "clients.last_visit": "visit {0}",
     "sync.title": "Sync",
+    "sync.state_loading": "Loading the client book — {0} %",
+    "sync.state_syncing": "Syncing…",
+    "sync.state_offline": (
+        "No connection to the server. Everything you do is saved on this device and sent when the connection is back."
+    ),
+    "sync.state_waiting": "Waiting to be sent: {0}.",
+    "sync.state_done": "Everything is sent; the data is current as of {0}.",
+    "sync.state_never": "Not synced yet.",
+    "sync.trouble": "The last attempt failed — it will be retried automatically. Details below.",
+    "sync.details": "Details",
     "sync.progress": "Loaded {0} of {1}",
     "sync.progress_unknown": "Loaded {0}",
     "sync.pending": "Queued to send: {0}",
@@ -429,8 +449,16 @@ TABLES = {"ru": RU, "en": EN}
 
 PLURALS: dict[str, dict[str, dict[str, str]]] = {
     # CLDR plural categories; the rules that pick one are Babel's (app.ui.formatting).
-    "ru": {"points": {"one": "балл", "few": "балла", "many": "баллов", "other": "балла"}},
-    "en": {"points": {"one": "point", "other": "points"}},
+    "ru": {
+        "points": {"one": "балл", "few": "балла", "many": "баллов", "other": "балла"},
+        "changes": {"one": "изменение", "few": "изменения", "many": "изменений", "other": "изменения"},
+        "records": {"one": "запись", "few": "записи", "many": "записей", "other": "записи"},
+    },
+    "en": {
+        "points": {"one": "point", "other": "points"},
+        "changes": {"one": "change", "other": "changes"},
+        "records": {"one": "record", "other": "records"},
+    },
 }
 
 
@@ -448,6 +476,11 @@ def kind_label(lang: str, kind: str) -> str:
     return TABLES.get(lang, RU).get(f"kind.{kind}") or RU.get(f"kind.{kind}") or kind
 
 
+def count(lang: str, word: str, n: int | None, *, signed: bool = False) -> str:
+    """A number with its word of PLURALS in the right form: "3 изменения", "21 запись"."""
+    return fmt.count(n or 0, lang, (PLURALS.get(lang) or PLURALS["ru"])[word], signed=signed)
+
+
 def points(lang: str, n: int | None, *, signed: bool = False) -> str:
     """A number of points with its word: "4 644 балла", "+12 057 баллов", "−7 692 балла"."""
-    return fmt.count(n or 0, lang, (PLURALS.get(lang) or PLURALS["ru"])["points"], signed=signed)
+    return count(lang, "points", n, signed=signed)

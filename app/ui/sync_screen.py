@@ -6,9 +6,10 @@ from __future__ import annotations
 import flet as ft
 
 from app.state.context import AppModel
-from app.state.sync import SyncModel
+from app.state.sync import SyncModel, SyncStatus
+from app.ui import formatting as fmt
 from app.ui import operations, theme
-from app.ui.strings import t
+from app.ui.strings import count, t
 
 
 @ft.component
@@ -22,11 +23,13 @@ def SyncScreen(sync: SyncModel, ui: AppModel) -> ft.Control:
         return handler
     ft.use_effect(sync.load_rejections, [s.rejected])  # a coroutine function: Flet awaits it
     if s.pull_total:
-        progress = ft.ProgressBar(value=min(1.0, s.pulled / s.pull_total), semantics_label="pull-progress")
-        caption = t(lang, "sync.progress", s.pulled, s.pull_total)
+        share = min(1.0, s.pulled / s.pull_total)
+        progress = ft.ProgressBar(value=share, semantics_label="pull-progress", visible=s.syncing)
+        caption = t(lang, "sync.progress", fmt.number(s.pulled, lang), fmt.number(s.pull_total, lang))
     else:
-        progress = ft.ProgressBar(value=None if s.syncing else 0, semantics_label="pull-progress")
-        caption = t(lang, "sync.progress_unknown", s.pulled)
+        share = None
+        progress = ft.ProgressBar(value=None, semantics_label="pull-progress", visible=s.syncing)
+        caption = t(lang, "sync.progress_unknown", fmt.number(s.pulled, lang))
     rejected = [
         ft.ListTile(
             leading=ft.Icon(ft.Icons.ERROR_OUTLINE, color=theme.ERROR),
@@ -35,18 +38,47 @@ def SyncScreen(sync: SyncModel, ui: AppModel) -> ft.Control:
         )
         for r in sync.rejections
     ]
+    show_details, set_show_details = ft.use_state(False)
+    details = ft.Column(
+        spacing=4,
+        controls=[
+            ft.TextButton(t(lang, "sync.details"),
+                          icon=ft.Icons.EXPAND_LESS if show_details else ft.Icons.EXPAND_MORE,
+                          on_click=lambda _: set_show_details(not show_details)),
+            *([
+                ft.Text(caption, color=theme.MUTED, size=12),
+                ft.Text(t(lang, "sync.pending", s.pending), color=theme.MUTED, size=12),
+                ft.Text(t(lang, "sync.error", s.error), color=theme.MUTED, size=12, visible=bool(s.error)),
+                ft.Text(t(lang, "sync.device", sync.device_id), color=theme.MUTED, size=12),
+            ] if show_details else []),
+        ],
+    )
     return ft.Column(
         expand=True,
         scroll=ft.ScrollMode.AUTO,
         controls=[
             ft.Text(t(lang, "sync.title"), size=22, weight=ft.FontWeight.BOLD),
+            ft.Text(state_line(s, lang), size=16),
             progress,
-            ft.Text(caption),
-            ft.Text(t(lang, "sync.pending", s.pending)),
-            ft.Text(t(lang, "sync.error", s.error), color=theme.ERROR, visible=bool(s.error)),
+            ft.Text(t(lang, "sync.trouble"), color=theme.WARN, visible=bool(s.error) and s.online is not False),
             ft.FilledButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: sync.sync_now()),
             ft.Text(t(lang, "sync.rejected_title"), size=16, weight=ft.FontWeight.W_600, visible=bool(rejected)),
             *rejected,
-            ft.Text(t(lang, "sync.device", sync.device_id), color=theme.MUTED, size=11),
+            details,
         ],
     )
+
+
+def state_line(s: SyncStatus, lang: str) -> str:
+    """Where sync stands, in a sentence a consultant reads at a glance (figures are under "Подробнее")."""
+    if s.syncing and s.pull_total:
+        return t(lang, "sync.state_loading", fmt.number(round(100 * min(1.0, s.pulled / s.pull_total)), lang))
+    if s.syncing:
+        return t(lang, "sync.state_syncing")
+    if s.online is False:
+        return t(lang, "sync.state_offline")
+    if s.pending:
+        return t(lang, "sync.state_waiting", count(lang, "changes", s.pending))
+    if s.last_sync is None:
+        return t(lang, "sync.state_never")
+    return t(lang, "sync.state_done", fmt.date_time(s.last_sync, lang))

@@ -73,3 +73,20 @@ def test_damaged_cache_is_set_aside_with_a_message(demo_hub, tmp_path, screen):
         assert kept and kept[0].read_bytes().startswith(b"this is not a database")
     finally:
         stop_app(app)
+
+
+def test_sync_screen_speaks_plainly_and_folds_the_details(demo_hub, app_factory, screen):
+    app = app_factory(demo_hub.url)
+    screen.open(app.url)
+    screen.fill("Логин", "demo")
+    screen.fill("Пароль", "vitrine-demo")
+    screen.click("Войти")
+    screen.page.get_by_text(re.compile(r"Клиентов в книге: [1-9]")).first.wait_for(state="attached", timeout=30_000)
+    screen.click("Синхронизация")
+    screen.text("Всё отправлено, данные актуальны на")
+    # The device id and the counts are there, but only under "Подробнее".
+    assert screen.page.get_by_text(re.compile("^Устройство:")).count() == 0
+    screen.shot("1-sync-plain")
+    screen.click("Подробнее")
+    screen.text("Устройство:")
+    screen.shot("2-sync-details")
