@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import flet as ft
+from flet.components.hooks.use_ref import MutableRef
 
 from app.cache.queries import ReceiptRef
 from app.services.scanning.receipt_qr import ReceiptQR
@@ -72,7 +73,12 @@ def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitabl
         if e.files and e.files[0].bytes:
             await s.scan_image(e.files[0].bytes)
 
-    picker = ft.use_ref(lambda: ft.FilePicker(on_result=picked)).current
+    # One picker for the screen's life (its result arrives on it); made once, as making one
+    # registers it with the page.
+    kept: MutableRef[ft.FilePicker] = ft.use_ref(None)
+    if kept.current is None:
+        kept.current = ft.FilePicker(on_result=picked)
+    picker = kept.current
 
     async def submit(e):
         await s.scan_text(e.control.value)
