@@ -3,8 +3,14 @@ a request-size limit answered before the body is read, security headers, /docs s
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 
+from fastapi.testclient import TestClient
+
+from sync.hub import throttle
+from sync.hub.api import PasswordChecks, create_app
 from sync.models import new_id, utcnow
 from tests.hub.conftest import headers
 
@@ -53,3 +59,116 @@ def test_an_unexpected_error_rejects_that_mutation_alone_and_replays_the_same(ap
     assert [x["status"] for x in again] == ["duplicate"] * 3
     assert again[1]["code"] == "internal_error" and again[1]["reason"] == reason
     assert again[1]["result"]["first"]["status"] == "rejected"
+
+
+# --- login throttling -------------------------------------------------------------------
+
+class Clock:
+    """The time the throttle sees (epoch seconds), moved by the test; far in the past, so
+    its rows never lock anything for the real-clock apps sharing the database."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _throttled(hub_db, client_host: str, **limits) -> tuple[TestClient, Clock]:
+    clock = Clock()
+    app = create_app(hub_db, login_limits=throttle.LoginLimits(**limits), clock=clock)
+    return TestClient(app, client=(client_host, 50000), raise_server_exceptions=False), clock
+
+
+def _try(c: TestClient, who: str, password: str) -> int:
+    return c.post("/v1/auth/login", json={"login": who, "password": password}).status_code
+
+
+def test_an_account_locks_after_repeated_wrong_passwords_then_opens_again(hub_db):
+    c, clock = _throttled(hub_db, "10.13.0.1", account=throttle.Limit(failures=3, window=60, lock=300),
+                          address=throttle.Limit(failures=1000, window=60, lock=300))
+    with c:
+        assert [_try(c, "consultant07", "wrong") for _ in range(3)] == [401, 401, 401]
+        r = c.post("/v1/auth/login", json={"login": "consultant07", "password": "wrong"})
+        assert r.status_code == 429 and r.headers["content-type"].startswith(PROBLEM)
+        assert r.headers["retry-after"] == "300" and r.json()["type"] == "urn:vitrine:login-locked"
+        # the right password is refused while locked
+        r = c.post("/v1/auth/login", json={"login": "consultant07", "password": "vitrine"})
+        assert r.status_code == 429 and r.headers["retry-after"] == "300"
+        clock.now += 299
+        r = c.post("/v1/auth/login", json={"login": "consultant07", "password": "vitrine"})
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        clock.now += 1
+        assert _try(c, "consultant07", "vitrine") == 200
+        # a right password starts the count over: two wrong ones are not a lock
+        assert [_try(c, "consultant07", "wrong") for _ in range(2)] == [401, 401]
+        assert _try(c, "consultant07", "vitrine") == 200
+        assert [_try(c, "consultant07", "wrong") for _ in range(3)] == [401, 401, 401]
+        assert _try(c, "consultant07", "vitrine") == 429
+        # other accounts are not concerned
+        assert _try(c, "consultant08", "vitrine") == 200
+        # a window gone by forgets old failures
+        clock.now += 300
+        assert [_try(c, "consultant09", "wrong") for _ in range(2)] == [401, 401]
+        clock.now += 61
+        assert [_try(c, "consultant09", "wrong") for _ in range(2)] == [401, 401]
+        assert _try(c, "consultant09", "vitrine") == 200
+
+
+def test_an_unknown_login_locks_the_same_way(hub_db):
+    c, _ = _throttled(hub_db, "10.13.0.2", account=throttle.Limit(failures=2, window=60, lock=60))
+    with c:
+        assert [_try(c, "nobody-here", "x") for _ in range(3)] == [401, 401, 429]
+
+
+def test_an_address_is_refused_after_failures_across_accounts(hub_db):
+    c, clock = _throttled(hub_db, "10.13.0.3", address=throttle.Limit(failures=4, window=60, lock=120))
+    with c:
+        assert [_try(c, f"sprayed{i}", "guess") for i in range(4)] == [401] * 4
+        r = c.post("/v1/auth/login", json={"login": "consultant10", "password": "vitrine"})
+        assert r.status_code == 429 and r.headers["retry-after"] == "120"
+    other = TestClient(c.app, client=("10.13.0.4", 50000))
+    with other:
+        assert _try(other, "consultant10", "vitrine") == 200  # another address is not concerned
+    with c:
+        clock.now += 120
+        assert _try(c, "consultant10", "vitrine") == 200
+
+
+def test_successful_logins_do_not_use_up_an_address(hub_db):
+    c, _ = _throttled(hub_db, "10.13.0.5", address=throttle.Limit(failures=2, window=60, lock=60))
+    with c:
+        assert [_try(c, f"consultant{n:02d}", "vitrine") for n in range(1, 7)] == [200] * 6
+        assert _try(c, "consultant01", "wrong") == 401
+        assert _try(c, "consultant01", "vitrine") == 200
+
+
+async def test_password_checks_run_at_most_n_at_once_and_say_when_busy():
+    checks = PasswordChecks(concurrent=2, queued=4)
+    gate, lock = threading.Event(), threading.Lock()
+    running, most = 0, 0
+
+    def check():
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        gate.wait(30)
+        with lock:
+            running -= 1
+        return None
+
+    tasks = [asyncio.create_task(checks.run(check)) for _ in range(4)]
+    while running < 2:  # two are let in...
+        await asyncio.sleep(0.01)
+    assert checks.busy  # ...four are waiting or running: a fifth is turned away
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert most == 2 and not checks.busy
+
+
+def test_a_login_is_answered_503_when_too_many_are_being_checked(hub_db, monkeypatch):
+    c, _ = _throttled(hub_db, "10.13.0.6", queued_checks=0)
+    with c:
+        r = c.post("/v1/auth/login", json={"login": "consultant05", "password": "vitrine"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
