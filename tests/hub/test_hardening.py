@@ -4,14 +4,23 @@ a request-size limit answered before the body is read, security headers, /docs s
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import socket
 import threading
+import time
 
+import pytest
+import uvicorn
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from sync.hub import throttle
+from sync.hub import api as api_module
+from sync.hub import asgi, http_guard, throttle
 from sync.hub.api import PasswordChecks, create_app
 from sync.models import new_id, utcnow
+from tests.conftest import free_port
 from tests.hub.conftest import headers
 
 PROBLEM = "application/problem+json"
@@ -172,3 +181,125 @@ def test_a_login_is_answered_503_when_too_many_are_being_checked(hub_db, monkeyp
     with c:
         r = c.post("/v1/auth/login", json={"login": "consultant05", "password": "vitrine"})
         assert r.status_code == 503 and r.headers["retry-after"] == "1"
+
+
+# --- request size -----------------------------------------------------------------------
+
+async def _call(app, method: str, path: str, headers: list[tuple[bytes, bytes]], chunks) -> tuple[int, dict, int]:
+    """Call the ASGI app directly: (status, headers, how many body chunks it asked for)."""
+    asked = 0
+    sent: list[dict] = []
+    source = iter(chunks)
+
+    async def receive():
+        nonlocal asked
+        asked += 1
+        chunk = next(source, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": headers, "client": ("10.13.1.1", 1), "server": ("hub", 80)}
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, asked
+
+
+async def test_a_declared_oversized_body_is_refused_without_reading_it(hub_db):
+    app = create_app(hub_db)
+    status, hdrs, asked = await _call(app, "POST", "/v1/mutations",
+                                      [(b"content-type", b"application/json"), (b"content-length", b"1000000000")],
+                                      [b"{}"])
+    assert status == 413 and hdrs["content-type"].startswith(PROBLEM) and asked == 0
+    assert hdrs["connection"] == "close"
+
+
+async def test_a_chunked_body_is_cut_off_at_the_limit(hub_db):
+    app = create_app(hub_db)
+    mib = b"x" * (1 << 20)
+    status, _, asked = await _call(app, "POST", "/v1/mutations", [(b"content-type", b"application/json")],
+                                   (mib for _ in range(100)))  # 100 MiB offered, chunked
+    assert status == 413
+    assert asked == http_guard.MAX_BODY // len(mib) + 1  # it stopped reading one chunk past the limit
+
+
+def test_over_a_real_socket_the_hub_answers_413_before_the_body_arrives(hub_db):
+    server = uvicorn.Server(uvicorn.Config(create_app(hub_db), host="127.0.0.1", port=free_port(), log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        port = server.config.port
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            # headers claiming a gigabyte, then ten bytes of it: the answer comes anyway
+            s.sendall(b"POST /v1/mutations HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000000000\r\n\r\n{\"device_i")
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                got = s.recv(65536)
+                assert got, "the hub closed without answering"
+                answer += got
+        assert answer.startswith(b"HTTP/1.1 413 ")
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def test_a_blob_is_streamed_with_a_cap(hub_db, monkeypatch, demo):
+    monkeypatch.setattr(api_module, "MAX_BLOB", 1000)
+    with TestClient(create_app(hub_db), raise_server_exceptions=False) as c:
+        h = headers(demo)
+        big = b"y" * 5000
+        r = c.put(f"/v1/blobs/{hashlib.sha256(big).hexdigest()}", content=iter([big[:2000], big[2000:]]), headers=h)
+        assert r.status_code == 413 and r.headers["content-type"].startswith(PROBLEM)
+        small = b"z" * 900
+        r = c.put(f"/v1/blobs/{hashlib.sha256(small).hexdigest()}", content=iter([small[:400], small[400:]]),
+                  headers=h)
+        assert r.status_code == 200 and r.json()["created"]
+
+
+# --- headers, docs, logs ----------------------------------------------------------------
+
+def test_every_answer_carries_the_security_headers(api, demo):
+    h = headers(demo)
+    answers = {"/healthz": api.get("/healthz"), "/v1/me": api.get("/v1/me", headers=h),
+               "401": api.get("/v1/me"), "404": api.get("/nowhere"), "/docs": api.get("/docs"),
+               "login": api.post("/v1/auth/login", json={"login": "nobody", "password": "x"})}
+    for name, r in answers.items():
+        assert r.headers["x-content-type-options"] == "nosniff", name
+        assert r.headers["referrer-policy"] == "no-referrer", name
+        assert r.headers["x-frame-options"] == "DENY", name
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"], name
+    for name in ("/v1/me", "401", "login"):
+        assert answers[name].headers["cache-control"] == "no-store", name
+    assert "default-src 'none'" in answers["/v1/me"].headers["content-security-policy"]
+    assert answers["/docs"].status_code == 200  # the interactive docs keep their scripts
+    assert "default-src" not in answers["/docs"].headers["content-security-policy"]
+
+
+def test_docs_can_be_switched_off(hub_db, monkeypatch):
+    with TestClient(create_app(hub_db, docs=False)) as c:
+        assert [c.get(p).status_code for p in ("/docs", "/redoc", "/openapi.json")] == [404, 404, 404]
+        assert c.get("/healthz").status_code == 200
+    monkeypatch.setenv("VITRINE_HUB_DB", hub_db.url)
+    monkeypatch.setenv("VITRINE_HUB_DOCS", "off")
+    monkeypatch.setenv("VITRINE_EXPIRY_INTERVAL", "0")
+    app = asgi.app()  # the multi-worker factory reads the switch from the environment
+    try:
+        with TestClient(app) as c:
+            assert c.get("/openapi.json").status_code == 404
+    finally:
+        app.state.db.dispose()
+
+
+def test_sql_errors_do_not_carry_their_parameters(hub_db):
+    with pytest.raises(DBAPIError) as failed, hub_db.write() as conn:
+        conn.execute(text("INSERT INTO no_such_table (phone) VALUES (:p)"), {"p": "+79161234567"})
+    assert "79161234567" not in str(failed.value)
