@@ -21,6 +21,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 
 from sync.hub.problems import log_unexpected, problem_response
+from sync.models import MAX_REQUEST_BYTES
 
 log = logging.getLogger("vitrine.hub")
 
@@ -31,7 +32,7 @@ ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 # A JSON request at most (a device's push is cut to 1 MiB by the engine, app.sync_engine.engine.PUSH_BYTES;
 # a till's batch of receipts is the biggest body there is).
-MAX_BODY = 8 << 20
+MAX_BODY = MAX_REQUEST_BYTES
 DOCS_PATHS = ("/docs", "/redoc")
 
 
