@@ -19,6 +19,9 @@ PROTOCOL_VERSION = 1
 """Bumped when the wire contract changes incompatibly; the hub refuses others."""
 
 PROTOCOL_HEADER = "X-Vitrine-Protocol"
+# The hub answers 413 to a bigger request body, from its headers, before reading it (blob
+# uploads have their own cap). A device never sends a mutation that could not fit.
+MAX_REQUEST_BYTES = 8 << 20
 
 
 def new_id() -> str:

@@ -24,16 +24,29 @@ def enqueue(db: Database, kind: str, entity_id: str, payload: dict[str, Any], mi
     return mid
 
 
-def pending_after(db: Database, limit: int, after_seq: int) -> tuple[list[Mutation], int]:
+MUTATION_OVERHEAD = 200  # bytes of a mutation's JSON besides its payload (ids, kind, time)
+
+
+def pending_after(db: Database, limit: int, after_seq: int, max_bytes: int | None = None
+                  ) -> tuple[list[Mutation], int]:
     """The next mutations to send after outbox position `after_seq`, and the position reached.
 
     One push walks the outbox once, in order, batch after batch: a mutation the hub
     answers `waiting` stays behind the position and is retried on the next push, so
     however many wait, they never hold up the ones queued after them.
+    At most `limit` mutations, and (with `max_bytes`) as many as fit in that much JSON;
+    always at least one, however big.
     """
     rows = db.execute(
         "SELECT seq, id, kind, entity_id, payload, client_time FROM outbox "
         "WHERE status IN ('pending', 'waiting') AND seq > ? ORDER BY seq LIMIT ?", [after_seq, limit]).fetchall()
+    if max_bytes is not None:
+        size = 0
+        for n, r in enumerate(rows):
+            size += len(r[4].encode()) + MUTATION_OVERHEAD
+            if size > max_bytes and n > 0:
+                rows = rows[:n]
+                break
     muts = [Mutation(id=r[1], kind=r[2], entity_id=r[3], payload=json.loads(r[4]), client_time=r[5]) for r in rows]
     return muts, (rows[-1][0] if rows else after_seq)
 

@@ -22,12 +22,20 @@ from app.sync_engine.pipeline import FetchAhead, Leads
 from app.sync_engine.replica_port import Replica
 from sync import page as page_format
 from sync.client import AuthExpired, HubClient, HubError, HubUnreachable, bad_page
-from sync.models import utcnow
+from sync.models import MAX_REQUEST_BYTES, Mutation, MutationResult, utcnow
 from sync.page import BadPage, FilePage, RawPage
 
 log = logging.getLogger("vitrine.sync")
 
 PUSH_BATCH = 200
+# A push request carries at most this much JSON (and PUSH_BATCH mutations): a long diary
+# text or two must not take a batch past the hub's body limit (MAX_REQUEST_BYTES, 8 MiB).
+PUSH_BYTES = 1 << 20
+# A mutation bigger than this alone could never be sent: the hub refuses its request from
+# the headers, and a client still writing the body sees the connection reset, not the 413.
+MAX_MUTATION_BYTES = MAX_REQUEST_BYTES - 4096  # room for the batch's envelope
+TOO_LARGE = "too_large"
+TOO_LARGE_REASON = "This change is too large to send to the hub."
 PULL_LIMIT = page_format.JSON_MAX_ROWS   # rows per page (the hub's maximum)
 PULL_AHEAD = 4              # pages fetched ahead of the writer
 PULL_BATCH_BYTES = 8 << 20  # pages applied in one transaction, at most this much JSON
@@ -49,6 +57,12 @@ class SyncStatus:
     pulled: int = 0                     # changes applied in the current pull
     pull_total: int | None = None       # changes the hub had for us when it started
     bulk: bool = False                  # the current pull loads in bulk (name search waits for its end)
+
+
+def _too_large(m: Mutation) -> MutationResult:
+    """A mutation the hub cannot take, answered on the device: shown as rejected, and the outbox goes on."""
+    log.warning("mutation %s (%s) is too large for the hub; rejected on the device", m.id, m.kind)
+    return MutationResult(id=m.id, status="rejected", code=TOO_LARGE, reason=TOO_LARGE_REASON)
 
 
 def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: random.Random | None = None) -> float:
@@ -96,8 +110,21 @@ class SyncEngine:
         async with self._lock:
             self._set(syncing=True, error=None)
             try:
-                await self.push()
+                # A push the hub refuses does not keep the device from pulling: the
+                # consultant still gets everyone else's changes, and the status shows
+                # the push's error (raised after the pull). A lost session or network
+                # stops both.
+                push_error: HubError | None = None
+                try:
+                    await self.push()
+                except (AuthExpired, HubUnreachable):
+                    raise
+                except HubError as e:
+                    push_error = e
+                    log.info("push failed (%s); pulling all the same", e)
                 await self.pull()
+                if push_error is not None:
+                    raise push_error
                 now = utcnow()
                 await self.replica.set_last_sync(now)
                 self._set(online=True, last_sync=now, auth_expired=False)
@@ -124,14 +151,41 @@ class SyncEngine:
         sent = 0
         position = 0
         while True:
-            batch, position = await self.replica.pending_after(PUSH_BATCH, position)
+            batch, position = await self.replica.pending_after(PUSH_BATCH, position, PUSH_BYTES)
             if not batch:
                 return sent
+            sendable = [m for m in batch if len(m.model_dump_json().encode()) <= MAX_MUTATION_BYTES]
+            if len(sendable) < len(batch):
+                await self.replica.record_results([_too_large(m) for m in batch if m not in sendable])
+                sent += len(batch) - len(sendable)
+                batch = sendable
+                if not batch:
+                    continue
             await self._upload_blobs(batch)
-            resp = await self.client.push(self.device_id, batch)
-            await self.replica.record_results(resp.results)
+            try:
+                results = (await self.client.push(self.device_id, batch)).results
+            except HubError as e:
+                if e.status != 413:
+                    raise
+                results = await self._push_one_by_one(batch)
+            await self.replica.record_results(results)
             sent += len(batch)
             await self.refresh_counts()
+
+    async def _push_one_by_one(self, batch) -> list[MutationResult]:
+        """A batch the hub found too large (413), sent a mutation at a time; one too large
+        even alone can never be sent, so it is refused here, shown as rejected, and the
+        outbox goes on."""
+        results: list[MutationResult] = []
+        for m in batch:
+            try:
+                results += (await self.client.push(self.device_id, [m])).results
+            except HubError as e:
+                if e.status != 413:
+                    await self.replica.record_results(results)  # what was answered stays answered
+                    raise
+                results.append(_too_large(m))
+        return results
 
     async def _upload_blobs(self, batch) -> None:
         if self.blob_loader is None:

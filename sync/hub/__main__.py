@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--expiry-interval", type=float, default=3600,
                    help="seconds between runs of the points-expiry job (0: never; use `expire` from cron)")
     s.add_argument("--program", help="loyalty program: a built-in name (dboutique, intermoda) or a TOML path")
+    s.add_argument("--docs", choices=("on", "off"), default=os.environ.get("VITRINE_HUB_DOCS", "on"),
+                   help="serve /docs, /redoc and /openapi.json (default: on, or VITRINE_HUB_DOCS); "
+                        "turn off on a hub reachable beyond the back office")
     d = sub.add_parser("seed", help="fill a new database with demo data")
     d.add_argument("--db", default="var/hub.sqlite")
     d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
@@ -34,8 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--db", default="var/hub.sqlite")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-
-    import os
 
     from sync.hub.storage import HubDB
 
@@ -86,11 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         db.dispose()
         os.environ["VITRINE_HUB_DB"] = args.db
         os.environ["VITRINE_EXPIRY_INTERVAL"] = str(args.expiry_interval)
+        os.environ["VITRINE_HUB_DOCS"] = args.docs
         uvicorn.run("sync.hub.asgi:app", factory=True, workers=args.workers, host=args.host, port=args.port,
                     log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     else:
-        uvicorn.run(create_app(db, expiry_interval=args.expiry_interval or None, freeze_gc=True), host=args.host,
-                    port=args.port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+        uvicorn.run(create_app(db, expiry_interval=args.expiry_interval or None, freeze_gc=True,
+                               docs=args.docs == "on"), host=args.host, port=args.port, log_level="warning",
+                    access_log=False, timeout_graceful_shutdown=5)
     return 0
 
 

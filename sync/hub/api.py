@@ -8,6 +8,8 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,11 +25,13 @@ from sync.hub import (
     auth,
     feed,
     handlers,
+    http_guard,
     mutations,
     page_file,
     problems,
     receipts,
     records,
+    throttle,
 )
 from sync.hub.auth import Account
 from sync.hub.problems import Problem
@@ -86,14 +90,45 @@ class BlobStored(BaseModel):
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Bad request", "content": {"application/problem+json": {}}},
     401: {"description": "Not logged in", "content": {"application/problem+json": {}}},
+    413: {"description": "Request body too large", "content": {"application/problem+json": {}}},
     422: {"description": "Invalid request", "content": {"application/problem+json": {}}},
+}
+LOGIN_RESPONSES: dict[int | str, dict] = {
+    429: {"description": "Too many failed logins for this account or address; see Retry-After",
+          "content": {"application/problem+json": {}}},
+    503: {"description": "Too many logins being checked at once; see Retry-After",
+          "content": {"application/problem+json": {}}},
 }
 
 
-def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool = False) -> FastAPI:
+class PasswordChecks:
+    """At most `concurrent` argon2 checks at once (64 MiB each), the others waiting on the
+    event loop rather than in a pool thread; past `queued` waiting, `busy` says so."""
+
+    def __init__(self, concurrent: int, queued: int):
+        self._slots = asyncio.Semaphore(concurrent)
+        self._queued, self._waiting = queued, 0
+
+    @property
+    def busy(self) -> bool:
+        return self._waiting >= self._queued
+
+    async def run(self, check: Callable[[], tuple[Account, str] | None]) -> tuple[Account, str] | None:
+        self._waiting += 1
+        try:
+            async with self._slots:
+                return await run_in_threadpool(check)
+        finally:
+            self._waiting -= 1
+
+
+def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool = False, *, docs: bool = True,
+               login_limits: throttle.LoginLimits | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
     """The API; with `expiry_interval` (seconds) it also runs the points-expiry job.
 
-    `freeze_gc`: for a serving process (`serve`), see the lifespan below."""
+    `freeze_gc`: for a serving process (`serve`), see the lifespan below. `docs`: serve
+    /docs, /redoc and /openapi.json. `login_limits`: login throttling (sync.hub.throttle),
+    on the time `clock` tells (epoch seconds)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -117,9 +152,14 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
         description="Central loyalty API: consultants, clients, points ledger, receipts, change feed. "
                     "See docs/sync-protocol.md for the sync contract.",
         responses=PROBLEM_RESPONSES,
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.db = db
     problems.install(app)
+    app.add_middleware(http_guard.HTTPGuard, limits=http_guard.BodyLimits(by_prefix={"/v1/blobs/": MAX_BLOB}))
+    limits = login_limits or throttle.LoginLimits()
+    checks = PasswordChecks(limits.concurrent_checks, limits.queued_checks)
     bearer = HTTPBearer(auto_error=False)
     sessions = auth.SessionCache()
 
@@ -156,16 +196,41 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
             conn.exec_driver_sql("SELECT 1")
         return {"ok": True, "protocol": PROTOCOL_VERSION}
 
-    @app.post("/v1/auth/login", response_model=LoginResponse, tags=["auth"])
-    def login(body: LoginRequest) -> LoginResponse:
+    def begin_attempt(counted: list[tuple[str, throttle.Limit]], now: float) -> float | None:
+        with db.write() as conn:
+            return throttle.begin_attempt(conn, counted, now)
+
+    def check_password(body: LoginRequest) -> tuple[Account, str] | None:
         with db.read() as conn:
-            found = auth.check_password(conn, body.login, body.password)
+            return auth.check_password(conn, body.login, body.password)
+
+    def login_failed(counted: list[tuple[str, throttle.Limit]], now: float) -> None:
+        with db.write() as conn:
+            throttle.failed(conn, counted, now)
+
+    def login_succeeded(counted: list[tuple[str, throttle.Limit]], acc: Account) -> str:
+        with db.write() as conn:
+            throttle.succeeded(conn, counted)
+            return auth.start_session(conn, acc)
+
+    @app.post("/v1/auth/login", response_model=LoginResponse, tags=["auth"], responses=LOGIN_RESPONSES)
+    async def login(body: LoginRequest, request: Request) -> LoginResponse:
+        if checks.busy:
+            raise Problem(503, "Hub busy", "Too many logins are being checked right now; try again in a moment.",
+                          "urn:vitrine:login-busy", headers={"Retry-After": "1"})
+        counted = throttle.keys(body.login, request.client.host if request.client else "unknown", limits)
+        wait = await run_in_threadpool(begin_attempt, counted, clock())
+        if wait is not None:
+            raise Problem(429, "Too many login attempts",
+                          f"Too many wrong passwords. Try again in {max(1, round(wait / 60))} min.",
+                          "urn:vitrine:login-locked", headers={"Retry-After": throttle.retry_after(wait)})
+        found = await checks.run(lambda: check_password(body))
         if found is None:
+            await run_in_threadpool(login_failed, counted, clock())
             raise Problem(401, "Wrong login or password", "Check the login and password and try again.",
                           "urn:vitrine:bad-credentials")
         acc, store_name = found
-        with db.write() as conn:
-            token = auth.start_session(conn, acc)
+        token = await run_in_threadpool(login_succeeded, counted, acc)
         return LoginResponse(access_token=token, consultant_id=acc.id, consultant_name=acc.name,
                              store_id=acc.store_id, store_name=store_name)
 
@@ -236,14 +301,19 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
 
     @app.put("/v1/blobs/{sha256}", response_model=BlobStored, tags=["sync"])
     async def put_blob(sha256: SHA256, request: Request, acc: Annotated[Account, Depends(account)]) -> BlobStored:
-        body = await request.body()
-        if len(body) > MAX_BLOB:
-            raise Problem(413, "Blob too large", f"At most {MAX_BLOB // (1024 * 1024)} MB.")
-        if hashlib.sha256(body).hexdigest() != sha256:
+        # Streamed, hashed and capped as it comes (the HTTP guard cuts the body off at
+        # MAX_BLOB too); never read whole before its size is known.
+        digest, body = hashlib.sha256(), bytearray()
+        async for chunk in request.stream():
+            if len(body) + len(chunk) > MAX_BLOB:
+                raise Problem(413, "Blob too large", f"At most {MAX_BLOB // (1024 * 1024)} MB.")
+            digest.update(chunk)
+            body += chunk
+        if digest.hexdigest() != sha256:
             raise Problem(400, "Hash mismatch", "The body's SHA-256 differs from the address.")
         ctype = request.headers.get("content-type", "application/octet-stream")[:100]
         with db.write() as conn:
-            created = records.put_blob(conn, sha256, body, ctype)
+            created = records.put_blob(conn, sha256, bytes(body), ctype)
         return BlobStored(sha256=sha256, created=created)
 
     @app.get("/v1/blobs/{sha256}", tags=["sync"], response_class=Response,

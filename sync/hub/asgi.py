@@ -14,4 +14,5 @@ from sync.hub.storage import HubDB
 
 def app() -> FastAPI:
     interval = float(os.environ.get("VITRINE_EXPIRY_INTERVAL", "3600")) or None
-    return create_app(HubDB(os.environ["VITRINE_HUB_DB"]), expiry_interval=interval, freeze_gc=True)
+    docs = os.environ.get("VITRINE_HUB_DOCS", "on").lower() not in ("off", "0", "false", "no")
+    return create_app(HubDB(os.environ["VITRINE_HUB_DB"]), expiry_interval=interval, freeze_gc=True, docs=docs)

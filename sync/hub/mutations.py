@@ -5,18 +5,24 @@ keyed by (device id, mutation id): a replay finds that record and gets the first
 back as a duplicate, so retrying a batch is always safe. A rejected mutation's partial
 writes are rolled back, but its rejection is recorded like any answer.
 A mutation that must wait (its blob is not uploaded yet) records nothing and is retried.
+An unexpected error in one mutation (a bug, a value out of range) is recorded as its
+rejection too (code `internal_error`), so one bad mutation cannot stop a device's sync;
+only a database that cannot be reached fails the batch, and the device retries it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from sync.hub import feed, handlers
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, Waiting
+from sync.hub.problems import log_unexpected
 from sync.hub.storage import HubDB, sql
 from sync.models import MUTATION_KINDS, Mutation, MutationResult, utcnow
 
@@ -33,6 +39,11 @@ HANDLERS: dict[str, Handler] = {
     "contact.log": handlers.contact,
 }
 assert set(HANDLERS) == set(MUTATION_KINDS)
+
+log = logging.getLogger("vitrine.hub.mutations")
+INTERNAL_ERROR = "internal_error"
+INTERNAL_REASON = ("The hub could not apply this change because of an internal error; nothing of it was saved. "
+                   "Please report it with the change's id.")
 
 
 def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> MutationResult:
@@ -54,6 +65,14 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
         outcome = MutationResult(id=m.id, status="rejected", code=r.code, reason=r.reason)
     except Waiting as w:
         return MutationResult(id=m.id, status="waiting", code=w.code, reason=w.reason)
+    except Exception as e:
+        if _transient(e):
+            raise  # the whole batch fails and is retried; what was applied before it answers as duplicates
+        # Its transaction is rolled back. The reason is fixed text: an exception's message
+        # may quote the mutation's data (a phone, a name), so neither it nor the traceback
+        # goes to the device, and the log gets only the type and the stack.
+        log_unexpected(log, f"mutation {m.id} ({m.kind[:40]}) failed", e)
+        outcome = MutationResult(id=m.id, status="rejected", code=INTERNAL_ERROR, reason=INTERNAL_REASON)
     with db.write() as conn:
         # A replay that ran in between recorded its answer first; that one stands.
         prior = _prior(conn, device_id, m)
@@ -61,6 +80,13 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
             return prior
         _record(conn, device_id, m, outcome)
         return outcome
+
+
+def _transient(e: Exception) -> bool:
+    """A database that failed or went away (lost connection, deadlock, serialization failure,
+    a lock wait given up): nothing wrong with the mutation, the retry will apply it."""
+    return isinstance(e, (OperationalError, InterfaceError)) or (
+        isinstance(e, DBAPIError) and e.connection_invalidated)
 
 
 # Plain driver statements (storage.sql) for the two per-mutation bookkeeping statements.

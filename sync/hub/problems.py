@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,27 +16,37 @@ PROBLEM = "application/problem+json"
 
 class Problem(Exception):
     def __init__(self, status: int, title: str, detail: str | None = None, type_: str = "about:blank",
-                 **extra: object):
+                 headers: dict[str, str] | None = None, **extra: object):
         self.status, self.title, self.detail, self.type, self.extra = status, title, detail, type_, extra
+        self.headers = headers
         super().__init__(detail or title)
 
 
+def log_unexpected(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log an unexpected error by its type and stack only. Its message may quote the data
+    it failed on (a phone, a name, an SQL parameter), which must not reach a log."""
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s: %s.%s\n%s", what, type(exc).__module__, type(exc).__qualname__, stack.rstrip())
+
+
 def problem_response(status: int, title: str, detail: str | None = None, type_: str = "about:blank",
-                     instance: str | None = None, **extra: object) -> JSONResponse:
+                     instance: str | None = None, headers: dict[str, str] | None = None,
+                     **extra: object) -> JSONResponse:
     body: dict[str, object] = {"type": type_, "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if instance:
         body["instance"] = instance
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
-        return problem_response(exc.status, exc.title, exc.detail, exc.type, request.url.path, **exc.extra)
+        return problem_response(exc.status, exc.title, exc.detail, exc.type, request.url.path, exc.headers,
+                                **exc.extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -52,7 +63,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error on %s", request.url.path)
+        log_unexpected(log, f"unhandled error on {request.url.path}", exc)
         return problem_response(500, "Internal error", "The hub failed; the request can be retried.",
                                 instance=request.url.path)
 

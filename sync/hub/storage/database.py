@@ -46,25 +46,29 @@ def normalize_url(url: str) -> str:
 
 
 class HubDB:
+    # hide_parameters: an SQL error's message (logged, or shown in a traceback) names the
+    # statement but not its values - they are phones, names and e-mails.
     def __init__(self, url: str):
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             self.engine: Engine = create_engine(
                 self.url, connect_args={"check_same_thread": False, "timeout": 30},
-                pool_size=8, max_overflow=8,
+                pool_size=8, max_overflow=8, hide_parameters=True,
             )
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_engine(self.url, pool_size=10, max_overflow=20, pool_recycle=1800)
+            self.engine = create_engine(self.url, pool_size=10, max_overflow=20, pool_recycle=1800,
+                                        hide_parameters=True)
             event.listen(self.engine, "after_cursor_execute", _sync_pipeline)
         # Reads on PostgreSQL run in autocommit: under READ COMMITTED every statement takes
         # its own snapshot anyway, so a transaction adds nothing to a read but two round
         # trips (psycopg's BEGIN, and the pool's ROLLBACK on return) - two thirds of a pull's
         # statements. SQLite keeps its transactions (one snapshot for several statements).
         self._read_engine: Engine = self.engine if self.is_sqlite else create_engine(
-            self.url, pool_size=10, max_overflow=20, pool_recycle=1800, isolation_level="AUTOCOMMIT")
+            self.url, pool_size=10, max_overflow=20, pool_recycle=1800, isolation_level="AUTOCOMMIT",
+            hide_parameters=True)
         # One process's writers queue here instead of spinning on SQLite's busy lock.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._checkpointer: threading.Thread | None = None  # SQLite: started by the first write
@@ -75,7 +79,7 @@ class HubDB:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")  # every branch of revisions (one, unless two were merged side by side)
         if self.is_sqlite:  # a migration that rewrote a table leaves it all in the WAL: fold it in now
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

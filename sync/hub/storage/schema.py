@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -43,6 +44,18 @@ sessions = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("account_id", String(36), nullable=False),
     Column("created_at", Text, nullable=False),
+)
+
+# Login tries by account ("account:<login>") and by client address ("address:<ip>"), in
+# epoch seconds (sync.hub.throttle). `expires`: when the row can be dropped.
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("key", String(120), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", Float, nullable=False),
+    Column("locked_until", Float),
+    Column("expires", Float, nullable=False),
+    Index("login_throttle_expires", "expires"),
 )
 
 clients = Table(
