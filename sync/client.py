@@ -66,7 +66,7 @@ class HubClient:
             headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
         )
 
-    async def __aenter__(self) -> "HubClient":
+    async def __aenter__(self) -> HubClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -103,7 +103,7 @@ class HubClient:
         rows a model per change costs more than the parsing itself. (A hub that sends no
         page headers: the body is decoded here for its meta.)
         """
-        params = {"cursor": cursor, "limit": limit}
+        params: dict[str, int | str] = {"cursor": cursor, "limit": limit}
         if with_total:
             params["with_total"] = "true"
         resp = await self._request("GET", "/v1/changes", params=params)
@@ -123,7 +123,7 @@ class HubClient:
         can be asked for meanwhile). A broken download raises `HubUnreachable` and leaves
         a partial file for the caller to delete.
         """
-        params = {"cursor": cursor, "limit": limit}
+        params: dict[str, int | str] = {"cursor": cursor, "limit": limit}
         if with_total:
             params["with_total"] = "true"
         try:

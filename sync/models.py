@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 import uuid6
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sync.rules.contacts import is_e164, normalise_email
 
@@ -28,7 +27,7 @@ def new_id() -> str:
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class Model(BaseModel):

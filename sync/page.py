@@ -109,7 +109,7 @@ class FeedRow(msgspec.Struct, frozen=True, gc=False):
     entity_id: str
     deleted: bool = False
     data: msgspec.Raw = _NULL
-    client_id: str | None | msgspec.UnsetType = msgspec.UNSET  # UNSET: an older hub did not name it
+    client_id: str | msgspec.UnsetType | None = msgspec.UNSET  # UNSET: an older hub did not name it
 
     @property
     def gone(self) -> bool:

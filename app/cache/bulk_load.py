@@ -10,7 +10,6 @@ from sqlite_utils import Database
 from app.cache import search_index
 from app.cache.sync_state import get_state, set_state
 
-
 BULK_DROPPED = ("entities_key", "entities_client", "clients_name", "clients_store", "search_doc_phone",
                 "search_doc_card", "search_doc_email", "search_doc_twin", "search_doc_ai", "search_doc_ad",
                 "search_doc_au")

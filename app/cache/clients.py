@@ -7,6 +7,7 @@ consultant sees and the mutation that carries it to the hub commit together or n
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -15,9 +16,8 @@ from sqlite_utils import Database
 from app.cache import search_index
 from app.cache.outbox import enqueue, pending_patches
 from sync.models import Client, ClientProfile, new_id, utcnow
-from sync.rules.jsontext import dumps
 from sync.profile import merge_profile
-
+from sync.rules.jsontext import dumps
 
 CLIENT_COLUMNS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
                   "store_id", "consultant_id", "tier", "points_balance", "last_visit", "created_at")
@@ -58,6 +58,9 @@ class ClientColumns(msgspec.Struct, frozen=True, gc=False):
 
 assert ClientColumns.__struct_fields__ == ("id", *CLIENT_COLUMNS), "ClientColumns must list the columns in order"
 
+ClientData = dict[str, Any] | ClientColumns
+"""A client as `save_clients` takes it: the whole entity, or a pull's columns of it."""
+
 
 SAME_AS_DATA = ""
 """`clients.hub_data` when the hub's snapshot is `data` itself (nothing local on top, the
@@ -72,11 +75,12 @@ HUB_DATA = "CASE hub_data WHEN '' THEN data ELSE hub_data END"
 # CAST: the JSON may come as the hub's UTF-8 bytes (replica.Json); a str is unchanged.
 
 
-_UPSERT = ("INSERT OR REPLACE INTO clients (id, %s, data, hub_data) VALUES (?, %s, CAST(? AS TEXT), CAST(? AS TEXT))"
-           % (", ".join(CLIENT_COLUMNS), ", ".join("?" * len(CLIENT_COLUMNS))))
+_UPSERT = (f"INSERT OR REPLACE INTO clients (id, {', '.join(CLIENT_COLUMNS)}, data, hub_data)"
+           f" VALUES (?, {', '.join('?' * len(CLIENT_COLUMNS))}, CAST(? AS TEXT), CAST(? AS TEXT))")
 
 
-def save_clients(db: Database, items: list[tuple[dict, dict | None]], texts: list[str | bytes] | None = None) -> None:
+def save_clients(db: Database, items: Sequence[tuple[ClientData, ClientData | None]],
+                 texts: Sequence[str | bytes] | None = None) -> None:
     """Upsert (local view, hub snapshot) pairs and keep the search index in step.
 
     `texts`, when given, are the local views already as JSON (str, or the hub's UTF-8

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import pydantic_core
@@ -20,7 +20,6 @@ from app.cache.clients import ClientColumns, rebase_client, save_clients
 from app.cache.sync_state import FILE_PULL, set_state
 from sync.models import Change, utcnow
 from sync.page import BadPage, FeedRow, RawPage, read_file_meta
-
 
 Json = str | msgspec.Raw
 """An entity's JSON text: a str, or the hub's UTF-8 bytes as they came (bound as bytes
@@ -75,9 +74,11 @@ def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -
     callers) are turned into `FeedRow`s first.
     """
     if changes and not isinstance(changes[0], FeedRow):
-        changes = [_feed_row(ch) for ch in changes]
+        rows = [_feed_row(ch) for ch in changes]
+    else:  # a page is all of one kind: its first change says which (or it has none)
+        rows = cast("list[FeedRow]", changes)
     out = PreparedPage()
-    for ch in changes:  # every row of a sync passes here: keep it lean
+    for ch in rows:  # every row of a sync passes here: keep it lean
         if ch.gone:
             if ch.entity == "client":
                 out.client_deletes.append(ch.entity_id)

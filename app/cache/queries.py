@@ -293,31 +293,74 @@ class FieldChange:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptRef:
+    """A fiscal receipt as a consultant names it: document number (ФД), sum and time."""
+
+    i: str
+    s: int | None = None
+    """Kopecks, from the QR or the till."""
+    t: str | None = None
+    """ISO time of the receipt."""
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> ReceiptRef:
+        return cls(i=str(d.get("i") or ""), s=d.get("s"), t=d.get("t"))
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiptLink:
-    """A receipt linked to the client from this device: pending, waiting, matched or rejected."""
+    """A receipt linked to a client: this device's placeholder (pending) or the hub's
+    answer (waiting for the till, matched, or rejected)."""
 
     id: str
-    i: str
-    s: int | None
+    receipt: ReceiptRef
     state: str
-    code: str | None
-    reason: str | None
+    fn: str = ""
+    fp: str = ""
+    code: str | None = None
+    reason: str | None = None
+    client_id: str | None = None
+    at: str | None = None
+    """When the link was made (the hub's links; this device's placeholder has none)."""
+
+    @property
+    def holds(self) -> bool:
+        """The link claims its receipt: not refused (the first link wins on the hub)."""
+        return self.state != "rejected"
 
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> ReceiptLink:
-        return cls(id=d["id"], i=str(d.get("i") or ""), s=d.get("s"), state=d.get("state") or "waiting",
-                   code=d.get("code"), reason=d.get("reason"))
+        code = d.get("code")
+        if d.get("state") == "rejected" and not code:
+            code = "receipt_taken"  # the hub's own rejected link: the till named another client
+        return cls(id=d["id"], receipt=ReceiptRef.from_data(d), state=d.get("state") or "waiting",
+                   fn=d.get("fn") or "", fp=d.get("fp") or "", code=code, reason=d.get("reason"),
+                   client_id=d.get("client_id"), at=d.get("at"))
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Whom the cache knows a receipt to be linked to, and since when."""
+
+    link: ReceiptLink
+    client: ClientRow | None
+    """None when the client is not in this device's book."""
 
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """A mutation of this device's outbox: waiting to be sent, or refused by the hub."""
+    """A mutation of this device's outbox, waiting to be sent or refused by the hub, with
+    what it is about: the client it concerns, the receipt of a link, a diary entry's text."""
 
     id: str
     kind: str
     status: str
-    reason: str | None
-    code: str | None
+    reason: str | None = None
+    code: str | None = None
+    client_id: str | None = None
+    client_name: str = ""
+    receipt: ReceiptRef | None = None
+    text: str | None = None
 
     @property
     def rejected(self) -> bool:
@@ -378,13 +421,8 @@ def profile(db: Database, client_id: str) -> ProfileData | None:
         row = db.execute("SELECT json_extract(data, '$.name') FROM entities WHERE entity = 'consultant' AND id = ?",
                          [found.consultant_id]).fetchone()
         consultant = row[0] if row else None
-    pending = tuple(
-        Operation(id=r[0], kind=r[1], status=r[2], reason=r[3], code=r[4])
-        for r in db.execute(
-            "SELECT id, kind, status, reason, code FROM outbox "
-            "WHERE entity_id = ? OR json_extract(payload, '$.client_id') = ? ORDER BY seq",
-            [client_id, client_id])
-    )
+    pending = tuple(_operations(db, "WHERE entity_id = ? OR json_extract(payload, '$.client_id') = ?",
+                                [client_id, client_id]))
 
     def newest(entity: str, key: str = "at") -> list[dict]:
         return sorted(by_entity.get(entity, []), key=lambda e: e.get(key) or "", reverse=True)
@@ -428,5 +466,89 @@ def unsent_changes(db: Database, client_id: str) -> list[FieldChange]:
 
 def rejections(db: Database) -> list[Operation]:
     """Mutations the hub refused, oldest first, until the consultant dismisses them."""
-    rows = db.execute("SELECT id, kind, status, reason, code FROM outbox WHERE status = 'rejected' ORDER BY seq")
-    return [Operation(id=r[0], kind=r[1], status=r[2], reason=r[3], code=r[4]) for r in rows.fetchall()]
+    return _operations(db, "WHERE status = 'rejected'", [])
+
+
+def operation(db: Database, mutation_id: str) -> Operation | None:
+    """One mutation still in the outbox (None once the hub applied it)."""
+    return next(iter(_operations(db, "WHERE id = ?", [mutation_id])), None)
+
+
+_CLIENT_KINDS = ("client.register", "client.update")
+
+
+def _operations(db: Database, where: str, params: list[Any]) -> list[Operation]:
+    rows = db.execute(f"SELECT id, kind, status, reason, code, entity_id, payload FROM outbox {where} ORDER BY seq",
+                      params).fetchall()
+    out = []
+    for mid, kind, status, reason, code, entity_id, payload in rows:
+        p = json.loads(payload)
+        cid = entity_id if kind in _CLIENT_KINDS else p.get("client_id")
+        named = db.execute("SELECT last_name, first_name FROM clients WHERE id = ?", [cid]).fetchone() if cid else None
+        if named is None and kind == "client.register":
+            named = (p.get("last_name"), p.get("first_name"))
+        out.append(Operation(
+            id=mid, kind=kind, status=status, reason=reason, code=code, client_id=cid,
+            client_name=_name(*named) if named else "",
+            receipt=ReceiptRef.from_data(p) if kind == "receipt.link" else None,
+            text=p.get("text") if kind.startswith("diary.") else None,
+        ))
+    return out
+
+
+# --- receipt links -------------------------------------------------------------------------
+
+
+def link(db: Database, link_id: str) -> ReceiptLink | None:
+    """A link by its id (the mutation that made it): this device's placeholder or the hub's answer."""
+    row = db.execute("SELECT data FROM entities WHERE entity = 'link' AND id = ?", [link_id]).fetchone()
+    return None if row is None else ReceiptLink.from_data(json.loads(row[0]))
+
+
+def receipt_holder(db: Database, fn: str, i: str, fp: str, exclude: str | None = None) -> Holder | None:
+    """The link that holds the receipt (fn, i, fp), as far as this cache knows: the hub's
+    (waiting or matched) before one of this device's still unsent; refused ones hold nothing.
+    `exclude`: a link not to count (the one being asked about)."""
+    rows = db.execute(
+        "SELECT data FROM entities WHERE entity = 'link' AND json_extract(data, '$.i') = ? "
+        "AND json_extract(data, '$.fn') = ? AND json_extract(data, '$.fp') = ? AND id IS NOT ?",
+        [i, fn, fp, exclude]).fetchall()
+    links = [x for x in (ReceiptLink.from_data(json.loads(r[0])) for r in rows) if x.holds]
+    if not links:
+        return None
+    first = min(links, key=lambda x: (x.state == "pending", x.at or ""))
+    row = db.execute(f"SELECT {LIST_COLUMNS} FROM clients WHERE id = ?", [first.client_id]).fetchone()
+    return Holder(first, None if row is None else _row(row))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOutcome:
+    """What became of the link this screen queued, as the cache knows it now."""
+
+    link: ReceiptLink | None
+    """The link entity: this device's placeholder ("pending"), then the hub's ("waiting",
+    "matched") or the refusal recorded on it ("rejected")."""
+    operation: Operation | None
+    """Its mutation while it is in the outbox: pending, waiting or rejected (gone once applied)."""
+    holder: Holder | None = None
+    """On a refusal: whom the cache knows the receipt to belong to."""
+
+    @property
+    def state(self) -> str:
+        if self.operation is not None and self.operation.rejected:
+            return "rejected"
+        return self.link.state if self.link is not None else "pending"
+
+    @property
+    def final(self) -> bool:
+        """The hub has judged it (a waiting link may still be refused when the till names another client)."""
+        return self.state in ("matched", "rejected")
+
+
+def link_outcome(db: Database, link_id: str) -> LinkOutcome:
+    """The link, its mutation, and on a refusal the receipt's holder, in one read."""
+    found, op = link(db, link_id), operation(db, link_id)
+    out = LinkOutcome(found, op)
+    if out.state == "rejected" and found is not None:
+        out = LinkOutcome(found, op, receipt_holder(db, found.fn, found.receipt.i, found.fp, exclude=link_id))
+    return out

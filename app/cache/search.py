@@ -29,7 +29,7 @@ from rapidfuzz.distance import OSA
 from sqlite_utils import Database
 
 from app.cache import search_index
-from app.cache.search_index import FUZZY_MIN_LEN, PREFIX_INDEXED, norm_card, norm_email
+from app.cache.search_index import FUZZY_MIN_LEN, PREFIX_INDEXED, norm_email
 from app.services import phones, translit
 from sync.rules.contacts import normalise_phone
 

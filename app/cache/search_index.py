@@ -41,11 +41,22 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from typing import Any, Protocol
 
 from sqlite_utils import Database
 
 from app.services import phones, translit
 from sync.rules.contacts import normalise_phone
+
+
+class ClientFields(Protocol):
+    """A client as the index reads it: a dict, or the cache's `clients.ClientColumns` (a
+    pull's clients, decoded to their columns only), which reads the same way."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
 
 FUZZY_MIN_LEN = 4
 """Words shorter than this are never matched with a typo (too many neighbours)."""
@@ -164,7 +175,7 @@ def _name_part_words(text: str | None) -> tuple[str, ...]:
     return tuple(translit.words(text))
 
 
-def name_words(client: dict) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def name_words(client: ClientFields) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     return (_name_part_words(client.get("last_name")), _name_part_words(client.get("first_name")),
             _name_part_words(client.get("middle_name")))
 
@@ -193,7 +204,7 @@ def deletes(term: str) -> set[str]:
 # --- writing --------------------------------------------------------------------------
 
 
-def _doc_row(client: dict) -> tuple[tuple, list[str]]:
+def _doc_row(client: ClientFields) -> tuple[tuple, list[str]]:
     last, first, middle = name_words(client)
     terms = name_terms(last, first, middle)
     row = (
@@ -226,10 +237,10 @@ def _add_terms(db: Database, terms: set[str]) -> None:
                         [(d, t) for t in new if len(t) >= FUZZY_MIN_LEN for d in deletes(t)])
 
 
-def index_clients(db: Database, clients: Iterable[dict]) -> None:
+def index_clients(db: Database, clients: Iterable[ClientFields]) -> None:
     """Upsert search rows for these clients, inside the caller's transaction.
 
-    Each dict is a whole client (clients table columns or sync.models.Client fields);
+    Each is a whole client (clients table columns or sync.models.Client fields);
     `id` is required, everything else may be missing or None.
     """
     rows: list[tuple] = []
@@ -264,7 +275,7 @@ def reindex_all(db: Database, batch: int = 5000) -> int:
                           [last_id, batch]).fetchall()
         if not rows:
             return n
-        index_clients(db, [dict(zip(cols, r)) for r in rows])
+        index_clients(db, [dict(zip(cols, r, strict=True)) for r in rows])
         n += len(rows)
         last_id = rows[-1][0]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import queue
 import shutil
@@ -114,7 +115,7 @@ class Cache:
         self._checkpointer.start()
 
     @classmethod
-    def open_or_quarantine(cls, path: str | os.PathLike[str]) -> tuple["Cache", CacheCorrupt | None]:
+    def open_or_quarantine(cls, path: str | os.PathLike[str]) -> tuple[Cache, CacheCorrupt | None]:
         """Open the cache; a damaged file is moved aside and a fresh cache made.
 
         Returns the cache and, when that happened, the error to show the user.
@@ -170,10 +171,8 @@ class Cache:
         conn = _connect(self.path)
         try:
             while not self._closing.wait(CHECKPOINT_EVERY):
-                try:
+                with contextlib.suppress(sqlite3.Error):  # busy or locked: the next round catches up
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:  # busy or locked: the next round catches up
-                    pass
         finally:
             conn.close()
 
@@ -226,13 +225,11 @@ class Cache:
             self._thread.join(timeout=10)
         with self._readers_lock:
             for conn in self._readers:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._readers.clear()
 
-    def __enter__(self) -> "Cache":
+    def __enter__(self) -> Cache:
         return self
 
     def __exit__(self, *exc: object) -> None:

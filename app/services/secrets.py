@@ -5,6 +5,7 @@ Never in the cache database and never in a log. One small interface, two backend
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -34,10 +35,8 @@ class KeyringStore:
         self._k.set_password(SERVICE, key, value)
 
     def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(self._k.errors.PasswordDeleteError):  # nothing stored under `key`
             self._k.delete_password(SERVICE, key)
-        except self._k.errors.PasswordDeleteError:
-            pass
 
 
 class EncryptedFileStore:

@@ -53,11 +53,13 @@ class App:
         self.clients.book_loading = now.bulk
         if now.auth_expired:
             self.ui.notice = Message("notice.session_expired")
+        tasks = self.ctx.tasks
         if now.pulled != before.pulled or not now.syncing:
-            tasks = self.ctx.tasks
             tasks.spawn(self.clients.refresh())
             if self.profile.is_open:
                 tasks.spawn(self.profile.load())
+        if self.scan.sent is not None or now.online != before.online:
+            tasks.spawn(self.scan.refresh())  # the queued link's outcome: sent, then applied or refused
 
     async def close(self) -> None:
         """Shutdown: background work cancelled, the engine stopped, the cache closed."""

@@ -90,7 +90,7 @@ class SessionModel:
         token = await asyncio.to_thread(ctx.secrets.get, self.token_key)
         stored = await ctx.cache.read(sync_state.get_state, SESSION_KEY)
         session = Session.loads(stored)
-        if session is not None and not stored.lstrip().startswith("{"):
+        if session is not None and stored is not None and not stored.lstrip().startswith("{"):
             await ctx.cache.write(sync_state.set_state, SESSION_KEY, session.dumps())  # once, on upgrade
         if token and session:
             self._begin(token, session)

@@ -13,11 +13,10 @@ import flet as ft
 
 from app.cache import outbox, queries
 from app.cache.queries import Operation
-from app.state.context import Context
-from sync.client import HubClient
-
 from app.cache.replica import CacheReplica
+from app.state.context import Context
 from app.sync_engine import SyncEngine, SyncStatus
+from sync.client import HubClient
 
 
 @ft.observable

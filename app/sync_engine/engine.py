@@ -80,7 +80,7 @@ class SyncEngine:
         if self.on_status:
             try:
                 self.on_status(self.status)
-            except Exception:  # noqa: BLE001 - a UI callback must not stop sync
+            except Exception:  # a UI callback must not stop sync
                 log.exception("status callback failed")
 
     async def refresh_counts(self) -> None:
@@ -273,10 +273,8 @@ class SyncEngine:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # cancelled as asked, or ended already
                 await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
             self._task = None
 
     async def _run(self) -> None:
@@ -295,12 +293,10 @@ class SyncEngine:
                 delay = backoff_delay(failures, base=1.0, cap=min(60.0, self.interval * 2)) if e.retryable \
                     else self.interval
                 log.info("sync failed (%s); next try in %.1fs", e, delay)
-            except Exception:  # noqa: BLE001 - keep syncing whatever happened
+            except Exception:  # keep syncing whatever happened
                 failures += 1
                 delay = backoff_delay(failures)
                 log.exception("sync round crashed")
                 self._set(error="Sync failed unexpectedly; will retry.")
-            try:
+            with contextlib.suppress(TimeoutError):  # no kick: the next round is due
                 await asyncio.wait_for(self._kick.wait(), timeout=delay)
-            except TimeoutError:
-                pass

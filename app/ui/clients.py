@@ -23,7 +23,9 @@ OpenClient = Callable[[str], Awaitable[None]]
 @ft.component
 def ClientsScreen(clients: ClientsModel, ui: AppModel, open_client: OpenClient) -> ft.Control:
     lang = ui.lang
-    pending: dict[str, asyncio.Task] = ft.use_ref(dict).current  # the debounce timer
+    fresh: dict[str, asyncio.Task[None]] = {}
+    kept = ft.use_ref(fresh).current  # the debounce timer, kept across renders
+    pending = kept if kept is not None else fresh
 
     async def on_change(e):
         text = e.control.value

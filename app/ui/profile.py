@@ -6,15 +6,15 @@ from collections.abc import Callable
 
 import flet as ft
 
-from app.cache.queries import Account, ClientDetail, LedgerLine, Operation, ProfileData, ReceiptLink
+from app.cache.queries import Account, ClientDetail, LedgerLine, ProfileData, ReceiptLink
 from app.services import phones
 from app.state.context import AppModel
 from app.state.profile import ProfileModel
 from app.ui import formatting as fmt
-from app.ui import history, theme
-from app.ui.common import rub, tier_badge
+from app.ui import history, operations, theme
+from app.ui.common import tier_badge
 from app.ui.profile_form import ProfileForm
-from app.ui.strings import kind_label, points, t
+from app.ui.strings import points, t
 from sync.models import CHANNELS, SIZE_FIELDS
 
 
@@ -118,11 +118,13 @@ def consents_card(c: ClientDetail, lang: str) -> ft.Control:
 
 
 def link_text(link: ReceiptLink, lang: str) -> str:
+    """A receipt link not (yet) a purchase: its number, sum and date, and where it stands."""
+    ref = operations.receipt_ref(link.receipt, lang)
     if link.state == "pending":
-        return t(lang, "profile.link_pending", link.i, rub(link.s))
+        return t(lang, "profile.link_pending", ref)
     if link.state == "rejected":
-        return t(lang, "profile.link_rejected", link.i) + ": " + rejection(link, lang)
-    return t(lang, "profile.link_waiting", link.i)
+        return t(lang, "profile.link_rejected", ref, operations.lower_first(operations.rejection(link, lang)))
+    return t(lang, "profile.link_waiting", ref)
 
 
 def purchases_card(p: ProfileData, lang: str) -> ft.Control:
@@ -138,6 +140,7 @@ def purchases_card(p: ProfileData, lang: str) -> ft.Control:
         rows.append(ft.Column(spacing=0, controls=[
             ft.Row([ft.Text(fmt.date(r.at, lang), weight=ft.FontWeight.W_600),
                     ft.Text(fmt.money(r.total, lang), weight=ft.FontWeight.W_600),
+                    ft.Text(t(lang, "receipt.ref", r.i), color=theme.MUTED),
                     ft.Text(earned, color=theme.OK)], spacing=12),
             muted(items),
         ]))
@@ -226,17 +229,11 @@ def history_card(p: ProfileData, lang: str) -> ft.Control | None:
     return card(t(lang, "profile.history"), *rows, key="history")
 
 
-def rejection(x: Operation | ReceiptLink, lang: str) -> str:
-    """Why the hub refused: in the consultant's language when the code is known."""
-    known = t(lang, f"reject.{x.code}") if x.code else ""
-    return known if x.code and known != f"reject.{x.code}" else (x.reason or "")
-
-
 def pending_card(p: ProfileData, lang: str) -> ft.Control | None:
+    """What this device queued for her: saved here and waiting for the hub, or refused (and what)."""
     if not p.pending:
         return None
-    rows = [ft.Text(kind_label(lang, x.kind) + " — " + (rejection(x, lang) if x.rejected else t(lang, "kind.waiting")),
-                    color=theme.ERROR if x.rejected else theme.WARN) for x in p.pending]
+    rows = [ft.Text(operations.line(x, lang), color=theme.ERROR if x.rejected else theme.WARN) for x in p.pending]
     return card(t(lang, "profile.local_pending"), *rows)
 
 

@@ -11,27 +11,57 @@ from collections.abc import Awaitable, Callable
 
 import flet as ft
 
+from app.cache.queries import ReceiptRef
 from app.services.scanning.receipt_qr import ReceiptQR
 from app.state.context import AppModel
 from app.state.scan import ScanModel
-from app.ui import theme
-from app.ui.common import rub
+from app.ui import formatting, theme
+from app.ui.operations import holder_text, link_day, lower_first, receipt_ref, rejection
 from app.ui.strings import t
 
 TYPE_KEYS = {1: "scan.type_sale", 2: "scan.type_return", 3: "scan.type_expense", 4: "scan.type_expense_return"}
 
 
 def receipt_card(r: ReceiptQR, lang: str) -> ft.Control:
-    when = r.t.strftime("%d.%m.%Y %H:%M")
     return ft.Container(
         bgcolor=ft.Colors.WHITE, border_radius=12, padding=16, border=ft.Border.all(1, "#E6DED3"),
         content=ft.Column(spacing=4, controls=[
             ft.Text(t(lang, TYPE_KEYS.get(r.n, "scan.type_sale")), color=theme.MUTED),
-            ft.Text(f"{rub(r.s)},{r.s % 100:02d} ₽", size=28, weight=ft.FontWeight.BOLD),
-            ft.Text(when),
+            ft.Text(formatting.money(r.s, lang, exact=True), size=28, weight=ft.FontWeight.BOLD),
+            ft.Text(formatting.date_time(r.t, lang)),
             ft.Text(t(lang, "scan.fiscal", r.fn, r.i, r.fp), color=theme.MUTED, size=12),
         ]),
     )
+
+
+def link_result(s: ScanModel, lang: str) -> tuple[str, str] | None:
+    """What the screen says about the staged receipt's link, and in which colour: refused
+    here, queued (saved or sent), then accepted or refused by the hub."""
+    if s.receipt is None:
+        return None
+    ref = receipt_ref(ReceiptRef(s.receipt.i, s.receipt.s, s.receipt.t.isoformat()), lang)
+    if s.holder is not None:
+        if s.taken:
+            return t(lang, "scan.taken", ref, holder_text(s.holder, lang)), theme.ERROR
+        since = t(lang, "link.holder_since", link_day(s.holder.link.at, lang)) if s.holder.link.at else ""
+        return t(lang, "scan.already_this", ref, since), theme.OK
+    out = s.outcome
+    if out is None:
+        return None
+    match out.state:
+        case "rejected":
+            refused = out.operation or out.link
+            why = lower_first(rejection(refused, lang)).rstrip(".") if refused is not None else ""
+            text = t(lang, "scan.link_rejected", ref, why)
+            if out.holder is not None:
+                text += t(lang, "scan.held_by", holder_text(out.holder, lang))
+            return text, theme.ERROR
+        case "matched":
+            return t(lang, "scan.link_matched", ref, s.client_name), theme.OK
+        case "waiting":  # the hub took the link; the till's copy is still to come
+            return t(lang, "scan.link_waiting", ref, s.client_name), theme.OK
+        case _:
+            return t(lang, "scan.link_saved" if s.offline else "scan.link_sent", ref), theme.WARN
 
 
 @ft.component
@@ -73,6 +103,9 @@ def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitabl
     ]
     if s.message:
         controls.append(ft.Text(t(lang, s.message), color=theme.ERROR if s.error else theme.OK))
+    result = link_result(s, lang)
+    if result is not None:
+        controls.append(ft.Text(result[0], color=result[1], weight=ft.FontWeight.W_600))
     if s.receipt:
         controls.append(receipt_card(s.receipt, lang))
         if s.client_id:

@@ -123,8 +123,6 @@ RU: dict[str, str] = {
     "profile.middle_name": "Отчество",
     "profile.list_hint": "через запятую",
     "profile.date_hint": "ДД.ММ.ГГГГ",
-    "profile.link_waiting": "Чек {0} ждёт данных кассы",
-    "profile.link_rejected": "Чек {0} отклонён",
     "form.required": "Обязательное поле",
     "form.phone": "Не похоже на номер телефона",
     "form.email": "Не похоже на email",
@@ -164,7 +162,6 @@ RU: dict[str, str] = {
     "scan.type_expense": "Чек расхода",
     "scan.type_expense_return": "Возврат расхода",
     "scan.link": "Привязать чек к клиенту",
-    "scan.linked": "Чек привязан. Покупка и баллы появятся в профиле после сверки с кассой.",
     "scan.choose_client": "Выберите клиента, к которому привязать чек",
     "scan.find_client": "Найти клиента",
     "scan.other_client": "Другой клиент",
@@ -183,20 +180,41 @@ RU: dict[str, str] = {
     "kind.receipt.link": "Привязка чека",
     "kind.form.sign": "Подписанная анкета",
     "kind.contact.log": "Контакт с клиентом",
-    "kind.waiting": "ждёт отправки",
     "reject.receipt_taken": "Чек уже привязан к другому клиенту",
     "reject.unknown_client": "Клиент ещё не известен серверу",
     "reject.invalid_payload": "Сервер не принял данные",
     "reject.not_a_sale": "Это не чек продажи",
     "reject.wrong_store": "Клиент записан на другой магазин: войдите снова и зарегистрируйте его заново",
     "reject.forbidden": "Этой учётной записи такое действие не разрешено",
-    "profile.link_pending": "Чек № {0} на {1} ₽ — ждёт отправки",
     "profile.note": "Что сказала клиентка",
     "profile.pin": "Закрепить",
     "profile.add_note": "Добавить запись",
     "form.phone_taken": "Этот телефон уже у клиента: {0}. Сохраните ещё раз, если это другой человек.",
     "register.submit": "Зарегистрировать",
     "register.hint": "Клиент появится на устройстве сразу, на сервере — при следующей синхронизации.",
+    "receipt.ref": "№ {0}",
+    "receipt.ref_sum": " на {0}",
+    "receipt.ref_date": " от {0}",
+    "link.holder_unknown": "клиент, которого нет на этом устройстве",
+    "link.holder_since": ", привязка от {0}",
+    "reject.unknown": "причина не указана",
+    "op.receipt.link": "Привязка чека {0}",
+    "op.subject": ": {0}",
+    "op.text": ", «{0}»",
+    "op.saved": "сохранено на устройстве, ждёт отправки на сервер",
+    "op.sent": "отправлено, ждёт ответа сервера",
+    "scan.taken": "Чек {0} уже привязан к другому клиенту: {1}. Привязка не отправлена.",
+    "scan.already_this": "Чек {0} уже привязан к этому клиенту{1}.",
+    "scan.link_saved": "Чек {0} сохранён на устройстве и будет отправлен, когда появится связь.",
+    "scan.link_sent": "Чек {0} отправлен — ждём ответа сервера.",
+    "scan.link_waiting": "Сервер принял привязку чека {0} к клиенту {1}. "
+                         "Покупка и баллы появятся, когда касса передаст чек.",
+    "scan.link_matched": "Чек {0} привязан к клиенту {1}. Покупка и баллы — в профиле.",
+    "scan.link_rejected": "Чек {0} не привязан: {1}.",
+    "scan.held_by": " Он у клиента: {0}.",
+    "profile.link_pending": "Чек {0} — сохранён на устройстве, ждёт отправки",
+    "profile.link_waiting": "Чек {0} — сервер принял привязку, ждём данных кассы",
+    "profile.link_rejected": "Чек {0} не привязан: {1}",
 }
 
 EN: dict[str, str] = {
@@ -210,7 +228,9 @@ EN: dict[str, str] = {
     "login.show_password": "Show password",
     "login.empty": "Enter your login and password.",
     "login.wrong": "Wrong login or password. Check the keyboard layout and Caps Lock.",
-    "login.unreachable": "The loyalty server cannot be reached. Check the network and try again — what you typed is kept.",
+    "login.unreachable": (
+        "The loyalty server cannot be reached. Check the network and try again — what you typed is kept."
+    ),
     "login.failed": "The server refused the login: {0}",
     "nav.clients": "Clients",
     "nav.scan": "Scan receipt",
@@ -315,8 +335,6 @@ EN: dict[str, str] = {
     "profile.middle_name": "Middle name",
     "profile.list_hint": "comma-separated",
     "profile.date_hint": "DD.MM.YYYY",
-    "profile.link_waiting": "Receipt {0} waits for the till's data",
-    "profile.link_rejected": "Receipt {0} rejected",
     "form.required": "Required",
     "form.phone": "This does not look like a phone number",
     "form.email": "This does not look like an email",
@@ -356,7 +374,6 @@ EN: dict[str, str] = {
     "scan.type_expense": "Expense receipt",
     "scan.type_expense_return": "Expense return",
     "scan.link": "Link the receipt to the client",
-    "scan.linked": "Receipt linked. The purchase and points appear on the profile once the till's copy matches.",
     "scan.choose_client": "Choose the client to link the receipt to",
     "scan.find_client": "Find a client",
     "scan.other_client": "Another client",
@@ -375,20 +392,41 @@ EN: dict[str, str] = {
     "kind.receipt.link": "Receipt link",
     "kind.form.sign": "Signed form",
     "kind.contact.log": "Client contact",
-    "kind.waiting": "waiting to be sent",
     "reject.receipt_taken": "This receipt is already linked to another client",
     "reject.unknown_client": "The server does not know this client yet",
     "reject.invalid_payload": "The server did not accept the data",
     "reject.not_a_sale": "Not a sale receipt",
     "reject.wrong_store": "Registered for another store: log in again and register the client anew",
     "reject.forbidden": "This account may not do this",
-    "profile.link_pending": "Receipt No. {0} for {1} ₽ — waiting to send",
     "profile.note": "What the client said",
     "profile.pin": "Pin",
     "profile.add_note": "Add entry",
     "form.phone_taken": "This phone already belongs to {0}. Save again if this is another person.",
     "register.submit": "Register",
     "register.hint": "The client appears on this device at once, and on the server at the next sync.",
+    "receipt.ref": "No. {0}",
+    "receipt.ref_sum": " for {0}",
+    "receipt.ref_date": " dated {0}",
+    "link.holder_unknown": "a client who is not on this device",
+    "link.holder_since": ", linked on {0}",
+    "reject.unknown": "no reason given",
+    "op.receipt.link": "Linking receipt {0}",
+    "op.subject": ": {0}",
+    "op.text": ", “{0}”",
+    "op.saved": "saved on this device, waiting to be sent to the server",
+    "op.sent": "sent, waiting for the server's answer",
+    "scan.taken": "Receipt {0} is already linked to another client: {1}. The link was not sent.",
+    "scan.already_this": "Receipt {0} is already linked to this client{1}.",
+    "scan.link_saved": "Receipt {0} is saved on this device and will be sent when the connection is back.",
+    "scan.link_sent": "Receipt {0} sent — waiting for the server's answer.",
+    "scan.link_waiting": "The server accepted linking receipt {0} to {1}. "
+                         "The purchase and points appear when the till sends the receipt.",
+    "scan.link_matched": "Receipt {0} is linked to {1}. The purchase and points are on the profile.",
+    "scan.link_rejected": "Receipt {0} was not linked: {1}.",
+    "scan.held_by": " It belongs to: {0}.",
+    "profile.link_pending": "Receipt {0} — saved on this device, waiting to be sent",
+    "profile.link_waiting": "Receipt {0} — the server accepted the link, waiting for the till's data",
+    "profile.link_rejected": "Receipt {0} was not linked: {1}",
 }
 
 TABLES = {"ru": RU, "en": EN}
@@ -404,10 +442,8 @@ def t(lang: str, key: str | Message | None, *args: object) -> str:
     """Translate `key` (or a `Message`, with its arguments) into `lang`; unknown keys show as they are."""
     if not key:
         return ""
-    params: tuple[object, ...] = args
-    if isinstance(key, Message):
-        key, params = key.key, (*key.args, *args)
-    text = TABLES.get(lang, RU).get(key) or RU.get(key) or key
+    name, params = (key.key, (*key.args, *args)) if isinstance(key, Message) else (key, args)
+    text = TABLES.get(lang, RU).get(name) or RU.get(name) or name
     return text.format(*params) if params else text
 
 

@@ -1,4 +1,5 @@
-"""The sync screen: progress of long pulls, the queue, and what the hub rejected."""
+"""The sync screen: progress of long pulls, the queue, and what the hub rejected (each
+refusal names the thing refused: "Привязка чека № 18280 на 12 345 ₽ от 21.03.2026 — …")."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ import flet as ft
 
 from app.state.context import AppModel
 from app.state.sync import SyncModel
-from app.ui import theme
-from app.ui.profile import rejection
-from app.ui.strings import kind_label, t
+from app.ui import operations, theme
+from app.ui.strings import t
 
 
 @ft.component
@@ -30,8 +30,7 @@ def SyncScreen(sync: SyncModel, ui: AppModel) -> ft.Control:
     rejected = [
         ft.ListTile(
             leading=ft.Icon(ft.Icons.ERROR_OUTLINE, color=theme.ERROR),
-            title=ft.Text(kind_label(lang, r.kind)),
-            subtitle=ft.Text(rejection(r, lang)),
+            title=ft.Text(operations.line(r, lang)),
             trailing=ft.TextButton(t(lang, "sync.dismiss"), on_click=dismiss(r.id)),
         )
         for r in sync.rejections

@@ -10,7 +10,7 @@ import os
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -84,7 +84,7 @@ class BlobStored(BaseModel):
     created: bool
 
 
-PROBLEM_RESPONSES = {
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Bad request", "content": {"application/problem+json": {}}},
     401: {"description": "Not logged in", "content": {"application/problem+json": {}}},
     403: {"description": "Not open to this account's role or store", "content": {"application/problem+json": {}}},
@@ -310,6 +310,6 @@ async def _expiry_loop(db: HubDB, interval: float) -> None:
             written = await asyncio.to_thread(handlers.expire_points, db)
             if written:
                 log.info("expired points: %d ledger entries", written)
-        except Exception:  # noqa: BLE001 - another process may have run it; try next time
+        except Exception:  # another process may have run it; try next time
             log.exception("expiry job failed")
         await asyncio.sleep(interval)

@@ -10,7 +10,8 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from faker import Faker
 
@@ -107,7 +108,7 @@ def iter_clients(n: int, seed: int = 1, start: datetime | None = None) -> Iterat
     rnd = random.Random(seed)
     st = stores(seed)
     cons = consultants(seed)
-    now = start or datetime(2026, 11, 1, tzinfo=timezone.utc)
+    now = start or datetime(2026, 11, 1, tzinfo=UTC)
     translit_domains = ["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru"]
     for i in range(n):
         female = rnd.random() < 0.82
@@ -157,12 +158,12 @@ def iter_receipts(client: dict, seed: int, idx: int, count: int | None = None,
                   now: datetime | None = None) -> Iterator[dict]:
     """A client's purchase history as till receipts with fiscal attributes."""
     rnd = random.Random(f"{seed}/{idx}")
-    now = now or datetime(2026, 11, 1, tzinfo=timezone.utc)
+    now = now or datetime(2026, 11, 1, tzinfo=UTC)
     created = datetime.fromisoformat(client["created_at"])
     k = count if count is not None else rnd.choice([0, 1, 1, 2, 2, 3, 4, 6])
     for r in range(k):
         at = created + (now - created) * rnd.random()
-        lines = []
+        lines: list[dict[str, Any]] = []
         for _ in range(rnd.choice([1, 1, 2, 3])):
             name, lo, hi = rnd.choice(CATEGORIES)
             brand = rnd.choice(client["preferred_brands"])
@@ -192,7 +193,7 @@ def iter_receipts(client: dict, seed: int, idx: int, count: int | None = None,
 def iter_unidentified(n: int, seed: int = 1, now: datetime | None = None) -> Iterator[dict]:
     """Till receipts nobody has linked to a client yet: what consultants scan and link."""
     rnd = random.Random(f"unidentified/{seed}")
-    now = now or datetime(2026, 11, 1, tzinfo=timezone.utc)
+    now = now or datetime(2026, 11, 1, tzinfo=UTC)
     st = stores(seed)
     for k in range(n):
         name, lo, hi = rnd.choice(CATEGORIES)

@@ -17,8 +17,8 @@ from sync.hub import loyalty_service, members, receipts, records
 from sync.hub.auth import Account
 from sync.hub.errors import parse
 from sync.hub.storage import HubDB
-from sync.rules.contacts import normalise_phone
 from sync.models import ContactPayload, FormSignPayload, Mutation, PosReceipt, utcnow
+from sync.rules.contacts import normalise_phone
 
 # --- mutations: (conn, mutation, account, device id) -> result ---------------------------
 # Each works only on clients of the account's store (members.existing answers a foreign
@@ -62,9 +62,10 @@ def link_receipt(conn: Connection, m: Mutation, account: Account, device_id: str
     if row is None:
         return receipts.link_waiting(conn, m, account, p, client["store_id"])
     already = receipts.claim(row, p.client_id)
+    data = json.loads(row.data)
     if not already:
-        _attach(conn, json.loads(row.data), client, account.id)
-    receipts.link_matched(conn, m, p, row.id, client["store_id"])
+        _attach(conn, data, client, account.id)
+    receipts.link_matched(conn, m, p, data, client["store_id"])
     return {"state": "matched", "receipt_id": row.id, "already": already}
 
 
@@ -79,9 +80,9 @@ def ingest_receipts(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
     no loyalty figure sees them early.
     """
     datas, new = receipts.store_new(conn, batch)
-    links = receipts.waiting_links(conn, [r for r, d in zip(batch, datas) if d["id"] in new])
+    links = receipts.waiting_links(conn, [r for r, d in zip(batch, datas, strict=True) if d["id"] in new])
     out = []
-    for r, data in zip(batch, datas):
+    for r, data in zip(batch, datas, strict=True):
         if data["id"] in new:
             out.append(_identify(conn, r, data, links.get((r.fn, r.i, r.fp))))
         else:  # known before, or earlier in this batch (then it may have its client by now)
@@ -103,7 +104,8 @@ def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) ->
         receipts.close_link(conn, link, data["id"])
         # The link belongs to the store of the client it named, whoever the till named.
         linked = members.load(conn, link["client_id"]) or client
-        receipts.publish_link(conn, link | {"receipt_id": data["id"]}, linked["store_id"],
+        receipts.publish_link(conn, link | {"receipt_id": data["id"], "s": data.get("total"), "t": data.get("at")},
+                              linked["store_id"],
                               "matched" if link["client_id"] == client["id"] else "rejected")
     return {"receipt_id": data["id"], "client_id": client["id"], "duplicate": False}
 

@@ -37,7 +37,7 @@ def program() -> rules.Program:
 
 
 def _utc_key(t: dt.datetime | None) -> str | None:
-    return None if t is None else t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return None if t is None else t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 # --- storage --------------------------------------------------------------------------
@@ -124,10 +124,10 @@ def on_receipt(conn: Connection, client: dict, receipt: dict, now: dt.datetime |
         original = _original_of(past, receipt)
         if original is not None:
             prior = [x for x in past if x.kind == "return" and x.refers_to == original.id]
-            res = rules.on_return(prog, ledger_now, original, r, now, prior)
-            receipt["points_earned"] = -res.reversed_points
-            receipt["points_spent"] = -res.restored_points
-            append(conn, client, res.entries)
+            ret = rules.on_return(prog, ledger_now, original, r, now, prior)
+            receipt["points_earned"] = -ret.reversed_points
+            receipt["points_spent"] = -ret.restored_points
+            append(conn, client, ret.entries)
 
 
 def _original_of(past: list[rules.Receipt], receipt: dict) -> rules.Receipt | None:

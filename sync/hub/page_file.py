@@ -48,6 +48,7 @@ def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path)
     raw = db.engine.raw_connection()
     try:
         conn = raw.driver_connection  # autocommit: ATTACH outside a transaction
+        assert isinstance(conn, sqlite3.Connection), "only for a SQLite hub"
         conn.execute("ATTACH DATABASE ? AS page", [str(path)])
         try:
             _create(conn, "page")

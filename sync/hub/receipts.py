@@ -22,8 +22,6 @@ from sync.hub.errors import Rejected, parse
 from sync.hub.storage import schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 from sync.rules.receipts import refusal
-from sync.rules.contacts import normalise_phone
-from sync.rules.receipts import refusal
 
 
 # Bounds on a till's receipt time, against the hub's clock (the till's own clock is not
@@ -85,7 +83,8 @@ def store_new(conn: Connection, batch: list[PosReceipt]) -> tuple[list[dict], se
     """
     datas = [{"id": new_id(), **r.model_dump(mode="json", exclude={"client_phone", "client_card"}),
               "client_id": None, "linked_by": None} for r in batch]
-    params = [v for r, d in zip(batch, datas) for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))]
+    params = [v for r, d in zip(batch, datas, strict=True)
+              for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))]
     new = {row[0] for row in sql(conn, _insert_sql(len(batch)), params).fetchall()}
     return datas, new
 
@@ -111,11 +110,11 @@ def waiting_links(conn: Connection, batch: list[PosReceipt]) -> dict[tuple[str, 
     # value `(fn, i, fp) IN (VALUES …)` made SQLite scan the table. Extra rows are dropped.
     fns, nums = sorted({r.fn for r in batch}), sorted({r.i for r in batch})
     wanted = {(r.fn, r.i, r.fp) for r in batch}
-    found = sql(conn, "SELECT fn, i, fp, client_id, mutation_id, account_id FROM receipt_links"
+    found = sql(conn, "SELECT fn, i, fp, client_id, mutation_id, account_id, at FROM receipt_links"
                       f" WHERE fn IN ({', '.join('?' * len(fns))}) AND i IN ({', '.join('?' * len(nums))})",
                 [*fns, *nums]).fetchall()
-    return {(fn, i, fp): {"client_id": c, "mutation_id": mid, "account_id": a, "fn": fn, "i": i, "fp": fp}
-            for fn, i, fp, c, mid, a in found if (fn, i, fp) in wanted}
+    return {(fn, i, fp): {"client_id": c, "mutation_id": mid, "account_id": a, "fn": fn, "i": i, "fp": fp, "at": at}
+            for fn, i, fp, c, mid, a, at in found if (fn, i, fp) in wanted}
 
 
 def close_link(conn: Connection, link: dict, receipt_id: str) -> None:
@@ -126,8 +125,11 @@ def close_link(conn: Connection, link: dict, receipt_id: str) -> None:
 
 
 def publish_link(conn: Connection, link: dict, store_id: str, state: str) -> None:
+    """A link as devices see it. `at` (when it was made), `s` and `t` (the receipt's sum and
+    time) let any device name the receipt and who holds it (None when not known)."""
     data = {"id": link["mutation_id"], "fn": link["fn"], "i": link["i"], "fp": link["fp"],
-            "client_id": link["client_id"], "receipt_id": link.get("receipt_id"), "state": state}
+            "client_id": link["client_id"], "receipt_id": link.get("receipt_id"), "state": state,
+            "at": link.get("at"), "s": link.get("s"), "t": link.get("t")}
     feed.publish(conn, "link", link["mutation_id"], store_id, data)
 
 
@@ -146,9 +148,11 @@ def claim(row, client_id: str) -> bool:
     return row.client_id == client_id
 
 
-def link_matched(conn: Connection, m: Mutation, p: ReceiptLinkPayload, receipt_id: str, store_id: str) -> None:
-    link = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id}
-    publish_link(conn, {**link, "receipt_id": receipt_id}, store_id, "matched")
+def link_matched(conn: Connection, m: Mutation, p: ReceiptLinkPayload, receipt: dict, store_id: str) -> None:
+    """`receipt`: the till's copy, whose sum and time are the ones that count."""
+    link = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id,
+            "at": m.client_time.isoformat(), "s": receipt.get("total"), "t": receipt.get("at")}
+    publish_link(conn, {**link, "receipt_id": receipt["id"]}, store_id, "matched")
 
 
 def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLinkPayload, store_id: str) -> dict:
@@ -163,7 +167,7 @@ def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLink
     values = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id,
               "account_id": account.id, "at": m.client_time.isoformat(), "receipt_id": None}
     conn.execute(insert(receipt_links).values(values))
-    publish_link(conn, values, store_id, "waiting")
+    publish_link(conn, {**values, "s": p.s, "t": p.t.isoformat() if p.t else None}, store_id, "waiting")
     return {"state": "waiting"}
 
 

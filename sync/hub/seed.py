@@ -119,8 +119,7 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
         counts["unidentified"] += len(chunk)
     with db.write() as conn:  # the seed ran expiry up to now for every client
         loyalty_service.record_expiry_run(conn, now)
-    counts["seconds"] = round(time.monotonic() - t0, 1)
-    return counts
+    return {**counts, "seconds": round(time.monotonic() - t0, 1)}
 
 
 def _append_feed(conn, items: list) -> None:

@@ -63,6 +63,8 @@ def test_link_before_upload_waits_then_matches_and_second_link_is_rejected(api, 
     assert receipt["client_id"] == a["id"] and receipt["points_earned"] > 0
     link = next(c["data"] for c in feed if c["entity"] == "link" and c["data"]["i"] == "777")
     assert link["state"] == "matched"
+    # Any device can name the receipt and when it was linked: the till's sum and time, the link's time.
+    assert link["s"] == 2_500_000 and link["t"].startswith("2026-11-20T14:05") and link["at"]
     late = api.post("/v1/mutations", json={"device_id": "t3", "mutations": [_link(b["id"], "777")]},
                     headers=h).json()["results"][0]
     assert late["status"] == "rejected" and late["code"] == "receipt_taken"

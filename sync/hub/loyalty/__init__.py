@@ -52,7 +52,7 @@ from .program import (
 )
 
 __all__ = [
-    "AccountSummary", "BUILTIN_PROGRAMS", "Duration", "LedgerEntry", "Member", "PointsAt",
+    "BUILTIN_PROGRAMS", "AccountSummary", "Duration", "LedgerEntry", "Member", "PointsAt",
     "Program", "ProgramError", "PurchaseResult", "Receipt", "ReceiptLine", "ReferralCode",
     "ReferralLink", "Registration", "ReturnResult", "Tier", "available_points", "balance",
     "builtin_program", "check_ledger", "deduct", "entry_id", "fiscal_receipt_id", "grant",

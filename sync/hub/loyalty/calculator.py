@@ -519,10 +519,10 @@ def on_register(program: Program, client_id: str, at: dt.datetime,
         elif not running:
             notes.append(f"Referral code {referral.code} not accepted: no referral campaign is running")
         else:
-            c: ReferralCampaign = running[0]
+            campaign: ReferralCampaign = running[0]
             link = ReferralLink(
-                **referral.model_dump(), campaign_id=c.id,
-                discount_percent=c.newcomer_discount_percent, registered_at=at,
+                **referral.model_dump(), campaign_id=campaign.id,
+                discount_percent=campaign.newcomer_discount_percent, registered_at=at,
             )
     return Registration(entries=entries, referral=link, notes=notes)
 
@@ -701,10 +701,10 @@ def _returned_fractions(original: Receipt, returns: Sequence[Receipt]) -> list[F
 def _shares(program: Program, original: Receipt, f: list[Fraction]) -> tuple[Fraction, Fraction]:
     """(returned share of the accruing amount, returned share of the redeemable cap)."""
     lines = original.priced_lines()
-    acc = [(line.amount, fi) for line, fi in zip(lines, f)
+    acc = [(line.amount, fi) for line, fi in zip(lines, f, strict=True)
            if program.accrual.sale_items or not line.sale]
     acc_den = sum(a for a, _ in acc)
-    caps = [(line_redeem_cap(program, line), fi) for line, fi in zip(lines, f)]
+    caps = [(line_redeem_cap(program, line), fi) for line, fi in zip(lines, f, strict=True)]
     cap_den = sum(c for c, _ in caps)
     acc_share = Fraction(sum(a * fi for a, fi in acc)) / acc_den if acc_den else Fraction(0)
     cap_share = Fraction(sum(c * fi for c, fi in caps)) / cap_den if cap_den else Fraction(0)
@@ -894,9 +894,7 @@ def on_birthday(program: Program, member: Member, receipts_history: Sequence[Rec
     return out
 
 
-def _referral_campaign(program: Program, link: ReferralLink | None) -> ReferralCampaign | None:
-    if link is None:
-        return None
+def _referral_campaign(program: Program, link: ReferralLink) -> ReferralCampaign | None:
     for c in program.campaigns:
         if c.id == link.campaign_id and c.kind == "referral":
             return c
@@ -906,10 +904,13 @@ def _referral_campaign(program: Program, link: ReferralLink | None) -> ReferralC
 def referral_discount(program: Program, member: Member, receipts_history: Sequence[Receipt],
                       at: dt.datetime) -> Decimal:
     """The till discount percent a referred newcomer has on a purchase at `at` (0 if none)."""
-    c = _referral_campaign(program, member.referred_by)
+    link = member.referred_by
+    if link is None:
+        return Decimal(0)
+    c = _referral_campaign(program, link)
     if c is None:
         return Decimal(0)
-    since = member.referred_by.registered_at
+    since = link.registered_at
     made = sum(1 for r in receipts_history if r.kind == "sale" and since <= r.at < at)
     return c.newcomer_discount_percent if made < c.newcomer_discount_purchases else Decimal(0)
 
@@ -920,6 +921,8 @@ def on_referral_unlock(program: Program, member: Member, receipts_history: Seque
     passed the return window without being returned in full (entries go to the owner's
     ledger: client_id is the owner). Only the first purchase counts."""
     link = member.referred_by
+    if link is None:
+        return []
     c = _referral_campaign(program, link)
     if c is None:
         return []

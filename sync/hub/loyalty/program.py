@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -31,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PROGRAMS_DIR = Path(__file__).with_name("programs")
 BUILTIN_PROGRAMS = ("dboutique", "intermoda")
 
@@ -225,8 +226,7 @@ class ReferralCampaign(CampaignBase):
 
 
 Campaign = Annotated[
-    Union[WelcomeCampaign, BirthdayCampaign, MultiplierCampaign, ExtraPercentCampaign,
-          ReferralCampaign],
+    WelcomeCampaign | BirthdayCampaign | MultiplierCampaign | ExtraPercentCampaign | ReferralCampaign,
     Field(discriminator="kind"),
 ]
 
@@ -285,7 +285,7 @@ class Program(Frozen):
     def _consistent(self) -> Program:
         if self.tiers[0].min_spend_kopecks != 0:
             raise ValueError("the first tier must start at min_spend_kopecks = 0")
-        for lower, upper in zip(self.tiers, self.tiers[1:]):
+        for lower, upper in itertools.pairwise(self.tiers):
             if upper.min_spend_kopecks <= lower.min_spend_kopecks:
                 raise ValueError("tiers must be listed by strictly growing min_spend_kopecks")
         names = [t.name for t in self.tiers]

@@ -11,11 +11,13 @@ final step so other writers' work overlaps.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -83,7 +85,7 @@ class HubDB:
         """A write transaction; the commit hooks (the feed's flush) run at its end, in commit order."""
         if self._write_lock is not None:
             if self._checkpointer is None:
-                self._start_checkpointer()
+                self._start_checkpointer(self._write_lock)
             with self._write_lock, self.engine.connect() as conn:
                 conn = conn.execution_options(vitrine_write=True)
                 with conn.begin():
@@ -95,13 +97,17 @@ class HubDB:
             # round trips to 4, each a blocking wait on the event loop (and two context
             # switches on a busy machine). SQLAlchemy statements sync at once
             # (_sync_pipeline): it reads a result's columns right after executing.
-            with self.engine.connect() as conn, conn.connection.driver_connection.pipeline() as pipeline:
-                conn.info[PIPELINE] = pipeline
-                try:
-                    with conn.begin():
-                        yield from around_write(conn, COMMIT_ORDER_LOCK)
-                finally:
-                    conn.info.pop(PIPELINE, None)
+            with self.engine.connect() as conn:
+                # Typed Optional by SQLAlchemy (None once invalidated or closed), never None
+                # under an open Connection: declared, not checked (see statements.sql).
+                driver: Any = conn.connection.driver_connection
+                with driver.pipeline() as pipeline:
+                    conn.info[PIPELINE] = pipeline
+                    try:
+                        with conn.begin():
+                            yield from around_write(conn, COMMIT_ORDER_LOCK)
+                    finally:
+                        conn.info.pop(PIPELINE, None)
 
     def warm_up(self, connections: int = 2) -> None:
         """Open pooled PostgreSQL connections now rather than under the first requests: a
@@ -128,12 +134,14 @@ class HubDB:
         """Copy committed WAL pages into the SQLite file (see CHECKPOINT_EVERY)."""
         raw = self.engine.raw_connection()
         try:
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            conn = raw.driver_connection
+            assert isinstance(conn, sqlite3.Connection), "checkpoints are for SQLite"
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         finally:
             raw.close()
 
-    def _start_checkpointer(self) -> None:
-        with self._write_lock:
+    def _start_checkpointer(self, write_lock: threading.Lock) -> None:
+        with write_lock:
             if self._checkpointer is not None:
                 return
             self._stop_checkpoints.clear()
@@ -150,7 +158,7 @@ class HubDB:
             thread.join()
             try:
                 self.checkpoint()  # what the last writes left in the WAL
-            except Exception:  # noqa: BLE001 - best effort; SQLite checkpoints on last close too
+            except Exception:  # best effort; SQLite checkpoints on last close too
                 logging.getLogger("vitrine.hub.storage").debug("final checkpoint failed", exc_info=True)
 
 
@@ -162,7 +170,7 @@ def _checkpoints(ref: weakref.ref, stop: threading.Event) -> None:
             return
         try:
             db.checkpoint()
-        except Exception:  # noqa: BLE001 - e.g. the file went away under a test; try again later
+        except Exception:  # e.g. the file went away under a test; try again later
             log.debug("checkpoint failed", exc_info=True)
         del db
 

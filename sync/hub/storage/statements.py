@@ -12,6 +12,8 @@ other than placeholders.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection
 
 _PG_SQL: dict[str, str] = {}
@@ -28,11 +30,16 @@ def _native(conn: Connection, statement: str) -> str:
 
 def sql(conn: Connection, statement: str, params: tuple | list = ()):
     """Execute one statement through the driver; returns its DBAPI cursor."""
-    cur = conn.connection.driver_connection.cursor()
+    # SQLAlchemy types driver_connection Optional: None only once a pool connection is
+    # invalidated or closed, never under an open Connection. Declared Any (the driver's
+    # own connection, sqlite3 or psycopg) rather than checked: this runs per statement.
+    driver: Any = conn.connection.driver_connection
+    cur = driver.cursor()
     cur.execute(_native(conn, statement), params)
     return cur
 
 
 def sql_many(conn: Connection, statement: str, rows: list) -> None:
     if rows:
-        conn.connection.driver_connection.cursor().executemany(_native(conn, statement), rows)
+        driver: Any = conn.connection.driver_connection  # never None here: see `sql`
+        driver.cursor().executemany(_native(conn, statement), rows)
