@@ -23,7 +23,6 @@ from sync.hub.storage import schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 from sync.rules.receipts import refusal
 
-
 # Bounds on a till's receipt time, against the hub's clock (the till's own clock is not
 # trusted; a receipt's time sets when its points mature and expire).
 TILL_CLOCK_AHEAD = dt.timedelta(days=1)
