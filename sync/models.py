@@ -218,17 +218,26 @@ class FiscalKey(Model):
     fp: str = Field(pattern=r"^\d{1,10}$")
 
 
+MAX_RECEIPT_TOTAL = 5_000_000_000
+"""A receipt's largest total, in kopecks (50 million roubles): a wardrobe of a hundred of a
+boutique's dearest pieces (~400,000 roubles each) is 40 million; a larger figure is a typo
+or an attempt to mint points, and is refused rather than accrued."""
+MAX_REDEEM_POINTS = MAX_RECEIPT_TOTAL // 100
+"""The most points one receipt may ask to redeem: the largest total at a point a rouble
+(the hub also never redeems more than the client holds or the program's cap allows)."""
+
+
 class PosReceipt(FiscalKey):
     """A receipt as a till (or a 1C export) uploads it."""
 
-    store_id: str
+    store_id: str = Field(max_length=36, description="the till's own store; another is refused")
     at: dt.datetime
-    total: int = Field(ge=0, description="kopecks")
+    total: int = Field(ge=0, le=MAX_RECEIPT_TOTAL, description="kopecks")
     type: Literal[1, 2, 3, 4] = 1
     lines: list[ReceiptLine] = Field(default_factory=list, max_length=500)
     client_phone: str | None = None
     client_card: str | None = None
-    redeem_points: int = Field(default=0, ge=0)
+    redeem_points: int = Field(default=0, ge=0, le=MAX_REDEEM_POINTS)
     refers_to: FiscalKey | None = Field(default=None, description="the sale a return reverses")
 
 

@@ -43,6 +43,7 @@ from sync.models import (
     MutationBatch,
     MutationResponse,
     PosReceipt,
+    utcnow,
 )
 
 MAX_BLOB = 20 * 1024 * 1024
@@ -90,6 +91,7 @@ class BlobStored(BaseModel):
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Bad request", "content": {"application/problem+json": {}}},
     401: {"description": "Not logged in", "content": {"application/problem+json": {}}},
+    403: {"description": "Not open to this account's role or store", "content": {"application/problem+json": {}}},
     413: {"description": "Request body too large", "content": {"application/problem+json": {}}},
     422: {"description": "Invalid request", "content": {"application/problem+json": {}}},
 }
@@ -99,6 +101,9 @@ LOGIN_RESPONSES: dict[int | str, dict] = {
     503: {"description": "Too many logins being checked at once; see Retry-After",
           "content": {"application/problem+json": {}}},
 }
+# Blobs are served as downloads of one fixed type, never rendered: a stored blob is bytes a
+# device uploaded, and echoing its content type would let it run as a page on the hub.
+BLOB_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
 
 
 class PasswordChecks:
@@ -182,6 +187,20 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
             sessions.put(creds.credentials, acc)
         return acc
 
+    def allowed(roles: frozenset[str], what: str):
+        """A dependency: the logged-in account, when its role is one of `roles`; else 403.
+        (The store is each endpoint's own check: it reads and writes only the account's.)"""
+        async def dep(acc: Annotated[Account, Depends(account)]) -> Account:
+            if not acc.may(roles):
+                raise Problem(403, "Not allowed", f"{what} is not open to a {acc.role} account.",
+                              "urn:vitrine:forbidden")
+            return acc
+        return dep
+
+    staff = allowed(auth.STORE_STAFF, "A store's client book")
+    receipt_sender = allowed(auth.RECEIPT_SENDERS, "Posting till receipts")
+    report_reader = allowed(auth.REPORT_READERS, "The reports")
+
     async def protocol(x_vitrine_protocol: Annotated[int, Header(
             description="Sync protocol version; others are refused with a message",
             json_schema_extra={"enum": [PROTOCOL_VERSION]})]) -> None:
@@ -251,7 +270,7 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
 
     @app.get("/v1/changes", response_model=page.ChangePage, tags=["sync"], dependencies=[Depends(protocol)])
     async def changes(
-        acc: Annotated[Account, Depends(account)],
+        acc: Annotated[Account, Depends(staff)],
         cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=page.JSON_MAX_ROWS)] = 1000,
         with_total: bool = False,
@@ -274,7 +293,7 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
              responses={200: {"description": "The same page as /v1/changes, as a SQLite file "
                                              "(docs/sync-protocol.md)", "content": {page.FILE_MEDIA_TYPE: {}}}})
     async def changes_file(
-        acc: Annotated[Account, Depends(account)],
+        acc: Annotated[Account, Depends(staff)],
         cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=page.FILE_MAX_ROWS)] = page.FILE_MAX_ROWS,
         with_total: bool = False,
@@ -290,7 +309,7 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
         return PageFileResponse(path, media_type=page.FILE_MEDIA_TYPE, headers=meta.headers())
 
     @app.post("/v1/mutations", response_model=MutationResponse, tags=["sync"], dependencies=[Depends(protocol)])
-    async def post_mutations(batch: MutationBatch, acc: Annotated[Account, Depends(account)]) -> Response:
+    async def post_mutations(batch: MutationBatch, acc: Annotated[Account, Depends(staff)]) -> Response:
         # A device back online pushes up to 500 at once; each mutation is its own
         # transaction, so let other requests run between them rather than hold the loop.
         results = []
@@ -300,7 +319,7 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
         return _json(MutationResponse(results=results))
 
     @app.put("/v1/blobs/{sha256}", response_model=BlobStored, tags=["sync"])
-    async def put_blob(sha256: SHA256, request: Request, acc: Annotated[Account, Depends(account)]) -> BlobStored:
+    async def put_blob(sha256: SHA256, request: Request, acc: Annotated[Account, Depends(staff)]) -> BlobStored:
         # Streamed, hashed and capped as it comes (the HTTP guard cuts the body off at
         # MAX_BLOB too); never read whole before its size is known.
         digest, body = hashlib.sha256(), bytearray()
@@ -311,32 +330,38 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
             body += chunk
         if digest.hexdigest() != sha256:
             raise Problem(400, "Hash mismatch", "The body's SHA-256 differs from the address.")
-        ctype = request.headers.get("content-type", "application/octet-stream")[:100]
         with db.write() as conn:
-            created = records.put_blob(conn, sha256, bytes(body), ctype)
+            created = records.put_blob(conn, sha256, bytes(body), acc.store_id)
         return BlobStored(sha256=sha256, created=created)
 
     @app.get("/v1/blobs/{sha256}", tags=["sync"], response_class=Response,
-             responses={200: {"content": {"application/octet-stream": {}}}, 404: PROBLEM_RESPONSES[400]})
-    def get_blob(sha256: SHA256, acc: Annotated[Account, Depends(account)]) -> Response:
+             responses={200: {"content": {records.BLOB_CONTENT_TYPE: {}}}, 404: PROBLEM_RESPONSES[400]})
+    def get_blob(sha256: SHA256, acc: Annotated[Account, Depends(staff)]) -> Response:
         with db.read() as conn:
-            found = records.get_blob(conn, sha256)
-        if found is None:
+            found = records.get_blob(conn, sha256, acc.store_id)
+        if found is None:  # unknown, or another store's: the same answer
             raise Problem(404, "No such blob", f"No blob {sha256} has been uploaded.")
-        return Response(found[0], media_type=found[1])
+        return Response(found, media_type=records.BLOB_CONTENT_TYPE,
+                        headers={**BLOB_HEADERS, "Content-Disposition": f'attachment; filename="{sha256}"'})
 
     @app.post("/v1/pos/receipts", response_model=PosResponse, tags=["receipts"])
-    async def post_receipts(batch: PosBatch, acc: Annotated[Account, Depends(account)]) -> Response:
-        if acc.role not in ("till", "manager"):
-            raise Problem(403, "Tills only", "Receipts are uploaded by tills or managers.")
+    async def post_receipts(batch: PosBatch, acc: Annotated[Account, Depends(receipt_sender)]) -> Response:
+        foreign, out_of_bounds = receipts.till_refusals(batch.receipts, acc.store_id, utcnow())
+        if foreign:
+            raise Problem(403, "Another store's receipts", "A till posts receipts of its own store only; "
+                          f"receipts {', '.join(map(str, foreign[:20]))} name another store_id.",
+                          "urn:vitrine:foreign-store", receipts=foreign)
+        if out_of_bounds:
+            raise Problem(422, "Receipt time out of bounds", "Check the till's clock; nothing of this batch "
+                          "was stored.", "urn:vitrine:receipt-bounds", errors=out_of_bounds)
         with db.write() as conn:
             out = [PosResult(**x) for x in handlers.ingest_receipts(conn, batch.receipts)]
         return _json(PosResponse(results=out))
 
     @app.get("/v1/reports/identified", tags=["receipts"])
-    def identified(acc: Annotated[Account, Depends(account)]) -> list[dict]:
+    def identified(acc: Annotated[Account, Depends(report_reader)]) -> list[dict]:
         with db.read() as conn:
-            return receipts.identified_share(conn)
+            return receipts.identified_share(conn, None if acc.may(auth.ALL_STORES) else acc.store_id)
 
     return app
 

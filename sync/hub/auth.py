@@ -1,6 +1,9 @@
-"""Consultant login: argon2 password hashes (pwdlib) and opaque bearer tokens.
+"""Accounts and who may do what: argon2 password hashes (pwdlib), opaque bearer tokens, roles.
 
 Only a token's SHA-256 is stored, so a copy of the database does not hand out sessions.
+Every account belongs to one store; what each role may do is written once, below, and
+the API and the mutation handlers ask these sets (rule 10: the device is trusted for none
+of it).
 """
 
 from __future__ import annotations
@@ -17,6 +20,24 @@ from sqlalchemy import Connection, insert, select
 from sync.hub.storage import schema
 from sync.models import utcnow
 
+# --- roles ----------------------------------------------------------------------------------
+
+CONSULTANT, MANAGER, TILL, ADMIN = "consultant", "manager", "till", "admin"
+ROLES = (CONSULTANT, MANAGER, TILL, ADMIN)
+
+STORE_STAFF = frozenset({CONSULTANT, MANAGER})
+"""Work with their store's clients: pull the store's feed, send mutations for its clients,
+read and upload the store's blobs (signatures, signed forms)."""
+RECEIPT_SENDERS = frozenset({TILL, MANAGER})
+"""Post till receipts, for their own store only (a manager may post a correction by hand)."""
+REPORT_READERS = frozenset({MANAGER, ADMIN})
+"""Read the reports: a manager its own store's, an admin every store's."""
+ALL_STORES = frozenset({ADMIN})
+"""Roles whose reports span every store. An admin manages accounts; it reads no client
+data (no feed, no blobs) and writes none."""
+# A till is a machine with a password typed at a counter: it posts receipts and nothing
+# else (no feed, no mutations, no blobs), so a stolen till password reaches no client book.
+
 hasher = PasswordHash.recommended()
 # Verified against when the login is unknown, so both cases take the same time.
 _DUMMY_HASH = hasher.hash("not-a-password")
@@ -29,6 +50,9 @@ class Account:
     login: str
     name: str
     role: str
+
+    def may(self, roles: frozenset[str]) -> bool:
+        return self.role in roles
 
 
 def hash_password(password: str) -> str:

@@ -21,10 +21,12 @@ from sync.models import ContactPayload, FormSignPayload, Mutation, PosReceipt, u
 from sync.rules.contacts import normalise_phone
 
 # --- mutations: (conn, mutation, account, device id) -> result ---------------------------
+# Each works only on clients of the account's store (members.existing answers a foreign
+# client like an unknown one); which roles may send each kind is sync.hub.mutations'.
 
 
 def register(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
-    client = members.registration(conn, m)
+    client = members.registration(conn, m, account.store_id)
     welcome, figures, summary = loyalty_service.enroll(client, m.client_time)
     members.save(conn, {**client, **figures}, new=True)  # the client row, written once
     loyalty_service.append(conn, client, welcome)
@@ -33,29 +35,29 @@ def register(conn: Connection, m: Mutation, account: Account, device_id: str) ->
 
 
 def update(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
-    return members.update_fields(conn, m, device_id, account.id, account.name)
+    return members.update_fields(conn, m, device_id, account.store_id, account.id, account.name)
 
 
 def diary(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     if m.kind != "diary.add":  # revise, delete: the entry knows its client and store
         return records.change_entry(conn, m, account)
     p = records.new_entry(conn, m)
-    return records.add_entry(conn, m, account, p, members.existing(conn, p.client_id)["store_id"])
+    return records.add_entry(conn, m, account, p, members.existing(conn, p.client_id, account.store_id)["store_id"])
 
 
 def contact(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     p = parse(ContactPayload, m.payload)
-    return records.contact(conn, m, account, p, members.existing(conn, p.client_id)["store_id"])
+    return records.contact(conn, m, account, p, members.existing(conn, p.client_id, account.store_id)["store_id"])
 
 
 def form(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     p = parse(FormSignPayload, m.payload)
-    return records.form(conn, m, account, p, members.existing(conn, p.client_id)["store_id"])
+    return records.form(conn, m, account, p, members.existing(conn, p.client_id, account.store_id)["store_id"])
 
 
 def link_receipt(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     p = receipts.link_request(m)
-    client = members.existing(conn, p.client_id)
+    client = members.existing(conn, p.client_id, account.store_id)
     row = receipts.by_fiscal(conn, p.fn, p.i, p.fp)
     if row is None:
         return receipts.link_waiting(conn, m, account, p, client["store_id"])
@@ -90,7 +92,7 @@ def ingest_receipts(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
 
 def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) -> dict:
     """A new receipt: find its client (named by the till, or by a waiting link) and attach."""
-    client = members.find_by_contact(conn, normalise_phone(r.client_phone), r.client_card)
+    client = members.find_by_contact(conn, r.store_id, normalise_phone(r.client_phone), r.client_card)
     linked_by = "till" if client else None
     if client is None and link is not None:
         client = members.load(conn, link["client_id"])

@@ -38,28 +38,36 @@ def save(conn: Connection, data: dict, new: bool = False) -> None:
     feed.publish(conn, "client", data["id"], data["store_id"], data)
 
 
-def existing(conn: Connection, client_id: str) -> dict:
-    """The client's snapshot; Rejected("unknown_client") when the hub has none."""
+def existing(conn: Connection, client_id: str, store_id: str) -> dict:
+    """The client's snapshot when she belongs to `store_id` (the account's store);
+    Rejected("unknown_client") when the hub has none or she is another store's: both are
+    answered alike, so the answer tells no one which ids exist elsewhere."""
     client = load(conn, client_id)
-    if client is None:
+    if client is None or client["store_id"] != store_id:
         raise Rejected("unknown_client", "This client is not known to the hub.")
     return client
 
 
-def registration(conn: Connection, m: Mutation) -> dict:
-    """The snapshot a client.register mutation creates, checked but not stored yet
-    (the handler adds the loyalty figures, then `save`s it once)."""
+def registration(conn: Connection, m: Mutation, store_id: str) -> dict:
+    """The snapshot a client.register mutation creates in `store_id` (the account's store),
+    checked but not stored yet (the handler adds the loyalty figures, then `save`s it once).
+
+    The payload's store_id must be that store: a device that names another one (its session
+    is older than a move of the account) is refused, rather than filing her silently where
+    the consultant did not register her."""
     p = parse(RegisterPayload, m.payload)
+    if p.store_id != store_id:
+        raise Rejected("wrong_store", "This client was registered for another store than the account's; "
+                                      "log in again and register her anew.")
     if load(conn, m.entity_id) is not None:
         raise Rejected("client_exists", "A client with this id is already registered.")
-    if conn.execute(select(schema.stores.c.id).where(schema.stores.c.id == p.store_id)).first() is None:
-        raise Rejected("unknown_store", f"Unknown store {p.store_id}.")
     return Client(id=m.entity_id, created_at=m.client_time, **p.model_dump()).model_dump(mode="json")
 
 
-def update_fields(conn: Connection, m: Mutation, device_id: str, consultant_id: str | None = None,
+def update_fields(conn: Connection, m: Mutation, device_id: str, store_id: str, consultant_id: str | None = None,
                   consultant_name: str | None = None) -> dict:
-    """Field-level patch: last write in hub order wins per field; the loser goes to history.
+    """Field-level patch of a client of `store_id`: last write in hub order wins per field;
+    the loser goes to history.
 
     A history entry names the consultant who saved it, so a profile says who changed what."""
     fields = m.payload.get("fields")
@@ -68,7 +76,7 @@ def update_fields(conn: Connection, m: Mutation, device_id: str, consultant_id: 
     unknown = not_editable(fields)  # checked before the look-up, as the patch is bad whoever it names
     if unknown:
         raise Rejected("invalid_payload", str(NotEditable(unknown)))
-    current = existing(conn, m.entity_id)
+    current = existing(conn, m.entity_id, store_id)
     try:
         changed = merge_profile(current, fields)
     except ValidationError as e:
@@ -90,12 +98,16 @@ def update_fields(conn: Connection, m: Mutation, device_id: str, consultant_id: 
     return {"changed": sorted(changed)}
 
 
-def find_by_contact(conn: Connection, phone: str | None, card: str | None) -> dict | None:
-    """The client a till names by phone or card, if exactly one matches."""
+def find_by_contact(conn: Connection, store_id: str, phone: str | None, card: str | None) -> dict | None:
+    """The client of `store_id` a till names by phone or card, if exactly one matches.
+
+    Only the till's own store: a till sees no other store's client book, so it can neither
+    learn which phones are clients elsewhere nor spend another store's client's points."""
     clients = schema.clients
     for col, value in ((clients.c.phone, phone), (clients.c.card_number, card)):
         if value:
-            rows = conn.execute(select(clients.c.data).where(col == value).limit(2)).all()
+            rows = conn.execute(select(clients.c.data).where(col == value, clients.c.store_id == store_id)
+                                .limit(2)).all()
             if len(rows) == 1:
                 return json.loads(rows[0].data)
     return None

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from sync.hub import feed, handlers
+from sync.hub import auth, feed, handlers
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, Waiting
 from sync.hub.problems import log_unexpected
@@ -28,7 +28,32 @@ from sync.models import MUTATION_KINDS, Mutation, MutationResult, utcnow
 
 Handler = Callable[[Connection, Mutation, Account, str], dict]
 
-HANDLERS: dict[str, Handler] = {
+
+def _for(roles: frozenset[str], handler: Handler) -> Handler:
+    """`handler`, run only for an account of one of `roles` (the store is each handler's
+    check: it works only on clients of the account's store)."""
+    def guarded(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+        if not account.may(roles):
+            raise Rejected("forbidden", f"A {account.role} account cannot send {m.kind}.")
+        return handler(conn, m, account, device_id)
+    return guarded
+
+
+# Who may send each kind, named for each so a new kind must choose: today the store's
+# staff for all (a till posts receipts, an admin manages accounts; neither writes to a client).
+KIND_ROLES: dict[str, frozenset[str]] = {
+    "client.register": auth.STORE_STAFF,
+    "client.update": auth.STORE_STAFF,
+    "diary.add": auth.STORE_STAFF,
+    "diary.revise": auth.STORE_STAFF,
+    "diary.delete": auth.STORE_STAFF,
+    "receipt.link": auth.STORE_STAFF,
+    "form.sign": auth.STORE_STAFF,
+    "contact.log": auth.STORE_STAFF,
+}
+assert set(KIND_ROLES) == set(MUTATION_KINDS)
+
+HANDLERS: dict[str, Handler] = {kind: _for(KIND_ROLES[kind], handler) for kind, handler in {
     "client.register": handlers.register,
     "client.update": handlers.update,
     "diary.add": handlers.diary,
@@ -37,7 +62,7 @@ HANDLERS: dict[str, Handler] = {
     "receipt.link": handlers.link_receipt,
     "form.sign": handlers.form,
     "contact.log": handlers.contact,
-}
+}.items()}
 assert set(HANDLERS) == set(MUTATION_KINDS)
 
 log = logging.getLogger("vitrine.hub.mutations")

@@ -11,6 +11,7 @@ running the loyalty rules on it is sequenced by the handlers (sync.hub.handlers)
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -21,6 +22,31 @@ from sync.hub.errors import Rejected, parse
 from sync.hub.storage import schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 from sync.rules.receipts import refusal
+
+# Bounds on a till's receipt time, against the hub's clock (the till's own clock is not
+# trusted; a receipt's time sets when its points mature and expire).
+TILL_CLOCK_AHEAD = dt.timedelta(days=1)
+"""A till clock a few hours wrong or in another time zone still posts; a receipt dated
+further ahead is a typo or a forgery (its points would mature and expire late)."""
+TILL_OLDEST = dt.timedelta(days=3 * 366)
+"""A till that was offline uploads its backlog late, but a fiscal drive (ФН) lives at most
+36 months: nothing older can come from a working till. Older history is imported by an
+admin on the hub (csv_import), which these bounds do not limit."""
+
+
+def till_refusals(batch: list[PosReceipt], store_id: str, now: dt.datetime) -> tuple[list[int], list[dict]]:
+    """What a till of `store_id` may not post from `batch`: (indexes of other stores'
+    receipts, [{"index", "reason"}] of receipts dated out of bounds). Amounts are bounded
+    by the model (sync.models.MAX_RECEIPT_TOTAL, MAX_REDEEM_POINTS)."""
+    foreign = [k for k, r in enumerate(batch) if r.store_id != store_id]
+    out_of_bounds = []
+    for k, r in enumerate(batch):
+        at = r.at if r.at.tzinfo else r.at.replace(tzinfo=dt.UTC)
+        if at > now + TILL_CLOCK_AHEAD:
+            out_of_bounds.append({"index": k, "reason": "dated more than a day ahead of the hub's clock"})
+        elif at < now - TILL_OLDEST:
+            out_of_bounds.append({"index": k, "reason": "older than a fiscal drive lives (3 years)"})
+    return foreign, out_of_bounds
 
 
 def by_fiscal(conn: Connection, fn: str, i: str, fp: str):
@@ -144,20 +170,23 @@ def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLink
     return {"state": "waiting"}
 
 
-def identified_share(conn: Connection) -> list[dict]:
-    """Share of sale receipts linked to a client, per store and per consultant who linked them."""
+def identified_share(conn: Connection, store_id: str | None) -> list[dict]:
+    """Share of sale receipts linked to a client, per store and per consultant who linked them:
+    of `store_id` only (its receipts, its consultants' links), or of every store when None."""
     receipts, receipt_links, accounts = schema.receipts, schema.receipt_links, schema.accounts
-    by_store = conn.execute(
-        select(receipts.c.store_id, func.count(), func.count(receipts.c.client_id))
-        .group_by(receipts.c.store_id)
-    ).all()
+    by_store_q = select(receipts.c.store_id, func.count(), func.count(receipts.c.client_id))
+    names_q = select(accounts.c.id, accounts.c.name)
+    links_q = select(receipt_links.c.account_id, func.count(), func.count(receipt_links.c.receipt_id))
+    if store_id is not None:
+        by_store_q = by_store_q.where(receipts.c.store_id == store_id)
+        names_q = names_q.where(accounts.c.store_id == store_id)
+        links_q = links_q.join(accounts, accounts.c.id == receipt_links.c.account_id).where(
+            accounts.c.store_id == store_id)
+    by_store = conn.execute(by_store_q.group_by(receipts.c.store_id)).all()
     out = [{"store_id": s, "receipts": n, "identified": k, "share": round(k / n, 4) if n else 0.0}
            for s, n, k in by_store]
-    names = dict(conn.execute(select(accounts.c.id, accounts.c.name)).all())
-    links = conn.execute(
-        select(receipt_links.c.account_id, func.count(), func.count(receipt_links.c.receipt_id))
-        .group_by(receipt_links.c.account_id)
-    ).all()
+    names = dict(conn.execute(names_q).all())
+    links = conn.execute(links_q.group_by(receipt_links.c.account_id)).all()
     for account_id, n, matched in links:
         out.append({"consultant_id": account_id, "consultant": names.get(account_id), "links": n,
                     "matched": matched})

@@ -71,9 +71,11 @@ def add_entry(conn: Connection, m: Mutation, account: Account, p: DiaryPayload, 
 
 
 def change_entry(conn: Connection, m: Mutation, account: Account) -> dict:
-    """diary.revise or diary.delete: a revision of an entry, in the entry's client and store."""
+    """diary.revise or diary.delete: a revision of an entry, in the entry's client and store.
+
+    Only an entry of the account's store: another store's is answered like an unknown one."""
     existing = _revisions(conn, m.entity_id)
-    if not existing:
+    if not existing or existing[0]["store_id"] != account.store_id:
         raise Rejected("unknown_entry", "This diary entry is not known to the hub.")
     client_id, store_id = existing[0]["client_id"], existing[0]["store_id"]
     if m.kind == "diary.revise":
@@ -116,7 +118,7 @@ def form(conn: Connection, m: Mutation, account: Account, p: FormSignPayload, st
     """form.sign with its payload parsed and its client's store found (by the handler)."""
     records = schema.records
     for sha in filter(None, (p.signature_sha256, p.pdf_sha256)):
-        if not has_blob(conn, sha):
+        if not has_blob(conn, sha, store_id):  # uploaded by this store's devices
             raise Waiting("blob_missing", f"Waiting for the upload of blob {sha[:12]}…")
     if conn.execute(select(records.c.id).where(records.c.entity == "form", records.c.id == m.entity_id)).first():
         raise Rejected("form_exists", "This form is already signed.")
@@ -128,23 +130,37 @@ def form(conn: Connection, m: Mutation, account: Account, p: FormSignPayload, st
     return {"form_id": m.entity_id}
 
 
-def has_blob(conn: Connection, sha256: str) -> bool:
-    blobs = schema.blobs
-    return conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha256)).first() is not None
+# Blobs are stored once by content (blobs) and readable per store (blob_stores): a store
+# reads a blob only after one of its own devices uploaded it, so knowing a hash (from
+# another store's feed, say) reaches nothing. The uploader's content type is not kept.
+BLOB_CONTENT_TYPE = "application/octet-stream"
 
 
-def put_blob(conn: Connection, sha256: str, content: bytes, content_type: str) -> bool:
-    """Store a blob under its hash; False when it was already there. Raises on a bad hash."""
+def has_blob(conn: Connection, sha256: str, store_id: str) -> bool:
+    """Whether `store_id` has uploaded this blob."""
+    owners = schema.blob_stores
+    return conn.execute(select(owners.c.sha256).where(owners.c.sha256 == sha256, owners.c.store_id == store_id)
+                        ).first() is not None
+
+
+def put_blob(conn: Connection, sha256: str, content: bytes, store_id: str) -> bool:
+    """Store a blob under its hash for `store_id`; False when that store had it already
+    (another store's copy is not told apart from none). Raises on a bad hash."""
     if hashlib.sha256(content).hexdigest() != sha256:
         raise ValueError("the content does not match its sha256")
-    if has_blob(conn, sha256):
+    if has_blob(conn, sha256, store_id):
         return False
-    conn.execute(insert(schema.blobs).values(sha256=sha256, size=len(content), content_type=content_type,
-                                      content=content))
+    blobs = schema.blobs
+    if conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha256)).first() is None:
+        conn.execute(insert(blobs).values(sha256=sha256, size=len(content), content_type=BLOB_CONTENT_TYPE,
+                                          content=content))
+    conn.execute(insert(schema.blob_stores).values(sha256=sha256, store_id=store_id))
     return True
 
 
-def get_blob(conn: Connection, sha256: str) -> tuple[bytes, str] | None:
-    blobs = schema.blobs
-    row = conn.execute(select(blobs.c.content, blobs.c.content_type).where(blobs.c.sha256 == sha256)).first()
-    return None if row is None else (bytes(row.content), row.content_type)
+def get_blob(conn: Connection, sha256: str, store_id: str) -> bytes | None:
+    """The blob's content, when `store_id` uploaded it; None when unknown or another store's."""
+    blobs, owners = schema.blobs, schema.blob_stores
+    row = conn.execute(select(blobs.c.content).join(owners, owners.c.sha256 == blobs.c.sha256)
+                       .where(blobs.c.sha256 == sha256, owners.c.store_id == store_id)).first()
+    return None if row is None else bytes(row.content)

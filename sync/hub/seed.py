@@ -47,14 +47,18 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
         for c in cons:
             h = hashes.setdefault(c["password"], auth.hash_password(c["password"]))
             rows.append({"id": c["id"], "store_id": c["store_id"], "login": c["login"], "name": c["name"],
-                         "role": "consultant", "password_hash": h})
+                         "role": auth.CONSULTANT, "password_hash": h})
         for i, s in enumerate(st):  # one till and one manager account per store
             rows.append({"id": demo.stable_id("till", seed_, i), "store_id": s["id"], "login": f"till{i + 1}",
-                         "name": f"Касса {s['name']}", "role": "till",
+                         "name": f"Касса {s['name']}", "role": auth.TILL,
                          "password_hash": hashes[demo.CONSULTANT_PASSWORD]})
             rows.append({"id": demo.stable_id("manager", seed_, i), "store_id": s["id"],
-                         "login": f"manager{i + 1}", "name": f"Управляющий {s['name']}", "role": "manager",
+                         "login": f"manager{i + 1}", "name": f"Управляющий {s['name']}", "role": auth.MANAGER,
                          "password_hash": hashes[demo.CONSULTANT_PASSWORD]})
+        # One admin for the account tools (its row needs a store: the first; it reads the
+        # reports of every store and no client data). Demo password, like the others.
+        rows.append({"id": demo.stable_id("admin", seed_), "store_id": st[0]["id"], "login": "admin",
+                     "name": "Администратор", "role": auth.ADMIN, "password_hash": hashes[demo.CONSULTANT_PASSWORD]})
         conn.execute(insert(schema.accounts), rows)
         feed.publish_many(conn, [("consultant", c["id"], None, {k: c[k] for k in ("id", "store_id", "name")}, False)
                                  for c in cons])

@@ -29,3 +29,33 @@ def test_0003_files_existing_feed_rows_under_their_client(hub_url):
         assert [tuple(r) for r in got] == [("c1", "c1"), ("l1", "c1"), ("s", None), ("l2", None)]
     finally:
         db.dispose()
+
+
+def test_0004_gives_each_stored_blob_to_the_store_whose_form_names_it(hub_url):
+    db = HubDB(hub_url)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        a, b, pdf = "a" * 64, "b" * 64, "c" * 64
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")  # the module's database: the test before migrated it
+            command.upgrade(cfg, "0003")
+            conn.execute(text("INSERT INTO clients (id, store_id, data) VALUES ('c1', 's1', '{}'), ('c2', 's2', '{}')"))
+            conn.execute(text(
+                "INSERT INTO records (entity, id, owner_id, data) VALUES "
+                "('form', 'f1', 'c1', :f1), ('form', 'f2', 'c2', :f2), ('contact', 'k1', 'c2', :k1)"),
+                {"f1": f'{{"signature_sha256": "{a}", "pdf_sha256": "{pdf}"}}',
+                 "f2": f'{{"signature_sha256": "{a}", "pdf_sha256": null}}',
+                 "k1": f'{{"signature_sha256": "{b}"}}'})
+            conn.execute(text("INSERT INTO blobs (sha256, size, content_type, content) VALUES "
+                              "(:a, 1, 'text/html', :x), (:b, 1, 'image/svg+xml', :x)"), {"a": a, "b": b, "x": b"x"})
+        db.migrate()
+        with db.read() as conn:
+            owners = conn.execute(text("SELECT sha256, store_id FROM blob_stores ORDER BY sha256, store_id")).all()
+            types = {r[0] for r in conn.execute(text("SELECT content_type FROM blobs"))}
+        # the pdf was never uploaded, and a contact names no blob: b is nobody's
+        assert [tuple(r) for r in owners] == [(a, "s1"), (a, "s2")]
+        assert types == {"application/octet-stream"}
+    finally:
+        db.dispose()

@@ -47,7 +47,9 @@ def hub_side(hub, cid: str, patch: dict) -> dict | None:
     """The fields the hub's update_fields changes, with their stored values; None when refused."""
     try:
         with hub.write() as conn:
-            names = members.update_fields(conn, mutation("client.update", {"fields": patch}, cid), "dev")["changed"]
+            store = members.load(conn, cid)["store_id"]
+            names = members.update_fields(conn, mutation("client.update", {"fields": patch}, cid), "dev",
+                                          store)["changed"]
             after = members.load(conn, cid)
     except Rejected as e:
         assert e.code == "invalid_payload"

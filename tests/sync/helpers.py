@@ -46,6 +46,11 @@ def store_of(login: str) -> str:
     return STORES[int(login[-1]) - 1]
 
 
+def till_of(store_id: str) -> str:
+    """The login of a store's till (a till posts its own store's receipts only)."""
+    return f"till{STORES.index(store_id) + 1}"
+
+
 def logins_of_store(index: int) -> list[str]:
     return [k for k, c in CONSULTANTS.items() if c["store_id"] == STORES[index]]
 

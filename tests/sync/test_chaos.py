@@ -47,6 +47,7 @@ from tests.sync.helpers import (
     compare_cache_with_hub,
     logins_of_store,
     post_receipts,
+    till_of,
     till_receipt,
 )
 
@@ -202,7 +203,7 @@ async def _initial_pull(d: Device) -> None:
 async def _till(r: Round, hub, plan: list[tuple[dict, float]]) -> None:
     for receipt, at in sorted(plan, key=lambda x: x[1]):
         await asyncio.sleep(at)
-        await asyncio.to_thread(post_receipts, hub.url, hub.token("till1"), [receipt])
+        await asyncio.to_thread(post_receipts, hub.url, hub.token(till_of(receipt["store_id"])), [receipt])
 
 
 class Fleet:
@@ -261,7 +262,7 @@ async def run_round(seed: int, hub, proxy: FaultyProxy, fleet: Fleet, store_clie
         r.receipts.append(rec)
         when = rnd.choice(["before", "during", "during", "never"])
         if when == "before":
-            post_receipts(hub.url, hub.token("till1"), [rec])
+            post_receipts(hub.url, hub.token(till_of(store)), [rec])
         elif when == "during":
             plan.append((rec, rnd.uniform(0, 0.15)))
 

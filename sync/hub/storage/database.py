@@ -79,7 +79,7 @@ class HubDB:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "heads")  # every branch of revisions (one, unless two were merged side by side)
+            command.upgrade(cfg, "head")
         if self.is_sqlite:  # a migration that rewrote a table leaves it all in the WAL: fold it in now
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -35,7 +35,7 @@ accounts = Table(
     Column("store_id", String(36), nullable=False),
     Column("login", String(100), nullable=False, unique=True),
     Column("name", Text, nullable=False),
-    Column("role", String(20), nullable=False),  # consultant | manager | till
+    Column("role", String(20), nullable=False),  # sync.hub.auth.ROLES: consultant | manager | till | admin
     Column("password_hash", Text, nullable=False),
 )
 
@@ -136,6 +136,13 @@ blobs = Table(
     Column("size", Integer, nullable=False),
     Column("content_type", String(100), nullable=False),
     Column("content", LargeBinary, nullable=False),
+)
+
+# Which stores may read a blob: those whose devices uploaded it (sync.hub.records).
+blob_stores = Table(
+    "blob_stores", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("store_id", String(36), primary_key=True),
 )
 
 # Exactly once: (device, mutation) -> the first answer, replayed on a retry.

@@ -1,17 +1,14 @@
 """Login tries per account and per client address (sync.hub.throttle): in the database, so
 that several hub processes share one count.
 
-Revision ID: 0004_login
-Revises: 0003
-
-(Its own id: another 0004 was written at the same time on another branch; HubDB.migrate
-upgrades every head, so both apply whichever merges first.)
+Revision ID: 0005
+Revises: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_login"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,461 @@
+"""Authorisation: every operation of the hub's OpenAPI document × every role × own store /
+other store, and every mutation kind against its own store and another's.
+
+The operations come from the document itself (create_app(...).openapi()), so an endpoint
+added without an entry in ALLOWED and CHECKS fails here. Two stores of the demo seed
+(Петровка, own; Невский, other) on a real hub (TestClient, SQLite and PostgreSQL).
+No brand boundary is tested: the hub serves one brand and has no brand above its stores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from sync.hub import auth, demo, mutations
+from sync.hub.api import create_app
+from sync.hub.storage import HubDB, sql
+from sync.models import MAX_RECEIPT_TOTAL, MAX_REDEEM_POINTS, MUTATION_KINDS, Mutation, new_id, utcnow
+from tests.hub.conftest import headers, login
+
+PROBLEM = "application/problem+json"
+OWN, OTHER = demo.stores(1)[0]["id"], demo.stores(1)[1]["id"]
+ROLES = ("consultant", "manager", "till", "admin", "anonymous")
+SCOPES = ("own", "other")
+# (login, password) of each role in the own store and in the other one; the seed's admin
+# is one account of the brand (its row names the first store).
+ACCOUNTS = {
+    ("consultant", "own"): ("demo", demo.DEMO_PASSWORD), ("consultant", "other"): ("consultant04", "vitrine"),
+    ("manager", "own"): ("manager1", "vitrine"), ("manager", "other"): ("manager2", "vitrine"),
+    ("till", "own"): ("till1", "vitrine"), ("till", "other"): ("till2", "vitrine"),
+    ("admin", "own"): ("admin", "vitrine"), ("admin", "other"): ("admin", "vitrine"),
+}
+PUBLIC = frozenset(ROLES)
+LOGGED_IN = frozenset(ROLES) - {"anonymous"}
+STAFF = frozenset({"consultant", "manager"})
+
+# Which roles each operation lets in (this test's own statement of the policy, not read
+# from sync.hub.auth): the rest get 403, and anonymous 401 where a login is needed.
+ALLOWED: dict[str, frozenset[str]] = {
+    "GET /healthz": PUBLIC,
+    "POST /v1/auth/login": PUBLIC,
+    "GET /v1/me": LOGGED_IN,
+    "GET /v1/changes": STAFF,
+    "GET /v1/changes.sqlite": STAFF,
+    "POST /v1/mutations": STAFF,
+    "PUT /v1/blobs/{sha256}": STAFF,
+    "GET /v1/blobs/{sha256}": STAFF,
+    "POST /v1/pos/receipts": frozenset({"till", "manager"}),
+    "GET /v1/reports/identified": frozenset({"manager", "admin"}),
+}
+
+
+def _document_operations() -> list[str]:
+    # The database is never opened: building the app and its document reads no table.
+    db = HubDB(str(Path(os.devnull)))
+    try:
+        spec = create_app(db).openapi()
+    finally:
+        db.dispose()
+    return sorted(f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item
+                  if method in ("get", "put", "post", "patch", "delete"))
+
+
+OPERATIONS = _document_operations()
+
+
+@dataclass
+class Ctx:
+    api: object
+    db: HubDB
+    heads: dict[tuple[str, str], dict] = field(default_factory=dict)
+    clients: dict[str, list[dict]] = field(default_factory=dict)  # by store
+
+    def h(self, role: str, scope: str = "own") -> dict:
+        if role == "anonymous":
+            return {"X-Vitrine-Protocol": "1"}
+        return headers(self.heads[(role, scope)])
+
+    def store_of(self, client_id: str) -> str | None:
+        with self.db.read() as conn:
+            row = sql(conn, "SELECT store_id FROM clients WHERE id = ?", (client_id,)).fetchone()
+        return None if row is None else row[0]
+
+
+@pytest.fixture(scope="module")
+def ctx(api, hub_db) -> Ctx:
+    c = Ctx(api, hub_db)
+    for key, (who, password) in ACCOUNTS.items():
+        c.heads[key] = login(api, who, password)
+    with hub_db.read() as conn:
+        for store in (OWN, OTHER):
+            rows = sql(conn,   # with a phone and a card, for the tills' tests
+                "SELECT data FROM clients WHERE store_id = ? AND phone IS NOT NULL AND card_number IS NOT NULL "
+                "ORDER BY id LIMIT 20", (store,)).fetchall()
+            c.clients[store] = [json.loads(r[0]) for r in rows]
+    return c
+
+
+def test_the_seed_gives_each_role_its_store(ctx):
+    for (role, scope), me in ctx.heads.items():
+        got = ctx.api.get("/v1/me", headers=headers(me)).json()
+        assert got["role"] == role
+        assert got["store_id"] == (OWN if scope == "own" or role == "admin" else OTHER)
+    assert set(auth.ROLES) == set(ROLES) - {"anonymous"}
+
+
+def test_every_operation_of_the_document_has_a_policy_and_a_check():
+    assert OPERATIONS, "the OpenAPI document lists no operation"
+    assert [op for op in OPERATIONS if op not in ALLOWED or op not in CHECKS] == []
+    assert sorted(ALLOWED) == OPERATIONS  # and no entry for an operation that is gone
+
+
+# --- what an allowed call does, per operation ----------------------------------------------
+
+def _fiscal() -> dict:
+    rnd = random.Random(new_id())
+    return {"fn": f"{rnd.randrange(10**15, 10**16)}", "i": str(rnd.randrange(1, 10**9)),
+            "fp": str(rnd.randrange(1, 10**9))}
+
+
+def _receipt(store: str, **over) -> dict:
+    return {"store_id": store, **_fiscal(), "at": utcnow().isoformat(), "total": 1_500_000, "type": 1,
+            "lines": [{"sku": "A-1", "name": "Платок", "price": 1_500_000}], **over}
+
+
+def _mutation(kind: str, entity_id: str, payload: dict) -> dict:
+    return {"id": new_id(), "kind": kind, "entity_id": entity_id, "payload": payload,
+            "client_time": utcnow().isoformat()}
+
+
+def _blob(ctx: Ctx, uploader: dict | None) -> tuple[str, bytes]:
+    """A fresh blob, uploaded by `uploader` (headers) when given."""
+    body = b"signature " + new_id().encode()
+    sha = hashlib.sha256(body).hexdigest()
+    if uploader is not None:
+        r = ctx.api.put(f"/v1/blobs/{sha}", content=body, headers={**uploader, "Content-Type": "text/html"})
+        assert r.status_code == 200 and r.json()["created"] is True, r.text
+    return sha, body
+
+
+def _feed_client_ids(changes: list[dict]) -> set[str]:
+    return {c["client_id"] for c in changes if c["client_id"]}
+
+
+def _only_own_store(ctx: Ctx, role: str, client_ids: set[str]) -> None:
+    stores = {ctx.store_of(cid) for cid in client_ids}
+    assert stores <= {ctx.heads[(role, "own")]["_me"]["store_id"], None}, stores
+
+
+def check_healthz(ctx, role, scope, h):
+    r = ctx.api.get("/healthz", headers=h)
+    assert r.status_code == 200 and r.json()["ok"] is True
+
+
+def check_login(ctx, role, scope, h):
+    if role == "anonymous":
+        r = ctx.api.post("/v1/auth/login", json={"login": "nobody", "password": "nope"})
+        assert r.status_code == 401
+        return
+    who, password = ACCOUNTS[(role, scope)]
+    r = ctx.api.post("/v1/auth/login", json={"login": who, "password": password})
+    assert r.status_code == 200
+    assert r.json()["store_id"] == (OTHER if scope == "other" and role != "admin" else OWN)
+
+
+def check_me(ctx, role, scope, h):
+    r = ctx.api.get("/v1/me", headers=h)
+    assert r.status_code == 200 and (r.json()["role"], r.json()["store_id"]) == (role, OWN)
+
+
+def check_changes(ctx, role, scope, h):
+    # The feed names no store: both scopes ask for it, and get no other store's client.
+    cursor, seen = 0, []
+    while True:
+        r = ctx.api.get(f"/v1/changes?cursor={cursor}&limit=5000", headers=h)
+        assert r.status_code == 200
+        seen += r.json()["changes"]
+        cursor = r.json()["next_cursor"]
+        if not r.json()["has_more"]:
+            break
+    ids = _feed_client_ids(seen)
+    assert ids and {c["id"] for c in ctx.clients[OWN]} <= ids
+    assert not ids & {c["id"] for c in ctx.clients[OTHER]}
+    _only_own_store(ctx, role, ids)
+
+
+def check_changes_file(ctx, role, scope, h):
+    r = ctx.api.get("/v1/changes.sqlite?cursor=0&limit=50000", headers=h)
+    assert r.status_code == 200
+    path = Path(tempfile.gettempdir()) / f"authz-{new_id()}.sqlite"
+    try:
+        path.write_bytes(r.content)
+        con = sqlite3.connect(path)
+        ids = {row[0] for row in con.execute("SELECT client_id FROM changes WHERE client_id IS NOT NULL")}
+        con.close()
+    finally:
+        path.unlink(missing_ok=True)
+    assert ids and not ids & {c["id"] for c in ctx.clients[OTHER]}
+    _only_own_store(ctx, role, ids)
+
+
+def check_mutations(ctx, role, scope, h):
+    client = ctx.clients[OWN if scope == "own" else OTHER][0]
+    m = _mutation("contact.log", new_id(), {"client_id": client["id"], "channel": "calls", "text": "Звонок"})
+    r = ctx.api.post("/v1/mutations", json={"device_id": f"authz-{role}", "mutations": [m]}, headers=h)
+    assert r.status_code == 200
+    (res,) = r.json()["results"]
+    if scope == "own":
+        assert res["status"] == "applied", res
+    else:
+        assert (res["status"], res["code"]) == ("rejected", "unknown_client")
+
+
+def check_put_blob(ctx, role, scope, h):
+    # other: the other store holds this content already; this store's upload is still new
+    # to it (an answer "already there" would tell what another store holds)
+    sha, body = _blob(ctx, ctx.h("consultant", "other") if scope == "other" else None)
+    r = ctx.api.put(f"/v1/blobs/{sha}", content=body, headers=h)
+    assert r.status_code == 200 and r.json()["created"] is True
+    assert ctx.api.get(f"/v1/blobs/{sha}", headers=h).content == body
+
+
+def check_get_blob(ctx, role, scope, h):
+    sha, body = _blob(ctx, ctx.h("consultant", scope))
+    r = ctx.api.get(f"/v1/blobs/{sha}", headers=h)
+    if scope == "own":
+        assert r.status_code == 200 and r.content == body
+        assert r.headers["content-type"] == "application/octet-stream"  # not the uploader's text/html
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["content-disposition"] == f'attachment; filename="{sha}"'
+        return
+    unknown = ctx.api.get(f"/v1/blobs/{'0' * 64}", headers=h)
+    assert r.status_code == unknown.status_code == 404
+    assert r.json()["title"] == unknown.json()["title"]
+    assert r.json()["detail"].replace(sha, "H") == unknown.json()["detail"].replace("0" * 64, "H")
+
+
+def check_receipts(ctx, role, scope, h):
+    r = ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN if scope == "own" else OTHER)]},
+                     headers=h)
+    if scope == "own":
+        assert r.status_code == 200 and r.json()["results"][0]["duplicate"] is False
+    else:
+        assert r.status_code == 403 and r.headers["content-type"].startswith(PROBLEM)
+
+
+def check_report(ctx, role, scope, h):
+    r = ctx.api.get("/v1/reports/identified", headers=h)
+    assert r.status_code == 200
+    stores = {row["store_id"] for row in r.json() if "store_id" in row}
+    if role == "admin":
+        assert {OWN, OTHER} <= stores
+    else:
+        assert stores == {OWN}
+    consultants = {row["consultant_id"] for row in r.json() if "consultant_id" in row}
+    with ctx.db.read() as conn:
+        own_accounts = {row[0] for row in sql(conn, "SELECT id FROM accounts WHERE store_id = ?",
+                                                               (OWN,))}
+    assert role == "admin" or consultants <= own_accounts
+
+
+CHECKS: dict[str, Callable] = {
+    "GET /healthz": check_healthz,
+    "POST /v1/auth/login": check_login,
+    "GET /v1/me": check_me,
+    "GET /v1/changes": check_changes,
+    "GET /v1/changes.sqlite": check_changes_file,
+    "POST /v1/mutations": check_mutations,
+    "PUT /v1/blobs/{sha256}": check_put_blob,
+    "GET /v1/blobs/{sha256}": check_get_blob,
+    "POST /v1/pos/receipts": check_receipts,
+    "GET /v1/reports/identified": check_report,
+}
+
+
+def _refused_request(ctx: Ctx, op: str, scope: str, h: dict):
+    """The operation as a refused caller would send it (well-formed, so only the role decides)."""
+    method, path = op.split(" ", 1)
+    store = OWN if scope == "own" else OTHER
+    sha, body = _blob(ctx, ctx.h("consultant", scope))
+    client = ctx.clients[store][0]
+    bodies = {
+        "POST /v1/mutations": {"json": {"device_id": "authz-refused", "mutations": [
+            _mutation("contact.log", new_id(), {"client_id": client["id"], "channel": "calls", "text": "x"})]}},
+        "PUT /v1/blobs/{sha256}": {"content": body},
+        "POST /v1/pos/receipts": {"json": {"receipts": [_receipt(store)]}},
+    }
+    return ctx.api.request(method, path.replace("{sha256}", sha), headers=h, **bodies.get(op, {}))
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("op", OPERATIONS)
+def test_authorisation_matrix(ctx, op, role, scope):
+    assert op in ALLOWED and op in CHECKS, f"{op} is in the OpenAPI document but has no authorisation entry"
+    h = ctx.h(role, "own")
+    if role in ALLOWED[op]:
+        CHECKS[op](ctx, role, scope, h)
+        return
+    r = _refused_request(ctx, op, scope, h)
+    assert r.status_code == (401 if role == "anonymous" else 403), r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    if op == "POST /v1/mutations":  # nothing of a refused batch was applied or recorded
+        with ctx.db.read() as conn:
+            assert sql(conn, "SELECT count(*) FROM mutations WHERE device_id = 'authz-refused'"
+                                        ).fetchone()[0] == 0
+
+
+# --- every mutation kind: own store applied, another store's client answered as unknown ---
+
+def _push(ctx: Ctx, h: dict, *ms: dict) -> list[dict]:
+    r = ctx.api.post("/v1/mutations", json={"device_id": "authz-kinds", "mutations": list(ms)}, headers=h)
+    assert r.status_code == 200, r.text
+    return r.json()["results"]
+
+
+def _entry(ctx: Ctx, scope: str) -> str:
+    """A diary entry of a client of `scope`'s store, added by that store's consultant."""
+    h = ctx.h("consultant", scope)
+    eid = new_id()
+    client = ctx.clients[OWN if scope == "own" else OTHER][1]
+    (res,) = _push(ctx, h, _mutation("diary.add", eid, {"client_id": client["id"], "text": "Любит кэмел"}))
+    assert res["status"] == "applied", res
+    return eid
+
+
+def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
+    """A `kind` mutation aimed at a client (or entry) of `target`: own, other, or unknown."""
+    store = {"own": OWN, "other": OTHER}.get(target)
+    cid = ctx.clients[store][2]["id"] if store else new_id()
+    if kind == "client.register":
+        return _mutation(kind, new_id(), {"last_name": "Орлова", "first_name": "Вера",
+                                          "store_id": store or new_id()})
+    if kind == "client.update":
+        return _mutation(kind, cid, {"fields": {"notes": "Предпочитает утро"}})
+    if kind == "diary.add":
+        return _mutation(kind, new_id(), {"client_id": cid, "text": "Спросить про размер"})
+    if kind in ("diary.revise", "diary.delete"):
+        eid = _entry(ctx, target) if store else new_id()
+        return _mutation(kind, eid, {"text": "Исправлено"} if kind == "diary.revise" else {})
+    if kind == "receipt.link":
+        return _mutation(kind, new_id(), {"client_id": cid, **_fiscal(), "s": 1_000_000, "n": 1})
+    if kind == "form.sign":
+        sha, _ = _blob(ctx, ctx.h("consultant", "own"))
+        return _mutation(kind, new_id(), {"client_id": cid, "form_type": "consent", "version": "1",
+                                          "signature_sha256": sha, "signed_at": utcnow().isoformat()})
+    if kind == "contact.log":
+        return _mutation(kind, new_id(), {"client_id": cid, "channel": "sms", "text": "Напомнила о примерке"})
+    raise AssertionError(f"no test case for mutation kind {kind}")
+
+
+@pytest.mark.parametrize("kind", MUTATION_KINDS)
+def test_each_mutation_kind_writes_only_to_its_own_stores_clients(ctx, kind):
+    h = ctx.h("consultant", "own")
+    own, other, unknown = (_push(ctx, h, _kind_case(ctx, kind, t))[0] for t in ("own", "other", "unknown"))
+    assert own["status"] == "applied", own
+    expected = {"client.register": "wrong_store", "diary.revise": "unknown_entry",
+                "diary.delete": "unknown_entry"}.get(kind, "unknown_client")
+    assert (other["status"], other["code"]) == ("rejected", expected), other
+    # another store's id gets word for word what an id that exists nowhere gets
+    assert (other["code"], other["reason"]) == (unknown["code"], unknown["reason"])
+
+
+def test_a_registration_is_filed_in_the_accounts_store(ctx):
+    cid = new_id()
+    (res,) = _push(ctx, ctx.h("manager", "own"), _mutation("client.register", cid, {
+        "last_name": "Белова", "first_name": "Ольга", "store_id": OWN}))
+    assert res["status"] == "applied" and ctx.store_of(cid) == OWN
+    (res,) = _push(ctx, ctx.h("consultant", "own"), _mutation("client.register", new_id(), {
+        "last_name": "Белова", "first_name": "Ольга", "store_id": OTHER}))
+    assert res["code"] == "wrong_store"
+
+
+@pytest.mark.parametrize("kind", MUTATION_KINDS)
+@pytest.mark.parametrize("role", ["till", "admin"])
+def test_no_mutation_kind_applies_for_a_till_or_an_admin(ctx, kind, role):
+    """The endpoint already refuses them (403); each kind refuses them too, on its own."""
+    me = ctx.heads[(role, "own")]["_me"]
+    account = auth.Account(me["consultant_id"], me["store_id"], "x", me["consultant_name"], role)
+    m = Mutation.model_validate(_kind_case(ctx, kind, "own"))
+    res = mutations.apply_one(ctx.db, account, f"authz-{role}", m)
+    assert (res.status, res.code) == ("rejected", "forbidden")
+
+
+def test_a_form_waits_for_a_signature_its_own_store_has_not_uploaded(ctx):
+    sha, body = _blob(ctx, ctx.h("consultant", "other"))  # only the other store has this content
+    client = ctx.clients[OWN][3]
+    m = _mutation("form.sign", new_id(), {"client_id": client["id"], "form_type": "consent", "version": "1",
+                                          "signature_sha256": sha, "signed_at": utcnow().isoformat()})
+    h = ctx.h("consultant", "own")
+    assert _push(ctx, h, m)[0]["status"] == "waiting"
+    assert ctx.api.put(f"/v1/blobs/{sha}", content=body, headers=h).json()["created"] is True
+    assert _push(ctx, h, m)[0]["status"] == "applied"
+
+
+# --- tills: own store, sane bounds, clients of their store only -----------------------------
+
+@pytest.mark.parametrize("over, why", [
+    ({"total": MAX_RECEIPT_TOTAL + 1}, "total"),
+    ({"redeem_points": MAX_REDEEM_POINTS + 1}, "redeem_points"),
+    ({"at": (utcnow() + dt.timedelta(days=2)).isoformat()}, "ahead"),
+    ({"at": (utcnow() - dt.timedelta(days=4 * 365)).isoformat()}, "older"),
+])
+def test_a_till_receipt_out_of_bounds_is_refused_and_nothing_of_its_batch_stored(ctx, over, why):
+    good, bad = _receipt(OWN), _receipt(OWN, **over)
+    r = ctx.api.post("/v1/pos/receipts", json={"receipts": [good, bad]}, headers=ctx.h("till"))
+    assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+    assert why in json.dumps(r.json())
+    with ctx.db.read() as conn:
+        assert sql(conn, "SELECT count(*) FROM receipts WHERE fn = ? AND i = ?",
+                                    (good["fn"], good["i"])).fetchone()[0] == 0
+
+
+def test_a_till_clock_hours_off_still_posts(ctx):
+    for hours in (20, -24 * 365 * 2):
+        rec = _receipt(OWN, at=(utcnow() + dt.timedelta(hours=hours)).isoformat())
+        r = ctx.api.post("/v1/pos/receipts", json={"receipts": [rec]}, headers=ctx.h("till"))
+        assert r.status_code == 200, r.text
+
+
+def test_a_till_names_clients_of_its_own_store_only(ctx):
+    h = ctx.h("till")
+    mine, theirs = ctx.clients[OWN][4], ctx.clients[OTHER][4]
+    got = ctx.api.post("/v1/pos/receipts", json={"receipts": [
+        _receipt(OWN, client_phone=mine["phone"]), _receipt(OWN, client_phone=theirs["phone"]),
+        _receipt(OWN, client_card=theirs["card_number"])]}, headers=h).json()["results"]
+    assert [x["client_id"] for x in got] == [mine["id"], None, None]
+
+
+def test_a_till_redeems_no_more_than_the_clients_balance(ctx):
+    client = ctx.clients[OWN][5]
+    with ctx.db.read() as conn:
+        before = json.loads(sql(conn, "SELECT data FROM clients WHERE id = ?",
+                                                 (client["id"],)).fetchone()[0])["points_balance"]
+    rec = _receipt(OWN, client_phone=client["phone"], total=MAX_RECEIPT_TOTAL, redeem_points=before + 100_000,
+                   lines=[{"sku": "A-1", "name": "Пальто", "price": MAX_RECEIPT_TOTAL}])
+    res = ctx.api.post("/v1/pos/receipts", json={"receipts": [rec]}, headers=ctx.h("till")).json()["results"][0]
+    assert res["client_id"] == client["id"]
+    with ctx.db.read() as conn:
+        stored = json.loads(sql(conn, "SELECT data FROM receipts WHERE id = ?",
+                                                 (res["receipt_id"],)).fetchone()[0])
+        after = json.loads(sql(conn, "SELECT data FROM clients WHERE id = ?",
+                                                (client["id"],)).fetchone()[0])["points_balance"]
+    assert stored["points_spent"] <= before and after >= 0
+
+
+def test_a_manager_posts_receipts_of_its_own_store_only(ctx):
+    h = ctx.h("manager")
+    assert ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN)]}, headers=h).status_code == 200
+    r = ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN), _receipt(OTHER)]}, headers=h)
+    assert r.status_code == 403 and r.json()["receipts"] == [1]
