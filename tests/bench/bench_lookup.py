@@ -28,7 +28,6 @@ import json
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -204,7 +203,6 @@ def _ok(cls: str, item: dict, hits: list, limit: int) -> bool:
 def measure(path: str, qs: dict[str, list[dict]], clients: int) -> dict:
     import psutil
 
-    from app.cache import search_index
     from app.cache.search import search
     from app.cache.store import Cache
     from app.services import phones

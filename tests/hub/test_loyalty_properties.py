@@ -33,7 +33,7 @@ from sync.hub.loyalty import (
     summary,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.datetime(2026, 1, 1, 9, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("VITRINE_LOYALTY_EXAMPLES", "150"))  # raise for a long soak
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -44,7 +44,7 @@ from sync.hub.loyalty import (
     summary,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MSK = dt.timezone(dt.timedelta(hours=3))
 INTERMODA = builtin_program("intermoda")
 DBOUTIQUE = builtin_program("dboutique")

@@ -13,7 +13,7 @@ from sync.hub.auth import Account
 from sync.hub.storage import schema
 from sync.models import Mutation, new_id, utcnow
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _published(db, entity: str, entity_id: str) -> dict | None:

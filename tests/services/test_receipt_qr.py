@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from app.services.scanning.codes import (
-    Barcode, CardCode, ReceiptCode, Symbology, UnknownCode, classify, ean13_valid,
+    Barcode,
+    CardCode,
+    ReceiptCode,
+    Symbology,
+    UnknownCode,
+    classify,
+    ean13_valid,
 )
 from app.services.scanning.receipt_qr import ReceiptQR, ReceiptQRError, parse_receipt_qr
 

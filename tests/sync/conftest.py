@@ -8,13 +8,12 @@ engine makes crosses a real socket into a real uvicorn.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-import subprocess
-import sys
 
 from tests.conftest import ROOT, HubProcess, free_port, seeded_db, wait_http
 from tests.sync.helpers import Device, HubView, login_token

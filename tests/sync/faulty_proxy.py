@@ -54,7 +54,7 @@ class FaultyProxy:
     def set_rates(self, **rates: float) -> None:
         self.rates = rates
 
-    async def start(self) -> "FaultyProxy":
+    async def start(self) -> FaultyProxy:
         self._server = await asyncio.start_server(self._handle, self.host, 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -70,7 +70,7 @@ class FaultyProxy:
             await self._server.wait_closed()
             self._server = None
 
-    async def __aenter__(self) -> "FaultyProxy":
+    async def __aenter__(self) -> FaultyProxy:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:

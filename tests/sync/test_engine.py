@@ -12,8 +12,8 @@ import pytest
 
 from app.cache import bulk_load, outbox, replica, sync_state
 from app.sync_engine import engine as engine_mod
-from sync.client import AuthExpired, HubError, HubUnreachable
 from app.sync_engine.engine import backoff_delay
+from sync.client import AuthExpired, HubError, HubUnreachable
 from sync.models import PROTOCOL_HEADER, new_id
 from tests.conftest import free_port
 from tests.sync.faulty_proxy import FaultyProxy
