@@ -15,6 +15,7 @@ from app.state.messages import Message
 from app.state.profile_form import fields_to_fix
 from app.state.session import Session
 from tests.conftest import free_port
+from tests.state.helpers import shown
 
 ANNA = Session(consultant_name="Анна Смирнова", store_name="Петровка", store_id="s1", consultant_id="k1")
 OLGA = Session(consultant_name="Ольга Белова", store_name="Петровка", store_id="s1", consultant_id="k2")
@@ -141,7 +142,7 @@ async def test_saving_an_edit_discards_its_draft(tmp_path):
     assert stored(ctrl, drafts.profile_key(alice)) is not None
     ctrl.profile.set_field("phone", "8 916 000-11-22")
     assert await ctrl.profile.save() is True
-    assert ctrl.profile.data.client.phone == "+79160001122"
+    assert shown(ctrl).client.phone == "+79160001122"
     assert stored(ctrl, drafts.profile_key(alice)) is None
     await ctrl.profile.open(alice)
     assert ctrl.profile.editing is False

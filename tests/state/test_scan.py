@@ -66,6 +66,8 @@ async def test_receipt_link_queues_offline_and_matches_later(demo_hub, tmp_path)
     assert await ctrl.scan.link()
     await ctrl.sync.engine.sync_once()
     await ctrl.profile.open(other.id)
-    assert [(x.state, x.code) for x in ctrl.profile.data.links] == [("rejected", "receipt_taken")], (ctrl.profile.data.links, client.id, other.id, ctrl.sync.status.rejected)
+    links = ctrl.profile.data.links
+    assert [(x.state, x.code) for x in links] == [("rejected", "receipt_taken")], (
+        links, client.id, other.id, ctrl.sync.status.rejected)
     assert ctrl.sync.status.rejected == 1
     await ctrl.close()
