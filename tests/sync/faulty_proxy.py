@@ -22,6 +22,7 @@ kept-alive connection: the device's next request opens a new one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections import Counter
 
@@ -156,10 +157,8 @@ class FaultyProxy:
 
     async def _late(self, request: bytes, after: float) -> None:
         await asyncio.sleep(after * self.rnd.uniform(0.5, 1.5))
-        try:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             await self._upstream(request)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
 
     async def _upstream(self, request: bytes) -> bytes:
         r, w = await asyncio.open_connection(self.host, self.upstream_port)
@@ -172,14 +171,12 @@ class FaultyProxy:
 
     async def _partial_upstream(self, part: bytes) -> None:
         try:
-            r, w = await asyncio.open_connection(self.host, self.upstream_port)
+            _, w = await asyncio.open_connection(self.host, self.upstream_port)
         except ConnectionError:
             return
         w.write(part)
-        try:
+        with contextlib.suppress(ConnectionError):
             await w.drain()
-        except ConnectionError:
-            pass
         w.close()
 
 
