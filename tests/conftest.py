@@ -60,12 +60,14 @@ class HubProcess:
 
 
 def _spawn_hub(db_path: Path, port: int) -> subprocess.Popen:
-    log = open(db_path.with_suffix(f".{port}.log"), "ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "sync.hub", "serve", "--db", str(db_path), "--host", "127.0.0.1",
-         "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
+    # The hub writes to its own copy of the log's descriptor; ours closes once it is started
+    # (it used to stay open, one file handle leaked per hub started).
+    with open(db_path.with_suffix(f".{port}.log"), "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "sync.hub", "serve", "--db", str(db_path), "--host", "127.0.0.1",
+             "--port", str(port)],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
 
 
 def seeded_db(folder: Path, clients: int = 300) -> Path:

@@ -18,7 +18,6 @@ import gc
 import json
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -167,16 +167,17 @@ def run_db(kind: str, url: str, folder: Path, args) -> dict:
     with db.read() as conn:
         head = conn.exec_driver_sql("SELECT max(seq) FROM feed").scalar_one()
         store0 = demo.stores(1)[0]["id"]
-        client_ids = [r[0] for r in conn.exec_driver_sql(
-            "SELECT id FROM clients WHERE store_id = '%s' LIMIT 500" % store0).fetchall()]
+        client_ids = [r[0] for r in conn.execute(
+            text("SELECT id FROM clients WHERE store_id = :store LIMIT 500"), {"store": store0}).fetchall()]
     db.dispose()
     port = free_port()
-    log = open(folder / f"hub-{kind}.log", "ab")
     # SQLite: one process (writers queue on an in-process lock instead of SQLite's sleeping
     # busy handler); PostgreSQL: several stateless workers.
     workers = 1 if kind == "sqlite" else args.workers
-    proc = subprocess.Popen([sys.executable, "-m", "sync.hub", "serve", "--db", url, "--port", str(port),
-                             "--workers", str(workers)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # The hub writes to its own copy of the log's descriptor; ours can close at once.
+    with open(folder / f"hub-{kind}.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "sync.hub", "serve", "--db", url, "--port", str(port),
+                                 "--workers", str(workers)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/healthz")

@@ -28,7 +28,6 @@ import json
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,7 +157,7 @@ def build(path: str, n: int, queries: int, seed: int, batch: int, queries_path: 
         card = c["card_number"]
         qs["card"].append({"q": card if rnd.random() < 0.7 else f"{card[0]} {card[1:7]} {card[7:]}", "id": c["id"]})
     for c in (emails * 2)[:queries]:
-        local, _, domain = c["email"].partition("@")
+        local = c["email"].partition("@")[0]
         q = c["email"][: len(local) + 1 + rnd.randint(0, 3)] if rnd.random() < 0.5 else local
         qs["email_prefix"].append({"q": q, "id": c["id"]})
     Path(queries_path).write_text(json.dumps(qs, ensure_ascii=False))
@@ -204,7 +203,6 @@ def _ok(cls: str, item: dict, hits: list, limit: int) -> bool:
 def measure(path: str, qs: dict[str, list[dict]], clients: int) -> dict:
     import psutil
 
-    from app.cache import search_index
     from app.cache.search import search
     from app.cache.store import Cache
     from app.services import phones
@@ -242,7 +240,7 @@ def measure(path: str, qs: dict[str, list[dict]], clients: int) -> dict:
     for key in keys[:50]:
         cache.read_sync(bare, key)
     bare_times, same = [], 0
-    for item, key in zip(qs["phone_full"], keys):
+    for item, key in zip(qs["phone_full"], keys, strict=True):
         t = time.perf_counter()
         rows = cache.read_sync(bare, key)
         bare_times.append((time.perf_counter() - t) * 1000)

@@ -70,10 +70,10 @@ def main() -> int:
     if args.single_engine:
         decoders["vitrine_zbar_only"] = one_engine(vitrine, "zbar").decode
         decoders["vitrine_zxing_only"] = one_engine(vitrine, "zxing").decode
-    ok = collections.Counter()
+    ok: collections.Counter[str] = collections.Counter()
     ms_image: dict[str, list[float]] = collections.defaultdict(list)
     ms_file: dict[str, list[float]] = collections.defaultdict(list)
-    steps = collections.Counter()
+    steps: collections.Counter[str] = collections.Counter()
     misses = []
     t_start = time.perf_counter()
     photos = 0

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import shutil
 import sqlite3
@@ -80,7 +79,7 @@ class RssSampler:
             self.peak = max(self.peak, self.proc.memory_info().rss)
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         self._thread.start()
         return self
 
@@ -107,12 +106,13 @@ def seed_hub(folder: Path, clients: int) -> Path:
 
 def serve(db: Path, folder: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    logf = open(folder / "hub.log", "ab")
     # The points-expiry job off: its start-up catch-up over 100,000 clients would compete
-    # with what is measured here (it runs hourly on a real hub).
-    proc = subprocess.Popen([sys.executable, "-m", "sync.hub", "serve", "--db", str(db), "--host", "127.0.0.1",
-                             "--port", str(port), "--expiry-interval", "0"],
-                            cwd=ROOT, stdout=logf, stderr=subprocess.STDOUT)
+    # with what is measured here (it runs hourly on a real hub). The hub writes to its own
+    # copy of the log's descriptor; ours can close at once.
+    with open(folder / "hub.log", "ab") as logf:
+        proc = subprocess.Popen([sys.executable, "-m", "sync.hub", "serve", "--db", str(db), "--host", "127.0.0.1",
+                                 "--port", str(port), "--expiry-interval", "0"],
+                                cwd=ROOT, stdout=logf, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/healthz", timeout=120)
     return proc, url
@@ -197,8 +197,12 @@ async def propagation(url: str, cache_b: Path, folder: Path, trials: int, poll: 
     cid, data = b_cache.read_sync(
         lambda db: db.execute(f"SELECT id, {clients.HUB_DATA} FROM clients LIMIT 1").fetchone())
     head = b_cache.read_sync(sync_state.cursor)
-    a_cache.write_sync(lambda db: (clients.save_client(db, json.loads(data), json.loads(data)),
-                                   sync_state.set_state(db, "cursor", str(head))))
+
+    def position_a(db) -> None:
+        clients.save_client(db, json.loads(data), json.loads(data))
+        sync_state.set_state(db, "cursor", str(head))
+
+    a_cache.write_sync(position_a)
     out: list[float] = []
     async with HubClient(url, timeout=30) as ca, HubClient(url, timeout=30) as cb:
         await ca.login(*LOGINS[0])

@@ -8,6 +8,7 @@ benchmark needs: one persistent connection, JSON bodies, Content-Length response
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from urllib.parse import urlencode
 
@@ -18,8 +19,11 @@ class Conn:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def _open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The open connection, opened first if there is none."""
+        if self.reader is None or self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self.reader, self.writer
 
     async def request(self, method: str, path: str, body: object | None = None, headers: dict | None = None,
                       params: dict | None = None) -> tuple[int, bytes]:
@@ -34,22 +38,21 @@ class Conn:
         raw = ("\r\n".join(head) + "\r\n\r\n").encode() + data
         for attempt in (0, 1):  # a keep-alive connection the server closed: reopen once
             try:
-                if self.writer is None:
-                    await self._open()
-                self.writer.write(raw)
-                status_line = await self.reader.readline()
+                reader, writer = await self._connection()
+                writer.write(raw)
+                status_line = await reader.readline()
                 if not status_line:
                     raise ConnectionError("closed")
                 status = int(status_line.split()[1])
                 length = 0
                 while True:
-                    line = await self.reader.readline()
+                    line = await reader.readline()
                     if line in (b"\r\n", b""):
                         break
                     name, _, value = line.decode("latin-1").partition(":")
                     if name.lower() == "content-length":
                         length = int(value.strip())
-                payload = await self.reader.readexactly(length) if length else b""
+                payload = await reader.readexactly(length) if length else b""
                 return status, payload
             except (ConnectionError, asyncio.IncompleteReadError, OSError):
                 await self.close()
@@ -60,8 +63,6 @@ class Conn:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self.writer.wait_closed()
-            except OSError:
-                pass
         self.reader = self.writer = None

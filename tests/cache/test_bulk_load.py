@@ -15,11 +15,14 @@ from sync.page import PageMeta, RawPage
 def _client(n: int, **kw) -> dict:
     return {"id": f"c{n:04d}", "last_name": ["Иванова", "Смирнова", "Кузнецова"][n % 3], "first_name": "Анна",
             "phone": f"+7916{n:07d}", "email": f"a{n}@example.ru", "card_number": f"7700{n:06d}",
-            "birthday": "1990-05-0%d" % (n % 9 + 1), "store_id": "s1", "created_at": "2026-01-01T00:00:00+00:00",
+            "birthday": f"1990-05-0{n % 9 + 1}", "store_id": "s1", "created_at": "2026-01-01T00:00:00+00:00",
             **kw}
 
 
-def _page(rows: list[tuple[str, str, dict | None]], first_seq: int) -> RawPage:
+Row = tuple[str, str, dict | None]  # (entity, id, data; None for a deletion)
+
+
+def _page(rows: list[Row], first_seq: int) -> RawPage:
     """A change page as the hub renders it, parsed the way the engine parses it."""
     changes = [{"seq": first_seq + k, "entity": e, "entity_id": i, "deleted": d is None, "data": d}
                for k, (e, i, d) in enumerate(rows)]
@@ -29,14 +32,14 @@ def _page(rows: list[tuple[str, str, dict | None]], first_seq: int) -> RawPage:
     return RawPage(body, meta)
 
 
-def _feed() -> list[list[tuple[str, str, dict | None]]]:
+def _feed() -> list[list[Row]]:
     """Three pages: clients and receipts, then an entity republished and one deleted."""
-    p1 = [("client", _client(n)["id"], _client(n)) for n in range(30)]
+    p1: list[Row] = [("client", _client(n)["id"], _client(n)) for n in range(30)]
     p1 += [("receipt", f"r{n}", {"id": f"r{n}", "client_id": f"c{n:04d}", "total": n}) for n in range(30)]
-    p2 = [("ledger", f"l{n}", {"id": f"l{n}", "client_id": f"c{n:04d}", "points": n}) for n in range(30)]
+    p2: list[Row] = [("ledger", f"l{n}", {"id": f"l{n}", "client_id": f"c{n:04d}", "points": n}) for n in range(30)]
     p2 += [("receipt", "r5", {"id": "r5", "client_id": "c0005", "total": 555})]  # republished: the later wins
-    p3 = [("receipt", "r7", None), ("ledger", "never-seen", None),             # deleted, and a stray tombstone
-          ("client", "c0009", None), ("client", "c0010", _client(10, last_name="Петрова"))]
+    p3: list[Row] = [("receipt", "r7", None), ("ledger", "never-seen", None),  # deleted, and a stray tombstone
+                     ("client", "c0009", None), ("client", "c0010", _client(10, last_name="Петрова"))]
     return [p1, p2, p3]
 
 

@@ -80,7 +80,8 @@ def test_apply_page_rebases_pending_patches_and_moves_cursor(cache):
     # The hub publishes a newer snapshot (say, points changed) before our patch was pushed.
     cache.write_sync(pages.apply_page,
                      [Change(seq=5, entity="client", entity_id=cid, data=_client(cid, points_balance=250))], 5)
-    data = cache.read_sync(lambda db: json.loads(db.execute("SELECT data FROM clients WHERE id=?", [cid]).fetchone()[0]))
+    data = cache.read_sync(
+        lambda db: json.loads(db.execute("SELECT data FROM clients WHERE id=?", [cid]).fetchone()[0]))
     assert data["points_balance"] == 250 and data["notes"] == "локальная заметка"
     assert cache.read_sync(sync_state.cursor) == 5
 
@@ -114,8 +115,10 @@ def test_damaged_file_is_detected_and_moved_aside(tmp_path):
         Cache(path)
     cache, problem = Cache.open_or_quarantine(path)
     try:
-        assert problem is not None and problem.moved_to.exists()
-        assert problem.moved_to.read_bytes().startswith(b"garbage")
+        assert problem is not None
+        moved = problem.moved_to
+        assert moved is not None and moved.exists()
+        assert moved.read_bytes().startswith(b"garbage")
         assert cache.read_sync(sync_state.cursor) == 0
     finally:
         cache.close()
@@ -163,8 +166,9 @@ def test_a_hub_snapshot_equal_to_the_local_view_is_stored_once_and_read_whole(tm
     assert stored["c1"] == clients.SAME_AS_DATA and "notes" not in json.loads(stored["c2"])
     hub = dict(cache.read_sync(lambda db: db.execute(f"SELECT id, {clients.HUB_DATA} FROM clients").fetchall()))
     assert json.loads(hub["c1"])["last_name"] == "Орлова" and json.loads(hub["c2"])["last_name"] == "Зуева"
-    assert cache.read_sync(queries.client, "c1").pending is False
-    assert cache.read_sync(queries.client, "c2").pending is True
+    c1, c2 = cache.read_sync(queries.client, "c1"), cache.read_sync(queries.client, "c2")
+    assert c1 is not None and c1.pending is False
+    assert c2 is not None and c2.pending is True
     cache.close()
     # A cache written before m005 held the snapshot twice: the migration folds it.
     con = sqlite3.connect(path)

@@ -111,7 +111,7 @@ class Screen:
         self.shots = ARTIFACTS / "screenshots"
         self.shots.mkdir(parents=True, exist_ok=True)
 
-    def open(self, url: str) -> "Screen":
+    def open(self, url: str) -> Screen:
         self.page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
         self.page.goto(url)
         holder = self.page.locator("flt-semantics-placeholder")

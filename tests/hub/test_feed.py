@@ -41,10 +41,9 @@ def test_republishing_moves_an_entity_to_the_end_once(db):
 
 
 def test_a_rolled_back_write_publishes_nothing(db):
-    with pytest.raises(RuntimeError):
-        with db.write() as conn:
-            feed.publish(conn, "t2", "dropped", None, {})
-            raise RuntimeError
+    with pytest.raises(RuntimeError), db.write() as conn:
+        feed.publish(conn, "t2", "dropped", None, {})
+        raise RuntimeError
     with db.write() as conn:
         feed.publish(conn, "t2", "kept", None, {})
     ids = [e for _, e in rows(db)]

@@ -33,7 +33,7 @@ from sync.hub.loyalty import (
     summary,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.datetime(2026, 1, 1, 9, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("VITRINE_LOYALTY_EXAMPLES", "150"))  # raise for a long soak
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -190,7 +190,7 @@ class Sim:
             money = Fraction(total - res.redeemed_kopecks)
             top = max(t.accrual_percent for t in self.p.tiers) + sum(
                 (c.percent for c in self.p.campaigns if c.kind == "extra_percent"), Decimal(0))
-            factor = max([Fraction(c.factor) for c in self.p.campaigns if c.kind == "multiplier"] or [1])
+            factor = max([Fraction(c.factor) for c in self.p.campaigns if c.kind == "multiplier"] or [Fraction(1)])
             assert res.accrual <= math.floor(money * Fraction(top) / 100 / pv * factor)
 
         # Same inputs, same answer; the ledger's order does not matter; a replay after
@@ -198,7 +198,8 @@ class Sim:
         assert on_purchase(self.p, self.member, self.ledger, self.receipts, r, self.now) == res
         shuffled = list(reversed(self.ledger))
         assert on_purchase(self.p, self.member, shuffled, self.receipts, r, self.now).entries == res.entries
-        event(f"purchase: redeemed={res.applied_redemption > 0} campaign={any(e.kind == 'campaign' for e in res.entries)}")
+        campaign = any(e.kind == "campaign" for e in res.entries)
+        event(f"purchase: redeemed={res.applied_redemption > 0} campaign={campaign}")
         self.ledger += res.entries
         self.receipts.append(r)
         replay = on_purchase(self.p, self.member, self.ledger, self.receipts[:-1], r,
@@ -217,7 +218,8 @@ class Sim:
                 for x in r.lines:
                     returned[x.sku] += x.qty
             back = []
-            for line, want in zip(original.lines, qtys):
+            # qtys is drawn independently of the receipt: lines without a quantity are not returned.
+            for line, want in zip(original.lines, qtys, strict=False):
                 k = min(want, line.qty - returned[line.sku])
                 if k > 0:
                     back.append(ReceiptLine(sku=line.sku, price=line.price, qty=k,

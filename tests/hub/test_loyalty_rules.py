@@ -44,7 +44,7 @@ from sync.hub.loyalty import (
     summary,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MSK = dt.timezone(dt.timedelta(hours=3))
 INTERMODA = builtin_program("intermoda")
 DBOUTIQUE = builtin_program("dboutique")
@@ -117,7 +117,7 @@ def test_shipped_programs_carry_the_case_study_rules():
     assert INTERMODA.redemption.max_percent == 20
     assert not INTERMODA.redemption.sale_items and not INTERMODA.accrual.sale_items
     assert [(t.name, t.min_spend_kopecks, t.accrual_percent) for t in INTERMODA.tiers] == [
-        ("Classic", 0, 5), ("Premium", rub(500_000), 10)]
+        ("Classic", 0, Decimal(5)), ("Premium", rub(500_000), Decimal(10))]
     assert INTERMODA.points.expire_after.months == 6
     assert INTERMODA.points.promo_expire_after.days == 3
     assert DBOUTIQUE.redemption.max_percent == 100
@@ -126,10 +126,11 @@ def test_shipped_programs_carry_the_case_study_rules():
 
 def test_the_example_in_the_docs_is_a_valid_program():
     doc = (Path(__file__).parents[2] / "docs" / "loyalty.md").read_text(encoding="utf-8")
-    example = re.search(r"```toml\n(.*?)```", doc, re.S)[1]
-    p = load_program(example)
+    example = re.search(r"```toml\n(.*?)```", doc, re.S)
+    assert example is not None, "docs/loyalty.md has no ```toml example"
+    p = load_program(example[1])
     assert (p.id, p.redemption.max_percent, [c.kind for c in p.campaigns]) == (
-        "intermoda", 20, ["multiplier", "birthday"])
+        "intermoda", Decimal(20), ["multiplier", "birthday"])
 
 
 def test_a_program_loads_from_a_path_string():
@@ -220,7 +221,7 @@ def test_tier_follows_the_rolling_12_month_spend_at_purchase_time():
     assert (premium.tier, premium.accrual) == ("Premium", 10_000)
 
     s = summary(INTERMODA, acc.ledger, acc.receipts, at(2026, 8, 2))
-    assert (s.tier, s.tier_percent, s.spend_12m) == ("Premium", 10, rub(610_000))
+    assert (s.tier, s.tier_percent, s.spend_12m) == ("Premium", Decimal(10), rub(610_000))
     assert s.next_tier is None and s.to_next_tier is None
     # When the January coat leaves the window, 310,000 RUB is below the threshold.
     assert s.tier_valid_until == at(2027, 1, 10)

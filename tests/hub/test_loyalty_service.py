@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from sqlalchemy import select
 
@@ -13,15 +14,16 @@ from sync.hub.auth import Account
 from sync.hub.storage import schema
 from sync.models import Mutation, new_id, utcnow
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
-def _published(db, entity: str, entity_id: str) -> dict | None:
+def _published(db, entity: str, entity_id: str) -> dict:
     with db.read() as conn:
         feed = schema.feed
         raw = conn.execute(select(feed.c.data).where(feed.c.entity == entity,
                                                      feed.c.entity_id == entity_id)).scalar_one_or_none()
-    return None if raw is None else json.loads(raw)
+    assert raw is not None, f"{entity} {entity_id} was never published"
+    return json.loads(raw)
 
 
 def test_seeded_figures_match_the_ledger(hub_db):
@@ -44,8 +46,9 @@ def test_purchase_then_expiry_job(hub_db):
     assert handlers.expire_points(hub_db) == 0  # the seed already expired everything due
     # Bought five months ago: the points (six months from unlock) expire after the last run.
     long_ago = dt.datetime.now(UTC) - dt.timedelta(days=150)
-    receipt = {"id": new_id(), "fn": "9281000100200399", "i": "1", "fp": "1", "type": 1, "at": long_ago.isoformat(),
-               "total": 10_000_000, "lines": [{"sku": "A", "name": "Пальто", "price": 10_000_000}]}
+    receipt: dict[str, Any] = {
+        "id": new_id(), "fn": "9281000100200399", "i": "1", "fp": "1", "type": 1, "at": long_ago.isoformat(),
+        "total": 10_000_000, "lines": [{"sku": "A", "name": "Пальто", "price": 10_000_000}]}
     with hub_db.write() as conn:
         members.save(conn, client, new=True)
         loyalty_service.on_receipt(conn, client, receipt, now=long_ago)
@@ -74,9 +77,14 @@ def test_ledger_rows_carry_expiry_for_buckets_only(hub_db):
 
 
 def test_a_registration_writes_the_client_row_once_with_its_figures(hub_db, monkeypatch):
-    saves = []
+    saves: list[bool] = []
     real_save = members.save
-    monkeypatch.setattr(members, "save", lambda conn, data, new=False: (saves.append(new), real_save(conn, data, new)))
+
+    def spy(conn, data, new=False):
+        saves.append(new)
+        return real_save(conn, data, new)
+
+    monkeypatch.setattr(members, "save", spy)
     store, cid = _store_ids(hub_db)[0], new_id()
     m = Mutation(id=new_id(), kind="client.register", entity_id=cid, client_time=utcnow(),
                  payload={"last_name": "Регистрова", "first_name": "Ая", "store_id": store})

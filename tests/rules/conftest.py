@@ -9,8 +9,8 @@ import pytest
 
 from app.cache.store import Cache
 from sync.hub.auth import Account
-from sync.hub.storage import HubDB
 from sync.hub.seed import seed
+from sync.hub.storage import HubDB
 from sync.models import Mutation, new_id, utcnow
 
 

@@ -5,13 +5,14 @@ same values and refuse the same patches."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from app.cache import clients
 from sync.hub import members
 from sync.hub.errors import Rejected
 from tests.rules.conftest import mutation
 
-PATCHES = [
+PATCHES: list[dict[str, Any]] = [
     {"first_name": "Оля"},
     {"first_name": "Оля"},  # no change the second time
     {"email": "Olga.P@Mail.RU"},  # stored lowercased
@@ -54,6 +55,7 @@ def hub_side(hub, cid: str, patch: dict) -> dict | None:
     except Rejected as e:
         assert e.code == "invalid_payload"
         return None
+    assert after is not None
     return {k: after[k] for k in names}
 
 
@@ -61,6 +63,7 @@ def test_device_and_hub_merge_the_same_patches_alike(hub, cache):
     with hub.read() as conn:
         cid = conn.exec_driver_sql("SELECT id FROM clients LIMIT 1").fetchone()[0]
         client = members.load(conn, cid)
+    assert client is not None
     cache.write_sync(clients.save_client, client, client)
     results = [(patch, device(cache, cid, patch), hub_side(hub, cid, patch)) for patch in PATCHES]
     assert [(p, d) for p, d, h in results if d != h] == []

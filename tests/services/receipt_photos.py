@@ -19,7 +19,7 @@ import datetime as dt
 import io
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,7 +133,7 @@ def render_receipt(rng: random.Random, payload: str, lines: list[str]) -> tuple[
     step = int(size * 1.3)
     module = rng.choice([3, 4]) if width == 576 else rng.choice([2, 3])
     qr = qr_bitmap(payload)
-    qr = qr.resize((qr.width * module, qr.height * module), Image.NEAREST)
+    qr = qr.resize((qr.width * module, qr.height * module), Image.Resampling.NEAREST)
     margin = width // 24
     height = margin * 2 + step * len(lines) + qr.height + step * 2
     paper = Image.new("L", (width, height), 255)
@@ -157,9 +157,7 @@ def render_receipt(rng: random.Random, payload: str, lines: list[str]) -> tuple[
 def qr_bitmap(payload: str) -> Image.Image:
     """The QR at one pixel per module with a 4-module quiet zone, drawn by zxing-cpp."""
     code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    view = memoryview(zxingcpp.write_barcode_to_image(code, scale=1, add_quiet_zones=True))
-    h, w = view.shape[:2]
-    return Image.frombytes("L", (w, h), view.tobytes())
+    return Image.fromarray(zxingcpp.write_barcode_to_image(code, scale=1, add_quiet_zones=True))
 
 
 # --- the photo --------------------------------------------------------------------------
@@ -197,8 +195,9 @@ def photograph(rng: random.Random, paper: Image.Image, qr_box: Box,
     coeffs = _view_coeffs(rng, (fw, fh), (cx, cy), scale, angle, tilt)
     background = _table(rng, (fw, fh))
     paper_rgb = Image.merge("RGB", [paper.point(lambda v, k=k: min(255, v + k)) for k in _tint(rng)])
-    shot = paper_rgb.transform((fw, fh), Image.PERSPECTIVE, coeffs, Image.BICUBIC)
-    mask = Image.new("L", paper.size, 255).transform((fw, fh), Image.PERSPECTIVE, coeffs, Image.BILINEAR)
+    shot = paper_rgb.transform((fw, fh), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
+    mask = Image.new("L", paper.size, 255).transform((fw, fh), Image.Transform.PERSPECTIVE, coeffs,
+                                                     Image.Resampling.BILINEAR)
     background.paste(shot, (0, 0), mask)
     img = background
 
@@ -239,10 +238,10 @@ def _view_coeffs(rng: random.Random, frame: tuple[int, int], centre: tuple[float
     return _perspective(corners, shrunk)
 
 
-def _perspective(src: list[tuple[float, float]], dst: list[tuple[float, float]]) -> tuple[float, ...]:
+def _perspective(src: Sequence[tuple[float, float]], dst: Sequence[tuple[float, float]]) -> tuple[float, ...]:
     """Coefficients (a..h) with dst = ((a x + b y + c) / (g x + h y + 1), ...) for src points."""
     rows, rhs = [], []
-    for (x, y), (u, v) in zip(src, dst):
+    for (x, y), (u, v) in zip(src, dst, strict=True):
         rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
         rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
         rhs += [u, v]
@@ -252,14 +251,14 @@ def _perspective(src: list[tuple[float, float]], dst: list[tuple[float, float]])
 def _solve(m: list[list[float]], b: list[float]) -> list[float]:
     """Gaussian elimination with partial pivoting (8×8; no numpy in the app's venv)."""
     n = len(b)
-    a = [row[:] + [b[k]] for k, row in enumerate(m)]
+    a = [[*row, b[k]] for k, row in enumerate(m)]
     for col in range(n):
         piv = max(range(col, n), key=lambda r: abs(a[r][col]))
         a[col], a[piv] = a[piv], a[col]
         for r in range(n):
             if r != col:
                 f = a[r][col] / a[col][col]
-                a[r] = [x - f * y for x, y in zip(a[r], a[col])]
+                a[r] = [x - f * y for x, y in zip(a[r], a[col], strict=True)]
     return [a[k][n] / a[k][k] for k in range(n)]
 
 
@@ -278,13 +277,13 @@ def _table(rng: random.Random, size: tuple[int, int]) -> Image.Image:
         shade = rng.randint(-25, 25)
         cells.append(tuple(max(0, min(255, c + shade + rng.randint(-4, 4))) for c in base))
     small.putdata(cells)
-    return small.resize(size, Image.BICUBIC)
+    return small.resize(size, Image.Resampling.BICUBIC)
 
 
 def _light(rng: random.Random, size: tuple[int, int], darkest: float) -> Image.Image:
     """A multiplier image: light falling off towards one side, sometimes a soft shadow."""
     grad = Image.linear_gradient("L").resize((64, 64))
-    grad = grad.rotate(rng.uniform(0, 360), resample=Image.BILINEAR, fillcolor=128)
+    grad = grad.rotate(rng.uniform(0, 360), resample=Image.Resampling.BILINEAR, fillcolor=128)
     lo = int(255 * darkest)
     grad = grad.point(lambda v: lo + (255 - lo) * v // 255)
     if rng.random() < 0.3:  # the phone's own shadow
@@ -292,7 +291,7 @@ def _light(rng: random.Random, size: tuple[int, int], darkest: float) -> Image.I
         x, y = rng.randint(0, 48), rng.randint(0, 48)
         ImageDraw.Draw(shadow).ellipse((x - 24, y - 24, x + 24, y + 24), fill=rng.randint(150, 210))
         grad = ImageChops.multiply(grad, shadow.filter(ImageFilter.GaussianBlur(6)))
-    return grad.resize(size, Image.BICUBIC).convert("RGB")
+    return grad.resize(size, Image.Resampling.BICUBIC).convert("RGB")
 
 
 def _add_noise(rng: random.Random, img: Image.Image, amplitude: float) -> Image.Image:
@@ -303,6 +302,6 @@ def _add_noise(rng: random.Random, img: Image.Image, amplitude: float) -> Image.
     nw, nh = max(1, w // 2), max(1, h // 2)
     layers = []
     for _ in range(3):
-        noise = Image.frombytes("L", (nw, nh), rng.randbytes(nw * nh)).resize((w, h), Image.BILINEAR)
+        noise = Image.frombytes("L", (nw, nh), rng.randbytes(nw * nh)).resize((w, h), Image.Resampling.BILINEAR)
         layers.append(noise.point(lambda v: max(0, min(255, round(128 + (v - 128) * amplitude / 64)))))
     return ImageChops.add(img, Image.merge("RGB", layers), 1.0, -128)

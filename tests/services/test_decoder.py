@@ -27,8 +27,7 @@ def both() -> Decoder:
 
 
 def symbol(text: str, fmt: zxingcpp.BarcodeFormat, scale: int = 4) -> Image.Image:
-    view = memoryview(zxingcpp.write_barcode_to_image(zxingcpp.create_barcode(text, fmt), scale=scale))
-    return Image.frombytes("L", (view.shape[1], view.shape[0]), view.tobytes())
+    return Image.fromarray(zxingcpp.write_barcode_to_image(zxingcpp.create_barcode(text, fmt), scale=scale))
 
 
 def texts(codes: list[Barcode]) -> list[str]:

@@ -9,6 +9,7 @@ from app.state.app import App
 from app.state.context import Config
 from app.state.messages import Message
 from tests.conftest import free_port
+from tests.state.helpers import engine, shown, signed_in
 
 
 def make(tmp_path, hub_url: str) -> App:
@@ -39,7 +40,7 @@ async def test_login_syncs_and_fills_the_client_list(demo_hub, tmp_path):
     assert ctrl.ui.route == "/login"
     ctrl.session.login, ctrl.session.password = "demo", "vitrine-demo"
     assert await ctrl.session.log_in()
-    assert ctrl.ui.route == "/clients" and ctrl.session.current.store_name == "Петровка"
+    assert ctrl.ui.route == "/clients" and signed_in(ctrl).store_name == "Петровка"
     await wait_for(lambda: ctrl.sync.status.last_sync is not None and ctrl.clients.total > 0)
     await wait_for(lambda: len(ctrl.clients.rows) > 0)
     assert ctrl.sync.status.online is True and ctrl.sync.status.pending == 0
@@ -102,7 +103,7 @@ async def test_empty_login_is_refused_locally(tmp_path):
 async def test_register_offline_then_sync_reaches_the_hub(demo_hub, tmp_path):
     ctrl = await logged_in(demo_hub, tmp_path)
     await wait_for(lambda: ctrl.sync.status.last_sync is not None)
-    await ctrl.sync.engine.stop()  # offline from here: nothing reaches the hub
+    await engine(ctrl).stop()  # offline from here: nothing reaches the hub
     await ctrl.register.open()
     ctrl.register.form.update(last_name="Зайцева", first_name="Алиса", phone="8 916 000-11-22")
     ctrl.register.form["last_name"] = ""
@@ -112,33 +113,33 @@ async def test_register_offline_then_sync_reaches_the_hub(demo_hub, tmp_path):
     ctrl.register.form["last_name"] = "Зайцева"
     cid = await ctrl.register.save()
     assert cid and ctrl.ui.route == f"/clients/{cid}"
-    assert ctrl.profile.data.client.phone == "+79160001122" and ctrl.profile.data.client.pending
-    assert [p.kind for p in ctrl.profile.data.pending] == ["client.register"]
+    assert shown(ctrl).client.phone == "+79160001122" and shown(ctrl).client.pending
+    assert [p.kind for p in shown(ctrl).pending] == ["client.register"]
     # a second client with the same phone: warned once, then allowed
     await ctrl.register.open()
     ctrl.register.form.update(last_name="Зайцев", first_name="Олег", phone="+79160001122")
     assert await ctrl.register.save() is None and ctrl.register.errors["phone"].key == "form.phone_taken"
     assert await ctrl.register.save()
-    await ctrl.sync.engine.sync_once()
-    assert ctrl.sync.engine.status.pending == 0 and ctrl.sync.engine.status.rejected == 0
+    await engine(ctrl).sync_once()
+    assert engine(ctrl).status.pending == 0 and engine(ctrl).status.rejected == 0
     await ctrl.profile.load()
-    assert ctrl.profile.data.pending == ()
+    assert shown(ctrl).pending == ()
     await ctrl.close()
 
 
 async def test_diary_note_is_shown_at_once_and_reaches_the_hub(demo_hub, tmp_path):
     ctrl = await logged_in(demo_hub, tmp_path)
     await wait_for(lambda: len(ctrl.clients.rows) > 0)
-    await ctrl.sync.engine.stop()
+    await engine(ctrl).stop()
     await ctrl.profile.open(ctrl.clients.rows[0].id)
     ctrl.profile.note, ctrl.profile.note_pinned = "Ищет бежевое пальто к марту, размер 44", True
     assert await ctrl.profile.add_note()
     assert ctrl.profile.note == ""
-    assert [(d.text, d.pinned, d.pending) for d in ctrl.profile.data.diary] == [
+    assert [(d.text, d.pinned, d.pending) for d in shown(ctrl).diary] == [
         ("Ищет бежевое пальто к марту, размер 44", True, True)]
-    await ctrl.sync.engine.sync_once()
+    await engine(ctrl).sync_once()
     await ctrl.profile.load()
-    entry = ctrl.profile.data.diary[0]
-    assert not entry.pending and entry.author_name == ctrl.session.current.consultant_name
+    entry = shown(ctrl).diary[0]
+    assert not entry.pending and entry.author_name == signed_in(ctrl).consultant_name
     assert entry.revisions == 1
     await ctrl.close()

@@ -36,8 +36,9 @@ async def test_a_device_upgraded_with_an_old_session_stays_logged_in(tmp_path):
     app = make(tmp_path, hub)
     await app.start()
     assert app.ui.route == "/clients" and app.session.current == WHO
-    assert Session.loads(await app.cache.read(sync_state.get_state, "session")) == WHO
-    assert (await app.cache.read(sync_state.get_state, "session")).startswith("{")
+    text = await app.cache.read(sync_state.get_state, "session")
+    assert Session.loads(text) == WHO
+    assert text is not None and text.startswith("{")
     await app.session.log_out()
     assert app.ui.route == "/login" and app.session.current is None
     assert await app.cache.read(sync_state.get_state, "session") is None

@@ -8,13 +8,12 @@ engine makes crosses a real socket into a real uvicorn.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-import subprocess
-import sys
 
 from tests.conftest import ROOT, HubProcess, free_port, seeded_db, wait_http
 from tests.sync.helpers import Device, HubView, login_token
@@ -49,12 +48,11 @@ def _start(folder: Path) -> Hub:
     folder.mkdir(parents=True, exist_ok=True)
     path = seeded_db(folder, SYNC_CLIENTS)
     port = free_port()
-    log = open(folder / "hub.log", "ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.hub", "serve", "--db", str(path), "--host", "127.0.0.1", "--port", str(port),
-         "--expiry-interval", "0"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
+    with open(folder / "hub.log", "ab") as log:  # the hub writes to its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sync.hub", "serve", "--db", str(path), "--host", "127.0.0.1", "--port", str(port),
+             "--expiry-interval", "0"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     hub = HubProcess(f"http://127.0.0.1:{port}", path, proc)
     try:
         wait_http(hub.url + "/healthz")

@@ -39,12 +39,13 @@ def mark(phase: str) -> None:
 
 class CommitLog:
     def __init__(self, path: str):
-        self.f = open(path, "a", encoding="utf-8")
+        self.path = path
 
     def add(self, mid: str, kind: str, entity_id: str) -> None:
-        self.f.write(f"{mid} {kind} {entity_id}\n")
-        self.f.flush()
-        os.fsync(self.f.fileno())
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(f"{mid} {kind} {entity_id}\n")
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def _register(db, profile: ClientProfile, store_id: str) -> tuple[str, str]:
@@ -88,9 +89,9 @@ async def main() -> None:
             return fn(db, *a)
         return wrapper
 
-    pages.apply_page = marked(pages.apply_page)  # type: ignore[assignment]
-    pages.apply_page_file = marked(pages.apply_page_file)  # type: ignore[assignment]
-    replica.record_results = marked(replica.record_results)  # type: ignore[assignment]
+    pages.apply_page = marked(pages.apply_page)
+    pages.apply_page_file = marked(pages.apply_page_file)
+    replica.record_results = marked(replica.record_results)
     push, changes = client.push, client.pull_page
 
     async def marked_push(*a, **kw):
@@ -122,9 +123,9 @@ async def main() -> None:
                 known.append(cid)
             elif op < 0.75:
                 cid = rnd.choice(known)
-                mid = await write(clients.update_client, cid, {"notes": f"{args.seed}-{n}"})
-                if mid is not None:
-                    log.add(mid, "client.update", cid)
+                update = await write(clients.update_client, cid, {"notes": f"{args.seed}-{n}"})
+                if update is not None:  # None: nothing changed, nothing queued
+                    log.add(update, "client.update", cid)
             else:
                 cid = rnd.choice(known)
                 entry = new_id()

@@ -22,6 +22,7 @@ kept-alive connection: the device's next request opens a new one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections import Counter
 
@@ -54,7 +55,7 @@ class FaultyProxy:
     def set_rates(self, **rates: float) -> None:
         self.rates = rates
 
-    async def start(self) -> "FaultyProxy":
+    async def start(self) -> FaultyProxy:
         self._server = await asyncio.start_server(self._handle, self.host, 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -70,7 +71,7 @@ class FaultyProxy:
             await self._server.wait_closed()
             self._server = None
 
-    async def __aenter__(self) -> "FaultyProxy":
+    async def __aenter__(self) -> FaultyProxy:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -156,10 +157,8 @@ class FaultyProxy:
 
     async def _late(self, request: bytes, after: float) -> None:
         await asyncio.sleep(after * self.rnd.uniform(0.5, 1.5))
-        try:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             await self._upstream(request)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
 
     async def _upstream(self, request: bytes) -> bytes:
         r, w = await asyncio.open_connection(self.host, self.upstream_port)
@@ -172,14 +171,12 @@ class FaultyProxy:
 
     async def _partial_upstream(self, part: bytes) -> None:
         try:
-            r, w = await asyncio.open_connection(self.host, self.upstream_port)
+            _, w = await asyncio.open_connection(self.host, self.upstream_port)
         except ConnectionError:
             return
         w.write(part)
-        try:
+        with contextlib.suppress(ConnectionError):
             await w.drain()
-        except ConnectionError:
-            pass
         w.close()
 
 

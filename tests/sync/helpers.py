@@ -14,6 +14,7 @@ import hashlib
 import json
 import sqlite3
 import ssl
+from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,11 +118,11 @@ def cache_view(db) -> tuple[dict[str, tuple[dict, dict | None]], dict[tuple[str,
 
 def outbox_rows(db) -> list[dict]:
     cols = ("seq", "id", "kind", "entity_id", "payload", "status", "reason", "attempts")
-    return [dict(zip(cols, r)) for r in db.execute(f"SELECT {', '.join(cols)} FROM outbox ORDER BY seq")]
+    return [dict(zip(cols, r, strict=True)) for r in db.execute(f"SELECT {', '.join(cols)} FROM outbox ORDER BY seq")]
 
 
 def compare_cache_with_hub(cache: Cache, hub: HubView, store_id: str,
-                           local_only_clients: set[str] = frozenset(),
+                           local_only_clients: Set[str] = frozenset(),
                            visible: dict[tuple[str, str], dict | None] | None = None) -> list[str]:
     """Differences between a settled device cache and the hub's view for its store ([] if equal)."""
     clients, entities = cache.read_sync(cache_view)

@@ -27,7 +27,9 @@ VITRINE_CHAOS_ROUNDS (default 200) and VITRINE_CHAOS_SEED (default 1000) change 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -109,6 +111,15 @@ def _random_fields(rnd: random.Random) -> dict:
     return {"notes": f"{rnd.choice(NOTES)} #{rnd.randrange(1000)}", "email": f"n{rnd.randrange(10**6)}@example.ru"}
 
 
+def _queued_payload(db, mid: str) -> str:
+    return db.execute("SELECT payload FROM outbox WHERE id = ?", [mid]).fetchone()[0]
+
+
+def _registration(db, cid: str) -> str:
+    """The id of the mutation that registers the client."""
+    return db.execute("SELECT id FROM outbox WHERE entity_id = ? AND kind = 'client.register'", [cid]).fetchone()[0]
+
+
 async def _device_ops(r: Round, d: Device, n_ops: int, sync_p: float) -> None:
     """One device's offline edits, with sync attempts through the proxy in between."""
     rnd = random.Random(r.rnd.random())
@@ -123,15 +134,13 @@ async def _device_ops(r: Round, d: Device, n_ops: int, sync_p: float) -> None:
             fields = _random_fields(rnd)
             mid = await d.update(cid, **fields)
             if mid is not None:
-                payload = json.loads(d.cache.read_sync(
-                    lambda db: db.execute("SELECT payload FROM outbox WHERE id = ?", [mid]).fetchone()[0]))
+                payload = json.loads(d.cache.read_sync(_queued_payload, mid))
                 r.made.append(Made(d, mid, "client.update", cid, payload))
         elif op == "register":
             last, first = rnd.choice(NAMES)
             email = f"r{rnd.randrange(10**6)}@example.ru"
             new = await d.register(last, first, email=email)
-            mid = d.cache.read_sync(lambda db: db.execute(
-                "SELECT id FROM outbox WHERE entity_id = ? AND kind = 'client.register'", [new]).fetchone()[0])
+            mid = d.cache.read_sync(_registration, new)
             r.registered[new] = {"device": d, "last_name": last, "first_name": first, "email": email}
             r.made.append(Made(d, mid, "client.register", new, {"last_name": last}))
         elif op == "diary":
@@ -184,10 +193,8 @@ async def _device_ops(r: Round, d: Device, n_ops: int, sync_p: float) -> None:
 
 
 async def _try_sync(d: Device) -> None:
-    try:
+    with contextlib.suppress(HubError):  # offline, a 500, a timeout: the outbox keeps everything for the next try
         await d.engine.sync_once()
-    except HubError:
-        pass  # offline, a 500, a timeout: the outbox keeps everything for the next try
 
 
 async def _initial_pull(d: Device) -> None:
@@ -266,7 +273,7 @@ async def run_round(seed: int, hub, proxy: FaultyProxy, fleet: Fleet, store_clie
         elif when == "during":
             plan.append((rec, rnd.uniform(0, 0.15)))
 
-    slots = [0, 1] + rnd.sample([2, 3], rnd.randint(0, 2))
+    slots = [0, 1, *rnd.sample([2, 3], rnd.randint(0, 2))]
     devices = []
     for slot in slots:
         d, replaced = fleet.device(slot, rnd, proxy.url)
@@ -294,7 +301,7 @@ async def run_round(seed: int, hub, proxy: FaultyProxy, fleet: Fleet, store_clie
     problems = check_round(r, hub, devices, fleet.made)
     t.append(time.monotonic())
     if os.environ.get("CHAOS_TIMING"):
-        print("phases", [round(b - a, 3) for a, b in zip(t, t[1:])])
+        print("phases", [round(b - a, 3) for a, b in itertools.pairwise(t)])
     assert not problems, f"seed {seed}: " + "\n".join(problems[:20])
     return {"mutations": len(r.made), "devices": len(devices)}
 
@@ -351,7 +358,7 @@ def check_round(r: Round, hub, devices: list[Device], made_ever: set[tuple[str, 
         mine = [rev["id"] for rev in revs if rev["id"] in {m.id for m in ms}]
         if sorted(mine) != sorted(m.id for m in ms) or len(mine) != len(set(mine)):
             problems.append(f"diary {entry}: revisions {mine} != mutations {[m.id for m in ms]}")
-        if [rev["id"] for rev in revs if rev["id"] in order] != sorted(mine, key=order.get):
+        if [rev["id"] for rev in revs if rev["id"] in order] != sorted(mine, key=order.__getitem__):
             problems.append(f"diary {entry}: revisions not in hub order")
 
     # 3. profile fields: last write in hub order wins, history chains old -> new once each
@@ -370,7 +377,7 @@ def check_round(r: Round, hub, devices: list[Device], made_ever: set[tuple[str, 
         per_mutation = Counter(h[3] for h in rows)
         if any(n > 1 for n in per_mutation.values()):
             problems.append(f"client {cid}.{f}: a mutation wrote history twice: {per_mutation}")
-        for prev, nxt in zip(rows, rows[1:]):
+        for prev, nxt in itertools.pairwise(rows):
             if json.loads(prev[2]) != json.loads(nxt[1]):
                 problems.append(f"client {cid}.{f}: history does not chain: {prev[2]} then old {nxt[1]}")
         if rows and json.loads(rows[-1][2]) != current.get(f):

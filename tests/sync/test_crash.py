@@ -37,23 +37,25 @@ WORKER = Path(__file__).with_name("crash_worker.py")
 TARGETS = ["push", "record_results", "pull", "apply_page", "pushed", "pulled", "write", "opened", "synced"]
 
 
-def _read_until(proc: subprocess.Popen, target: str, skip: int, timeout: float = 30.0) -> str:
+def _read_until(proc: subprocess.Popen[bytes], target: str, skip: int, timeout: float = 30.0) -> str:
     """Read the worker's markers until the (skip+1)-th `target`; returns the last line seen."""
     deadline = time.monotonic() + timeout
     buf = b""
     seen = 0
-    fd = proc.stdout.fileno()
+    out, err = proc.stdout, proc.stderr
+    assert out is not None and err is not None, "the worker must run with stdout and stderr piped"
+    fd = out.fileno()
     while time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.5)
         if not ready:
             if proc.poll() is not None:
                 raise AssertionError(f"worker exited with {proc.returncode} before '{target}': "
-                                     f"{proc.stderr.read().decode(errors='replace')[-2000:]}")
+                                     f"{err.read().decode(errors='replace')[-2000:]}")
             continue
         chunk = os.read(fd, 65536)
         if not chunk:
             raise AssertionError(f"worker closed its output before '{target}' "
-                                 f"({proc.wait()}): {proc.stderr.read().decode(errors='replace')[-2000:]}")
+                                 f"({proc.wait()}): {err.read().decode(errors='replace')[-2000:]}")
         buf += chunk
         *lines, buf = buf.split(b"\n")
         for line in lines:
@@ -78,7 +80,12 @@ def _integrity(path: Path) -> str:
 def _logged(log: Path) -> list[tuple[str, str, str]]:
     if not log.exists():
         return []
-    return [tuple(line.split()) for line in log.read_text().splitlines() if line.strip()]
+    logged = []
+    for line in log.read_text().splitlines():
+        if line.strip():
+            mid, kind, entity_id = line.split()
+            logged.append((mid, kind, entity_id))
+    return logged
 
 
 def _accounted(cache_path: Path, hub, device_id: str, logged: list[tuple[str, str, str]]) -> list[str]:
@@ -115,18 +122,16 @@ async def test_sigkill_during_push_and_pull_loses_no_committed_mutation(hub, tmp
         target = TARGETS[k % len(TARGETS)]
         if k == 0:
             target = "apply_page_file"  # the very first pull, into an empty cache
-        proc = subprocess.Popen([*base, "--seed", str(k)], cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        try:
-            _read_until(proc, target, skip=rnd.randrange(3) if target in ("write", "pull", "apply_page") else 0)
-            time.sleep(rnd.choice([0, 0, rnd.uniform(0, 0.003), rnd.uniform(0, 0.03)]))
-            proc.send_signal(signal.SIGKILL)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
+        # Leaving the with block closes the pipes and waits for the worker.
+        with subprocess.Popen([*base, "--seed", str(k)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) as proc:
+            try:
+                _read_until(proc, target, skip=rnd.randrange(3) if target in ("write", "pull", "apply_page") else 0)
+                time.sleep(rnd.choice([0, 0, rnd.uniform(0, 0.003), rnd.uniform(0, 0.03)]))
+                proc.send_signal(signal.SIGKILL)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
         assert proc.returncode == -signal.SIGKILL, f"kill {k}: the worker ended by itself ({proc.returncode})"
         where[target] += 1
         assert _integrity(cache_path) == "ok", f"kill {k} at {target}: cache damaged"

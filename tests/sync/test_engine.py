@@ -12,8 +12,8 @@ import pytest
 
 from app.cache import bulk_load, outbox, replica, sync_state
 from app.sync_engine import engine as engine_mod
+from app.sync_engine.engine import SyncStatus, backoff_delay
 from sync.client import AuthExpired, HubError, HubUnreachable
-from app.sync_engine.engine import backoff_delay
 from sync.models import PROTOCOL_HEADER, new_id
 from tests.conftest import free_port
 from tests.sync.faulty_proxy import FaultyProxy
@@ -74,7 +74,7 @@ async def test_a_replayed_batch_gets_the_first_answers_as_duplicates(hub, device
     again = await d.client.push(d.device_id, batch)
     assert [r.status for r in first.results] == ["applied", "applied"]
     assert [r.status for r in again.results] == ["duplicate", "duplicate"]
-    for a, b in zip(first.results, again.results):
+    for a, b in zip(first.results, again.results, strict=True):
         assert b.id == a.id and b.result == {"first": a.model_dump(mode="json")}
     # applied once: one revision, one history row per changed field, one answer stored
     assert len(hub.view.diary_revisions(entry)) == 1
@@ -112,10 +112,12 @@ async def test_an_unknown_kind_is_rejected_not_dropped(hub, devices):
 async def _as_mutations(d, ids: list[str]):
     from sync.models import Mutation
 
+    def client_time(db, mid: str) -> str:
+        return db.execute("SELECT client_time FROM outbox WHERE id = ?", [mid]).fetchone()[0]
+
     rows = [r for r in d.outbox() if r["id"] in ids]
     return [Mutation(id=r["id"], kind=r["kind"], entity_id=r["entity_id"], payload=json.loads(r["payload"]),
-                     client_time=d.cache.read_sync(lambda db: db.execute(
-                         "SELECT client_time FROM outbox WHERE id = ?", [r["id"]]).fetchone()[0]))
+                     client_time=d.cache.read_sync(client_time, r["id"]))
             for r in rows]
 
 
@@ -335,7 +337,8 @@ async def test_an_unknown_protocol_version_is_refused_with_a_message(hub, device
     with pytest.raises(HubError) as e:
         await d.engine.sync_once()
     assert e.value.status == 400 and e.value.title == "Unsupported protocol version"
-    assert "protocol 1" in e.value.detail and "99" in e.value.detail and "Update the app" in e.value.detail
+    detail = e.value.detail
+    assert detail is not None and "protocol 1" in detail and "99" in detail and "Update the app" in detail
     assert d.engine.status.error.startswith("Unsupported protocol version")
     assert [r["status"] for r in d.outbox()] == ["pending"]  # kept for the updated app
     r = httpx.get(hub.url + "/v1/changes", headers={PROTOCOL_HEADER: "0",
@@ -379,7 +382,7 @@ async def test_other_stores_data_never_reaches_the_cache(hub, devices):
 async def test_the_background_loop_backs_off_and_recovers(hub, devices):
     async with FaultyProxy(int(hub.url.rsplit(":", 1)[1]), seed=7, rates={"error_500": 1.0}) as proxy:
         d = devices(hub, "consultant03", base_url=proxy.url)
-        statuses = []
+        statuses: list[SyncStatus] = []
         d.engine.on_status = statuses.append
         d.engine.interval = 0.5
         d.engine.start()
@@ -453,8 +456,14 @@ async def test_a_link_overruled_by_another_stores_till_reaches_the_linking_devic
 async def test_a_big_first_sync_loads_in_bulk_and_ends_equal_to_the_hub(hub, devices, monkeypatch):
     monkeypatch.setattr(engine_mod, "BULK_MIN_ROWS", 100)
     monkeypatch.setattr(engine_mod, "PULL_LIMIT", 150)
-    began = []
-    monkeypatch.setattr(bulk_load, "begin_bulk", lambda db, f=bulk_load.begin_bulk: (began.append(1), f(db))[1])
+    began: list[int] = []
+    real_begin = bulk_load.begin_bulk
+
+    def spy(db):
+        began.append(1)
+        return real_begin(db)
+
+    monkeypatch.setattr(bulk_load, "begin_bulk", spy)
     d = devices(hub, "consultant03")
     await d.settle()
     assert began and not d.cache.read_sync(bulk_load.bulk_loading)

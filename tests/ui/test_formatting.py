@@ -49,7 +49,7 @@ def test_dates_in_each_language():
     assert fmt.date("2026-03-21", "ru") == "21.03.2026"
     assert fmt.date(dt.date(2026, 3, 21), "en") == "Mar 21, 2026"
     assert fmt.date(None, "ru") == ""
-    moment = dt.datetime(2026, 3, 21, 14, 5, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 3, 21, 14, 5, tzinfo=dt.UTC)
     assert fmt.date_time(moment, "ru").startswith("21.03.2026")
 
 
