@@ -140,5 +140,12 @@ def m006_drafts(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_outbox_replayed(db: Database) -> None:
+    # A pending edit replayed over a pulled snapshot (pages.apply_page): once the hub applies
+    # it, the client is rebased, or the replay would keep its value over a later one.
+    db.execute("ALTER TABLE outbox ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

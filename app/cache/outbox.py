@@ -77,10 +77,12 @@ def dismiss_rejected(db: Database, mutation_id: str) -> None:
 
 def record_results(db: Database, results: list[MutationResult]) -> list[str]:
     """Apply the hub's answers. Returns the entity ids whose local view must be rebased
-    (a refused change no longer shows): see replica.record_results."""
+    (see replica.record_results): a refused change no longer shows, and an applied edit that a
+    pull replayed over the hub's snapshot gives way to that snapshot (which may already hold a
+    later edit from another device: replaying this one over it would show the older value)."""
     touched = []
     for r in results:
-        row = db.execute("SELECT kind, entity_id FROM outbox WHERE id = ?", [r.id]).fetchone()
+        row = db.execute("SELECT kind, entity_id, replayed FROM outbox WHERE id = ?", [r.id]).fetchone()
         if row is None:
             continue
         status = r.status
@@ -89,6 +91,8 @@ def record_results(db: Database, results: list[MutationResult]) -> list[str]:
             status = first.get("status", "applied")
         if status == "applied":
             db.execute("DELETE FROM outbox WHERE id = ?", [r.id])
+            if row[2]:
+                touched.append(row[1])
         elif status == "rejected":
             code = r.code or (r.result or {}).get("first", {}).get("code")
             db.execute("UPDATE outbox SET status = 'rejected', reason = ?, code = ? WHERE id = ?",
@@ -101,3 +105,9 @@ def record_results(db: Database, results: list[MutationResult]) -> list[str]:
             db.execute("UPDATE outbox SET status = 'waiting', reason = ?, attempts = attempts + 1 WHERE id = ?",
                        [r.reason, r.id])
     return touched
+
+
+def mark_replayed(db: Database, client_id: str) -> None:
+    """The client's pending edits were just replayed over a snapshot pulled from the hub."""
+    db.execute("UPDATE outbox SET replayed = 1 WHERE entity_id = ? AND kind = 'client.update' "
+               "AND status IN ('pending', 'waiting')", [client_id])

@@ -15,7 +15,7 @@ import msgspec
 import pydantic_core
 from sqlite_utils import Database
 
-from app.cache import bulk_load, search_index
+from app.cache import bulk_load, outbox, search_index
 from app.cache.clients import ClientColumns, rebase_client, save_clients
 from app.cache.sync_state import FILE_PULL, set_state
 from sync.models import Change, utcnow
@@ -120,6 +120,7 @@ def apply_page(db: Database, changes: list[FeedRow] | list[dict[str, Any]] | lis
     for cols, text in page.clients:
         if cols.id in patched:
             rebase_client(db, cols.id, json.loads(text if isinstance(text, str) else bytes(text)))
+            outbox.mark_replayed(db, cols.id)
     if page.entity_rows:
         db.conn.executemany("INSERT OR REPLACE INTO entities (entity, id, client_id, data) "
                             "VALUES (?, ?, ?, CAST(? AS TEXT))", page.entity_rows)

@@ -603,3 +603,23 @@ async def test_an_unreadable_page_file_is_refused_and_nothing_applied(hub, devic
     monkeypatch.setattr(HubClient, "pull_file", real)
     await d.settle()
     assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
+
+
+async def test_an_edit_the_hub_applied_unanswered_gives_way_to_a_later_one_once_answered(hub, devices):
+    # A's push reaches the hub but its answer is lost; B then edits the same field; A still
+    # pulls (its push failed) and replays its pending edit over B's newer value. When A's
+    # edit is finally answered (a replay: "duplicate"), A must show the hub's value, B's.
+    a, b = devices(hub, "consultant02"), devices(hub, "consultant03")
+    await asyncio.gather(a.settle(), b.settle())
+    cid = _mine(a, offset=4)[0]
+    await a.update(cid, notes="от A, раньше")
+    batch = (await a.cache.read(outbox.pending_after, 10, 0))[0]
+    await a.client.push(a.device_id, batch)  # applied on the hub; A never records the answer
+    await b.update(cid, notes="от B, позже")
+    await b.settle()
+    await a.engine.pull()
+    assert a.client_row(cid)[0]["notes"] == "от A, раньше"  # its own edit, still pending here
+    await a.settle()
+    assert hub.view.client(cid)["notes"] == "от B, позже"
+    local, snapshot = a.client_row(cid)
+    assert local == snapshot == hub.view.client(cid)
