@@ -55,12 +55,14 @@ def start_app(data: Path, hub_url: str, extra: list[str] | None = None) -> AppPr
     port = free_port()
     data.mkdir(parents=True, exist_ok=True)
     log_path = data / "app.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "--web", str(port), "--hub", hub_url, "--data", str(data),
-         "--sync-interval", "2", *(extra or [])],
-        cwd=ROOT, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
-        env={**os.environ, "VITRINE_LOGIN": "", "VITRINE_PASSWORD": ""},
-    )
+    # The child gets its own copy of the descriptor: ours closes once it is started.
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "--web", str(port), "--hub", hub_url, "--data", str(data),
+             "--sync-interval", "2", *(extra or [])],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "VITRINE_LOGIN": "", "VITRINE_PASSWORD": ""},
+        )
     app = AppProcess(f"http://127.0.0.1:{port}", data, proc, log_path)
     wait_http(app.url + "/")
     return app

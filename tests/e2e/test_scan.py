@@ -29,7 +29,7 @@ def scene(demo_hub, tmp_path_factory) -> dict:
     conn = sqlite3.connect(demo_hub.db_path)
     store = demo.stores(1)[0]["id"]
     receipt = json.loads(conn.execute("SELECT data FROM receipts WHERE client_id IS NULL LIMIT 1").fetchone()[0])
-    names = {}
+    names: dict[str, list[dict]] = {}
     for (data,) in conn.execute("SELECT data FROM clients WHERE store_id = ?", [store]):
         c = json.loads(data)
         names.setdefault(c["last_name"], []).append(c)

@@ -24,8 +24,10 @@ def test_login_and_client_list_fills_after_sync(demo_hub, app_factory, screen):
     screen.text("Ожидают отправки: 0")
     screen.shot("2-clients")
     text = count.text_content() or ""
-    assert int(re.search(r"(\d+)", screen.page.get_by_text(re.compile("Клиентов в книге")).first
-                         .text_content()).group(1)) > 100, text
+    shown = screen.page.get_by_text(re.compile("Клиентов в книге")).first.text_content() or ""
+    found = re.search(r"(\d+)", shown)
+    assert found is not None, f"the client count should show a number: {shown!r}"
+    assert int(found.group(1)) > 100, text
     # English switch
     screen.click("English")
     screen.text("Clients in the book:")

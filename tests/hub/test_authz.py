@@ -19,8 +19,11 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from sync.hub import auth, demo, mutations
 from sync.hub.api import create_app
@@ -76,7 +79,7 @@ OPERATIONS = _document_operations()
 
 @dataclass
 class Ctx:
-    api: object
+    api: TestClient
     db: HubDB
     heads: dict[tuple[str, str], dict] = field(default_factory=dict)
     clients: dict[str, list[dict]] = field(default_factory=dict)  # by store
@@ -283,13 +286,13 @@ CHECKS: dict[str, Callable] = {
 }
 
 
-def _refused_request(ctx: Ctx, op: str, scope: str, h: dict):
+def _refused_request(ctx: Ctx, op: str, scope: str, h: dict) -> httpx.Response:
     """The operation as a refused caller would send it (well-formed, so only the role decides)."""
     method, path = op.split(" ", 1)
     store = OWN if scope == "own" else OTHER
     sha, body = _blob(ctx, ctx.h("consultant", scope))
     client = ctx.clients[store][0]
-    bodies = {
+    bodies: dict[str, dict[str, Any]] = {
         "POST /v1/mutations": {"json": {"device_id": "authz-refused", "mutations": [
             _mutation("contact.log", new_id(), {"client_id": client["id"], "channel": "calls", "text": "x"})]}},
         "PUT /v1/blobs/{sha256}": {"content": body},

@@ -48,7 +48,9 @@ def hub_side(hub, cid: str, patch: dict) -> dict | None:
     """The fields the hub's update_fields changes, with their stored values; None when refused."""
     try:
         with hub.write() as conn:
-            store = members.load(conn, cid)["store_id"]
+            before = members.load(conn, cid)
+            assert before is not None, f"client {cid} should be in the hub before the patch"
+            store = before["store_id"]
             names = members.update_fields(conn, mutation("client.update", {"fields": patch}, cid), "dev",
                                           store)["changed"]
             after = members.load(conn, cid)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from app.state.messages import Message
+from app.state.scan import ScanModel
 from app.ui import formatting, operations, theme
 from app.ui.scan import link_result
 from tests.state.test_app import logged_in, wait_for
@@ -81,9 +82,18 @@ async def device(demo_hub, tmp_path, name: str):
     """A second (third...) device of the same store: its own cache, the same hub; synced once."""
     ctrl = await logged_in(demo_hub, tmp_path / name)
     await wait_for(lambda: len(ctrl.clients.rows) > 4)
-    await ctrl.sync.engine.stop()  # each step below syncs when the test says so
-    await ctrl.sync.engine.sync_once()
+    engine = ctrl.sync.engine
+    assert engine is not None, "a logged-in device should have a sync engine"
+    await engine.stop()  # each step below syncs when the test says so
+    await engine.sync_once()
     return ctrl
+
+
+def shown(scan: ScanModel) -> tuple[str, str]:
+    """What the scan screen says (in Russian) about the staged receipt's link, and its colour."""
+    said = link_result(scan, "ru")
+    assert said is not None, "a receipt should be staged with a link result to show"
+    return said
 
 
 def fiscal(payload: str) -> dict[str, str]:
@@ -107,14 +117,14 @@ async def test_a_receipt_another_device_linked_is_refused_at_scan_time_naming_it
     assert b.scan.taken and held.client.id == x.id and held.link.state == "matched" and held.link.at
     assert not await b.scan.link()  # nothing queued
     assert await b.cache.read(lambda db: db.execute("SELECT count(*) FROM outbox").fetchone()[0]) == 0
-    text, _ = link_result(b.scan, "ru")
+    text, _ = shown(b.scan)
     r = fiscal(payload)
     assert f"№ {r['i']}" in text and x.short_name in text and x.masked_phone in text
     assert operations.link_day(held.link.at, "ru") in text and "не отправлена" in text
     # Scanned for X herself: already hers, said so, nothing queued either.
     b.scan.choose_client(x.id, x.short_name)
     assert not b.scan.taken and not await b.scan.link()
-    assert "этому клиенту" in link_result(b.scan, "ru")[0]
+    assert "этому клиенту" in shown(b.scan)[0]
     await a.close()
     await b.close()
 
@@ -126,7 +136,7 @@ async def test_a_queued_link_is_pending_until_the_hub_applies_it(demo_hub, tmp_p
     a.scan.start(x.id, x.short_name)
     await a.scan.scan_text(payload)
     assert await a.scan.link()
-    text, colour = link_result(a.scan, "ru")
+    text, colour = shown(a.scan)
     r = fiscal(payload)
     rub = formatting.money(round(float(r["s"]) * 100), "ru")
     assert a.scan.outcome.state == "pending" and colour != theme.OK
@@ -134,10 +144,10 @@ async def test_a_queued_link_is_pending_until_the_hub_applies_it(demo_hub, tmp_p
     # The engine finds the hub unreachable (as it reports it): "will be sent", still not "linked".
     a.sync._status(replace(a.sync.status, online=False))
     await wait_for(lambda: a.scan.offline)
-    assert "будет отправлен, когда появится связь" in link_result(a.scan, "ru")[0]
+    assert "будет отправлен, когда появится связь" in shown(a.scan)[0]
     await a.sync.engine.sync_once()  # the status change re-reads the outcome
     await wait_for(lambda: a.scan.outcome.state == "matched")
-    assert not a.scan.offline and "привязан к клиенту" in link_result(a.scan, "ru")[0]
+    assert not a.scan.offline and "привязан к клиенту" in shown(a.scan)[0]
     await a.close()
 
 
@@ -158,7 +168,7 @@ async def test_both_offline_the_second_link_turns_refused_after_sending(demo_hub
     out = b.scan.outcome
     assert out.operation.code == "receipt_taken" and out.holder is not None and out.holder.client.id == x.id
     r = fiscal(payload)
-    text, _ = link_result(b.scan, "ru")
+    text, _ = shown(b.scan)
     assert text.startswith(f"Чек № {r['i']} на ") and "не привязан: чек уже привязан к другому клиенту" in text
     assert x.short_name in text
     # The sync screen's refused operation names the receipt: number, sum and date.
