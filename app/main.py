@@ -26,17 +26,31 @@ log = logging.getLogger("vitrine.app")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m app", description="Vitrine clienteling app")
-    ap.add_argument("--web", nargs="?", const=8550, type=int, metavar="PORT",
-                    help="serve the app for a browser at http://HOST:PORT (default 8550)")
+    ap.add_argument(
+        "--web",
+        nargs="?",
+        const=8550,
+        type=int,
+        metavar="PORT",
+        help="serve the app for a browser at http://HOST:PORT (default 8550)",
+    )
     ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--hub", default=os.environ.get("VITRINE_HUB", "http://127.0.0.1:8700"),
-                    help="central loyalty API URL")
-    ap.add_argument("--data", default=os.environ.get("VITRINE_DATA", str(Path.home() / ".vitrine")),
-                    help="folder for the device cache and secrets")
+    ap.add_argument(
+        "--hub", default=os.environ.get("VITRINE_HUB", "http://127.0.0.1:8700"), help="central loyalty API URL"
+    )
+    ap.add_argument(
+        "--data",
+        default=os.environ.get("VITRINE_DATA", str(Path.home() / ".vitrine")),
+        help="folder for the device cache and secrets",
+    )
     ap.add_argument("--login", default=os.environ.get("VITRINE_LOGIN"), help="log in at start (demo)")
     ap.add_argument("--password", default=os.environ.get("VITRINE_PASSWORD"))
-    ap.add_argument("--sync-interval", type=float, default=10.0,
-                    help="seconds between background syncs (a pull at the head of the feed is cheap)")
+    ap.add_argument(
+        "--sync-interval",
+        type=float,
+        default=10.0,
+        help="seconds between background syncs (a pull at the head of the feed is cheap)",
+    )
     return ap.parse_args(argv)
 
 
@@ -85,8 +99,14 @@ async def serve(args: argparse.Namespace, web: bool, port: int) -> None:
     shared: dict[str, App] = {}
     try:
         if web:
-            await ft.run_async(make_main(args, shared), view=ft.AppView.WEB_BROWSER, host=args.host, port=port,
-                               no_cdn=True, assets_dir=str(ASSETS))
+            await ft.run_async(
+                make_main(args, shared),
+                view=ft.AppView.WEB_BROWSER,
+                host=args.host,
+                port=port,
+                no_cdn=True,
+                assets_dir=str(ASSETS),
+            )
         else:
             await ft.run_async(make_main(args, shared), assets_dir=str(ASSETS))
     finally:

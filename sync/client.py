@@ -57,12 +57,20 @@ class AuthExpired(HubError):
 
 
 class HubClient:
-    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 15.0,
-                 transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=5.0), transport=transport,
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            transport=transport,
             headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
         )
 
@@ -114,8 +122,14 @@ class HubClient:
         except BadPage as e:
             raise bad_page(e) from e
 
-    async def pull_file(self, cursor: int, limit: int, path: Path, with_total: bool = False,
-                        on_headers: Callable[[FilePage], None] | None = None) -> FilePage:
+    async def pull_file(
+        self,
+        cursor: int,
+        limit: int,
+        path: Path,
+        with_total: bool = False,
+        on_headers: Callable[[FilePage], None] | None = None,
+    ) -> FilePage:
         """One page of the change feed as a SQLite file (GET /v1/changes.sqlite), saved at `path`.
 
         Streamed to the file in ~1 MB writes off the event loop. `on_headers` learns the
@@ -154,13 +168,15 @@ class HubClient:
 
     async def push(self, device_id: str, mutations: list[Mutation]) -> MutationResponse:
         batch = MutationBatch(device_id=device_id, mutations=mutations)
-        resp = await self._request("POST", "/v1/mutations", content=batch.model_dump_json(),
-                                   headers={"Content-Type": "application/json"})
+        resp = await self._request(
+            "POST", "/v1/mutations", content=batch.model_dump_json(), headers={"Content-Type": "application/json"}
+        )
         return MutationResponse.model_validate_json(resp.content)
 
     async def put_blob(self, sha256: str, content: bytes, content_type: str = "application/octet-stream") -> bool:
-        resp = await self._request("PUT", f"/v1/blobs/{sha256}", content=content,
-                                   headers={"Content-Type": content_type})
+        resp = await self._request(
+            "PUT", f"/v1/blobs/{sha256}", content=content, headers={"Content-Type": content_type}
+        )
         return bool(resp.json().get("created"))
 
     async def get_blob(self, sha256: str) -> bytes:
@@ -186,5 +202,4 @@ def _error(resp: httpx.Response) -> HubError:
     title = str(body.get("title") or resp.reason_phrase or "Error")
     detail = body.get("detail")
     cls = AuthExpired if resp.status_code == 401 and "login" not in str(resp.request.url) else HubError
-    return cls(resp.status_code, title, None if detail is None else str(detail),
-               str(body.get("type", "about:blank")))
+    return cls(resp.status_code, title, None if detail is None else str(detail), str(body.get("type", "about:blank")))

@@ -170,6 +170,7 @@ class MutationResponse(Model):
 
 # --- change feed ---------------------------------------------------------------------
 
+
 class Change(Model):
     """One change of a page of the feed; the page itself and how the engine reads it are
     sync.page's (ChangePage, FeedRow)."""

@@ -84,18 +84,21 @@ class ChangePage(Model):
     changes: list[Change]
     next_cursor: int
     has_more: bool
-    total_estimate: int | None = Field(
-        default=None, description="Changes left after the cursor, for progress bars"
-    )
+    total_estimate: int | None = Field(default=None, description="Changes left after the cursor, for progress bars")
 
 
 def render_json(changes: list[bytes], meta: PageMeta) -> bytes:
     """A `ChangePage` body from its changes, each already rendered as UTF-8 JSON (the hub's
     database renders them: sync.hub.feed.page). Send it with `meta.headers()`."""
     total = b"null" if meta.total_estimate is None else str(meta.total_estimate).encode()
-    return b"".join((b'{"changes":[', b",".join(changes),
-                     b'],"next_cursor":%d,"has_more":%b,"total_estimate":%b}'
-                     % (meta.next_cursor, b"true" if meta.has_more else b"false", total)))
+    return b"".join(
+        (
+            b'{"changes":[',
+            b",".join(changes),
+            b'],"next_cursor":%d,"has_more":%b,"total_estimate":%b}'
+            % (meta.next_cursor, b"true" if meta.has_more else b"false", total),
+        )
+    )
 
 
 _NULL = msgspec.Raw(b"null")
@@ -192,8 +195,10 @@ def _decode(body: bytes) -> _WirePage:
 
 
 FILE_TABLES = (
-    ("CREATE TABLE {schema}.changes (seq INTEGER PRIMARY KEY, entity TEXT NOT NULL,"
-     " entity_id TEXT NOT NULL, client_id TEXT, deleted INTEGER NOT NULL, data TEXT)"),  # data NULL when deleted
+    (
+        "CREATE TABLE {schema}.changes (seq INTEGER PRIMARY KEY, entity TEXT NOT NULL,"
+        " entity_id TEXT NOT NULL, client_id TEXT, deleted INTEGER NOT NULL, data TEXT)"
+    ),  # data NULL when deleted
     "CREATE TABLE {schema}.meta (key TEXT PRIMARY KEY, value TEXT)",
 )
 """A SQLite page's tables (`FILE_FORMAT`), in the schema the file is attached as."""
@@ -204,8 +209,12 @@ FILE_COLUMNS = "seq, entity, entity_id, client_id, deleted, data"
 
 def file_meta_rows(meta: PageMeta, rows: int) -> list[tuple[str, str]]:
     """What a SQLite page's meta table holds."""
-    return [("format", str(FILE_FORMAT)), ("next_cursor", str(meta.next_cursor)),
-            ("has_more", str(int(meta.has_more))), ("rows", str(rows))]
+    return [
+        ("format", str(FILE_FORMAT)),
+        ("next_cursor", str(meta.next_cursor)),
+        ("has_more", str(int(meta.has_more))),
+        ("rows", str(rows)),
+    ]
 
 
 def read_file_meta(rows: Iterable[tuple[str, str]]) -> PageMeta:

@@ -64,9 +64,21 @@ def _spawn_hub(db_path: Path, port: int) -> subprocess.Popen:
     # (it used to stay open, one file handle leaked per hub started).
     with open(db_path.with_suffix(f".{port}.log"), "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "sync.hub", "serve", "--db", str(db_path), "--host", "127.0.0.1",
-             "--port", str(port)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "sync.hub",
+                "serve",
+                "--db",
+                str(db_path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
 

@@ -31,8 +31,10 @@ class PostgresServer:
     as_user: list[str]
 
     def stop(self) -> None:
-        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
 
 
 # The test suite's clusters are thrown away after the run: nothing is flushed to disk.
@@ -63,7 +65,16 @@ def start_postgres(folder: Path, settings: str = THROWAWAY) -> PostgresServer:
         subprocess.run([*as_user, *args], check=True, capture_output=True)
 
     run(str(binary / "initdb"), "-D", str(data), "-U", "vitrine", "--auth=trust", "-E", "UTF8", "--locale=C")
-    run(str(binary / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w", "-o",
-        f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 {settings} -c max_connections=200", "start")
+    run(
+        str(binary / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(folder / "server.log"),
+        "-w",
+        "-o",
+        f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 {settings} -c max_connections=200",
+        "start",
+    )
     run(str(binary / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "vitrine", "vitrine")
     return PostgresServer(f"postgresql://vitrine@127.0.0.1:{port}/vitrine", data, binary, as_user)

@@ -10,9 +10,19 @@ from sqlite_utils import Database
 from app.cache import search_index
 from app.cache.sync_state import get_state, set_state
 
-BULK_DROPPED = ("entities_key", "entities_client", "clients_name", "clients_store", "search_doc_phone",
-                "search_doc_card", "search_doc_email", "search_doc_twin", "search_doc_ai", "search_doc_ad",
-                "search_doc_au")
+BULK_DROPPED = (
+    "entities_key",
+    "entities_client",
+    "clients_name",
+    "clients_store",
+    "search_doc_phone",
+    "search_doc_card",
+    "search_doc_email",
+    "search_doc_twin",
+    "search_doc_ai",
+    "search_doc_ad",
+    "search_doc_au",
+)
 """Indexes and full-text triggers set aside while a big pull loads.
 
 Every row of an initial sync otherwise pays a random insert into each of these
@@ -36,8 +46,9 @@ def begin_bulk(db: Database) -> None:
     if bulk_loading(db):
         return
     placeholders = ",".join("?" * len(BULK_DROPPED))
-    ddl = db.execute(f"SELECT name, type, sql FROM sqlite_master WHERE name IN ({placeholders})",
-                     list(BULK_DROPPED)).fetchall()
+    ddl = db.execute(
+        f"SELECT name, type, sql FROM sqlite_master WHERE name IN ({placeholders})", list(BULK_DROPPED)
+    ).fetchall()
     for name, kind, _ in ddl:
         db.execute(f"DROP {kind.upper()} {name}")
     set_state(db, "bulk_load", json.dumps([sql for _, _, sql in ddl]))
@@ -59,8 +70,10 @@ def finish_bulk(db: Database) -> bool:
         except sqlite3.IntegrityError:  # the entity key, with entities appended twice: keep the later
             db.execute("DELETE FROM entities WHERE rowid NOT IN (SELECT max(rowid) FROM entities GROUP BY entity, id)")
             db.execute(sql)
-    db.execute("DELETE FROM entities WHERE rowid IN (SELECT e.rowid FROM bulk_gone g JOIN entities e "
-               "ON e.entity = g.entity AND e.id = g.id AND e.rowid <= g.upto)")
+    db.execute(
+        "DELETE FROM entities WHERE rowid IN (SELECT e.rowid FROM bulk_gone g JOIN entities e "
+        "ON e.entity = g.entity AND e.id = g.id AND e.rowid <= g.upto)"
+    )
     db.execute("DELETE FROM bulk_gone")
     search_index.rebuild_names(db)
     db.execute("DELETE FROM sync_state WHERE key = 'bulk_load'")

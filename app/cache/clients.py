@@ -19,8 +19,21 @@ from sync.models import Client, ClientProfile, new_id, utcnow
 from sync.profile import merge_profile
 from sync.rules.jsontext import dumps
 
-CLIENT_COLUMNS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
-                  "store_id", "consultant_id", "tier", "points_balance", "last_visit", "created_at")
+CLIENT_COLUMNS = (
+    "last_name",
+    "first_name",
+    "middle_name",
+    "phone",
+    "email",
+    "birthday",
+    "card_number",
+    "store_id",
+    "consultant_id",
+    "tier",
+    "points_balance",
+    "last_visit",
+    "created_at",
+)
 
 
 class ClientColumns(msgspec.Struct, frozen=True, gc=False):
@@ -75,12 +88,15 @@ HUB_DATA = "CASE hub_data WHEN '' THEN data ELSE hub_data END"
 # CAST: the JSON may come as the hub's UTF-8 bytes (replica.Json); a str is unchanged.
 
 
-_UPSERT = (f"INSERT OR REPLACE INTO clients (id, {', '.join(CLIENT_COLUMNS)}, data, hub_data)"
-           f" VALUES (?, {', '.join('?' * len(CLIENT_COLUMNS))}, CAST(? AS TEXT), CAST(? AS TEXT))")
+_UPSERT = (
+    f"INSERT OR REPLACE INTO clients (id, {', '.join(CLIENT_COLUMNS)}, data, hub_data)"
+    f" VALUES (?, {', '.join('?' * len(CLIENT_COLUMNS))}, CAST(? AS TEXT), CAST(? AS TEXT))"
+)
 
 
-def save_clients(db: Database, items: Sequence[tuple[ClientData, ClientData | None]],
-                 texts: Sequence[str | bytes] | None = None) -> None:
+def save_clients(
+    db: Database, items: Sequence[tuple[ClientData, ClientData | None]], texts: Sequence[str | bytes] | None = None
+) -> None:
     """Upsert (local view, hub snapshot) pairs and keep the search index in step.
 
     `texts`, when given, are the local views already as JSON (str, or the hub's UTF-8

@@ -31,8 +31,10 @@ def save_draft(db: Database, form: str, owner: str, changes: dict[str, object]) 
     if not changes:
         discard_draft(db, form)
         return
-    db.execute("INSERT OR REPLACE INTO drafts (form, owner, data, saved_at) VALUES (?, ?, ?, ?)",
-               [form, owner, json.dumps(changes, ensure_ascii=False), datetime.now(UTC).isoformat()])
+    db.execute(
+        "INSERT OR REPLACE INTO drafts (form, owner, data, saved_at) VALUES (?, ?, ?, ?)",
+        [form, owner, json.dumps(changes, ensure_ascii=False), datetime.now(UTC).isoformat()],
+    )
 
 
 def load_draft(db: Database, form: str, owner: str) -> Draft | None:

@@ -27,8 +27,7 @@ def enqueue(db: Database, kind: str, entity_id: str, payload: dict[str, Any], mi
 MUTATION_OVERHEAD = 200  # bytes of a mutation's JSON besides its payload (ids, kind, time)
 
 
-def pending_after(db: Database, limit: int, after_seq: int, max_bytes: int | None = None
-                  ) -> tuple[list[Mutation], int]:
+def pending_after(db: Database, limit: int, after_seq: int, max_bytes: int | None = None) -> tuple[list[Mutation], int]:
     """The next mutations to send after outbox position `after_seq`, and the position reached.
 
     One push walks the outbox once, in order, batch after batch: a mutation the hub
@@ -39,7 +38,9 @@ def pending_after(db: Database, limit: int, after_seq: int, max_bytes: int | Non
     """
     rows = db.execute(
         "SELECT seq, id, kind, entity_id, payload, client_time FROM outbox "
-        "WHERE status IN ('pending', 'waiting') AND seq > ? ORDER BY seq LIMIT ?", [after_seq, limit]).fetchall()
+        "WHERE status IN ('pending', 'waiting') AND seq > ? ORDER BY seq LIMIT ?",
+        [after_seq, limit],
+    ).fetchall()
     if max_bytes is not None:
         size = 0
         for n, r in enumerate(rows):
@@ -52,8 +53,11 @@ def pending_after(db: Database, limit: int, after_seq: int, max_bytes: int | Non
 
 
 def pending_patches(db: Database, client_id: str) -> list[dict[str, Any]]:
-    rows = db.execute("SELECT payload FROM outbox WHERE entity_id = ? AND kind = 'client.update' "
-                      "AND status IN ('pending', 'waiting') ORDER BY seq", [client_id]).fetchall()
+    rows = db.execute(
+        "SELECT payload FROM outbox WHERE entity_id = ? AND kind = 'client.update' "
+        "AND status IN ('pending', 'waiting') ORDER BY seq",
+        [client_id],
+    ).fetchall()
     return [json.loads(r[0])["fields"] for r in rows]
 
 
@@ -65,10 +69,22 @@ def counts(db: Database) -> dict[str, int]:
 
 
 def rejected(db: Database) -> list[dict]:
-    rows = db.execute("SELECT id, kind, entity_id, payload, client_time, reason, code FROM outbox "
-                      "WHERE status = 'rejected' ORDER BY seq").fetchall()
-    return [{"id": r[0], "kind": r[1], "entity_id": r[2], "payload": json.loads(r[3]),
-             "client_time": r[4], "reason": r[5], "code": r[6]} for r in rows]
+    rows = db.execute(
+        "SELECT id, kind, entity_id, payload, client_time, reason, code FROM outbox "
+        "WHERE status = 'rejected' ORDER BY seq"
+    ).fetchall()
+    return [
+        {
+            "id": r[0],
+            "kind": r[1],
+            "entity_id": r[2],
+            "payload": json.loads(r[3]),
+            "client_time": r[4],
+            "reason": r[5],
+            "code": r[6],
+        }
+        for r in rows
+    ]
 
 
 def dismiss_rejected(db: Database, mutation_id: str) -> None:
@@ -95,19 +111,28 @@ def record_results(db: Database, results: list[MutationResult]) -> list[str]:
                 touched.append(row[1])
         elif status == "rejected":
             code = r.code or (r.result or {}).get("first", {}).get("code")
-            db.execute("UPDATE outbox SET status = 'rejected', reason = ?, code = ? WHERE id = ?",
-                       [r.reason, code, r.id])
+            db.execute(
+                "UPDATE outbox SET status = 'rejected', reason = ?, code = ? WHERE id = ?", [r.reason, code, r.id]
+            )
             # A placeholder shown for this mutation (e.g. a pending receipt link) shows why.
-            db.execute("UPDATE entities SET data = json_set(data, '$.state', 'rejected', '$.code', ?, "
-                       "'$.reason', ?) WHERE entity = 'link' AND id = ?", [code, r.reason, r.id])
+            db.execute(
+                "UPDATE entities SET data = json_set(data, '$.state', 'rejected', '$.code', ?, "
+                "'$.reason', ?) WHERE entity = 'link' AND id = ?",
+                [code, r.reason, r.id],
+            )
             touched.append(row[1])
         else:  # waiting: keep it, try again later
-            db.execute("UPDATE outbox SET status = 'waiting', reason = ?, attempts = attempts + 1 WHERE id = ?",
-                       [r.reason, r.id])
+            db.execute(
+                "UPDATE outbox SET status = 'waiting', reason = ?, attempts = attempts + 1 WHERE id = ?",
+                [r.reason, r.id],
+            )
     return touched
 
 
 def mark_replayed(db: Database, client_id: str) -> None:
     """The client's pending edits were just replayed over a snapshot pulled from the hub."""
-    db.execute("UPDATE outbox SET replayed = 1 WHERE entity_id = ? AND kind = 'client.update' "
-               "AND status IN ('pending', 'waiting')", [client_id])
+    db.execute(
+        "UPDATE outbox SET replayed = 1 WHERE entity_id = ? AND kind = 'client.update' "
+        "AND status IN ('pending', 'waiting')",
+        [client_id],
+    )

@@ -35,7 +35,7 @@ class PreparedPage:
     writer, just before `apply_page`; see there for why).
     """
 
-    clients: list[tuple[ClientColumns, Json]] = field(default_factory=list)   # (columns, the hub's JSON)
+    clients: list[tuple[ClientColumns, Json]] = field(default_factory=list)  # (columns, the hub's JSON)
     client_deletes: list[str] = field(default_factory=list)
     entity_rows: list[tuple[str, str, str | None, Json]] = field(default_factory=list)
     entity_deletes: list[tuple[str, str]] = field(default_factory=list)
@@ -60,8 +60,14 @@ def _feed_row(ch: dict[str, Any] | Change) -> FeedRow:
     if not isinstance(ch, dict):
         ch = ch.model_dump(mode="json", exclude_unset=True)  # an unset client_id is read from data
     data = ch.get("data")
-    return FeedRow(ch.get("seq", 0), ch["entity"], ch["entity_id"], bool(ch.get("deleted")),
-                   msgspec.Raw(pydantic_core.to_json(data)), ch.get("client_id", msgspec.UNSET))
+    return FeedRow(
+        ch.get("seq", 0),
+        ch["entity"],
+        ch["entity_id"],
+        bool(ch.get("deleted")),
+        msgspec.Raw(pydantic_core.to_json(data)),
+        ch.get("client_id", msgspec.UNSET),
+    )
 
 
 def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -> PreparedPage:
@@ -100,8 +106,9 @@ and with SQLite's default 2 MB an initial sync of a big store reads index pages 
 from the OS for every insert (~15% of the apply time at 350,000 rows)."""
 
 
-def apply_page(db: Database, changes: list[FeedRow] | list[dict[str, Any]] | list[Change] | PreparedPage,
-               next_cursor: int) -> dict[str, int]:
+def apply_page(
+    db: Database, changes: list[FeedRow] | list[dict[str, Any]] | list[Change] | PreparedPage, next_cursor: int
+) -> dict[str, int]:
     """Apply one page of the change feed and advance the cursor, in one transaction.
 
     `changes` are the feed's rows (see `prepare_page`) or a page it already sorted.
@@ -109,8 +116,12 @@ def apply_page(db: Database, changes: list[FeedRow] | list[dict[str, Any]] | lis
     page = changes if isinstance(changes, PreparedPage) else prepare_page(changes)
     if page.count >= 500:
         db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
-    patched = {r[0] for r in db.execute(
-        "SELECT DISTINCT entity_id FROM outbox WHERE kind = 'client.update' AND status IN ('pending', 'waiting')")}
+    patched = {
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT entity_id FROM outbox WHERE kind = 'client.update' AND status IN ('pending', 'waiting')"
+        )
+    }
     if page.client_deletes:
         db.conn.executemany("DELETE FROM clients WHERE id = ?", [(i,) for i in page.client_deletes])
         search_index.unindex_clients(db, page.client_deletes)
@@ -122,13 +133,17 @@ def apply_page(db: Database, changes: list[FeedRow] | list[dict[str, Any]] | lis
             rebase_client(db, cols.id, json.loads(text if isinstance(text, str) else bytes(text)))
             outbox.mark_replayed(db, cols.id)
     if page.entity_rows:
-        db.conn.executemany("INSERT OR REPLACE INTO entities (entity, id, client_id, data) "
-                            "VALUES (?, ?, ?, CAST(? AS TEXT))", page.entity_rows)
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, CAST(? AS TEXT))",
+            page.entity_rows,
+        )
     if page.entity_deletes:
         if bulk_load.bulk_loading(db):  # no key index to find them by: deleted when it is back
             upto = db.execute("SELECT coalesce(max(rowid), 0) FROM entities").fetchone()[0]
-            db.conn.executemany("INSERT INTO bulk_gone (entity, id, upto) VALUES (?, ?, ?)",
-                                [(e, i, upto) for e, i in page.entity_deletes])
+            db.conn.executemany(
+                "INSERT INTO bulk_gone (entity, id, upto) VALUES (?, ?, ?)",
+                [(e, i, upto) for e, i in page.entity_deletes],
+            )
         else:
             db.conn.executemany("DELETE FROM entities WHERE entity = ? AND id = ?", page.entity_deletes)
     set_state(db, "cursor", str(next_cursor))
@@ -179,10 +194,13 @@ def apply_page_file(db: Database, expect_cursor: int) -> int:
     if cursor_ != expect_cursor:
         raise BadPage(f"the page file's cursor {cursor_} is not the {expect_cursor} the hub announced")
     db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
-    n = db.execute("INSERT OR REPLACE INTO entities (entity, id, client_id, data) SELECT entity, entity_id,"
-                   " client_id, data FROM page.changes WHERE NOT deleted AND entity <> 'client'").rowcount
-    found = db.execute("SELECT entity, entity_id, deleted, data FROM page.changes"
-                       " WHERE deleted OR entity = 'client' ORDER BY seq")
+    n = db.execute(
+        "INSERT OR REPLACE INTO entities (entity, id, client_id, data) SELECT entity, entity_id,"
+        " client_id, data FROM page.changes WHERE NOT deleted AND entity <> 'client'"
+    ).rowcount
+    found = db.execute(
+        "SELECT entity, entity_id, deleted, data FROM page.changes WHERE deleted OR entity = 'client' ORDER BY seq"
+    )
     while rows := found.fetchmany(_FILE_CLIENTS):
         page = PreparedPage()
         for entity, entity_id, deleted, data in rows:

@@ -60,9 +60,18 @@ class ClientRow:
 
 def _row(r: tuple, stores: dict[str, str] | None = None) -> ClientRow:
     store_id = r[8]
-    return ClientRow(id=r[0], last_name=r[1] or "", first_name=r[2] or "", middle_name=r[3], phone=r[4],
-                     tier=r[5], points_balance=r[6] or 0, last_visit=r[7], store_id=store_id,
-                     store_name=(stores or {}).get(store_id or ""))
+    return ClientRow(
+        id=r[0],
+        last_name=r[1] or "",
+        first_name=r[2] or "",
+        middle_name=r[3],
+        phone=r[4],
+        tier=r[5],
+        points_balance=r[6] or 0,
+        last_visit=r[7],
+        store_id=store_id,
+        store_name=(stores or {}).get(store_id or ""),
+    )
 
 
 def client_count(db: Database) -> int:
@@ -74,13 +83,26 @@ def client_list(db: Database, query: str, limit: int = 100) -> list[ClientRow]:
     stores = store_names(db)
     q = query.strip()
     if not q:
-        rows = db.execute(f"SELECT {LIST_COLUMNS} FROM clients ORDER BY last_name, first_name LIMIT ?",
-                          [limit]).fetchall()
+        rows = db.execute(
+            f"SELECT {LIST_COLUMNS} FROM clients ORDER BY last_name, first_name LIMIT ?", [limit]
+        ).fetchall()
         return [_row(r, stores) for r in rows]
-    return [ClientRow(id=h.id, last_name=h.last_name, first_name=h.first_name, middle_name=h.middle_name,
-                      phone=h.phone, tier=h.tier, points_balance=h.points_balance, last_visit=h.last_visit,
-                      store_id=h.store_id, store_name=stores.get(h.store_id or ""), duplicate=h.duplicate)
-            for h in search.search(db, q, limit)]
+    return [
+        ClientRow(
+            id=h.id,
+            last_name=h.last_name,
+            first_name=h.first_name,
+            middle_name=h.middle_name,
+            phone=h.phone,
+            tier=h.tier,
+            points_balance=h.points_balance,
+            last_visit=h.last_visit,
+            store_id=h.store_id,
+            store_name=stores.get(h.store_id or ""),
+            duplicate=h.duplicate,
+        )
+        for h in search.search(db, q, limit)
+    ]
 
 
 def client_by_card(db: Database, card: str) -> ClientRow | None:
@@ -139,16 +161,30 @@ class ClientDetail:
 
     @classmethod
     def from_data(cls, data: dict[str, Any], pending: bool) -> ClientDetail:
-        consents = {ch: Consent(bool((x or {}).get("granted")), (x or {}).get("date"))
-                    for ch, x in (data.get("consents") or {}).items()}
+        consents = {
+            ch: Consent(bool((x or {}).get("granted")), (x or {}).get("date"))
+            for ch, x in (data.get("consents") or {}).items()
+        }
         return cls(
-            id=data["id"], last_name=data.get("last_name") or "", first_name=data.get("first_name") or "",
-            middle_name=data.get("middle_name"), phone=data.get("phone"), email=data.get("email"),
-            birthday=data.get("birthday"), card_number=data.get("card_number"), notes=data.get("notes"),
-            consultant_id=data.get("consultant_id"), tier=data.get("tier"),
-            points_balance=data.get("points_balance") or 0, sizes=dict(data.get("sizes") or {}),
-            preferred_brands=tuple(data.get("preferred_brands") or ()), styles=tuple(data.get("styles") or ()),
-            colours=tuple(data.get("colours") or ()), consents=consents, pending=pending, fields=data,
+            id=data["id"],
+            last_name=data.get("last_name") or "",
+            first_name=data.get("first_name") or "",
+            middle_name=data.get("middle_name"),
+            phone=data.get("phone"),
+            email=data.get("email"),
+            birthday=data.get("birthday"),
+            card_number=data.get("card_number"),
+            notes=data.get("notes"),
+            consultant_id=data.get("consultant_id"),
+            tier=data.get("tier"),
+            points_balance=data.get("points_balance") or 0,
+            sizes=dict(data.get("sizes") or {}),
+            preferred_brands=tuple(data.get("preferred_brands") or ()),
+            styles=tuple(data.get("styles") or ()),
+            colours=tuple(data.get("colours") or ()),
+            consents=consents,
+            pending=pending,
+            fields=data,
         )
 
 
@@ -178,11 +214,15 @@ class Account:
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> Account:
         return cls(
-            tier=d.get("tier"), balance=d.get("balance"),
+            tier=d.get("tier"),
+            balance=d.get("balance"),
             pending=tuple(PointsOn(x["points"], x["at"]) for x in d.get("pending") or ()),
             expiring=tuple(PointsOn(x["points"], x["at"]) for x in d.get("expiring") or ()),
-            next_tier=d.get("next_tier"), progress=d.get("progress") or 0.0, to_next_tier=d.get("to_next_tier") or 0,
-            next_tier_by=d.get("next_tier_by"), spend_12m=d.get("spend_12m"),
+            next_tier=d.get("next_tier"),
+            progress=d.get("progress") or 0.0,
+            to_next_tier=d.get("to_next_tier") or 0,
+            next_tier_by=d.get("next_tier_by"),
+            spend_12m=d.get("spend_12m"),
             max_redeem_percent=None if d.get("max_redeem_percent") is None else str(d["max_redeem_percent"]),
         )
 
@@ -207,10 +247,15 @@ class Receipt:
 
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> Receipt:
-        return cls(id=d["id"], i=str(d.get("i") or ""), at=d.get("at"), total=d.get("total") or 0,
-                   items=tuple(ReceiptItem(x.get("name") or "", bool(x.get("sale"))) for x in d.get("lines") or ()),
-                   points_earned=d.get("points_earned") or 0,
-                   points_spent=d.get("points_spent") or d.get("redeem_points") or 0)
+        return cls(
+            id=d["id"],
+            i=str(d.get("i") or ""),
+            at=d.get("at"),
+            total=d.get("total") or 0,
+            items=tuple(ReceiptItem(x.get("name") or "", bool(x.get("sale"))) for x in d.get("lines") or ()),
+            points_earned=d.get("points_earned") or 0,
+            points_spent=d.get("points_spent") or d.get("redeem_points") or 0,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +279,15 @@ class LedgerLine:
         # restores); any other negative entry draws from its bucket (`bucket_id`).
         other = d.get("ref_id") or (d.get("bucket_id") if d.get("bucket_id") != d["id"] else None)
         source = (by_id or {}).get(other or "", {}).get("kind")
-        return cls(id=d["id"], at=d.get("at"), points=d.get("points") or 0, kind=d.get("kind"),
-                   receipt_id=d.get("receipt_id"), reason=d.get("reason"), source=source)
+        return cls(
+            id=d["id"],
+            at=d.get("at"),
+            points=d.get("points") or 0,
+            kind=d.get("kind"),
+            receipt_id=d.get("receipt_id"),
+            reason=d.get("reason"),
+            source=source,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,9 +304,15 @@ class DiaryEntry:
 
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> DiaryEntry:
-        return cls(id=d["id"], text=d.get("text") or "", pinned=bool(d.get("pinned")), author_name=d.get("author_name"),
-                   updated_at=d.get("updated_at"), pending=bool(d.get("pending")),
-                   revisions=len(d.get("revisions") or ()))
+        return cls(
+            id=d["id"],
+            text=d.get("text") or "",
+            pinned=bool(d.get("pinned")),
+            author_name=d.get("author_name"),
+            updated_at=d.get("updated_at"),
+            pending=bool(d.get("pending")),
+            revisions=len(d.get("revisions") or ()),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,8 +346,14 @@ class FieldChange:
 
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> FieldChange:
-        return cls(at=d.get("at"), field=d.get("field"), old_value=d.get("old_value"), new_value=d.get("new_value"),
-                   author=d.get("consultant_name"), change_id=d.get("mutation_id"))
+        return cls(
+            at=d.get("at"),
+            field=d.get("field"),
+            old_value=d.get("old_value"),
+            new_value=d.get("new_value"),
+            author=d.get("consultant_name"),
+            change_id=d.get("mutation_id"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,9 +397,17 @@ class ReceiptLink:
         code = d.get("code")
         if d.get("state") == "rejected" and not code:
             code = "receipt_taken"  # the hub's own rejected link: the till named another client
-        return cls(id=d["id"], receipt=ReceiptRef.from_data(d), state=d.get("state") or "waiting",
-                   fn=d.get("fn") or "", fp=d.get("fp") or "", code=code, reason=d.get("reason"),
-                   client_id=d.get("client_id"), at=d.get("at"))
+        return cls(
+            id=d["id"],
+            receipt=ReceiptRef.from_data(d),
+            state=d.get("state") or "waiting",
+            fn=d.get("fn") or "",
+            fp=d.get("fp") or "",
+            code=code,
+            reason=d.get("reason"),
+            client_id=d.get("client_id"),
+            at=d.get("at"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,11 +490,14 @@ def profile(db: Database, client_id: str) -> ProfileData | None:
     account = db.execute("SELECT data FROM entities WHERE entity = 'account' AND id = ?", [client_id]).fetchone()
     consultant = None
     if found.consultant_id:
-        row = db.execute("SELECT json_extract(data, '$.name') FROM entities WHERE entity = 'consultant' AND id = ?",
-                         [found.consultant_id]).fetchone()
+        row = db.execute(
+            "SELECT json_extract(data, '$.name') FROM entities WHERE entity = 'consultant' AND id = ?",
+            [found.consultant_id],
+        ).fetchone()
         consultant = row[0] if row else None
-    pending = tuple(_operations(db, "WHERE entity_id = ? OR json_extract(payload, '$.client_id') = ?",
-                                [client_id, client_id]))
+    pending = tuple(
+        _operations(db, "WHERE entity_id = ? OR json_extract(payload, '$.client_id') = ?", [client_id, client_id])
+    )
 
     def newest(entity: str, key: str = "at") -> list[dict]:
         return sorted(by_entity.get(entity, []), key=lambda e: e.get(key) or "", reverse=True)
@@ -458,10 +533,14 @@ def unsent_changes(db: Database, client_id: str) -> list[FieldChange]:
     if row is None or row[1] is None or row[0] == row[1]:
         return []  # registered here and not on the hub yet (no edit to show), or nothing on top
     local, hub = json.loads(row[0]), json.loads(row[1])
-    at = db.execute("SELECT max(client_time) FROM outbox WHERE kind = 'client.update' AND entity_id = ?",
-                    [client_id]).fetchone()[0]
-    return [FieldChange(at=at, field=name, old_value=hub.get(name), new_value=local.get(name), pending=True)
-            for name in PROFILE_FIELDS if local.get(name) != hub.get(name)]
+    at = db.execute(
+        "SELECT max(client_time) FROM outbox WHERE kind = 'client.update' AND entity_id = ?", [client_id]
+    ).fetchone()[0]
+    return [
+        FieldChange(at=at, field=name, old_value=hub.get(name), new_value=local.get(name), pending=True)
+        for name in PROFILE_FIELDS
+        if local.get(name) != hub.get(name)
+    ]
 
 
 def rejections(db: Database) -> list[Operation]:
@@ -478,8 +557,9 @@ _CLIENT_KINDS = ("client.register", "client.update")
 
 
 def _operations(db: Database, where: str, params: list[Any]) -> list[Operation]:
-    rows = db.execute(f"SELECT id, kind, status, reason, code, entity_id, payload FROM outbox {where} ORDER BY seq",
-                      params).fetchall()
+    rows = db.execute(
+        f"SELECT id, kind, status, reason, code, entity_id, payload FROM outbox {where} ORDER BY seq", params
+    ).fetchall()
     out = []
     for mid, kind, status, reason, code, entity_id, payload in rows:
         p = json.loads(payload)
@@ -487,12 +567,19 @@ def _operations(db: Database, where: str, params: list[Any]) -> list[Operation]:
         named = db.execute("SELECT last_name, first_name FROM clients WHERE id = ?", [cid]).fetchone() if cid else None
         if named is None and kind == "client.register":
             named = (p.get("last_name"), p.get("first_name"))
-        out.append(Operation(
-            id=mid, kind=kind, status=status, reason=reason, code=code, client_id=cid,
-            client_name=_name(*named) if named else "",
-            receipt=ReceiptRef.from_data(p) if kind == "receipt.link" else None,
-            text=p.get("text") if kind.startswith("diary.") else None,
-        ))
+        out.append(
+            Operation(
+                id=mid,
+                kind=kind,
+                status=status,
+                reason=reason,
+                code=code,
+                client_id=cid,
+                client_name=_name(*named) if named else "",
+                receipt=ReceiptRef.from_data(p) if kind == "receipt.link" else None,
+                text=p.get("text") if kind.startswith("diary.") else None,
+            )
+        )
     return out
 
 
@@ -512,7 +599,8 @@ def receipt_holder(db: Database, fn: str, i: str, fp: str, exclude: str | None =
     rows = db.execute(
         "SELECT data FROM entities WHERE entity = 'link' AND json_extract(data, '$.i') = ? "
         "AND json_extract(data, '$.fn') = ? AND json_extract(data, '$.fp') = ? AND id IS NOT ?",
-        [i, fn, fp, exclude]).fetchall()
+        [i, fn, fp, exclude],
+    ).fetchall()
     links = [x for x in (ReceiptLink.from_data(json.loads(r[0])) for r in rows) if x.holds]
     if not links:
         return None

@@ -11,11 +11,12 @@ from sync.models import new_id
 from sync.rules.jsontext import dumps
 
 
-def add_record(db: Database, entity: str, kind: str, entity_id: str, client_id: str, data: dict,
-               payload: dict) -> str:
+def add_record(db: Database, entity: str, kind: str, entity_id: str, client_id: str, data: dict, payload: dict) -> str:
     """A diary entry, contact or form: shown at once as pending, pushed later."""
-    db.execute("INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, ?)",
-               [entity, entity_id, client_id, dumps({**data, "pending": True})])
+    db.execute(
+        "INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, ?)",
+        [entity, entity_id, client_id, dumps({**data, "pending": True})],
+    )
     return enqueue(db, kind, entity_id, payload)
 
 
@@ -28,6 +29,8 @@ def link_receipt(db: Database, client_id: str, fiscal: dict[str, Any]) -> str:
     """
     mid = new_id()
     payload = {"client_id": client_id, **{k: fiscal[k] for k in ("fn", "i", "fp", "s", "t", "n")}}
-    db.execute("INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES ('link', ?, ?, ?)",
-               [mid, client_id, dumps({"id": mid, **payload, "state": "pending", "receipt_id": None})])
+    db.execute(
+        "INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES ('link', ?, ?, ?)",
+        [mid, client_id, dumps({"id": mid, **payload, "state": "pending", "receipt_id": None})],
+    )
     return enqueue(db, "receipt.link", new_id(), payload, mid)

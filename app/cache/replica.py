@@ -44,8 +44,9 @@ class CacheReplica:
         self.cache = cache
         self._page_stem = cache.path.name + ".page"
 
-    async def pending_after(self, limit: int, position: int, max_bytes: int | None = None
-                            ) -> tuple[list[Mutation], int]:
+    async def pending_after(
+        self, limit: int, position: int, max_bytes: int | None = None
+    ) -> tuple[list[Mutation], int]:
         return await self.cache.read(outbox.pending_after, limit, position, max_bytes)
 
     async def record_results(self, results: list[MutationResult]) -> None:

@@ -91,8 +91,8 @@ class _Pass:
     params: tuple
     match: Match
     score: float
-    fts: bool = False          # the FTS subquery takes the row limit too
-    final: bool = False        # a hit here answers the query: skip the passes after it
+    fts: bool = False  # the FTS subquery takes the row limit too
+    final: bool = False  # a hit here answers the query: skip the passes after it
 
 
 def _rows(db: Database, sql: str, params: list) -> list[tuple]:
@@ -121,9 +121,19 @@ def search(db: Database, query: str, limit: int = 20) -> list[SearchHit]:
 
 def _hit(r: tuple, match: Match, score: float) -> SearchHit:
     return SearchHit.model_construct(
-        id=r[0], last_name=r[1], first_name=r[2], middle_name=r[3], phone=r[4],
-        masked_phone=phones.mask_phone(r[4]) if r[4] else None, email=r[5], tier=r[6],
-        last_visit=r[7], store_id=r[8], points_balance=r[9] or 0, match=match, score=score,
+        id=r[0],
+        last_name=r[1],
+        first_name=r[2],
+        middle_name=r[3],
+        phone=r[4],
+        masked_phone=phones.mask_phone(r[4]) if r[4] else None,
+        email=r[5],
+        tier=r[6],
+        last_visit=r[7],
+        store_id=r[8],
+        points_balance=r[9] or 0,
+        match=match,
+        score=score,
         duplicate=bool(r[10]),
     )
 
@@ -212,8 +222,11 @@ class _Prefixes:
     def _expr(self, word: str) -> str | None:
         if len(word) <= PREFIX_INDEXED:
             return _quoted(word) + "*"
-        rows = _rows(self.db, "SELECT term FROM search_vocab WHERE term >= ? AND term < ? LIMIT ?",
-                     [word, _after(word), self.MAX_TERMS + 1])
+        rows = _rows(
+            self.db,
+            "SELECT term FROM search_vocab WHERE term >= ? AND term < ? LIMIT ?",
+            [word, _after(word), self.MAX_TERMS + 1],
+        )
         if len(rows) > self.MAX_TERMS:
             return _quoted(word) + "*"
         if not rows:
@@ -287,8 +300,9 @@ def _names_where(match_expr: str, suffix: str | None) -> tuple[str, tuple, bool]
     return _FTS_IN, (match_expr,), True
 
 
-def _name_passes(prefixes: _Prefixes, keys: list[str], pkeys: list[str], suffix: str | None,
-                 exact_score: float, prefix_score: float) -> Iterator[_Pass]:
+def _name_passes(
+    prefixes: _Prefixes, keys: list[str], pkeys: list[str], suffix: str | None, exact_score: float, prefix_score: float
+) -> Iterator[_Pass]:
     """All words whole; then the last one as a prefix; then every one as a prefix."""
     steps: list[tuple[Callable[[], str | None], Match, float]] = [
         (lambda: _all([_quoted(k) for k in keys]), "exact", exact_score),
@@ -312,8 +326,12 @@ def _typo_candidates(db: Database, word: str) -> list[str]:
     probe = [word, *dels]
     marks_probe = ",".join("?" * len(probe))
     marks_dels = ",".join("?" * len(dels))
-    rows = _rows(db, f"SELECT term FROM search_deletes WHERE del IN ({marks_probe}) "
-                     f"UNION SELECT term FROM search_vocab WHERE term IN ({marks_dels})", [*probe, *dels])
+    rows = _rows(
+        db,
+        f"SELECT term FROM search_deletes WHERE del IN ({marks_probe}) "
+        f"UNION SELECT term FROM search_vocab WHERE term IN ({marks_dels})",
+        [*probe, *dels],
+    )
     found = [r[0] for r in rows if r[0] != word and OSA.distance(word, r[0], score_cutoff=1) <= 1]
     found.sort(key=lambda t: (abs(len(t) - len(word)), t))
     return found[:MAX_TYPO_CANDIDATES]

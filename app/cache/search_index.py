@@ -176,8 +176,11 @@ def _name_part_words(text: str | None) -> tuple[str, ...]:
 
 
 def name_words(client: ClientFields) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    return (_name_part_words(client.get("last_name")), _name_part_words(client.get("first_name")),
-            _name_part_words(client.get("middle_name")))
+    return (
+        _name_part_words(client.get("last_name")),
+        _name_part_words(client.get("first_name")),
+        _name_part_words(client.get("middle_name")),
+    )
 
 
 def name_terms(last: Sequence[str], first: Sequence[str], middle: Sequence[str]) -> list[str]:
@@ -198,7 +201,7 @@ def name_terms(last: Sequence[str], first: Sequence[str], middle: Sequence[str])
 
 def deletes(term: str) -> set[str]:
     """The term with each one of its letters deleted (its SymSpell neighbourhood)."""
-    return {term[:i] + term[i + 1:] for i in range(len(term))}
+    return {term[:i] + term[i + 1 :] for i in range(len(term))}
 
 
 # --- writing --------------------------------------------------------------------------
@@ -220,7 +223,7 @@ def _doc_row(client: ClientFields) -> tuple[tuple, list[str]]:
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _add_terms(db: Database, terms: set[str]) -> None:
@@ -233,8 +236,10 @@ def _add_terms(db: Database, terms: set[str]) -> None:
     if not new:
         return
     db.conn.executemany("INSERT OR IGNORE INTO search_vocab (term) VALUES (?)", [(t,) for t in new])
-    db.conn.executemany("INSERT OR IGNORE INTO search_deletes (del, term) VALUES (?, ?)",
-                        [(d, t) for t in new if len(t) >= FUZZY_MIN_LEN for d in deletes(t)])
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO search_deletes (del, term) VALUES (?, ?)",
+        [(d, t) for t in new if len(t) >= FUZZY_MIN_LEN for d in deletes(t)],
+    )
 
 
 def index_clients(db: Database, clients: Iterable[ClientFields]) -> None:
@@ -271,8 +276,9 @@ def reindex_all(db: Database, batch: int = 5000) -> int:
     db.execute("DELETE FROM search_doc")
     n, last_id = 0, ""
     while True:
-        rows = db.execute(f"SELECT {', '.join(cols)} FROM clients WHERE id > ? ORDER BY id LIMIT ?",
-                          [last_id, batch]).fetchall()
+        rows = db.execute(
+            f"SELECT {', '.join(cols)} FROM clients WHERE id > ? ORDER BY id LIMIT ?", [last_id, batch]
+        ).fetchall()
         if not rows:
             return n
         index_clients(db, [dict(zip(cols, r, strict=True)) for r in rows])

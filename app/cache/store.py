@@ -176,8 +176,9 @@ class Cache:
         finally:
             conn.close()
 
-    def submit(self, fn: Callable[..., T], *args: Any,
-               attach: tuple[str, Path] | None = None) -> concurrent.futures.Future[T]:
+    def submit(
+        self, fn: Callable[..., T], *args: Any, attach: tuple[str, Path] | None = None
+    ) -> concurrent.futures.Future[T]:
         """Queue `fn(db, *args)` to run in one transaction on the writer thread.
 
         `attach=(name, path)`: that SQLite file is attached as `name` around the call.

@@ -35,10 +35,21 @@ _NOT_LATIN = re.compile(r"[^a-z]")
 # Spelling variants of one sound, applied in order ("sch" before "shch", so that the
 # odd "Schchukina" folds like "Shchukina" and "Schukina").
 _FOLDS = (
-    ("sch", "sh"), ("shch", "sh"), ("tch", "ch"), ("kh", "h"), ("ck", "k"), ("ph", "f"),
-    ("x", "ks"), ("w", "v"), ("q", "k"), ("tz", "ts"),
+    ("sch", "sh"),
+    ("shch", "sh"),
+    ("tch", "ch"),
+    ("kh", "h"),
+    ("ck", "k"),
+    ("ph", "f"),
+    ("x", "ks"),
+    ("w", "v"),
+    ("q", "k"),
+    ("tz", "ts"),
     # е and ё after a vowel or at the start: Yevgenia/Evgenia, Fyodorova/Fedorova.
-    ("ye", "e"), ("je", "e"), ("yo", "e"), ("jo", "e"),
+    ("ye", "e"),
+    ("je", "e"),
+    ("yo", "e"),
+    ("jo", "e"),
 )
 # A word cut short while typing can end in half of a digraph ("K" of "Kh", "C" of
 # "Ch", "Y" of "Ye"): a prefix search drops that letter rather than fold it wrongly.

@@ -63,6 +63,6 @@ class App:
 
     async def close(self) -> None:
         """Shutdown: background work cancelled, the engine stopped, the cache closed."""
-        await self.sync.disconnect()   # first: its last status may start a refresh
+        await self.sync.disconnect()  # first: its last status may start a refresh
         await self.ctx.tasks.cancel_all()
         self.ctx.cache.close()

@@ -20,8 +20,8 @@ class ClientsModel:
     query: str = ""
     rows: list[ClientRow] = field(default_factory=list)
     total: int = 0
-    more: bool = False           # the search found more than the list shows (LIST_LIMIT)
-    book_loading: bool = False   # a bulk pull is on: name search finds new clients only at its end
+    more: bool = False  # the search found more than the list shows (LIST_LIMIT)
+    book_loading: bool = False  # a bulk pull is on: name search finds new clients only at its end
 
     def __post_init__(self, ctx: Context) -> None:
         self._ctx = ctx

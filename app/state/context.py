@@ -33,9 +33,9 @@ class Config:
 @ft.observable
 @dataclass(eq=False)
 class AppModel:
-    route: str = "/login"           # the single source of truth for what is shown
+    route: str = "/login"  # the single source of truth for what is shown
     lang: str = "ru"
-    notice: Message | None = None   # a problem the consultant must know about (e.g. damaged cache)
+    notice: Message | None = None  # a problem the consultant must know about (e.g. damaged cache)
 
     def go(self, route: str) -> None:
         self.route = route
@@ -54,7 +54,7 @@ class Context:
     secrets: SecretStore
     ui: AppModel
     tasks: Tasks = field(default_factory=Tasks)
-    device_id: str = ""   # read at start, off the event loop
+    device_id: str = ""  # read at start, off the event loop
     hub_factory: Callable[[str, str | None], HubClient] = HubClient
 
     def hub(self, token: str | None = None) -> HubClient:

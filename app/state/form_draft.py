@@ -23,7 +23,6 @@ class FormDraft:
         self._cache, self.key, self.owner, self.base = cache, key, owner, dict(base)
         self.kept_at: datetime | None = None  # when something typed was last kept
 
-
     async def load(self) -> Draft | None:
         return await self._cache.read(drafts.load_draft, self.key, self.owner)
 

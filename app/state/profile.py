@@ -46,14 +46,14 @@ class ProfileModel:
     sync: InitVar[SyncModel]
     clients: InitVar[ClientsModel]
     client_id: str = ""
-    data: ProfileData | None = None     # what the cache holds for her; None: not (or no longer) there
+    data: ProfileData | None = None  # what the cache holds for her; None: not (or no longer) there
     editing: bool = False
-    note: str = ""                      # a diary entry being written
+    note: str = ""  # a diary entry being written
     note_pinned: bool = False
     form: dict = field(default_factory=dict)
     errors: dict[str, Message] = field(default_factory=dict)
     draft_from: datetime | None = None  # when the draft the edit reopened with was typed
-    failed_saves: int = 0               # counts refused saves: the screen moves focus on each
+    failed_saves: int = 0  # counts refused saves: the screen moves focus on each
 
     def __post_init__(self, ctx: Context, session: SessionModel, sync: SyncModel, clients: ClientsModel) -> None:
         self._ctx, self._session, self._sync, self._clients = ctx, session, sync, clients
@@ -84,8 +84,12 @@ class ProfileModel:
 
     def _new_draft(self) -> FormDraft:
         assert self.data is not None
-        return FormDraft(self._ctx.cache, drafts.profile_key(self.client_id), owner_of(self._session.current),
-                         profile_form.form_from_client(self.data.client.fields))
+        return FormDraft(
+            self._ctx.cache,
+            drafts.profile_key(self.client_id),
+            owner_of(self._session.current),
+            profile_form.form_from_client(self.data.client.fields),
+        )
 
     def _edit(self, draft: FormDraft, kept: Draft | None) -> None:
         self._draft = draft
@@ -146,11 +150,26 @@ class ProfileModel:
             return False
         who = self._session.current
         entry_id, now, cid, pinned = new_id(), utcnow().isoformat(), self.client_id, self.note_pinned
-        data = {"id": entry_id, "client_id": cid, "text": text, "pinned": pinned,
-                "author_id": who.consultant_id if who else None, "author_name": who.consultant_name if who else "",
-                "created_at": now, "updated_at": now, "deleted": False}
-        await self._ctx.cache.write(records.add_record, "diary", "diary.add", entry_id, cid, data,
-                                    {"client_id": cid, "text": text, "pinned": pinned})
+        data = {
+            "id": entry_id,
+            "client_id": cid,
+            "text": text,
+            "pinned": pinned,
+            "author_id": who.consultant_id if who else None,
+            "author_name": who.consultant_name if who else "",
+            "created_at": now,
+            "updated_at": now,
+            "deleted": False,
+        }
+        await self._ctx.cache.write(
+            records.add_record,
+            "diary",
+            "diary.add",
+            entry_id,
+            cid,
+            data,
+            {"client_id": cid, "text": text, "pinned": pinned},
+        )
         self.note, self.note_pinned = "", False
         self._sync.sync_now()
         await self.load()

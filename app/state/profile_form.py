@@ -15,8 +15,18 @@ from sync.rules.contacts import is_email, normalise_phone
 
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number", "notes")
 LIST_FIELDS = ("preferred_brands", "styles", "colours")
-FORM_ORDER = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
-              *(f"size_{k}" for k in SIZE_FIELDS), *LIST_FIELDS, "notes")
+FORM_ORDER = (
+    "last_name",
+    "first_name",
+    "middle_name",
+    "phone",
+    "email",
+    "birthday",
+    "card_number",
+    *(f"size_{k}" for k in SIZE_FIELDS),
+    *LIST_FIELDS,
+    "notes",
+)
 """The fields in the order the form shows them: a summary names them, and focus goes to the first, in it."""
 
 
@@ -100,8 +110,9 @@ def fields_from_form(form: dict, client: dict, today: date | None = None) -> tup
     out["notes"] = (form.get("notes") or "").strip() or None
     for k in LIST_FIELDS:
         out[k] = _split(form.get(k) or "")
-    out["sizes"] = {k: str(form.get(f"size_{k}") or "").strip() for k in SIZE_FIELDS
-                    if str(form.get(f"size_{k}") or "").strip()}
+    out["sizes"] = {
+        k: str(form.get(f"size_{k}") or "").strip() for k in SIZE_FIELDS if str(form.get(f"size_{k}") or "").strip()
+    }
     consents = dict(client.get("consents") or {})
     for ch in CHANNELS:
         granted = bool(form.get(f"consent_{ch}"))

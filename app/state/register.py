@@ -44,11 +44,12 @@ class RegisterModel:
     form: dict = field(default_factory=dict)
     errors: dict[str, Message] = field(default_factory=dict)
     duplicate_of: ClientRow | None = None  # an existing client with the same phone
-    draft_from: datetime | None = None     # when the draft the form reopened with was typed
-    failed_saves: int = 0                  # counts refused saves: the screen moves focus on each
+    draft_from: datetime | None = None  # when the draft the form reopened with was typed
+    failed_saves: int = 0  # counts refused saves: the screen moves focus on each
 
-    def __post_init__(self, ctx: Context, session: SessionModel, sync: SyncModel, clients: ClientsModel,
-                      profile: ProfileModel) -> None:
+    def __post_init__(
+        self, ctx: Context, session: SessionModel, sync: SyncModel, clients: ClientsModel, profile: ProfileModel
+    ) -> None:
         self._ctx, self._session, self._sync, self._clients, self._profile = ctx, session, sync, clients, profile
         self._draft: FormDraft | None = None  # None: no registration open
 

@@ -32,6 +32,7 @@ CHOOSE_CLIENT = Message("scan.choose_client")
 
 def best_code(codes: list[ScannedCode]) -> ScannedCode | None:
     """A receipt wins over a card; among the rest the first readable code."""
+
     def rank(code: ScannedCode) -> int:
         match code:
             case ReceiptCode():
@@ -50,19 +51,19 @@ class ScanModel:
     ctx: InitVar[Context]
     sync: InitVar[SyncModel]
     profile: InitVar[ProfileModel]
-    text: str = ""                      # what a handheld scanner (or a person) typed
-    client_id: str | None = None        # the client to link to, when chosen or preset
+    text: str = ""  # what a handheld scanner (or a person) typed
+    client_id: str | None = None  # the client to link to, when chosen or preset
     client_name: str = ""
-    receipt: ReceiptQR | None = None    # the parsed fiscal QR
+    receipt: ReceiptQR | None = None  # the parsed fiscal QR
     message: Message | None = None
     error: bool = False
     busy: bool = False
     query: str = ""
     candidates: list[ClientRow] = field(default_factory=list)
-    holder: Holder | None = None        # the receipt is known to be linked already: nothing to queue
-    sent: str | None = None             # the link this screen queued (its mutation id)
+    holder: Holder | None = None  # the receipt is known to be linked already: nothing to queue
+    sent: str | None = None  # the link this screen queued (its mutation id)
     outcome: LinkOutcome | None = None  # what became of it, re-read on sync status changes
-    offline: bool = False               # the hub was unreachable at the last sync attempt
+    offline: bool = False  # the hub was unreachable at the last sync attempt
 
     @property
     def linked(self) -> bool:

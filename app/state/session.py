@@ -51,8 +51,12 @@ class Session(BaseModel):
         if len(parts) < 3:
             return None
         name, store_name, store_id, *rest = parts
-        return cls(consultant_name=name, store_name=store_name, store_id=store_id,
-                   consultant_id=rest[0] if rest and rest[0] else None)
+        return cls(
+            consultant_name=name,
+            store_name=store_name,
+            store_id=store_id,
+            consultant_id=rest[0] if rest and rest[0] else None,
+        )
 
 
 def _device_id(db) -> str:
@@ -126,8 +130,12 @@ class SessionModel:
         if previous and previous != me.store_id:
             # Another store's book must not mix with this one: start the feed over.
             await ctx.cache.write(sync_state.set_state, "cursor", "0")
-        session = Session(consultant_name=me.consultant_name, store_name=me.store_name, store_id=me.store_id,
-                          consultant_id=me.consultant_id)
+        session = Session(
+            consultant_name=me.consultant_name,
+            store_name=me.store_name,
+            store_id=me.store_id,
+            consultant_id=me.consultant_id,
+        )
         await asyncio.to_thread(ctx.secrets.set, self.token_key, me.access_token)
         await ctx.cache.write(sync_state.set_state, SESSION_KEY, session.dumps())
         await ctx.cache.write(sync_state.set_state, "store_id", me.store_id)
@@ -137,11 +145,9 @@ class SessionModel:
 
     async def log_out(self) -> None:
         ctx = self._ctx
-        await self._sync.disconnect()   # first: its last status may start a refresh
+        await self._sync.disconnect()  # first: its last status may start a refresh
         await ctx.tasks.cancel_all()
         await asyncio.to_thread(ctx.secrets.delete, self.token_key)
         await ctx.cache.write(sync_state.set_state, SESSION_KEY, None)
         self.current = None
         ctx.ui.go("/login")
-
-

@@ -45,8 +45,13 @@ class SyncModel:
         """Start syncing with the hub as the logged-in consultant."""
         ctx = self._ctx
         self._client = ctx.hub(token)
-        self._engine = SyncEngine(CacheReplica(ctx.cache), self._client, ctx.device_id, on_status=self._status,
-                                  interval=ctx.config.sync_interval)
+        self._engine = SyncEngine(
+            CacheReplica(ctx.cache),
+            self._client,
+            ctx.device_id,
+            on_status=self._status,
+            interval=ctx.config.sync_interval,
+        )
         self._engine.start()
 
     async def disconnect(self) -> None:

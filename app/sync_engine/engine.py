@@ -36,27 +36,27 @@ PUSH_BYTES = 1 << 20
 MAX_MUTATION_BYTES = MAX_REQUEST_BYTES - 4096  # room for the batch's envelope
 TOO_LARGE = "too_large"
 TOO_LARGE_REASON = "This change is too large to send to the hub."
-PULL_LIMIT = page_format.JSON_MAX_ROWS   # rows per page (the hub's maximum)
-PULL_AHEAD = 4              # pages fetched ahead of the writer
+PULL_LIMIT = page_format.JSON_MAX_ROWS  # rows per page (the hub's maximum)
+PULL_AHEAD = 4  # pages fetched ahead of the writer
 PULL_BATCH_BYTES = 8 << 20  # pages applied in one transaction, at most this much JSON
-BULK_MIN_ROWS = 20_000      # a pull this big loads in bulk (bulk_load.begin_bulk)
-BULK_BATCH_BYTES = 24 << 20 # ... and in bigger transactions: each commit writes every index page it dirtied
+BULK_MIN_ROWS = 20_000  # a pull this big loads in bulk (bulk_load.begin_bulk)
+BULK_BATCH_BYTES = 24 << 20  # ... and in bigger transactions: each commit writes every index page it dirtied
 FILE_LIMIT = page_format.FILE_MAX_ROWS  # rows per page pulled as a SQLite file (the hub's maximum)
-FILES_AHEAD = 2             # such pages fetched ahead of the writer
+FILES_AHEAD = 2  # such pages fetched ahead of the writer
 
 
 @dataclasses.dataclass(frozen=True)
 class SyncStatus:
-    online: bool | None = None          # None: not tried yet
+    online: bool | None = None  # None: not tried yet
     syncing: bool = False
     pending: int = 0
     rejected: int = 0
     last_sync: datetime | None = None
     error: str | None = None
     auth_expired: bool = False
-    pulled: int = 0                     # changes applied in the current pull
-    pull_total: int | None = None       # changes the hub had for us when it started
-    bulk: bool = False                  # the current pull loads in bulk (name search waits for its end)
+    pulled: int = 0  # changes applied in the current pull
+    pull_total: int | None = None  # changes the hub had for us when it started
+    bulk: bool = False  # the current pull loads in bulk (name search waits for its end)
 
 
 def _too_large(m: Mutation) -> MutationResult:
@@ -72,9 +72,17 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0, rnd: rando
 
 
 class SyncEngine:
-    def __init__(self, replica: Replica, client: HubClient, device_id: str, *,
-                 on_status: Callable[[SyncStatus], None] | None = None, interval: float = 30.0,
-                 blob_loader: Callable[[str], tuple[bytes, str] | None] | None = None, page_files: bool = True):
+    def __init__(
+        self,
+        replica: Replica,
+        client: HubClient,
+        device_id: str,
+        *,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        interval: float = 30.0,
+        blob_loader: Callable[[str], tuple[bytes, str] | None] | None = None,
+        page_files: bool = True,
+    ):
         self.replica = replica
         self.client = client
         self.device_id = device_id
@@ -100,8 +108,11 @@ class SyncEngine:
     async def refresh_counts(self) -> None:
         counts = await self.replica.counts()
         last = await self.replica.last_sync()
-        self._set(pending=counts["pending"] + counts["waiting"], rejected=counts["rejected"],
-                  last_sync=last or self.status.last_sync)
+        self._set(
+            pending=counts["pending"] + counts["waiting"],
+            rejected=counts["rejected"],
+            last_sync=last or self.status.last_sync,
+        )
 
     # --- one round ------------------------------------------------------------------
 
@@ -257,8 +268,9 @@ class SyncEngine:
         numbers = itertools.count()
 
         def fetch(at: int, first: bool, on_meta: Callable[[Leads], None]):
-            return self.client.pull_file(at, FILE_LIMIT, self.replica.page_path(next(numbers)), with_total=first,
-                                         on_headers=on_meta)
+            return self.client.pull_file(
+                at, FILE_LIMIT, self.replica.page_path(next(numbers)), with_total=first, on_headers=on_meta
+            )
 
         applied = 0
         try:
@@ -290,6 +302,7 @@ class SyncEngine:
         The writer takes every page that has arrived (up to a batch of JSON bytes) and
         applies them, the cursor after the last, in one transaction.
         """
+
         def fetch(at: int, first: bool, on_meta: Callable[[Leads], None]):
             return self.client.pull_page(at, PULL_LIMIT, with_total=first)
 
@@ -344,8 +357,11 @@ class SyncEngine:
                 delay = self.interval * 10  # nothing to do until the consultant logs in again
             except HubError as e:
                 failures += 1
-                delay = backoff_delay(failures, base=1.0, cap=min(60.0, self.interval * 2)) if e.retryable \
+                delay = (
+                    backoff_delay(failures, base=1.0, cap=min(60.0, self.interval * 2))
+                    if e.retryable
                     else self.interval
+                )
                 log.info("sync failed (%s); next try in %.1fs", e, delay)
             except Exception:  # keep syncing whatever happened
                 failures += 1

@@ -20,8 +20,9 @@ from sync.page import BadPage, FilePage, RawPage
 class Replica(Protocol):
     # --- push ---------------------------------------------------------------------------
 
-    async def pending_after(self, limit: int, position: int, max_bytes: int | None = None
-                            ) -> tuple[list[Mutation], int]:
+    async def pending_after(
+        self, limit: int, position: int, max_bytes: int | None = None
+    ) -> tuple[list[Mutation], int]:
         """Up to `limit` mutations to send, queued after `position`, as many as fit in
         `max_bytes` of JSON (at least one); and the position after them."""
 

@@ -32,9 +32,11 @@ def SyncBanner(sync: SyncModel, ui: AppModel) -> ft.Control:
     return ft.Container(
         bgcolor=ft.Colors.with_opacity(0.12, colour),
         padding=ft.Padding.symmetric(horizontal=16, vertical=8),
-        content=ft.Row([
-            ft.Icon(icon, color=colour, size=20),
-            ft.Text(" · ".join(parts), color=theme.INK, expand=True),
-            ft.TextButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: sync.sync_now()),
-        ]),
+        content=ft.Row(
+            [
+                ft.Icon(icon, color=colour, size=20),
+                ft.Text(" · ".join(parts), color=theme.INK, expand=True),
+                ft.TextButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: sync.sync_now()),
+            ]
+        ),
     )

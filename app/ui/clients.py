@@ -49,8 +49,18 @@ def ClientsScreen(clients: ClientsModel, ui: AppModel, open_client: OpenClient) 
     return ft.Column(
         expand=True,
         controls=[
-            ft.Row([ft.TextField(label=t(lang, "clients.search"), value=clients.query, on_change=on_change,
-                                 prefix_icon=ft.Icons.SEARCH, autofocus=True, expand=True)]),
+            ft.Row(
+                [
+                    ft.TextField(
+                        label=t(lang, "clients.search"),
+                        value=clients.query,
+                        on_change=on_change,
+                        prefix_icon=ft.Icons.SEARCH,
+                        autofocus=True,
+                        expand=True,
+                    )
+                ]
+            ),
             ft.Text(count_text(clients, lang), color=theme.MUTED, size=12),
             ft.ListView(controls=items, expand=True, spacing=2),
         ],
@@ -81,8 +91,12 @@ def client_tile(row: ClientRow, lang: str, open_client: OpenClient) -> ft.Contro
         leading=ft.Icon(ft.Icons.PERSON_OUTLINE),
         title=ft.Text(row.full_name),
         subtitle=ft.Text(" · ".join(b for b in bits if b), color=theme.MUTED),
-        trailing=ft.Row(tight=True, spacing=8, controls=[
-            ft.Text(points(lang, row.points_balance), color=theme.MUTED),
-            tier_badge(row.tier),
-        ]),
+        trailing=ft.Row(
+            tight=True,
+            spacing=8,
+            controls=[
+                ft.Text(points(lang, row.points_balance), color=theme.MUTED),
+                tier_badge(row.tier),
+            ],
+        ),
     )

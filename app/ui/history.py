@@ -23,11 +23,21 @@ from sync.models import CHANNELS, SIZE_FIELDS
 EMPTY = "—"
 
 LABELS = {
-    "last_name": "profile.last_name", "first_name": "profile.first_name", "middle_name": "profile.middle_name",
-    "phone": "profile.phone", "email": "profile.email", "birthday": "profile.birthday", "gender": "history.gender",
-    "card_number": "profile.card", "preferred_brands": "profile.brands", "styles": "profile.styles",
-    "colours": "profile.colours", "consultant_id": "profile.consultant", "notes": "profile.notes",
-    "sizes": "profile.sizes", "consents": "profile.consents",
+    "last_name": "profile.last_name",
+    "first_name": "profile.first_name",
+    "middle_name": "profile.middle_name",
+    "phone": "profile.phone",
+    "email": "profile.email",
+    "birthday": "profile.birthday",
+    "gender": "history.gender",
+    "card_number": "profile.card",
+    "preferred_brands": "profile.brands",
+    "styles": "profile.styles",
+    "colours": "profile.colours",
+    "consultant_id": "profile.consultant",
+    "notes": "profile.notes",
+    "sizes": "profile.sizes",
+    "consents": "profile.consents",
 }
 LIST_FIELDS = frozenset({"preferred_brands", "styles", "colours"})
 
@@ -71,8 +81,9 @@ def value_text(field: str, value: Any, lang: str, consultants: Mapping[str, str]
     return str(value)
 
 
-def describe_change(field: str | None, old: Any, new: Any, lang: str,
-                    consultants: Mapping[str, str] | None = None) -> list[str]:
+def describe_change(
+    field: str | None, old: Any, new: Any, lang: str, consultants: Mapping[str, str] | None = None
+) -> list[str]:
     """The lines one changed field reads as; none when nothing visible changed."""
     name = field or ""
     if name == "sizes" and _is_dict(old, new):
@@ -87,8 +98,9 @@ def describe_change(field: str | None, old: Any, new: Any, lang: str,
     return [t(lang, "history.change", label(name, lang), before, after)]
 
 
-def describe(changes: Sequence[FieldChange], lang: str, consultants: Mapping[str, str] | None = None,
-             limit: int = 20) -> list[HistoryEntry]:
+def describe(
+    changes: Sequence[FieldChange], lang: str, consultants: Mapping[str, str] | None = None, limit: int = 20
+) -> list[HistoryEntry]:
     """Changes (newest first) grouped by the save that made them, at most `limit` saves."""
     groups: list[list[FieldChange]] = []
     for c in changes:
@@ -99,8 +111,9 @@ def describe(changes: Sequence[FieldChange], lang: str, consultants: Mapping[str
     out = []
     for group in groups[:limit]:
         first = group[0]
-        lines = tuple(line for c in group for line in describe_change(c.field, c.old_value, c.new_value, lang,
-                                                                      consultants))
+        lines = tuple(
+            line for c in group for line in describe_change(c.field, c.old_value, c.new_value, lang, consultants)
+        )
         if lines:
             out.append(HistoryEntry(_heading(first, lang), lines, first.pending))
     return out

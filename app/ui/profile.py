@@ -25,8 +25,9 @@ def card(title: str, *controls: ft.Control, key: str | None = None) -> ft.Contro
         border_radius=12,
         padding=16,
         border=ft.Border.all(1, "#E6DED3"),
-        content=ft.Column([ft.Text(title, size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT), *controls],
-                          spacing=6),
+        content=ft.Column(
+            [ft.Text(title, size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT), *controls], spacing=6
+        ),
     )
 
 
@@ -48,15 +49,26 @@ def loyalty_card(p: ProfileData, lang: str) -> ft.Control:
         return card(t(lang, "profile.loyalty"), *rows, key="loyalty")
     if acc.pending:
         rows.append(muted(t(lang, "profile.pending_points")))
-        rows += [ft.Text(t(lang, "profile.unlock", points(lang, x.points), fmt.date(x.at, lang)))
-                 for x in acc.pending[:4]]
+        rows += [
+            ft.Text(t(lang, "profile.unlock", points(lang, x.points), fmt.date(x.at, lang))) for x in acc.pending[:4]
+        ]
     if acc.expiring:
         rows.append(muted(t(lang, "profile.expiring")))
-        rows += [ft.Text(t(lang, "profile.expire_item", points(lang, x.points), fmt.date(x.at, lang)),
-                         color=theme.WARN) for x in acc.expiring[:4]]
+        rows += [
+            ft.Text(t(lang, "profile.expire_item", points(lang, x.points), fmt.date(x.at, lang)), color=theme.WARN)
+            for x in acc.expiring[:4]
+        ]
     if acc.next_tier:
-        rows.append(ft.ProgressBar(value=acc.progress, color=theme.ACCENT, bgcolor="#EFE7DC",
-                                   bar_height=8, border_radius=4, semantics_label="tier-progress"))
+        rows.append(
+            ft.ProgressBar(
+                value=acc.progress,
+                color=theme.ACCENT,
+                bgcolor="#EFE7DC",
+                bar_height=8,
+                border_radius=4,
+                semantics_label="tier-progress",
+            )
+        )
         rows.append(ft.Text(next_tier_text(acc, lang)))
     else:
         rows.append(muted(t(lang, "profile.top_tier")))
@@ -88,24 +100,48 @@ def contacts_card(c: ClientDetail, lang: str, consultant: str | None) -> ft.Cont
 
 
 def sizes_card(c: ClientDetail, lang: str) -> ft.Control:
-    return card(t(lang, "profile.sizes"), ft.Row(wrap=True, spacing=16, controls=[
-        ft.Column([muted(t(lang, f"profile.size_{k}")), ft.Text(fmt.size(c.sizes.get(k), lang) or "—", size=18)],
-                  spacing=0)
-        for k in SIZE_FIELDS
-    ]))
+    return card(
+        t(lang, "profile.sizes"),
+        ft.Row(
+            wrap=True,
+            spacing=16,
+            controls=[
+                ft.Column(
+                    [muted(t(lang, f"profile.size_{k}")), ft.Text(fmt.size(c.sizes.get(k), lang) or "—", size=18)],
+                    spacing=0,
+                )
+                for k in SIZE_FIELDS
+            ],
+        ),
+    )
 
 
 def preferences_card(c: ClientDetail, lang: str) -> ft.Control:
     def chips(items: tuple[str, ...]) -> ft.Control:
-        return ft.Row(wrap=True, spacing=6, controls=[
-            ft.Container(ft.Text(x, size=13), bgcolor="#F3ECE2", border_radius=12,
-                         padding=ft.Padding.symmetric(horizontal=10, vertical=4)) for x in items
-        ] or [muted("—")])
+        return ft.Row(
+            wrap=True,
+            spacing=6,
+            controls=[
+                ft.Container(
+                    ft.Text(x, size=13),
+                    bgcolor="#F3ECE2",
+                    border_radius=12,
+                    padding=ft.Padding.symmetric(horizontal=10, vertical=4),
+                )
+                for x in items
+            ]
+            or [muted("—")],
+        )
 
-    return card(t(lang, "profile.preferences"),
-                muted(t(lang, "profile.brands")), chips(c.preferred_brands),
-                muted(t(lang, "profile.styles")), chips(c.styles),
-                muted(t(lang, "profile.colours")), chips(c.colours))
+    return card(
+        t(lang, "profile.preferences"),
+        muted(t(lang, "profile.brands")),
+        chips(c.preferred_brands),
+        muted(t(lang, "profile.styles")),
+        chips(c.styles),
+        muted(t(lang, "profile.colours")),
+        chips(c.colours),
+    )
 
 
 def consents_card(c: ClientDetail, lang: str) -> ft.Control:
@@ -130,20 +166,36 @@ def link_text(link: ReceiptLink, lang: str) -> str:
 def purchases_card(p: ProfileData, lang: str) -> ft.Control:
     rows: list[ft.Control] = [
         ft.Text(link_text(link, lang), color=theme.ERROR if link.state == "rejected" else theme.WARN)
-        for link in p.links if link.state != "matched"
+        for link in p.links
+        if link.state != "matched"
     ]
     for r in p.receipts[:30]:
         items = ", ".join(x.name + (f" ({t(lang, 'profile.sale')})" if x.sale else "") for x in r.items)
-        earned = " ".join(x for x in (
-            points(lang, r.points_earned, signed=True) if r.points_earned > 0 else "",
-            points(lang, -r.points_spent) if r.points_spent else "") if x)
-        rows.append(ft.Column(spacing=0, controls=[
-            ft.Row([ft.Text(fmt.date(r.at, lang), weight=ft.FontWeight.W_600),
-                    ft.Text(fmt.money(r.total, lang), weight=ft.FontWeight.W_600),
-                    ft.Text(t(lang, "receipt.ref", r.i), color=theme.MUTED),
-                    ft.Text(earned, color=theme.OK)], spacing=12),
-            muted(items),
-        ]))
+        earned = " ".join(
+            x
+            for x in (
+                points(lang, r.points_earned, signed=True) if r.points_earned > 0 else "",
+                points(lang, -r.points_spent) if r.points_spent else "",
+            )
+            if x
+        )
+        rows.append(
+            ft.Column(
+                spacing=0,
+                controls=[
+                    ft.Row(
+                        [
+                            ft.Text(fmt.date(r.at, lang), weight=ft.FontWeight.W_600),
+                            ft.Text(fmt.money(r.total, lang), weight=ft.FontWeight.W_600),
+                            ft.Text(t(lang, "receipt.ref", r.i), color=theme.MUTED),
+                            ft.Text(earned, color=theme.OK),
+                        ],
+                        spacing=12,
+                    ),
+                    muted(items),
+                ],
+            )
+        )
     if not rows:
         rows = [muted(t(lang, "profile.no_purchases"))]
     return card(t(lang, "profile.purchases"), *rows, key="purchases")
@@ -159,21 +211,41 @@ def diary_card(profile: ProfileModel, p: ProfileData, lang: str) -> ft.Control:
     async def add(_):
         await profile.add_note()
 
-    editor = ft.Column(spacing=4, controls=[
-        ft.TextField(label=t(lang, "profile.note"), value=profile.note, on_change=typed, multiline=True,
-                     min_lines=1, max_lines=4),
-        ft.Row([ft.Checkbox(label=t(lang, "profile.pin"), value=profile.note_pinned, on_change=pin),
-                ft.TextButton(t(lang, "profile.add_note"), icon=ft.Icons.ADD_COMMENT, on_click=add)],
-               alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
-    ])
+    editor = ft.Column(
+        spacing=4,
+        controls=[
+            ft.TextField(
+                label=t(lang, "profile.note"),
+                value=profile.note,
+                on_change=typed,
+                multiline=True,
+                min_lines=1,
+                max_lines=4,
+            ),
+            ft.Row(
+                [
+                    ft.Checkbox(label=t(lang, "profile.pin"), value=profile.note_pinned, on_change=pin),
+                    ft.TextButton(t(lang, "profile.add_note"), icon=ft.Icons.ADD_COMMENT, on_click=add),
+                ],
+                alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+            ),
+        ],
+    )
     rows: list[ft.Control] = [
-        ft.Column(spacing=0, controls=[
-            ft.Row([ft.Text(fmt.date(d.updated_at, lang), color=theme.MUTED, size=12),
-                    ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN, visible=d.pending),
-                    ft.Text(d.author_name or "", color=theme.MUTED, size=12),
-                    ft.Text("📌 " + t(lang, "profile.pinned"), size=12, visible=d.pinned)]),
-            ft.Text(d.text),
-        ])
+        ft.Column(
+            spacing=0,
+            controls=[
+                ft.Row(
+                    [
+                        ft.Text(fmt.date(d.updated_at, lang), color=theme.MUTED, size=12),
+                        ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN, visible=d.pending),
+                        ft.Text(d.author_name or "", color=theme.MUTED, size=12),
+                        ft.Text("📌 " + t(lang, "profile.pinned"), size=12, visible=d.pinned),
+                    ]
+                ),
+                ft.Text(d.text),
+            ],
+        )
         for d in p.diary[:20]
     ] or [muted(t(lang, "profile.no_diary"))]
     return card(t(lang, "profile.diary"), editor, *rows)
@@ -181,10 +253,13 @@ def diary_card(profile: ProfileModel, p: ProfileData, lang: str) -> ft.Control:
 
 def communications_card(p: ProfileData, lang: str) -> ft.Control:
     rows: list[ft.Control] = [
-        ft.Column(spacing=0, controls=[
-            muted(f"{fmt.date(x.at, lang)} · {x.channel} · {x.author_name or ''}"),
-            ft.Text(x.text),
-        ])
+        ft.Column(
+            spacing=0,
+            controls=[
+                muted(f"{fmt.date(x.at, lang)} · {x.channel} · {x.author_name or ''}"),
+                ft.Text(x.text),
+            ],
+        )
         for x in p.contacts[:20]
     ] or [muted(t(lang, "profile.no_communications"))]
     return card(t(lang, "profile.communications"), *rows)
@@ -206,11 +281,20 @@ def ledger_text(p: ProfileData, e: LedgerLine, lang: str) -> str:
 
 def ledger_card(p: ProfileData, lang: str) -> ft.Control:
     rows: list[ft.Control] = [
-        ft.Row([ft.Text(fmt.date(e.at, lang), width=90, color=theme.MUTED),
-                ft.Text(fmt.number(e.points, lang, signed=True), width=80, text_align=ft.TextAlign.RIGHT,
-                        color=theme.OK if e.points > 0 else theme.ERROR),
-                ft.Text(ledger_text(p, e, lang), expand=True, tooltip=e.reason)])
-        for e in p.ledger[:30] if e.points  # 0-point entries only mark a receipt as processed
+        ft.Row(
+            [
+                ft.Text(fmt.date(e.at, lang), width=90, color=theme.MUTED),
+                ft.Text(
+                    fmt.number(e.points, lang, signed=True),
+                    width=80,
+                    text_align=ft.TextAlign.RIGHT,
+                    color=theme.OK if e.points > 0 else theme.ERROR,
+                ),
+                ft.Text(ledger_text(p, e, lang), expand=True, tooltip=e.reason),
+            ]
+        )
+        for e in p.ledger[:30]
+        if e.points  # 0-point entries only mark a receipt as processed
     ]
     return card(t(lang, "profile.ledger"), *(rows or [muted("—")]))
 
@@ -220,10 +304,13 @@ def history_card(p: ProfileData, lang: str) -> ft.Control | None:
     if not entries:
         return None
     rows = [
-        ft.Column(spacing=0, controls=[
-            ft.Text(e.heading, size=12, color=theme.WARN if e.pending else theme.MUTED),
-            *(ft.Text(line) for line in e.lines),  # not selectable: Flet's web build hides those from semantics
-        ])
+        ft.Column(
+            spacing=0,
+            controls=[
+                ft.Text(e.heading, size=12, color=theme.WARN if e.pending else theme.MUTED),
+                *(ft.Text(line) for line in e.lines),  # not selectable: Flet's web build hides those from semantics
+            ],
+        )
         for e in entries
     ]
     return card(t(lang, "profile.history"), *rows, key="history")
@@ -245,23 +332,52 @@ def ProfileScreen(profile: ProfileModel, ui: AppModel, scan_for: Callable[[str, 
     if p is None:
         return ft.Column([back])
     c = p.client
-    header = ft.Row([
-        back,
-        ft.Text(c.full_name, size=24, weight=ft.FontWeight.BOLD, expand=True),
-        ft.Container(ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN), visible=c.pending),
-        tier_badge(p.tier),
-        ft.OutlinedButton(t(lang, "scan.from_profile"), icon=ft.Icons.QR_CODE_SCANNER, visible=not profile.editing,
-                          on_click=lambda _: scan_for(c.id, c.full_name)),
-        ft.FilledButton(t(lang, "profile.edit"), icon=ft.Icons.EDIT, on_click=lambda _: profile.start_edit(),
-                        visible=not profile.editing),
-    ])
+    header = ft.Row(
+        [
+            back,
+            ft.Text(c.full_name, size=24, weight=ft.FontWeight.BOLD, expand=True),
+            ft.Container(ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN), visible=c.pending),
+            tier_badge(p.tier),
+            ft.OutlinedButton(
+                t(lang, "scan.from_profile"),
+                icon=ft.Icons.QR_CODE_SCANNER,
+                visible=not profile.editing,
+                on_click=lambda _: scan_for(c.id, c.full_name),
+            ),
+            ft.FilledButton(
+                t(lang, "profile.edit"),
+                icon=ft.Icons.EDIT,
+                on_click=lambda _: profile.start_edit(),
+                visible=not profile.editing,
+            ),
+        ]
+    )
     if profile.editing:
         return ft.Column([header, ProfileForm(profile, ui, profile.save, profile.cancel_edit)], expand=True)
     # The change history sits under the fields it is about (left), not under the purchases.
-    left = [x for x in (loyalty_card(p, lang), contacts_card(c, lang, p.consultant_name), sizes_card(c, lang),
-                        preferences_card(c, lang), consents_card(c, lang), history_card(p, lang)) if x]
-    right = [x for x in (pending_card(p, lang), purchases_card(p, lang), diary_card(profile, p, lang),
-                         communications_card(p, lang), ledger_card(p, lang)) if x]
+    left = [
+        x
+        for x in (
+            loyalty_card(p, lang),
+            contacts_card(c, lang, p.consultant_name),
+            sizes_card(c, lang),
+            preferences_card(c, lang),
+            consents_card(c, lang),
+            history_card(p, lang),
+        )
+        if x
+    ]
+    right = [
+        x
+        for x in (
+            pending_card(p, lang),
+            purchases_card(p, lang),
+            diary_card(profile, p, lang),
+            communications_card(p, lang),
+            ledger_card(p, lang),
+        )
+        if x
+    ]
     return ft.Column(
         expand=True,
         controls=[
@@ -269,10 +385,20 @@ def ProfileScreen(profile: ProfileModel, ui: AppModel, scan_for: Callable[[str, 
             ft.ResponsiveRow(
                 expand=True,
                 controls=[
-                    ft.Column(left, col={"xs": 12, "md": 5}, scroll=ft.ScrollMode.AUTO, spacing=12,
-                              horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
-                    ft.Column(right, col={"xs": 12, "md": 7}, scroll=ft.ScrollMode.AUTO, spacing=12,
-                              horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+                    ft.Column(
+                        left,
+                        col={"xs": 12, "md": 5},
+                        scroll=ft.ScrollMode.AUTO,
+                        spacing=12,
+                        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+                    ),
+                    ft.Column(
+                        right,
+                        col={"xs": 12, "md": 7},
+                        scroll=ft.ScrollMode.AUTO,
+                        spacing=12,
+                        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+                    ),
                 ],
             ),
         ],

@@ -25,13 +25,19 @@ TYPE_KEYS = {1: "scan.type_sale", 2: "scan.type_return", 3: "scan.type_expense",
 
 def receipt_card(r: ReceiptQR, lang: str) -> ft.Control:
     return ft.Container(
-        bgcolor=ft.Colors.WHITE, border_radius=12, padding=16, border=ft.Border.all(1, "#E6DED3"),
-        content=ft.Column(spacing=4, controls=[
-            ft.Text(t(lang, TYPE_KEYS.get(r.n, "scan.type_sale")), color=theme.MUTED),
-            ft.Text(formatting.money(r.s, lang, exact=True), size=28, weight=ft.FontWeight.BOLD),
-            ft.Text(formatting.date_time(r.t, lang)),
-            ft.Text(t(lang, "scan.fiscal", r.fn, r.i, r.fp), color=theme.MUTED, size=12),
-        ]),
+        bgcolor=ft.Colors.WHITE,
+        border_radius=12,
+        padding=16,
+        border=ft.Border.all(1, "#E6DED3"),
+        content=ft.Column(
+            spacing=4,
+            controls=[
+                ft.Text(t(lang, TYPE_KEYS.get(r.n, "scan.type_sale")), color=theme.MUTED),
+                ft.Text(formatting.money(r.s, lang, exact=True), size=28, weight=ft.FontWeight.BOLD),
+                ft.Text(formatting.date_time(r.t, lang)),
+                ft.Text(t(lang, "scan.fiscal", r.fn, r.i, r.fp), color=theme.MUTED, size=12),
+            ],
+        ),
     )
 
 
@@ -99,12 +105,24 @@ def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitabl
     controls: list[ft.Control] = [
         ft.Text(t(lang, "scan.title"), size=22, weight=ft.FontWeight.BOLD),
         ft.Text(t(lang, "scan.hint"), color=theme.MUTED),
-        ft.Row([
-            ft.TextField(label=t(lang, "scan.field"), value=s.text, on_change=typed, on_submit=submit,
-                         autofocus=True, expand=True, prefix_icon=ft.Icons.QR_CODE_2),
-            ft.FilledButton(t(lang, "scan.photo"), icon=ft.Icons.PHOTO_CAMERA,
-                            action=ft.PickFiles(picker, with_data=True, file_type=ft.FilePickerFileType.IMAGE)),
-        ]),
+        ft.Row(
+            [
+                ft.TextField(
+                    label=t(lang, "scan.field"),
+                    value=s.text,
+                    on_change=typed,
+                    on_submit=submit,
+                    autofocus=True,
+                    expand=True,
+                    prefix_icon=ft.Icons.QR_CODE_2,
+                ),
+                ft.FilledButton(
+                    t(lang, "scan.photo"),
+                    icon=ft.Icons.PHOTO_CAMERA,
+                    action=ft.PickFiles(picker, with_data=True, file_type=ft.FilePickerFileType.IMAGE),
+                ),
+            ]
+        ),
         ft.ProgressBar(visible=s.busy),
     ]
     if s.message:
@@ -115,21 +133,33 @@ def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitabl
     if s.receipt:
         controls.append(receipt_card(s.receipt, lang))
         if s.client_id:
-            controls.append(ft.Row([
-                ft.Icon(ft.Icons.PERSON),
-                ft.Text(s.client_name, weight=ft.FontWeight.W_600, expand=True),
-                ft.TextButton(t(lang, "scan.other_client"), on_click=lambda _: s.choose_client(None, "")),
-            ]))
+            controls.append(
+                ft.Row(
+                    [
+                        ft.Icon(ft.Icons.PERSON),
+                        ft.Text(s.client_name, weight=ft.FontWeight.W_600, expand=True),
+                        ft.TextButton(t(lang, "scan.other_client"), on_click=lambda _: s.choose_client(None, "")),
+                    ]
+                )
+            )
             if not s.linked:
                 controls.append(ft.FilledButton(t(lang, "scan.link"), icon=ft.Icons.LINK, on_click=link))
             else:
-                controls.append(ft.TextButton(t(lang, "scan.open_profile"), icon=ft.Icons.PERSON_SEARCH,
-                                              on_click=open_profile))
+                controls.append(
+                    ft.TextButton(t(lang, "scan.open_profile"), icon=ft.Icons.PERSON_SEARCH, on_click=open_profile)
+                )
         else:
-            controls.append(ft.TextField(label=t(lang, "scan.find_client"), value=s.query, on_change=find,
-                                         prefix_icon=ft.Icons.SEARCH))
+            controls.append(
+                ft.TextField(
+                    label=t(lang, "scan.find_client"), value=s.query, on_change=find, prefix_icon=ft.Icons.SEARCH
+                )
+            )
             for row in s.candidates:
-                controls.append(ft.ListTile(
-                    title=ft.Text(row.full_name), subtitle=ft.Text(row.masked_phone),
-                    on_click=lambda _, cid=row.id, n=row.full_name: s.choose_client(cid, n)))
+                controls.append(
+                    ft.ListTile(
+                        title=ft.Text(row.full_name),
+                        subtitle=ft.Text(row.masked_phone),
+                        on_click=lambda _, cid=row.id, n=row.full_name: s.choose_client(cid, n),
+                    )
+                )
     return ft.Column(controls, expand=True, scroll=ft.ScrollMode.AUTO, spacing=12)

@@ -51,28 +51,35 @@ def Notice(ui: AppModel) -> ft.Control:
     return ft.Container(
         bgcolor=ft.Colors.with_opacity(0.12, theme.ERROR),
         padding=12,
-        content=ft.Row([
-            ft.Icon(ft.Icons.WARNING_AMBER, color=theme.ERROR),
-            ft.Text(t(ui.lang, ui.notice), expand=True),
-            ft.TextButton(t(ui.lang, "notice.dismiss"), on_click=lambda _: ui.dismiss_notice()),
-        ]),
+        content=ft.Row(
+            [
+                ft.Icon(ft.Icons.WARNING_AMBER, color=theme.ERROR),
+                ft.Text(t(ui.lang, ui.notice), expand=True),
+                ft.TextButton(t(ui.lang, "notice.dismiss"), on_click=lambda _: ui.dismiss_notice()),
+            ]
+        ),
     )
 
 
 @ft.component
 def Header(session: SessionModel) -> ft.Control:
     who = session.current
-    return ft.Row([
-        ft.Text(f"{who.consultant_name} · {who.store_name}" if who else " · ", color=theme.MUTED),
-    ])
+    return ft.Row(
+        [
+            ft.Text(f"{who.consultant_name} · {who.store_name}" if who else " · ", color=theme.MUTED),
+        ]
+    )
 
 
 def NavButton(icon: ft.IconData, label: str, selected: bool, on_click) -> ft.Control:
     """A navigation destination named by its label alone: Flutter's NavigationRail appends
     "Tab 1 of 4" to every destination's accessible name, a plain button does not."""
     return ft.TextButton(
-        style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=4, vertical=6),
-                             shape=ft.RoundedRectangleBorder(radius=12), color=theme.INK),
+        style=ft.ButtonStyle(
+            padding=ft.Padding.symmetric(horizontal=4, vertical=6),
+            shape=ft.RoundedRectangleBorder(radius=12),
+            color=theme.INK,
+        ),
         on_click=on_click,
         content=ft.Column(
             tight=True,
@@ -85,8 +92,9 @@ def NavButton(icon: ft.IconData, label: str, selected: bool, on_click) -> ft.Con
                     border_radius=16,
                     bgcolor=ft.Colors.with_opacity(0.25, theme.ACCENT) if selected else None,
                 ),
-                ft.Text(label, size=12, color=theme.INK,
-                        weight=ft.FontWeight.W_600 if selected else ft.FontWeight.NORMAL),
+                ft.Text(
+                    label, size=12, color=theme.INK, weight=ft.FontWeight.W_600 if selected else ft.FontWeight.NORMAL
+                ),
             ],
         ),
     )
@@ -116,8 +124,10 @@ def Shell(app: App, ui: AppModel) -> ft.Control:
             spacing=4,
             controls=[
                 ft.Text(t(lang, "app.title"), size=18, weight=ft.FontWeight.BOLD, color=theme.ACCENT),
-                *[NavButton(icon, t(lang, key), i == selected, lambda _, r=route: navigate(r))
-                  for i, (route, icon, key) in enumerate(SECTIONS)],
+                *[
+                    NavButton(icon, t(lang, key), i == selected, lambda _, r=route: navigate(r))
+                    for i, (route, icon, key) in enumerate(SECTIONS)
+                ],
                 ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
                 ft.TextButton(t(lang, "nav.logout"), icon=ft.Icons.LOGOUT, on_click=logout),
             ],

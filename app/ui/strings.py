@@ -35,7 +35,7 @@ RU: dict[str, str] = {
     "banner.never": "Ещё не синхронизировано",
     "banner.sync_now": "Синхронизировать",
     "notice.cache_damaged": "Локальная база на устройстве была повреждена. Она сохранена как {0}, "
-                            "данные загружаются с сервера заново.",
+    "данные загружаются с сервера заново.",
     "notice.session_expired": "Сессия истекла — войдите снова. Несохранённые изменения остаются в очереди.",
     "notice.dismiss": "Понятно",
     "clients.search": "Поиск: телефон, фамилия, карта, email",
@@ -45,7 +45,7 @@ RU: dict[str, str] = {
     "clients.empty": "Клиентов пока нет. Они появятся после синхронизации.",
     "clients.nothing": "Ничего не найдено",
     "clients.book_loading": "База клиентов ещё загружается: по телефону, карте и e-mail ищет уже сейчас, "
-                            "по имени найдёт новых клиентов, когда загрузка закончится.",
+    "по имени найдёт новых клиентов, когда загрузка закончится.",
     "clients.duplicate": "возможный дубль",
     "clients.last_visit": "визит {0}",
     "sync.title": "Синхронизация",
@@ -218,7 +218,7 @@ RU: dict[str, str] = {
     "scan.link_saved": "Чек {0} сохранён на устройстве и будет отправлен, когда появится связь.",
     "scan.link_sent": "Чек {0} отправлен — ждём ответа сервера.",
     "scan.link_waiting": "Сервер принял привязку чека {0} к клиенту {1}. "
-                         "Покупка и баллы появятся, когда касса передаст чек.",
+    "Покупка и баллы появятся, когда касса передаст чек.",
     "scan.link_matched": "Чек {0} привязан к клиенту {1}. Покупка и баллы — в профиле.",
     "scan.link_rejected": "Чек {0} не привязан: {1}.",
     "scan.held_by": " Он у клиента: {0}.",
@@ -257,7 +257,7 @@ EN: dict[str, str] = {
     "banner.never": "Not synced yet",
     "banner.sync_now": "Sync now",
     "notice.cache_damaged": "The local database on this device was damaged. It was kept as {0}, "
-                            "and the data is being loaded from the server again.",
+    "and the data is being loaded from the server again.",
     "notice.session_expired": "Your session has expired — log in again. Unsent changes stay queued.",
     "notice.dismiss": "OK",
     "clients.search": "Search: phone, surname, card, email",
@@ -267,7 +267,7 @@ EN: dict[str, str] = {
     "clients.empty": "No clients yet. They appear after sync.",
     "clients.nothing": "Nothing found",
     "clients.book_loading": "The client book is still loading: phone, card and e-mail search work now; "
-                            "name search finds new clients once loading ends.",
+    "name search finds new clients once loading ends.",
     "clients.duplicate": "possible duplicate",
     "clients.last_visit": "visit {0}",
     "sync.title": "Sync",
@@ -440,7 +440,7 @@ EN: dict[str, str] = {
     "scan.link_saved": "Receipt {0} is saved on this device and will be sent when the connection is back.",
     "scan.link_sent": "Receipt {0} sent — waiting for the server's answer.",
     "scan.link_waiting": "The server accepted linking receipt {0} to {1}. "
-                         "The purchase and points appear when the till sends the receipt.",
+    "The purchase and points appear when the till sends the receipt.",
     "scan.link_matched": "Receipt {0} is linked to {1}. The purchase and points are on the profile.",
     "scan.link_rejected": "Receipt {0} was not linked: {1}.",
     "scan.held_by": " It belongs to: {0}.",

@@ -20,7 +20,9 @@ def SyncScreen(sync: SyncModel, ui: AppModel) -> ft.Control:
     def dismiss(mutation_id: str):
         async def handler(_):  # async def, not a lambda: Flet awaits only coroutine functions
             await sync.dismiss_rejection(mutation_id)
+
         return handler
+
     ft.use_effect(sync.load_rejections, [s.rejected])  # a coroutine function: Flet awaits it
     if s.pull_total:
         share = min(1.0, s.pulled / s.pull_total)
@@ -42,15 +44,21 @@ def SyncScreen(sync: SyncModel, ui: AppModel) -> ft.Control:
     details = ft.Column(
         spacing=4,
         controls=[
-            ft.TextButton(t(lang, "sync.details"),
-                          icon=ft.Icons.EXPAND_LESS if show_details else ft.Icons.EXPAND_MORE,
-                          on_click=lambda _: set_show_details(not show_details)),
-            *([
-                ft.Text(caption, color=theme.MUTED, size=12),
-                ft.Text(t(lang, "sync.pending", s.pending), color=theme.MUTED, size=12),
-                ft.Text(t(lang, "sync.error", s.error), color=theme.MUTED, size=12, visible=bool(s.error)),
-                ft.Text(t(lang, "sync.device", sync.device_id), color=theme.MUTED, size=12),
-            ] if show_details else []),
+            ft.TextButton(
+                t(lang, "sync.details"),
+                icon=ft.Icons.EXPAND_LESS if show_details else ft.Icons.EXPAND_MORE,
+                on_click=lambda _: set_show_details(not show_details),
+            ),
+            *(
+                [
+                    ft.Text(caption, color=theme.MUTED, size=12),
+                    ft.Text(t(lang, "sync.pending", s.pending), color=theme.MUTED, size=12),
+                    ft.Text(t(lang, "sync.error", s.error), color=theme.MUTED, size=12, visible=bool(s.error)),
+                    ft.Text(t(lang, "sync.device", sync.device_id), color=theme.MUTED, size=12),
+                ]
+                if show_details
+                else []
+            ),
         ],
     )
     return ft.Column(

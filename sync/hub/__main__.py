@@ -16,12 +16,20 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8700)
     s.add_argument("--workers", type=int, default=1)
-    s.add_argument("--expiry-interval", type=float, default=3600,
-                   help="seconds between runs of the points-expiry job (0: never; use `expire` from cron)")
+    s.add_argument(
+        "--expiry-interval",
+        type=float,
+        default=3600,
+        help="seconds between runs of the points-expiry job (0: never; use `expire` from cron)",
+    )
     s.add_argument("--program", help="loyalty program: a built-in name (dboutique, intermoda) or a TOML path")
-    s.add_argument("--docs", choices=("on", "off"), default=os.environ.get("VITRINE_HUB_DOCS", "on"),
-                   help="serve /docs, /redoc and /openapi.json (default: on, or VITRINE_HUB_DOCS); "
-                        "turn off on a hub reachable beyond the back office")
+    s.add_argument(
+        "--docs",
+        choices=("on", "off"),
+        default=os.environ.get("VITRINE_HUB_DOCS", "on"),
+        help="serve /docs, /redoc and /openapi.json (default: on, or VITRINE_HUB_DOCS); "
+        "turn off on a hub reachable beyond the back office",
+    )
     d = sub.add_parser("seed", help="fill a new database with demo data")
     d.add_argument("--db", default="var/hub.sqlite")
     d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
@@ -89,12 +97,25 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["VITRINE_HUB_DB"] = args.db
         os.environ["VITRINE_EXPIRY_INTERVAL"] = str(args.expiry_interval)
         os.environ["VITRINE_HUB_DOCS"] = args.docs
-        uvicorn.run("sync.hub.asgi:app", factory=True, workers=args.workers, host=args.host, port=args.port,
-                    log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+        uvicorn.run(
+            "sync.hub.asgi:app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
     else:
-        uvicorn.run(create_app(db, expiry_interval=args.expiry_interval or None, freeze_gc=True,
-                               docs=args.docs == "on"), host=args.host, port=args.port, log_level="warning",
-                    access_log=False, timeout_graceful_shutdown=5)
+        uvicorn.run(
+            create_app(db, expiry_interval=args.expiry_interval or None, freeze_gc=True, docs=args.docs == "on"),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
     return 0
 
 

@@ -1,7 +1,6 @@
 """The hub's HTTP API (FastAPI). Stateless: every request reads what it needs from the
 database, so several processes can serve one PostgreSQL behind a load balancer."""
 
-
 import asyncio
 import gc
 import hashlib
@@ -96,10 +95,14 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid request", "content": {"application/problem+json": {}}},
 }
 LOGIN_RESPONSES: dict[int | str, dict] = {
-    429: {"description": "Too many failed logins for this account or address; see Retry-After",
-          "content": {"application/problem+json": {}}},
-    503: {"description": "Too many logins being checked at once; see Retry-After",
-          "content": {"application/problem+json": {}}},
+    429: {
+        "description": "Too many failed logins for this account or address; see Retry-After",
+        "content": {"application/problem+json": {}},
+    },
+    503: {
+        "description": "Too many logins being checked at once; see Retry-After",
+        "content": {"application/problem+json": {}},
+    },
 }
 # Blobs are served as downloads of one fixed type, never rendered: a stored blob is bytes a
 # device uploaded, and echoing its content type would let it run as a page on the hub.
@@ -127,8 +130,15 @@ class PasswordChecks:
             self._waiting -= 1
 
 
-def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool = False, *, docs: bool = True,
-               login_limits: throttle.LoginLimits | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
+def create_app(
+    db: HubDB,
+    expiry_interval: float | None = None,
+    freeze_gc: bool = False,
+    *,
+    docs: bool = True,
+    login_limits: throttle.LoginLimits | None = None,
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
     """The API; with `expiry_interval` (seconds) it also runs the points-expiry job.
 
     `freeze_gc`: for a serving process (`serve`), see the lifespan below. `docs`: serve
@@ -155,9 +165,10 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
         title="Vitrine hub",
         version="1",
         description="Central loyalty API: consultants, clients, points ledger, receipts, change feed. "
-                    "See docs/sync-protocol.md for the sync contract.",
+        "See docs/sync-protocol.md for the sync contract.",
         responses=PROBLEM_RESPONSES,
-        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.db = db
@@ -190,24 +201,36 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
     def allowed(roles: frozenset[str], what: str):
         """A dependency: the logged-in account, when its role is one of `roles`; else 403.
         (The store is each endpoint's own check: it reads and writes only the account's.)"""
+
         async def dep(acc: Annotated[Account, Depends(account)]) -> Account:
             if not acc.may(roles):
-                raise Problem(403, "Not allowed", f"{what} is not open to a {acc.role} account.",
-                              "urn:vitrine:forbidden")
+                raise Problem(
+                    403, "Not allowed", f"{what} is not open to a {acc.role} account.", "urn:vitrine:forbidden"
+                )
             return acc
+
         return dep
 
     staff = allowed(auth.STORE_STAFF, "A store's client book")
     receipt_sender = allowed(auth.RECEIPT_SENDERS, "Posting till receipts")
     report_reader = allowed(auth.REPORT_READERS, "The reports")
 
-    async def protocol(x_vitrine_protocol: Annotated[int, Header(
-            description="Sync protocol version; others are refused with a message",
-            json_schema_extra={"enum": [PROTOCOL_VERSION]})]) -> None:
+    async def protocol(
+        x_vitrine_protocol: Annotated[
+            int,
+            Header(
+                description="Sync protocol version; others are refused with a message",
+                json_schema_extra={"enum": [PROTOCOL_VERSION]},
+            ),
+        ],
+    ) -> None:
         if x_vitrine_protocol != PROTOCOL_VERSION:
-            raise Problem(400, "Unsupported protocol version",
-                          f"This hub speaks sync protocol {PROTOCOL_VERSION}, the app sent "
-                          f"{x_vitrine_protocol}. Update the app.", "urn:vitrine:protocol-version")
+            raise Problem(
+                400,
+                "Unsupported protocol version",
+                f"This hub speaks sync protocol {PROTOCOL_VERSION}, the app sent {x_vitrine_protocol}. Update the app.",
+                "urn:vitrine:protocol-version",
+            )
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict:
@@ -235,23 +258,41 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
     @app.post("/v1/auth/login", response_model=LoginResponse, tags=["auth"], responses=LOGIN_RESPONSES)
     async def login(body: LoginRequest, request: Request) -> LoginResponse:
         if checks.busy:
-            raise Problem(503, "Hub busy", "Too many logins are being checked right now; try again in a moment.",
-                          "urn:vitrine:login-busy", headers={"Retry-After": "1"})
+            raise Problem(
+                503,
+                "Hub busy",
+                "Too many logins are being checked right now; try again in a moment.",
+                "urn:vitrine:login-busy",
+                headers={"Retry-After": "1"},
+            )
         counted = throttle.keys(body.login, request.client.host if request.client else "unknown", limits)
         wait = await run_in_threadpool(begin_attempt, counted, clock())
         if wait is not None:
-            raise Problem(429, "Too many login attempts",
-                          f"Too many wrong passwords. Try again in {max(1, round(wait / 60))} min.",
-                          "urn:vitrine:login-locked", headers={"Retry-After": throttle.retry_after(wait)})
+            raise Problem(
+                429,
+                "Too many login attempts",
+                f"Too many wrong passwords. Try again in {max(1, round(wait / 60))} min.",
+                "urn:vitrine:login-locked",
+                headers={"Retry-After": throttle.retry_after(wait)},
+            )
         found = await checks.run(lambda: check_password(body))
         if found is None:
             await run_in_threadpool(login_failed, counted, clock())
-            raise Problem(401, "Wrong login or password", "Check the login and password and try again.",
-                          "urn:vitrine:bad-credentials")
+            raise Problem(
+                401,
+                "Wrong login or password",
+                "Check the login and password and try again.",
+                "urn:vitrine:bad-credentials",
+            )
         acc, store_name = found
         token = await run_in_threadpool(login_succeeded, counted, acc)
-        return LoginResponse(access_token=token, consultant_id=acc.id, consultant_name=acc.name,
-                             store_id=acc.store_id, store_name=store_name)
+        return LoginResponse(
+            access_token=token,
+            consultant_id=acc.id,
+            consultant_name=acc.name,
+            store_id=acc.store_id,
+            store_name=store_name,
+        )
 
     @app.get("/v1/me", response_model=Me, tags=["auth"])
     def me(acc: Annotated[Account, Depends(account)]) -> Me:
@@ -279,8 +320,11 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
             rows, next_cursor, has_more = feed.page(conn, acc.store_id, cursor, limit)
             total = feed.remaining(conn, acc.store_id, cursor) if with_total else None
         meta = page.PageMeta(next_cursor, has_more, total)
-        return Response(page.render_json([change for _, change in rows], meta), media_type=page.JSON_MEDIA_TYPE,
-                        headers=meta.headers())
+        return Response(
+            page.render_json([change for _, change in rows], meta),
+            media_type=page.JSON_MEDIA_TYPE,
+            headers=meta.headers(),
+        )
 
     def write_page_file(store_id: str, cursor: int, limit: int, with_total: bool, path: Path) -> page.PageMeta:
         meta, _ = page_file.write(db, store_id, cursor, limit, path)
@@ -289,9 +333,18 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
         with db.read() as conn:
             return page.PageMeta(meta.next_cursor, meta.has_more, feed.remaining(conn, store_id, cursor))
 
-    @app.get("/v1/changes.sqlite", tags=["sync"], dependencies=[Depends(protocol)], response_class=FileResponse,
-             responses={200: {"description": "The same page as /v1/changes, as a SQLite file "
-                                             "(docs/sync-protocol.md)", "content": {page.FILE_MEDIA_TYPE: {}}}})
+    @app.get(
+        "/v1/changes.sqlite",
+        tags=["sync"],
+        dependencies=[Depends(protocol)],
+        response_class=FileResponse,
+        responses={
+            200: {
+                "description": "The same page as /v1/changes, as a SQLite file (docs/sync-protocol.md)",
+                "content": {page.FILE_MEDIA_TYPE: {}},
+            }
+        },
+    )
     async def changes_file(
         acc: Annotated[Account, Depends(staff)],
         cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
@@ -334,26 +387,43 @@ def create_app(db: HubDB, expiry_interval: float | None = None, freeze_gc: bool 
             created = records.put_blob(conn, sha256, bytes(body), acc.store_id)
         return BlobStored(sha256=sha256, created=created)
 
-    @app.get("/v1/blobs/{sha256}", tags=["sync"], response_class=Response,
-             responses={200: {"content": {records.BLOB_CONTENT_TYPE: {}}}, 404: PROBLEM_RESPONSES[400]})
+    @app.get(
+        "/v1/blobs/{sha256}",
+        tags=["sync"],
+        response_class=Response,
+        responses={200: {"content": {records.BLOB_CONTENT_TYPE: {}}}, 404: PROBLEM_RESPONSES[400]},
+    )
     def get_blob(sha256: SHA256, acc: Annotated[Account, Depends(staff)]) -> Response:
         with db.read() as conn:
             found = records.get_blob(conn, sha256, acc.store_id)
         if found is None:  # unknown, or another store's: the same answer
             raise Problem(404, "No such blob", f"No blob {sha256} has been uploaded.")
-        return Response(found, media_type=records.BLOB_CONTENT_TYPE,
-                        headers={**BLOB_HEADERS, "Content-Disposition": f'attachment; filename="{sha256}"'})
+        return Response(
+            found,
+            media_type=records.BLOB_CONTENT_TYPE,
+            headers={**BLOB_HEADERS, "Content-Disposition": f'attachment; filename="{sha256}"'},
+        )
 
     @app.post("/v1/pos/receipts", response_model=PosResponse, tags=["receipts"])
     async def post_receipts(batch: PosBatch, acc: Annotated[Account, Depends(receipt_sender)]) -> Response:
         foreign, out_of_bounds = receipts.till_refusals(batch.receipts, acc.store_id, utcnow())
         if foreign:
-            raise Problem(403, "Another store's receipts", "A till posts receipts of its own store only; "
-                          f"receipts {', '.join(map(str, foreign[:20]))} name another store_id.",
-                          "urn:vitrine:foreign-store", receipts=foreign)
+            raise Problem(
+                403,
+                "Another store's receipts",
+                "A till posts receipts of its own store only; "
+                f"receipts {', '.join(map(str, foreign[:20]))} name another store_id.",
+                "urn:vitrine:foreign-store",
+                receipts=foreign,
+            )
         if out_of_bounds:
-            raise Problem(422, "Receipt time out of bounds", "Check the till's clock; nothing of this batch "
-                          "was stored.", "urn:vitrine:receipt-bounds", errors=out_of_bounds)
+            raise Problem(
+                422,
+                "Receipt time out of bounds",
+                "Check the till's clock; nothing of this batch was stored.",
+                "urn:vitrine:receipt-bounds",
+                errors=out_of_bounds,
+            )
         with db.write() as conn:
             out = [PosResult(**x) for x in handlers.ingest_receipts(conn, batch.receipts)]
         return _json(PosResponse(results=out))

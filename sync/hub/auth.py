@@ -84,15 +84,19 @@ def check_password(conn: Connection, login_: str, password: str) -> tuple[Accoun
 def start_session(conn: Connection, account: Account) -> str:
     """A new bearer token for the account (write transaction)."""
     token = secrets.token_urlsafe(32)
-    conn.execute(insert(schema.sessions).values(token_hash=_token_hash(token), account_id=account.id,
-                                         created_at=utcnow().isoformat()))
+    conn.execute(
+        insert(schema.sessions).values(
+            token_hash=_token_hash(token), account_id=account.id, created_at=utcnow().isoformat()
+        )
+    )
     return token
 
 
 def account_for_token(conn: Connection, token: str) -> Account | None:
     accounts, sessions = schema.accounts, schema.sessions
     row = conn.execute(
-        select(accounts).join(sessions, sessions.c.account_id == accounts.c.id)
+        select(accounts)
+        .join(sessions, sessions.c.account_id == accounts.c.id)
         .where(sessions.c.token_hash == _token_hash(token))
     ).first()
     if row is None:

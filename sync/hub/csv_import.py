@@ -69,16 +69,31 @@ def parse(text: str, store_ids: dict[str, str]) -> tuple[list[PosReceipt], list[
             store = store_ids.get(row["store"]) or store_ids.get(row["store"].lower())
             if store is None:
                 raise ValueError(f"unknown store {row['store']!r}")
-            r = grouped.setdefault(key, {
-                "store_id": store, "fn": row["fn"], "i": row["i"], "fp": row["fp"], "at": _when(row["date"]),
-                "total": _kopecks(row["sum"]), "type": int(row.get("type") or 1), "lines": [],
-                "client_phone": row.get("phone") or None, "client_card": row.get("card") or None,
-            })
+            r = grouped.setdefault(
+                key,
+                {
+                    "store_id": store,
+                    "fn": row["fn"],
+                    "i": row["i"],
+                    "fp": row["fp"],
+                    "at": _when(row["date"]),
+                    "total": _kopecks(row["sum"]),
+                    "type": int(row.get("type") or 1),
+                    "lines": [],
+                    "client_phone": row.get("phone") or None,
+                    "client_card": row.get("card") or None,
+                },
+            )
             if row.get("sku"):
-                r["lines"].append(ReceiptLine(sku=row["sku"], name=row.get("name") or row["sku"],
-                                              price=_kopecks(row.get("price") or "0"),
-                                              qty=int(row.get("qty") or 1),
-                                              sale=(row.get("sale") or "").lower() in TRUE))
+                r["lines"].append(
+                    ReceiptLine(
+                        sku=row["sku"],
+                        name=row.get("name") or row["sku"],
+                        price=_kopecks(row.get("price") or "0"),
+                        qty=int(row.get("qty") or 1),
+                        sale=(row.get("sale") or "").lower() in TRUE,
+                    )
+                )
         except (KeyError, ValueError, ValidationError) as e:
             errors.append(f"line {n}: {e}")
     out = []

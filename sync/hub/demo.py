@@ -23,18 +23,36 @@ STORES = [
     ("Махачкала", "Махачкала, пр. Гамидова, 7"),
 ]
 BRANDS = [
-    "Brunello Cucinelli", "Loro Piana", "Max Mara", "Prada", "Gucci", "Saint Laurent",
-    "Bottega Veneta", "Tod's", "Santoni", "Jimmy Choo", "Valentino", "Fendi", "Celine",
-    "Moncler", "Ermanno Scervino", "Agnona",
+    "Brunello Cucinelli",
+    "Loro Piana",
+    "Max Mara",
+    "Prada",
+    "Gucci",
+    "Saint Laurent",
+    "Bottega Veneta",
+    "Tod's",
+    "Santoni",
+    "Jimmy Choo",
+    "Valentino",
+    "Fendi",
+    "Celine",
+    "Moncler",
+    "Ermanno Scervino",
+    "Agnona",
 ]
 STYLES = ["классика", "кэжуал", "вечерний", "минимализм", "спорт-шик", "бохо", "деловой"]
 COLOURS = ["чёрный", "белый", "бежевый", "кэмел", "синий", "бордо", "изумрудный", "серый", "пудровый"]
 CATEGORIES = [
-    ("Пальто", 9_000_000, 35_000_000), ("Платье", 4_500_000, 18_000_000),
-    ("Туфли", 3_500_000, 12_000_000), ("Сумка", 8_000_000, 40_000_000),
-    ("Кашемировый джемпер", 4_000_000, 15_000_000), ("Жакет", 6_000_000, 20_000_000),
-    ("Брюки", 2_500_000, 9_000_000), ("Платок", 1_500_000, 5_000_000),
-    ("Ремень", 1_800_000, 6_000_000), ("Ботильоны", 4_500_000, 14_000_000),
+    ("Пальто", 9_000_000, 35_000_000),
+    ("Платье", 4_500_000, 18_000_000),
+    ("Туфли", 3_500_000, 12_000_000),
+    ("Сумка", 8_000_000, 40_000_000),
+    ("Кашемировый джемпер", 4_000_000, 15_000_000),
+    ("Жакет", 6_000_000, 20_000_000),
+    ("Брюки", 2_500_000, 9_000_000),
+    ("Платок", 1_500_000, 5_000_000),
+    ("Ремень", 1_800_000, 6_000_000),
+    ("Ботильоны", 4_500_000, 14_000_000),
 ]
 CLOTHING = ["40", "42", "44", "46", "48", "50", "52"]
 SHOES = ["35", "36", "37", "38", "39", "40", "41", "42", "43", "44"]
@@ -71,10 +89,7 @@ def make_pools(seed: int, size: int = 400) -> Pools:
 
 
 def stores(seed: int = 1) -> list[dict]:
-    return [
-        {"id": stable_id("store", seed, i), "name": name, "address": addr}
-        for i, (name, addr) in enumerate(STORES)
-    ]
+    return [{"id": stable_id("store", seed, i), "name": name, "address": addr} for i, (name, addr) in enumerate(STORES)]
 
 
 def consultants(seed: int = 1, per_store: int = 4) -> list[dict]:
@@ -86,13 +101,15 @@ def consultants(seed: int = 1, per_store: int = 4) -> list[dict]:
             first, last, _ = rnd.choice(pools.female)
             n = s_i * per_store + c_i
             login = DEMO_LOGIN if n == 0 else f"consultant{n:02d}"
-            out.append({
-                "id": stable_id("consultant", seed, n),
-                "store_id": store["id"],
-                "login": login,
-                "name": f"{first} {last}",
-                "password": DEMO_PASSWORD if n == 0 else CONSULTANT_PASSWORD,
-            })
+            out.append(
+                {
+                    "id": stable_id("consultant", seed, n),
+                    "store_id": store["id"],
+                    "login": login,
+                    "name": f"{first} {last}",
+                    "password": DEMO_PASSWORD if n == 0 else CONSULTANT_PASSWORD,
+                }
+            )
     return out
 
 
@@ -126,8 +143,11 @@ def iter_clients(n: int, seed: int = 1, start: datetime | None = None) -> Iterat
         }
         if rnd.random() < 0.5:
             base = int(sizes["clothing"]) * 2
-            sizes.update(chest=str(base + rnd.randrange(-4, 6)), waist=str(base - 20 + rnd.randrange(-3, 8)),
-                         hips=str(base + 4 + rnd.randrange(-3, 6)))
+            sizes.update(
+                chest=str(base + rnd.randrange(-4, 6)),
+                waist=str(base - 20 + rnd.randrange(-3, 8)),
+                hips=str(base + 4 + rnd.randrange(-3, 6)),
+            )
         consent_day = created.date()
         yield {
             "id": stable_id("client", seed, i),
@@ -154,8 +174,9 @@ def iter_clients(n: int, seed: int = 1, start: datetime | None = None) -> Iterat
         }
 
 
-def iter_receipts(client: dict, seed: int, idx: int, count: int | None = None,
-                  now: datetime | None = None) -> Iterator[dict]:
+def iter_receipts(
+    client: dict, seed: int, idx: int, count: int | None = None, now: datetime | None = None
+) -> Iterator[dict]:
     """A client's purchase history as till receipts with fiscal attributes."""
     rnd = random.Random(f"{seed}/{idx}")
     now = now or datetime(2026, 11, 1, tzinfo=UTC)
@@ -171,8 +192,15 @@ def iter_receipts(client: dict, seed: int, idx: int, count: int | None = None,
             sale = rnd.random() < 0.2
             if sale:
                 price = price * 6 // 10
-            lines.append({"sku": f"{brand[:3].upper()}-{rnd.randrange(10000, 99999)}",
-                          "name": f"{name} {brand}", "price": price, "qty": 1, "sale": sale})
+            lines.append(
+                {
+                    "sku": f"{brand[:3].upper()}-{rnd.randrange(10000, 99999)}",
+                    "name": f"{name} {brand}",
+                    "price": price,
+                    "qty": 1,
+                    "sale": sale,
+                }
+            )
         total = sum(line["price"] * line["qty"] for line in lines)
         yield {
             "id": stable_id("receipt", seed, idx, r),
@@ -209,8 +237,15 @@ def iter_unidentified(n: int, seed: int = 1, now: datetime | None = None) -> Ite
             "at": at.replace(microsecond=0).isoformat(),
             "total": price,
             "type": 1,
-            "lines": [{"sku": f"{brand[:3].upper()}-{rnd.randrange(10000, 99999)}", "name": f"{name} {brand}",
-                       "price": price, "qty": 1, "sale": False}],
+            "lines": [
+                {
+                    "sku": f"{brand[:3].upper()}-{rnd.randrange(10000, 99999)}",
+                    "name": f"{name} {brand}",
+                    "price": price,
+                    "qty": 1,
+                    "sale": False,
+                }
+            ],
             "client_id": None,
             "linked_by": None,
         }

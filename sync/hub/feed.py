@@ -20,8 +20,9 @@ from sync.hub.storage import commit_hooks, schema, sql, sql_many
 from sync.rules.jsontext import dumps  # also feed.dumps for the hub modules that store JSON
 
 
-def publish(conn: Connection, entity: str, entity_id: str, store_id: str | None,
-            data: dict | None, deleted: bool = False) -> None:
+def publish(
+    conn: Connection, entity: str, entity_id: str, store_id: str | None, data: dict | None, deleted: bool = False
+) -> None:
     publish_many(conn, [(entity, entity_id, store_id, data, deleted)])
 
 
@@ -61,8 +62,9 @@ def client_of(entity: str, entity_id: str, data: dict | None) -> str | None:
     return data.get("client_id") if isinstance(data, dict) else None
 
 
-def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dict | None, bool]],
-               lock: int | None = None) -> None:
+def write_rows(
+    conn: Connection, items: Iterable[tuple[str, str, str | None, dict | None, bool]], lock: int | None = None
+) -> None:
     """Put each entity's row at the end of the feed; with `lock` (PostgreSQL), take that
     transaction-level advisory lock first, in the same statement."""
     rows = [(e, i, s, None if d is None else dumps(d), bool(dl), client_of(e, i, d)) for e, i, s, d, dl in items]
@@ -89,20 +91,24 @@ def write_rows(conn: Connection, items: Iterable[tuple[str, str, str | None, dic
     # (…), (…))` with two or more rows makes SQLite scan the whole feed: every mutation
     # that publishes two entities (an update: history + client) cost O(feed size).
     sql_many(conn, "DELETE FROM feed WHERE entity = ? AND entity_id = ?", [r[:2] for r in rows])
-    sql_many(conn, "INSERT INTO feed (seq, entity, entity_id, store_id, data, deleted, client_id)"
-             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-             [(top + n, *r) for n, r in enumerate(rows, 1)])
+    sql_many(
+        conn,
+        "INSERT INTO feed (seq, entity, entity_id, store_id, data, deleted, client_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(top + n, *r) for n, r in enumerate(rows, 1)],
+    )
 
 
 @lru_cache(maxsize=256)
 def _pg_write_sql(n: int, lock: bool) -> str:
     values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
-    return (("WITH lock AS (SELECT pg_advisory_xact_lock(?)) " if lock else "")
-            + "INSERT INTO feed (entity, entity_id, store_id, data, deleted, client_id)"
-            f" SELECT v.* FROM (VALUES {values}) AS v(entity, entity_id, store_id, data, deleted, client_id)"
-            + (", lock" if lock else "")
-            + " ON CONFLICT (entity, entity_id) DO UPDATE SET seq = EXCLUDED.seq, store_id = EXCLUDED.store_id,"
-            " data = EXCLUDED.data, deleted = EXCLUDED.deleted, client_id = EXCLUDED.client_id")
+    return (
+        ("WITH lock AS (SELECT pg_advisory_xact_lock(?)) " if lock else "")
+        + "INSERT INTO feed (entity, entity_id, store_id, data, deleted, client_id)"
+        f" SELECT v.* FROM (VALUES {values}) AS v(entity, entity_id, store_id, data, deleted, client_id)"
+        + (", lock" if lock else "")
+        + " ON CONFLICT (entity, entity_id) DO UPDATE SET seq = EXCLUDED.seq, store_id = EXCLUDED.store_id,"
+        " data = EXCLUDED.data, deleted = EXCLUDED.deleted, client_id = EXCLUDED.client_id"
+    )
 
 
 def _visible(store_id: str):
@@ -142,10 +148,12 @@ PAGE_SQL = (
 # inside as it is: pages are most of the hub's traffic, and building each change in
 # Python (a str round trip of ~600 bytes of mostly Cyrillic text, then formatting) cost
 # as much as the query; in SQL it is a few concatenations in C.
-_CHANGE = ("""'{{"seq":' || seq || ',"entity":' || {q}(entity){t} || ',"entity_id":' || {q}(entity_id){t}"""
-           """ || ',"client_id":' || coalesce({q}(client_id){t}, 'null')"""
-           """ || ',"deleted":' || CASE WHEN deleted THEN 'true' ELSE 'false' END"""
-           """ || ',"data":' || coalesce(data, 'null') || '}}'""")
+_CHANGE = (
+    """'{{"seq":' || seq || ',"entity":' || {q}(entity){t} || ',"entity_id":' || {q}(entity_id){t}"""
+    """ || ',"client_id":' || coalesce({q}(client_id){t}, 'null')"""
+    """ || ',"deleted":' || CASE WHEN deleted THEN 'true' ELSE 'false' END"""
+    """ || ',"data":' || coalesce(data, 'null') || '}}'"""
+)
 _PAGE_CHANGE = {
     "sqlite": "CAST({} AS BLOB)".format(_CHANGE.format(q="json_quote", t="")),
     "postgresql": "convert_to({}, 'UTF8')".format(_CHANGE.format(q="to_json", t="::text")),
@@ -156,8 +164,9 @@ RAW_COLUMNS = "entity, entity_id, client_id, deleted, data"
 """The columns of a change as stored, for a page written as a file (sync.hub.page_file)."""
 
 
-def page(conn: Connection, store_id: str, cursor: int, limit: int,
-         columns: str | None = None) -> tuple[list[tuple], int, bool]:
+def page(
+    conn: Connection, store_id: str, cursor: int, limit: int, columns: str | None = None
+) -> tuple[list[tuple], int, bool]:
     """Changes after `cursor` visible to `store_id`: (rows, next_cursor, has_more).
 
     Rows are (seq, change as JSON bytes) (`PageRow`), or (seq, *columns) with `columns`.
@@ -174,5 +183,7 @@ def page(conn: Connection, store_id: str, cursor: int, limit: int,
 
 def remaining(conn: Connection, store_id: str, cursor: int) -> int:
     feed = schema.feed
-    return sum(conn.execute(select(func.count()).select_from(feed).where(where, feed.c.seq > cursor)).scalar_one()
-               for where in _visible(store_id))
+    return sum(
+        conn.execute(select(func.count()).select_from(feed).where(where, feed.c.seq > cursor)).scalar_one()
+        for where in _visible(store_id)
+    )

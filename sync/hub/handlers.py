@@ -104,9 +104,12 @@ def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) ->
         receipts.close_link(conn, link, data["id"])
         # The link belongs to the store of the client it named, whoever the till named.
         linked = members.load(conn, link["client_id"]) or client
-        receipts.publish_link(conn, link | {"receipt_id": data["id"], "s": data.get("total"), "t": data.get("at")},
-                              linked["store_id"],
-                              "matched" if link["client_id"] == client["id"] else "rejected")
+        receipts.publish_link(
+            conn,
+            link | {"receipt_id": data["id"], "s": data.get("total"), "t": data.get("at")},
+            linked["store_id"],
+            "matched" if link["client_id"] == client["id"] else "rejected",
+        )
     return {"receipt_id": data["id"], "client_id": client["id"], "duplicate": False}
 
 

@@ -71,8 +71,11 @@ class SecurityHeaders:
     Strict-Transport-Security when the request came over HTTPS."""
 
     def __init__(self) -> None:
-        common = [_header("X-Content-Type-Options", "nosniff"), _header("Referrer-Policy", "no-referrer"),
-                  _header("X-Frame-Options", "DENY")]
+        common = [
+            _header("X-Content-Type-Options", "nosniff"),
+            _header("Referrer-Policy", "no-referrer"),
+            _header("X-Frame-Options", "DENY"),
+        ]
         self.docs = [*common, _header("Content-Security-Policy", "frame-ancestors 'none'")]
         self.other = [*common, _header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")]
         self.api = [*self.other, _header("Cache-Control", "no-store")]
@@ -109,8 +112,10 @@ class HTTPGuard:
                     return
                 state["started"] = True
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                message = {**message,
-                           "headers": [*message.get("headers", []), *(h for h in extra if h[0] not in present)]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), *(h for h in extra if h[0] not in present)],
+                }
             await send(message)
 
         async def send_plain(message: Message) -> None:
@@ -145,16 +150,23 @@ class HTTPGuard:
                 return
             log_unexpected(log, f"unhandled error on {scope['path']}", e)
             if not state["started"] and not state["replaced"]:
-                response = problem_response(500, "Internal error", "The hub failed; the request can be retried.",
-                                            instance=scope["path"])
+                response = problem_response(
+                    500, "Internal error", "The hub failed; the request can be retried.", instance=scope["path"]
+                )
                 await response(scope, receive, send_plain)
 
     @staticmethod
     async def _too_large(scope: MutableMapping[str, Any], send: Send, limit: int) -> None:
         # Connection: close - the rest of the body is never read, so the connection cannot be reused.
-        response = problem_response(413, "Request too large", f"The request body must be at most {limit} bytes.",
-                                    "urn:vitrine:too-large", instance=scope["path"], headers={"Connection": "close"},
-                                    limit=limit)
+        response = problem_response(
+            413,
+            "Request too large",
+            f"The request body must be at most {limit} bytes.",
+            "urn:vitrine:too-large",
+            instance=scope["path"],
+            headers={"Connection": "close"},
+            limit=limit,
+        )
 
         async def nothing() -> Message:
             return {"type": "http.disconnect"}

@@ -71,8 +71,15 @@ def to_receipt(data: dict) -> rules.Receipt:
 
 
 def ledger_rows(client_id: str, new: Iterable[rules.LedgerEntry]) -> list[dict]:
-    return [{"id": e.id, "client_id": client_id, "data": e.model_dump_json(),
-             "expires_at": _utc_key(e.expires_at) if e.is_bucket else None} for e in new]
+    return [
+        {
+            "id": e.id,
+            "client_id": client_id,
+            "data": e.model_dump_json(),
+            "expires_at": _utc_key(e.expires_at) if e.is_bucket else None,
+        }
+        for e in new
+    ]
 
 
 def append(conn: Connection, client: dict, new: list[rules.LedgerEntry]) -> None:
@@ -84,8 +91,7 @@ def append(conn: Connection, client: dict, new: list[rules.LedgerEntry]) -> None
     fresh = [e for e in new if e.id not in known]
     if fresh:
         conn.execute(insert(ledger), ledger_rows(client["id"], fresh))
-        feed.publish_many(conn, [("ledger", e.id, client["store_id"], e.model_dump(mode="json"), False)
-                                 for e in fresh])
+        feed.publish_many(conn, [("ledger", e.id, client["store_id"], e.model_dump(mode="json"), False) for e in fresh])
 
 
 # --- events ---------------------------------------------------------------------------
@@ -93,8 +99,9 @@ def append(conn: Connection, client: dict, new: list[rules.LedgerEntry]) -> None
 
 def member(client: dict) -> rules.Member:
     born = client.get("birthday")
-    return rules.Member(id=client["id"], registered_at=client.get("created_at"),
-                        birthday=dt.date.fromisoformat(born) if born else None)
+    return rules.Member(
+        id=client["id"], registered_at=client.get("created_at"), birthday=dt.date.fromisoformat(born) if born else None
+    )
 
 
 def enroll(client: dict, at: dt.datetime) -> tuple[list[rules.LedgerEntry], dict, dict]:
@@ -148,25 +155,37 @@ def _original_of(past: list[rules.Receipt], receipt: dict) -> rules.Receipt | No
 # --- figures --------------------------------------------------------------------------
 
 
-def account(client_id: str, ledger_now: list[rules.LedgerEntry], past: list[rules.Receipt],
-            now: dt.datetime, birthday: str | None = None) -> tuple[dict, dict]:
+def account(
+    client_id: str,
+    ledger_now: list[rules.LedgerEntry],
+    past: list[rules.Receipt],
+    now: dt.datetime,
+    birthday: str | None = None,
+) -> tuple[dict, dict]:
     """(client figures, account entity) from a ledger and receipts (pure)."""
     prog = program()
-    s = rules.summary(prog, ledger_now, past, now,
-                      birthday=dt.date.fromisoformat(birthday) if birthday else None)
+    s = rules.summary(prog, ledger_now, past, now, birthday=dt.date.fromisoformat(birthday) if birthday else None)
     threshold = next((t.min_spend_kopecks for t in prog.tiers if t.name == s.next_tier), None) if s.next_tier else None
     progress = min(1.0, s.spend_12m / threshold) if threshold else 1.0
-    figures = {"tier": s.tier, "points_balance": s.balance, "pending_points": s.pending_total,
-               "spend_12m": s.spend_12m}
+    figures = {"tier": s.tier, "points_balance": s.balance, "pending_points": s.pending_total, "spend_12m": s.spend_12m}
     data = {
-        "id": client_id, "client_id": client_id, "as_of": now.isoformat(), "program": prog.name,
-        "tier": s.tier, "tier_percent": str(s.tier_percent), "benefits": s.tier_benefits,
-        "balance": s.balance, "pending_total": s.pending_total,
+        "id": client_id,
+        "client_id": client_id,
+        "as_of": now.isoformat(),
+        "program": prog.name,
+        "tier": s.tier,
+        "tier_percent": str(s.tier_percent),
+        "benefits": s.tier_benefits,
+        "balance": s.balance,
+        "pending_total": s.pending_total,
         "pending": [{"points": p.points, "at": p.at.isoformat()} for p in s.pending],
         "expiring": [{"points": p.points, "at": p.at.isoformat()} for p in s.expiring],
-        "spend_12m": s.spend_12m, "next_tier": s.next_tier, "to_next_tier": s.to_next_tier,
+        "spend_12m": s.spend_12m,
+        "next_tier": s.next_tier,
+        "to_next_tier": s.to_next_tier,
         "next_tier_by": s.next_tier_deadline.isoformat() if s.next_tier_deadline else None,
-        "progress": round(progress, 4), "max_redeem_percent": str(s.max_redeem_percent),
+        "progress": round(progress, 4),
+        "max_redeem_percent": str(s.max_redeem_percent),
         "campaigns": s.campaigns,
     }
     return figures, data
@@ -174,8 +193,9 @@ def account(client_id: str, ledger_now: list[rules.LedgerEntry], past: list[rule
 
 def figures(conn: Connection, client: dict, now: dt.datetime | None = None) -> tuple[dict, dict]:
     """(client figures, account entity) from the client's stored ledger and receipts."""
-    return account(client["id"], entries(conn, client["id"]), history(conn, client["id"]), now or utcnow(),
-                   client.get("birthday"))
+    return account(
+        client["id"], entries(conn, client["id"]), history(conn, client["id"]), now or utcnow(), client.get("birthday")
+    )
 
 
 def publish_account(conn: Connection, client: dict, data: dict) -> None:
@@ -189,10 +209,14 @@ def due_for_expiry(conn: Connection, now: dt.datetime) -> list[str]:
     """Clients with a bucket whose expiry came since the last run."""
     hub_state, ledger = schema.hub_state, schema.ledger
     last = conn.execute(select(hub_state.c.value).where(hub_state.c.key == "expiry_run")).scalar_one_or_none()
-    return [r.client_id for r in conn.execute(
-        select(ledger.c.client_id).distinct()
-        .where(ledger.c.expires_at <= _utc_key(now), ledger.c.expires_at > (last or ""))
-    )]
+    return [
+        r.client_id
+        for r in conn.execute(
+            select(ledger.c.client_id)
+            .distinct()
+            .where(ledger.c.expires_at <= _utc_key(now), ledger.c.expires_at > (last or ""))
+        )
+    ]
 
 
 def expiry(conn: Connection, client_id: str, now: dt.datetime) -> list[rules.LedgerEntry]:

@@ -23,6 +23,7 @@ from sync.profile import NotEditable, merge_profile, not_editable
 # every identified receipt runs them, and SQLAlchemy's per-statement overhead was most
 # of their cost.
 
+
 def load(conn: Connection, client_id: str) -> dict | None:
     row = sql(conn, "SELECT data FROM clients WHERE id = ?", (client_id,)).fetchone()
     return None if row is None else json.loads(row[0])
@@ -57,15 +58,23 @@ def registration(conn: Connection, m: Mutation, store_id: str) -> dict:
     the consultant did not register her."""
     p = parse(RegisterPayload, m.payload)
     if p.store_id != store_id:
-        raise Rejected("wrong_store", "This client was registered for another store than the account's; "
-                                      "log in again and register her anew.")
+        raise Rejected(
+            "wrong_store",
+            "This client was registered for another store than the account's; log in again and register her anew.",
+        )
     if load(conn, m.entity_id) is not None:
         raise Rejected("client_exists", "A client with this id is already registered.")
     return Client(id=m.entity_id, created_at=m.client_time, **p.model_dump()).model_dump(mode="json")
 
 
-def update_fields(conn: Connection, m: Mutation, device_id: str, store_id: str, consultant_id: str | None = None,
-                  consultant_name: str | None = None) -> dict:
+def update_fields(
+    conn: Connection,
+    m: Mutation,
+    device_id: str,
+    store_id: str,
+    consultant_id: str | None = None,
+    consultant_name: str | None = None,
+) -> dict:
     """Field-level patch of a client of `store_id`: last write in hub order wins per field;
     the loser goes to history.
 
@@ -84,14 +93,22 @@ def update_fields(conn: Connection, m: Mutation, device_id: str, store_id: str, 
     for name, new in changed.items():
         entry = {
             "id": str(uuid.uuid5(uuid.UUID(m.id), name)),
-            "client_id": m.entity_id, "field": name,
-            "old_value": current.get(name), "new_value": new,
-            "mutation_id": m.id, "device_id": device_id, "at": m.client_time.isoformat(),
-            "consultant_id": consultant_id, "consultant_name": consultant_name,
+            "client_id": m.entity_id,
+            "field": name,
+            "old_value": current.get(name),
+            "new_value": new,
+            "mutation_id": m.id,
+            "device_id": device_id,
+            "at": m.client_time.isoformat(),
+            "consultant_id": consultant_id,
+            "consultant_name": consultant_name,
         }
-        sql(conn, "INSERT INTO client_history (client_id, field, old_value, new_value, mutation_id, device_id, at)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-               (m.entity_id, name, feed.dumps(entry["old_value"]), feed.dumps(new), m.id, device_id, entry["at"]))
+        sql(
+            conn,
+            "INSERT INTO client_history (client_id, field, old_value, new_value, mutation_id, device_id, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (m.entity_id, name, feed.dumps(entry["old_value"]), feed.dumps(new), m.id, device_id, entry["at"]),
+        )
         feed.publish(conn, "history", entry["id"], current["store_id"], entry)
     if changed:
         save(conn, {**current, **changed})
@@ -106,8 +123,9 @@ def find_by_contact(conn: Connection, store_id: str, phone: str | None, card: st
     clients = schema.clients
     for col, value in ((clients.c.phone, phone), (clients.c.card_number, card)):
         if value:
-            rows = conn.execute(select(clients.c.data).where(col == value, clients.c.store_id == store_id)
-                                .limit(2)).all()
+            rows = conn.execute(
+                select(clients.c.data).where(col == value, clients.c.store_id == store_id).limit(2)
+            ).all()
             if len(rows) == 1:
                 return json.loads(rows[0].data)
     return None

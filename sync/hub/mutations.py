@@ -32,10 +32,12 @@ Handler = Callable[[Connection, Mutation, Account, str], dict]
 def _for(roles: frozenset[str], handler: Handler) -> Handler:
     """`handler`, run only for an account of one of `roles` (the store is each handler's
     check: it works only on clients of the account's store)."""
+
     def guarded(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
         if not account.may(roles):
             raise Rejected("forbidden", f"A {account.role} account cannot send {m.kind}.")
         return handler(conn, m, account, device_id)
+
     return guarded
 
 
@@ -53,22 +55,27 @@ KIND_ROLES: dict[str, frozenset[str]] = {
 }
 assert set(KIND_ROLES) == set(MUTATION_KINDS)
 
-HANDLERS: dict[str, Handler] = {kind: _for(KIND_ROLES[kind], handler) for kind, handler in {
-    "client.register": handlers.register,
-    "client.update": handlers.update,
-    "diary.add": handlers.diary,
-    "diary.revise": handlers.diary,
-    "diary.delete": handlers.diary,
-    "receipt.link": handlers.link_receipt,
-    "form.sign": handlers.form,
-    "contact.log": handlers.contact,
-}.items()}
+HANDLERS: dict[str, Handler] = {
+    kind: _for(KIND_ROLES[kind], handler)
+    for kind, handler in {
+        "client.register": handlers.register,
+        "client.update": handlers.update,
+        "diary.add": handlers.diary,
+        "diary.revise": handlers.diary,
+        "diary.delete": handlers.diary,
+        "receipt.link": handlers.link_receipt,
+        "form.sign": handlers.form,
+        "contact.log": handlers.contact,
+    }.items()
+}
 assert set(HANDLERS) == set(MUTATION_KINDS)
 
 log = logging.getLogger("vitrine.hub.mutations")
 INTERNAL_ERROR = "internal_error"
-INTERNAL_REASON = ("The hub could not apply this change because of an internal error; nothing of it was saved. "
-                   "Please report it with the change's id.")
+INTERNAL_REASON = (
+    "The hub could not apply this change because of an internal error; nothing of it was saved. "
+    "Please report it with the change's id."
+)
 
 
 def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> MutationResult:
@@ -110,11 +117,11 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
 def _transient(e: Exception) -> bool:
     """A database that failed or went away (lost connection, deadlock, serialization failure,
     a lock wait given up): nothing wrong with the mutation, the retry will apply it."""
-    return isinstance(e, (OperationalError, InterfaceError)) or (
-        isinstance(e, DBAPIError) and e.connection_invalidated)
+    return isinstance(e, (OperationalError, InterfaceError)) or (isinstance(e, DBAPIError) and e.connection_invalidated)
 
 
 # Plain driver statements (storage.sql) for the two per-mutation bookkeeping statements.
+
 
 def _prior(conn: Connection, device_id: str, m: Mutation) -> MutationResult | None:
     """The first answer to this mutation, as a duplicate, if it was applied before."""
@@ -122,11 +129,21 @@ def _prior(conn: Connection, device_id: str, m: Mutation) -> MutationResult | No
     if prior is None:
         return None
     first = json.loads(prior[0])
-    return MutationResult(id=m.id, status="duplicate", code=first.get("code"), reason=first.get("reason"),
-                          result={"first": first})
+    return MutationResult(
+        id=m.id, status="duplicate", code=first.get("code"), reason=first.get("reason"), result={"first": first}
+    )
 
 
 def _record(conn: Connection, device_id: str, m: Mutation, outcome: MutationResult) -> None:
-    sql(conn, "INSERT INTO mutations (device_id, id, kind, status, response, at) VALUES (?, ?, ?, ?, ?, ?)",
-        (device_id, m.id, m.kind[:30], outcome.status, feed.dumps(outcome.model_dump(mode="json")),
-         utcnow().isoformat()))
+    sql(
+        conn,
+        "INSERT INTO mutations (device_id, id, kind, status, response, at) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            device_id,
+            m.id,
+            m.kind[:30],
+            outcome.status,
+            feed.dumps(outcome.model_dump(mode="json")),
+            utcnow().isoformat(),
+        ),
+    )

@@ -19,8 +19,10 @@ from sync import page
 from sync.hub import feed
 from sync.hub.storage import HubDB
 
-_RANGES = (f"SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id = ? AND seq > ? AND seq <= ?"
-           f" UNION ALL SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id IS NULL AND seq > ? AND seq <= ?")
+_RANGES = (
+    f"SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id = ? AND seq > ? AND seq <= ?"
+    f" UNION ALL SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id IS NULL AND seq > ? AND seq <= ?"
+)
 
 
 def write(db: HubDB, store_id: str, cursor: int, limit: int, path: Path) -> tuple[page.PageMeta, int]:
@@ -56,13 +58,19 @@ def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path)
             # The page's seqs first, from the index alone; then its rows by seq range, in
             # index order. (Sorting the rows themselves, data and all, cost more than
             # copying them.)
-            seqs = sorted(seq for seq, _ in conn.execute(
-                feed.PAGE_SQL.format(change="NULL"), (store_id, cursor, limit + 1, cursor, limit + 1)))
+            seqs = sorted(
+                seq
+                for seq, _ in conn.execute(
+                    feed.PAGE_SQL.format(change="NULL"), (store_id, cursor, limit + 1, cursor, limit + 1)
+                )
+            )
             has_more = len(seqs) > limit
             seqs = seqs[:limit]
             next_cursor = seqs[-1] if seqs else cursor
-            conn.execute(f"INSERT INTO page.changes ({page.FILE_COLUMNS}) {_RANGES}",
-                         (store_id, cursor, next_cursor, cursor, next_cursor))
+            conn.execute(
+                f"INSERT INTO page.changes ({page.FILE_COLUMNS}) {_RANGES}",
+                (store_id, cursor, next_cursor, cursor, next_cursor),
+            )
             meta = page.PageMeta(next_cursor, has_more)
             _finish(conn, "page", meta, len(seqs))
             conn.execute("COMMIT")

@@ -15,8 +15,15 @@ PROBLEM = "application/problem+json"
 
 
 class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str | None = None, type_: str = "about:blank",
-                 headers: dict[str, str] | None = None, **extra: object):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
+        **extra: object,
+    ):
         self.status, self.title, self.detail, self.type, self.extra = status, title, detail, type_, extra
         self.headers = headers
         super().__init__(detail or title)
@@ -29,9 +36,15 @@ def log_unexpected(logger: logging.Logger, what: str, exc: BaseException) -> Non
     logger.error("%s: %s.%s\n%s", what, type(exc).__module__, type(exc).__qualname__, stack.rstrip())
 
 
-def problem_response(status: int, title: str, detail: str | None = None, type_: str = "about:blank",
-                     instance: str | None = None, headers: dict[str, str] | None = None,
-                     **extra: object) -> JSONResponse:
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
     body: dict[str, object] = {"type": type_, "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -45,8 +58,7 @@ def problem_response(status: int, title: str, detail: str | None = None, type_: 
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
-        return problem_response(exc.status, exc.title, exc.detail, exc.type, request.url.path, exc.headers,
-                                **exc.extra)
+        return problem_response(exc.status, exc.title, exc.detail, exc.type, request.url.path, exc.headers, **exc.extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -54,18 +66,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")}
-            for e in exc.errors()
-        ]
-        return problem_response(422, "Invalid request", "The request does not match the schema.",
-                                instance=request.url.path, errors=errors)
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")} for e in exc.errors()]
+        return problem_response(
+            422, "Invalid request", "The request does not match the schema.", instance=request.url.path, errors=errors
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log_unexpected(log, f"unhandled error on {request.url.path}", exc)
-        return problem_response(500, "Internal error", "The hub failed; the request can be retried.",
-                                instance=request.url.path)
+        return problem_response(
+            500, "Internal error", "The hub failed; the request can be retried.", instance=request.url.path
+        )
 
 
 def _title(status: int) -> str:

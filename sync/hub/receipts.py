@@ -51,9 +51,7 @@ def till_refusals(batch: list[PosReceipt], store_id: str, now: dt.datetime) -> t
 
 def by_fiscal(conn: Connection, fn: str, i: str, fp: str):
     receipts = schema.receipts
-    return conn.execute(
-        select(receipts).where(receipts.c.fn == fn, receipts.c.i == i, receipts.c.fp == fp)
-    ).first()
+    return conn.execute(select(receipts).where(receipts.c.fn == fn, receipts.c.i == i, receipts.c.fp == fp)).first()
 
 
 def own(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
@@ -80,25 +78,37 @@ def store_new(conn: Connection, batch: list[PosReceipt]) -> tuple[list[dict], se
     INSERT (duplicates skipped, the new ids returned) and one look-up of waiting links
     (`waiting_links`) replace three statements a receipt.
     """
-    datas = [{"id": new_id(), **r.model_dump(mode="json", exclude={"client_phone", "client_card"}),
-              "client_id": None, "linked_by": None} for r in batch]
-    params = [v for r, d in zip(batch, datas, strict=True)
-              for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))]
+    datas = [
+        {
+            "id": new_id(),
+            **r.model_dump(mode="json", exclude={"client_phone", "client_card"}),
+            "client_id": None,
+            "linked_by": None,
+        }
+        for r in batch
+    ]
+    params = [
+        v for r, d in zip(batch, datas, strict=True) for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))
+    ]
     new = {row[0] for row in sql(conn, _insert_sql(len(batch)), params).fetchall()}
     return datas, new
 
 
 def known(conn: Connection, r: PosReceipt) -> dict:
     """The ingestion result of a receipt stored before (its client may be known by now)."""
-    existing = sql(conn, "SELECT id, client_id FROM receipts WHERE fn = ? AND i = ? AND fp = ?",
-                   (r.fn, r.i, r.fp)).fetchone()
+    existing = sql(
+        conn, "SELECT id, client_id FROM receipts WHERE fn = ? AND i = ? AND fp = ?", (r.fn, r.i, r.fp)
+    ).fetchone()
     return {"receipt_id": existing[0], "client_id": existing[1], "duplicate": True}
 
 
 @lru_cache(maxsize=64)
 def _insert_sql(n: int) -> str:
-    return ("INSERT INTO receipts (id, store_id, fn, i, fp, data) VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?, ?)"] * n) + " ON CONFLICT (fn, i, fp) DO NOTHING RETURNING id")
+    return (
+        "INSERT INTO receipts (id, store_id, fn, i, fp, data) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
+        + " ON CONFLICT (fn, i, fp) DO NOTHING RETURNING id"
+    )
 
 
 def waiting_links(conn: Connection, batch: list[PosReceipt]) -> dict[tuple[str, str, str], dict]:
@@ -109,26 +119,42 @@ def waiting_links(conn: Connection, batch: list[PosReceipt]) -> dict[tuple[str, 
     # value `(fn, i, fp) IN (VALUES …)` made SQLite scan the table. Extra rows are dropped.
     fns, nums = sorted({r.fn for r in batch}), sorted({r.i for r in batch})
     wanted = {(r.fn, r.i, r.fp) for r in batch}
-    found = sql(conn, "SELECT fn, i, fp, client_id, mutation_id, account_id, at FROM receipt_links"
-                      f" WHERE fn IN ({', '.join('?' * len(fns))}) AND i IN ({', '.join('?' * len(nums))})",
-                [*fns, *nums]).fetchall()
-    return {(fn, i, fp): {"client_id": c, "mutation_id": mid, "account_id": a, "fn": fn, "i": i, "fp": fp, "at": at}
-            for fn, i, fp, c, mid, a, at in found if (fn, i, fp) in wanted}
+    found = sql(
+        conn,
+        "SELECT fn, i, fp, client_id, mutation_id, account_id, at FROM receipt_links"
+        f" WHERE fn IN ({', '.join('?' * len(fns))}) AND i IN ({', '.join('?' * len(nums))})",
+        [*fns, *nums],
+    ).fetchall()
+    return {
+        (fn, i, fp): {"client_id": c, "mutation_id": mid, "account_id": a, "fn": fn, "i": i, "fp": fp, "at": at}
+        for fn, i, fp, c, mid, a, at in found
+        if (fn, i, fp) in wanted
+    }
 
 
 def close_link(conn: Connection, link: dict, receipt_id: str) -> None:
     """A waiting link found its receipt (published by `publish_link`, matched or rejected)."""
     receipt_links = schema.receipt_links
-    conn.execute(update(receipt_links).where(receipt_links.c.mutation_id == link["mutation_id"])
-                 .values(receipt_id=receipt_id))
+    conn.execute(
+        update(receipt_links).where(receipt_links.c.mutation_id == link["mutation_id"]).values(receipt_id=receipt_id)
+    )
 
 
 def publish_link(conn: Connection, link: dict, store_id: str, state: str) -> None:
     """A link as devices see it. `at` (when it was made), `s` and `t` (the receipt's sum and
     time) let any device name the receipt and who holds it (None when not known)."""
-    data = {"id": link["mutation_id"], "fn": link["fn"], "i": link["i"], "fp": link["fp"],
-            "client_id": link["client_id"], "receipt_id": link.get("receipt_id"), "state": state,
-            "at": link.get("at"), "s": link.get("s"), "t": link.get("t")}
+    data = {
+        "id": link["mutation_id"],
+        "fn": link["fn"],
+        "i": link["i"],
+        "fp": link["fp"],
+        "client_id": link["client_id"],
+        "receipt_id": link.get("receipt_id"),
+        "state": state,
+        "at": link.get("at"),
+        "s": link.get("s"),
+        "t": link.get("t"),
+    }
     feed.publish(conn, "link", link["mutation_id"], store_id, data)
 
 
@@ -149,22 +175,39 @@ def claim(row, client_id: str) -> bool:
 
 def link_matched(conn: Connection, m: Mutation, p: ReceiptLinkPayload, receipt: dict, store_id: str) -> None:
     """`receipt`: the till's copy, whose sum and time are the ones that count."""
-    link = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id,
-            "at": m.client_time.isoformat(), "s": receipt.get("total"), "t": receipt.get("at")}
+    link = {
+        "fn": p.fn,
+        "i": p.i,
+        "fp": p.fp,
+        "client_id": p.client_id,
+        "mutation_id": m.id,
+        "at": m.client_time.isoformat(),
+        "s": receipt.get("total"),
+        "t": receipt.get("at"),
+    }
     publish_link(conn, {**link, "receipt_id": receipt["id"]}, store_id, "matched")
 
 
 def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLinkPayload, store_id: str) -> dict:
     """A link to a receipt the till has not uploaded yet: it waits for the receipt."""
     receipt_links = schema.receipt_links
-    waiting = conn.execute(select(receipt_links).where(
-        receipt_links.c.fn == p.fn, receipt_links.c.i == p.i, receipt_links.c.fp == p.fp)).first()
+    waiting = conn.execute(
+        select(receipt_links).where(receipt_links.c.fn == p.fn, receipt_links.c.i == p.i, receipt_links.c.fp == p.fp)
+    ).first()
     if waiting is not None:
         if waiting.client_id == p.client_id:
             return {"state": "waiting", "already": True}
         raise Rejected("receipt_taken", "This receipt is already linked to another client.")
-    values = {"fn": p.fn, "i": p.i, "fp": p.fp, "client_id": p.client_id, "mutation_id": m.id,
-              "account_id": account.id, "at": m.client_time.isoformat(), "receipt_id": None}
+    values = {
+        "fn": p.fn,
+        "i": p.i,
+        "fp": p.fp,
+        "client_id": p.client_id,
+        "mutation_id": m.id,
+        "account_id": account.id,
+        "at": m.client_time.isoformat(),
+        "receipt_id": None,
+    }
     conn.execute(insert(receipt_links).values(values))
     publish_link(conn, {**values, "s": p.s, "t": p.t.isoformat() if p.t else None}, store_id, "waiting")
     return {"state": "waiting"}
@@ -181,13 +224,14 @@ def identified_share(conn: Connection, store_id: str | None) -> list[dict]:
         by_store_q = by_store_q.where(receipts.c.store_id == store_id)
         names_q = names_q.where(accounts.c.store_id == store_id)
         links_q = links_q.join(accounts, accounts.c.id == receipt_links.c.account_id).where(
-            accounts.c.store_id == store_id)
+            accounts.c.store_id == store_id
+        )
     by_store = conn.execute(by_store_q.group_by(receipts.c.store_id)).all()
-    out = [{"store_id": s, "receipts": n, "identified": k, "share": round(k / n, 4) if n else 0.0}
-           for s, n, k in by_store]
+    out = [
+        {"store_id": s, "receipts": n, "identified": k, "share": round(k / n, 4) if n else 0.0} for s, n, k in by_store
+    ]
     names = dict(conn.execute(names_q).all())
     links = conn.execute(links_q.group_by(receipt_links.c.account_id)).all()
     for account_id, n, matched in links:
-        out.append({"consultant_id": account_id, "consultant": names.get(account_id), "links": n,
-                    "matched": matched})
+        out.append({"consultant_id": account_id, "consultant": names.get(account_id), "links": n, "matched": matched})
     return out

@@ -28,8 +28,7 @@ from sync.models import (
 def _revisions(conn: Connection, entry_id: str) -> list[dict]:
     records = schema.records
     rows = conn.execute(
-        select(records.c.data).where(records.c.entity == "diary_rev")
-        .where(records.c.owner_id == entry_id)
+        select(records.c.data).where(records.c.entity == "diary_rev").where(records.c.owner_id == entry_id)
     ).all()
     revs = [json.loads(r.data) for r in rows]
     return sorted(revs, key=lambda r: r["hub_order"])
@@ -47,8 +46,10 @@ def _publish_entry(conn: Connection, entry_id: str) -> dict:
         "text": current["text"],
         "pinned": current.get("pinned", False),
         "tags": current.get("tags", []),
-        "author_id": first["author_id"], "author_name": first["author_name"],
-        "created_at": first["at"], "updated_at": last["at"],
+        "author_id": first["author_id"],
+        "author_name": first["author_name"],
+        "created_at": first["at"],
+        "updated_at": last["at"],
         "deleted": last["kind"] == "delete",
         "revisions": revs,
     }
@@ -66,8 +67,9 @@ def new_entry(conn: Connection, m: Mutation) -> DiaryPayload:
 
 def add_entry(conn: Connection, m: Mutation, account: Account, p: DiaryPayload, store_id: str) -> dict:
     """diary.add, after `new_entry`: the entry's first revision, in the client's store."""
-    return _add_revision(conn, m, account, [], p.client_id, store_id,
-                         {"text": p.text, "pinned": p.pinned, "tags": p.tags})
+    return _add_revision(
+        conn, m, account, [], p.client_id, store_id, {"text": p.text, "pinned": p.pinned, "tags": p.tags}
+    )
 
 
 def change_entry(conn: Connection, m: Mutation, account: Account) -> dict:
@@ -81,22 +83,33 @@ def change_entry(conn: Connection, m: Mutation, account: Account) -> dict:
     if m.kind == "diary.revise":
         p = parse(DiaryRevisePayload, m.payload)
         prev = next((r for r in reversed(existing) if r["kind"] != "delete"), existing[0])
-        body = {"text": p.text,
-                "pinned": prev.get("pinned", False) if p.pinned is None else p.pinned,
-                "tags": prev.get("tags", []) if p.tags is None else p.tags}
+        body = {
+            "text": p.text,
+            "pinned": prev.get("pinned", False) if p.pinned is None else p.pinned,
+            "tags": prev.get("tags", []) if p.tags is None else p.tags,
+        }
     else:
         parse(DiaryDeletePayload, m.payload)
         body = {"text": None}
     return _add_revision(conn, m, account, existing, client_id, store_id, body)
 
 
-def _add_revision(conn: Connection, m: Mutation, account: Account, existing: list[dict], client_id: str,
-                  store_id: str, body: dict) -> dict:
-    rev = {"id": m.id, "entry_id": m.entity_id, "client_id": client_id, "store_id": store_id,
-           "kind": m.kind.split(".")[1], "author_id": account.id, "author_name": account.name,
-           "at": m.client_time.isoformat(), "hub_order": len(existing), **body}
-    conn.execute(insert(schema.records).values(entity="diary_rev", id=m.id, owner_id=m.entity_id,
-                                               data=feed.dumps(rev)))
+def _add_revision(
+    conn: Connection, m: Mutation, account: Account, existing: list[dict], client_id: str, store_id: str, body: dict
+) -> dict:
+    rev = {
+        "id": m.id,
+        "entry_id": m.entity_id,
+        "client_id": client_id,
+        "store_id": store_id,
+        "kind": m.kind.split(".")[1],
+        "author_id": account.id,
+        "author_name": account.name,
+        "at": m.client_time.isoformat(),
+        "hub_order": len(existing),
+        **body,
+    }
+    conn.execute(insert(schema.records).values(entity="diary_rev", id=m.id, owner_id=m.entity_id, data=feed.dumps(rev)))
     entry = _publish_entry(conn, m.entity_id)
     return {"entry_id": m.entity_id, "revisions": len(entry["revisions"]), "deleted": entry["deleted"]}
 
@@ -104,12 +117,18 @@ def _add_revision(conn: Connection, m: Mutation, account: Account, existing: lis
 def contact(conn: Connection, m: Mutation, account: Account, p: ContactPayload, store_id: str) -> dict:
     """contact.log with its payload parsed and its client's store found (by the handler)."""
     records = schema.records
-    data = {"id": m.entity_id, "client_id": p.client_id, "channel": p.channel, "text": p.text,
-            "at": (p.at or m.client_time).isoformat(), "author_id": account.id, "author_name": account.name}
+    data = {
+        "id": m.entity_id,
+        "client_id": p.client_id,
+        "channel": p.channel,
+        "text": p.text,
+        "at": (p.at or m.client_time).isoformat(),
+        "author_id": account.id,
+        "author_name": account.name,
+    }
     if conn.execute(select(records.c.id).where(records.c.entity == "contact", records.c.id == m.entity_id)).first():
         raise Rejected("contact_exists", "This contact entry already exists.")
-    conn.execute(insert(records).values(entity="contact", id=m.entity_id, owner_id=p.client_id,
-                                        data=feed.dumps(data)))
+    conn.execute(insert(records).values(entity="contact", id=m.entity_id, owner_id=p.client_id, data=feed.dumps(data)))
     feed.publish(conn, "contact", m.entity_id, store_id, data)
     return {"contact_id": m.entity_id}
 
@@ -122,10 +141,13 @@ def form(conn: Connection, m: Mutation, account: Account, p: FormSignPayload, st
             raise Waiting("blob_missing", f"Waiting for the upload of blob {sha[:12]}…")
     if conn.execute(select(records.c.id).where(records.c.entity == "form", records.c.id == m.entity_id)).first():
         raise Rejected("form_exists", "This form is already signed.")
-    data = {"id": m.entity_id, **p.model_dump(mode="json"), "consultant_id": account.id,
-            "consultant_name": account.name}
-    conn.execute(insert(records).values(entity="form", id=m.entity_id, owner_id=p.client_id,
-                                        data=feed.dumps(data)))
+    data = {
+        "id": m.entity_id,
+        **p.model_dump(mode="json"),
+        "consultant_id": account.id,
+        "consultant_name": account.name,
+    }
+    conn.execute(insert(records).values(entity="form", id=m.entity_id, owner_id=p.client_id, data=feed.dumps(data)))
     feed.publish(conn, "form", m.entity_id, store_id, data)
     return {"form_id": m.entity_id}
 
@@ -139,8 +161,10 @@ BLOB_CONTENT_TYPE = "application/octet-stream"
 def has_blob(conn: Connection, sha256: str, store_id: str) -> bool:
     """Whether `store_id` has uploaded this blob."""
     owners = schema.blob_stores
-    return conn.execute(select(owners.c.sha256).where(owners.c.sha256 == sha256, owners.c.store_id == store_id)
-                        ).first() is not None
+    return (
+        conn.execute(select(owners.c.sha256).where(owners.c.sha256 == sha256, owners.c.store_id == store_id)).first()
+        is not None
+    )
 
 
 def put_blob(conn: Connection, sha256: str, content: bytes, store_id: str) -> bool:
@@ -152,8 +176,9 @@ def put_blob(conn: Connection, sha256: str, content: bytes, store_id: str) -> bo
         return False
     blobs = schema.blobs
     if conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha256)).first() is None:
-        conn.execute(insert(blobs).values(sha256=sha256, size=len(content), content_type=BLOB_CONTENT_TYPE,
-                                          content=content))
+        conn.execute(
+            insert(blobs).values(sha256=sha256, size=len(content), content_type=BLOB_CONTENT_TYPE, content=content)
+        )
     conn.execute(insert(schema.blob_stores).values(sha256=sha256, store_id=store_id))
     return True
 
@@ -161,6 +186,9 @@ def put_blob(conn: Connection, sha256: str, content: bytes, store_id: str) -> bo
 def get_blob(conn: Connection, sha256: str, store_id: str) -> bytes | None:
     """The blob's content, when `store_id` uploaded it; None when unknown or another store's."""
     blobs, owners = schema.blobs, schema.blob_stores
-    row = conn.execute(select(blobs.c.content).join(owners, owners.c.sha256 == blobs.c.sha256)
-                       .where(blobs.c.sha256 == sha256, owners.c.store_id == store_id)).first()
+    row = conn.execute(
+        select(blobs.c.content)
+        .join(owners, owners.c.sha256 == blobs.c.sha256)
+        .where(blobs.c.sha256 == sha256, owners.c.store_id == store_id)
+    ).first()
     return None if row is None else bytes(row.content)

@@ -32,8 +32,7 @@ def _chunks(it: Iterator[dict], n: int) -> Iterator[list[dict]]:
         yield chunk
 
 
-def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: int | None = None,
-         log=print) -> dict:
+def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: int | None = None, log=print) -> dict:
     t0 = time.monotonic()
     with db.write() as conn:
         if conn.execute(select(schema.stores.c.id).limit(1)).first() is not None:
@@ -46,22 +45,53 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
         rows = []
         for c in cons:
             h = hashes.setdefault(c["password"], auth.hash_password(c["password"]))
-            rows.append({"id": c["id"], "store_id": c["store_id"], "login": c["login"], "name": c["name"],
-                         "role": auth.CONSULTANT, "password_hash": h})
+            rows.append(
+                {
+                    "id": c["id"],
+                    "store_id": c["store_id"],
+                    "login": c["login"],
+                    "name": c["name"],
+                    "role": auth.CONSULTANT,
+                    "password_hash": h,
+                }
+            )
         for i, s in enumerate(st):  # one till and one manager account per store
-            rows.append({"id": demo.stable_id("till", seed_, i), "store_id": s["id"], "login": f"till{i + 1}",
-                         "name": f"Касса {s['name']}", "role": auth.TILL,
-                         "password_hash": hashes[demo.CONSULTANT_PASSWORD]})
-            rows.append({"id": demo.stable_id("manager", seed_, i), "store_id": s["id"],
-                         "login": f"manager{i + 1}", "name": f"Управляющий {s['name']}", "role": auth.MANAGER,
-                         "password_hash": hashes[demo.CONSULTANT_PASSWORD]})
+            rows.append(
+                {
+                    "id": demo.stable_id("till", seed_, i),
+                    "store_id": s["id"],
+                    "login": f"till{i + 1}",
+                    "name": f"Касса {s['name']}",
+                    "role": auth.TILL,
+                    "password_hash": hashes[demo.CONSULTANT_PASSWORD],
+                }
+            )
+            rows.append(
+                {
+                    "id": demo.stable_id("manager", seed_, i),
+                    "store_id": s["id"],
+                    "login": f"manager{i + 1}",
+                    "name": f"Управляющий {s['name']}",
+                    "role": auth.MANAGER,
+                    "password_hash": hashes[demo.CONSULTANT_PASSWORD],
+                }
+            )
         # One admin for the account tools (its row needs a store: the first; it reads the
         # reports of every store and no client data). Demo password, like the others.
-        rows.append({"id": demo.stable_id("admin", seed_), "store_id": st[0]["id"], "login": "admin",
-                     "name": "Администратор", "role": auth.ADMIN, "password_hash": hashes[demo.CONSULTANT_PASSWORD]})
+        rows.append(
+            {
+                "id": demo.stable_id("admin", seed_),
+                "store_id": st[0]["id"],
+                "login": "admin",
+                "name": "Администратор",
+                "role": auth.ADMIN,
+                "password_hash": hashes[demo.CONSULTANT_PASSWORD],
+            }
+        )
         conn.execute(insert(schema.accounts), rows)
-        feed.publish_many(conn, [("consultant", c["id"], None, {k: c[k] for k in ("id", "store_id", "name")}, False)
-                                 for c in cons])
+        feed.publish_many(
+            conn, [("consultant", c["id"], None, {k: c[k] for k in ("id", "store_id", "name")}, False) for c in cons]
+        )
     counts = {"clients": 0, "receipts": 0, "ledger": 0}
     prog = loyalty_service.program()
     now = utcnow()
@@ -83,18 +113,33 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                 entries += res.entries
                 past.append(rr)
                 last_visit = max(last_visit or r["at"], r["at"])
-                receipt_rows.append({"id": r["id"], "store_id": r["store_id"], "fn": r["fn"], "i": r["i"],
-                                     "fp": r["fp"], "client_id": c["id"], "data": feed.dumps(r)})
+                receipt_rows.append(
+                    {
+                        "id": r["id"],
+                        "store_id": r["store_id"],
+                        "fn": r["fn"],
+                        "i": r["i"],
+                        "fp": r["fp"],
+                        "client_id": c["id"],
+                        "data": feed.dumps(r),
+                    }
+                )
                 feed_rows.append(("receipt", r["id"], c["store_id"], r, False))
             entries += rules.run_expiry(prog, entries, now)
             ledger_rows += loyalty_service.ledger_rows(c["id"], entries)
             feed_rows += [("ledger", e.id, c["store_id"], e.model_dump(mode="json"), False) for e in entries]
             figures, account = loyalty_service.account(c["id"], entries, past, now, c.get("birthday"))
             feed_rows.append(("account", c["id"], c["store_id"], account, False))
-            client = Client(**c, last_visit=last_visit[:10] if last_visit else None,
-                            **figures).model_dump(mode="json")
-            client_rows.append({"id": client["id"], "store_id": client["store_id"], "phone": client["phone"],
-                                "card_number": client["card_number"], "data": feed.dumps(client)})
+            client = Client(**c, last_visit=last_visit[:10] if last_visit else None, **figures).model_dump(mode="json")
+            client_rows.append(
+                {
+                    "id": client["id"],
+                    "store_id": client["store_id"],
+                    "phone": client["phone"],
+                    "card_number": client["card_number"],
+                    "data": feed.dumps(client),
+                }
+            )
             feed_rows.append(("client", client["id"], client["store_id"], client, False))
         with db.write() as conn:
             conn.execute(insert(schema.clients), client_rows)
@@ -113,9 +158,21 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
     counts["unidentified"] = 0
     for chunk in _chunks(demo.iter_unidentified(max(3, counts["receipts"] // 2), seed_, now), BATCH):
         with db.write() as conn:
-            conn.execute(insert(schema.receipts), [
-                {"id": r["id"], "store_id": r["store_id"], "fn": r["fn"], "i": r["i"], "fp": r["fp"],
-                 "client_id": None, "data": feed.dumps(r)} for r in chunk])
+            conn.execute(
+                insert(schema.receipts),
+                [
+                    {
+                        "id": r["id"],
+                        "store_id": r["store_id"],
+                        "fn": r["fn"],
+                        "i": r["i"],
+                        "fp": r["fp"],
+                        "client_id": None,
+                        "data": feed.dumps(r),
+                    }
+                    for r in chunk
+                ],
+            )
         counts["unidentified"] += len(chunk)
     with db.write() as conn:  # the seed ran expiry up to now for every client
         loyalty_service.record_expiry_run(conn, now)
@@ -124,7 +181,17 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
 
 def _append_feed(conn, items: list) -> None:
     """Fresh entities only: plain inserts, no replace (the seed never republishes)."""
-    conn.execute(insert(schema.feed), [
-        {"entity": e, "entity_id": i, "store_id": s, "data": feed.dumps(d),
-         "deleted": dl, "client_id": feed.client_of(e, i, d)} for e, i, s, d, dl in items
-    ])
+    conn.execute(
+        insert(schema.feed),
+        [
+            {
+                "entity": e,
+                "entity_id": i,
+                "store_id": s,
+                "data": feed.dumps(d),
+                "deleted": dl,
+                "client_id": feed.client_of(e, i, d),
+            }
+            for e, i, s, d, dl in items
+        ],
+    )

@@ -32,7 +32,7 @@ from sync.hub.storage import sql
 class Limit:
     failures: int  # failed tries allowed in a window
     window: float  # seconds
-    lock: float    # seconds locked once they are used up
+    lock: float  # seconds locked once they are used up
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,11 @@ def begin_attempt(conn: Connection, counted: list[tuple[str, Limit]], now: float
         rows[key] = (failures, start, None)
     for key, limit in counted:
         failures, start, _ = rows[key]
-        sql(conn, "UPDATE login_throttle SET failures = ?, window_start = ?, locked_until = NULL, expires = ? "
-                  "WHERE key = ?", (failures + 1, start, start + limit.window, key))
+        sql(
+            conn,
+            "UPDATE login_throttle SET failures = ?, window_start = ?, locked_until = NULL, expires = ? WHERE key = ?",
+            (failures + 1, start, start + limit.window, key),
+        )
     return None
 
 
@@ -96,14 +99,22 @@ def retry_after(seconds: float) -> str:
 def _row(conn: Connection, key: str, now: float) -> tuple[int, float, float | None]:
     """(failures, window start, locked until) of a key, its row locked until the commit
     (PostgreSQL; SQLite's write transaction holds the whole database)."""
-    sql(conn, "INSERT INTO login_throttle (key, failures, window_start, locked_until, expires) "
-              "VALUES (?, 0, ?, NULL, ?) ON CONFLICT (key) DO NOTHING", (key, now, now))
+    sql(
+        conn,
+        "INSERT INTO login_throttle (key, failures, window_start, locked_until, expires) "
+        "VALUES (?, 0, ?, NULL, ?) ON CONFLICT (key) DO NOTHING",
+        (key, now, now),
+    )
     lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-    row = sql(conn, "SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?" + lock,
-              (key,)).fetchone()
+    row = sql(
+        conn, "SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?" + lock, (key,)
+    ).fetchone()
     return int(row[0]), float(row[1]), None if row[2] is None else float(row[2])
 
 
 def _lock(conn: Connection, key: str, now: float, limit: Limit) -> None:
-    sql(conn, "UPDATE login_throttle SET failures = 0, window_start = ?, locked_until = ?, expires = ? WHERE key = ?",
-        (now, now + limit.lock, now + max(limit.lock, limit.window), key))
+    sql(
+        conn,
+        "UPDATE login_throttle SET failures = 0, window_start = ?, locked_until = ?, expires = ? WHERE key = ?",
+        (now, now + limit.lock, now + max(limit.lock, limit.window), key),
+    )

@@ -54,8 +54,9 @@ async def login(url: str, who: str, password: str) -> dict:
         return r.json()
 
 
-async def tablet(port: int, n: int, token: dict, cursor: int, client_ids: list[str], stop: float,
-                 lat: list[float], errors: list[str]) -> None:
+async def tablet(
+    port: int, n: int, token: dict, cursor: int, client_ids: list[str], stop: float, lat: list[float], errors: list[str]
+) -> None:
     rnd = random.Random(n)
     http = Conn("127.0.0.1", port)
     headers = {**PROTO, "Authorization": f"Bearer {token['access_token']}"}
@@ -66,14 +67,22 @@ async def tablet(port: int, n: int, token: dict, cursor: int, client_ids: list[s
         try:
             if rnd.random() < 0.2:
                 cid = rnd.choice(client_ids)
-                muts = [{"id": new_id(), "kind": "client.update", "entity_id": cid,
-                         "payload": {"fields": {"notes": f"заметка {rnd.randrange(10**6)}"}},
-                         "client_time": utcnow().isoformat()}]
-                status, body = await http.request("POST", "/v1/mutations", {"device_id": device, "mutations": muts},
-                                                  headers)
+                muts = [
+                    {
+                        "id": new_id(),
+                        "kind": "client.update",
+                        "entity_id": cid,
+                        "payload": {"fields": {"notes": f"заметка {rnd.randrange(10**6)}"}},
+                        "client_time": utcnow().isoformat(),
+                    }
+                ]
+                status, body = await http.request(
+                    "POST", "/v1/mutations", {"device_id": device, "mutations": muts}, headers
+                )
             else:
-                status, body = await http.request("GET", "/v1/changes", headers=headers,
-                                                  params={"cursor": cursor, "limit": 500})
+                status, body = await http.request(
+                    "GET", "/v1/changes", headers=headers, params={"cursor": cursor, "limit": 500}
+                )
                 if status == 200:
                     cursor = json.loads(body)["next_cursor"]
             lat.append((time.monotonic() - t0) * 1000)
@@ -87,8 +96,17 @@ async def tablet(port: int, n: int, token: dict, cursor: int, client_ids: list[s
     await http.close()
 
 
-async def till(port: int, n: int, token: dict, store_id: str, rate: float, stop: float, posted: list[int],
-               lat: list[float], errors: list[str]) -> None:
+async def till(
+    port: int,
+    n: int,
+    token: dict,
+    store_id: str,
+    rate: float,
+    stop: float,
+    posted: list[int],
+    lat: list[float],
+    errors: list[str],
+) -> None:
     """One till posting batches of ten at `rate` receipts/s (many tills run side by side)."""
     http = Conn("127.0.0.1", port)
     headers = {"Authorization": f"Bearer {token['access_token']}"}
@@ -103,9 +121,18 @@ async def till(port: int, n: int, token: dict, store_id: str, rate: float, stop:
         receipts = []
         for _ in range(batch):
             k += 1
-            receipts.append({"store_id": store_id, "fn": f"{9990000000000000 + n:016d}", "i": str(k),
-                             "fp": str(1_000_000 + k), "at": utcnow().isoformat(), "total": 1_500_000, "type": 1,
-                             "lines": [{"sku": "SKU-1", "name": "Платок", "price": 1_500_000}]})
+            receipts.append(
+                {
+                    "store_id": store_id,
+                    "fn": f"{9990000000000000 + n:016d}",
+                    "i": str(k),
+                    "fp": str(1_000_000 + k),
+                    "at": utcnow().isoformat(),
+                    "total": 1_500_000,
+                    "type": 1,
+                    "lines": [{"sku": "SKU-1", "name": "Платок", "price": 1_500_000}],
+                }
+            )
         t0 = time.monotonic()
         try:
             status, body = await http.request("POST", "/v1/pos/receipts", {"receipts": receipts}, headers)
@@ -121,8 +148,7 @@ async def till(port: int, n: int, token: dict, store_id: str, rate: float, stop:
     await http.close()
 
 
-async def load(url: str, tablets: int, seconds: float, receipts_per_s: float, head: int,
-               client_ids: list[str]) -> dict:
+async def load(url: str, tablets: int, seconds: float, receipts_per_s: float, head: int, client_ids: list[str]) -> dict:
     port = int(url.rsplit(":", 1)[1])
     consultants = [c for c in demo.consultants(1)]
     tokens = [await login(url, c["login"], c["password"]) for c in consultants]
@@ -139,10 +165,11 @@ async def load(url: str, tablets: int, seconds: float, receipts_per_s: float, he
     t0 = time.monotonic()
     stop = t0 + seconds
     n_tills = 30
-    tasks = [tablet(port, n, tokens[n % len(tokens)], head, client_ids, stop, lat, errors)
-             for n in range(tablets)]
-    tasks += [till(port, i, tills[i % 3], stores[i % 3], receipts_per_s / n_tills, stop, posted, till_lat, errors)
-              for i in range(n_tills)]
+    tasks = [tablet(port, n, tokens[n % len(tokens)], head, client_ids, stop, lat, errors) for n in range(tablets)]
+    tasks += [
+        till(port, i, tills[i % 3], stores[i % 3], receipts_per_s / n_tills, stop, posted, till_lat, errors)
+        for i in range(n_tills)
+    ]
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - t0
     return {
@@ -167,8 +194,12 @@ def run_db(kind: str, url: str, folder: Path, args) -> dict:
     with db.read() as conn:
         head = conn.exec_driver_sql("SELECT max(seq) FROM feed").scalar_one()
         store0 = demo.stores(1)[0]["id"]
-        client_ids = [r[0] for r in conn.execute(
-            text("SELECT id FROM clients WHERE store_id = :store LIMIT 500"), {"store": store0}).fetchall()]
+        client_ids = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT id FROM clients WHERE store_id = :store LIMIT 500"), {"store": store0}
+            ).fetchall()
+        ]
     db.dispose()
     port = free_port()
     # SQLite: one process (writers queue on an in-process lock instead of SQLite's sleeping
@@ -176,8 +207,12 @@ def run_db(kind: str, url: str, folder: Path, args) -> dict:
     workers = 1 if kind == "sqlite" else args.workers
     # The hub writes to its own copy of the log's descriptor; ours can close at once.
     with open(folder / f"hub-{kind}.log", "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "sync.hub", "serve", "--db", url, "--port", str(port),
-                                 "--workers", str(workers)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sync.hub", "serve", "--db", url, "--port", str(port), "--workers", str(workers)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/healthz")
@@ -196,8 +231,11 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    ap.add_argument("--pg-settings", help="PostgreSQL server options (default: tests.pg.CRASH_SAFE), "
-                    "e.g. '-c synchronous_commit=on' for commits that wait for their flush")
+    ap.add_argument(
+        "--pg-settings",
+        help="PostgreSQL server options (default: tests.pg.CRASH_SAFE), "
+        "e.g. '-c synchronous_commit=on' for commits that wait for their flush",
+    )
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="vitrine-bench-hub-") as tmp:
@@ -221,8 +259,10 @@ def main() -> int:
     print()
     print(f"{'db':<11}{'tablets':>8}{'rps':>8}{'p50 ms':>9}{'p99 ms':>9}{'till p99':>10}{'rcpt/s':>8}{'errors':>8}")
     for r in results:
-        print(f"{r['db']:<11}{r['tablets']:>8}{r['rps']:>8}{r['p50_ms']:>9}{r['p99_ms']:>9}{r['till_p99_ms']:>10}"
-              f"{r['receipts_per_s']:>8}{r['errors']:>8}")
+        print(
+            f"{r['db']:<11}{r['tablets']:>8}{r['rps']:>8}{r['p50_ms']:>9}{r['p99_ms']:>9}{r['till_p99_ms']:>10}"
+            f"{r['receipts_per_s']:>8}{r['errors']:>8}"
+        )
     print("targets: 200 tablets at 1 req/s each with p99 < 100 ms; 300 receipts/s ingested")
     for r in results:
         print(json.dumps({k: r[k] for k in ("db", "tablets", "rps", "p50_ms", "p99_ms", "receipts_per_s")}))

@@ -40,8 +40,22 @@ if str(ROOT) not in sys.path:
 
 from anyascii import anyascii  # noqa: E402
 
-COLUMNS = ("id", "last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
-           "store_id", "consultant_id", "tier", "points_balance", "last_visit", "created_at")
+COLUMNS = (
+    "id",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "phone",
+    "email",
+    "birthday",
+    "card_number",
+    "store_id",
+    "consultant_id",
+    "tier",
+    "points_balance",
+    "last_visit",
+    "created_at",
+)
 # Targets from the issue: exact and prefix classes p95 <= 5 ms, fuzzy <= 30 ms.
 TARGET_EXACT_PREFIX_MS = 5.0
 TARGET_FUZZY_MS = 30.0
@@ -69,22 +83,32 @@ def _typo(word: str, rnd: random.Random) -> str:
         i = rnd.randrange(1, len(word))  # people rarely get the first letter wrong
         kind = rnd.choice("disw")
         if kind == "d":
-            out = word[:i] + word[i + 1:]
+            out = word[:i] + word[i + 1 :]
         elif kind == "i":
             out = word[:i] + rnd.choice(alphabet) + word[i:]
         elif kind == "s":
-            out = word[:i] + rnd.choice(alphabet.replace(word[i].lower(), "")) + word[i + 1:]
+            out = word[:i] + rnd.choice(alphabet.replace(word[i].lower(), "")) + word[i + 1 :]
         else:
             if i >= len(word) - 1 or word[i] == word[i + 1]:
                 continue
-            out = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            out = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
         if out.lower() != word.lower():
             return out
 
 
 # Ways people spell Russian sounds in Latin letters, beside anyascii's own.
-_SPELLINGS = [("sh", "sch"), ("shch", "sch"), ("v", "w"), ("ya", "ia"), ("yu", "iu"), ("kh", "h"),
-              ("ts", "c"), ("y", "j"), ("e", "ye"), ("ks", "x")]
+_SPELLINGS = [
+    ("sh", "sch"),
+    ("shch", "sch"),
+    ("v", "w"),
+    ("ya", "ia"),
+    ("yu", "iu"),
+    ("kh", "h"),
+    ("ts", "c"),
+    ("y", "j"),
+    ("e", "ye"),
+    ("ks", "x"),
+]
 
 
 def _latin(word: str, rnd: random.Random) -> str:
@@ -97,14 +121,16 @@ def _latin(word: str, rnd: random.Random) -> str:
 
 def _phone_format(e164: str, rnd: random.Random) -> str:
     n = e164[2:]  # national significant number of a +7 phone
-    return rnd.choice([
-        f"+7 {n[:3]} {n[3:6]}-{n[6:8]}-{n[8:]}",
-        f"8-{n[:3]}-{n[3:6]}-{n[6:8]}-{n[8:]}",
-        n,
-        f"8 ({n[:3]}) {n[3:]}",
-        f"+7({n[:3]}){n[3:6]} {n[6:8]} {n[8:]}",
-        f"7{n}",
-    ])
+    return rnd.choice(
+        [
+            f"+7 {n[:3]} {n[3:6]}-{n[6:8]}-{n[8:]}",
+            f"8-{n[:3]}-{n[3:6]}-{n[6:8]}-{n[8:]}",
+            n,
+            f"8 ({n[:3]}) {n[3:]}",
+            f"+7({n[:3]}){n[3:6]} {n[6:8]} {n[8:]}",
+            f"7{n}",
+        ]
+    )
 
 
 def build(path: str, n: int, queries: int, seed: int, batch: int, queries_path: str) -> None:
@@ -142,9 +168,19 @@ def build(path: str, n: int, queries: int, seed: int, batch: int, queries_path: 
 
     rnd.shuffle(chosen)
     chosen = (chosen * (queries // max(len(chosen), 1) + 2))[: queries * 2]
-    qs: dict[str, list[dict]] = {k: [] for k in (
-        "phone_suffix", "phone_full", "surname_prefix", "surname_latin", "name_initial",
-        "surname_fuzzy", "email_prefix", "card")}
+    qs: dict[str, list[dict]] = {
+        k: []
+        for k in (
+            "phone_suffix",
+            "phone_full",
+            "surname_prefix",
+            "surname_latin",
+            "name_initial",
+            "surname_fuzzy",
+            "email_prefix",
+            "card",
+        )
+    }
     emails = [c for c in chosen if c.get("email")]
     for c in chosen[:queries]:
         last = c["last_name"]
@@ -182,20 +218,23 @@ def _ok(cls: str, item: dict, hits: list, limit: int) -> bool:
     if cls in ("phone_full", "card"):
         return found_ids[:1] == [item["id"]]
     if cls == "phone_suffix":
-        return bool(hits) and all(h.phone.endswith(q) for h in hits) and (
-            item["id"] in found_ids or len(hits) == limit)
+        return bool(hits) and all(h.phone.endswith(q) for h in hits) and (item["id"] in found_ids or len(hits) == limit)
     if cls == "email_prefix":
         typed = q.lower()
-        return item["id"] in found_ids or (
-            len(hits) == limit and all((h.email or "").startswith(typed) for h in hits))
+        return item["id"] in found_ids or (len(hits) == limit and all((h.email or "").startswith(typed) for h in hits))
     if cls == "surname_prefix":
         typed = translit.words(q)[0]
-        return any(h.last_name == item["last"] for h in hits) or (len(hits) == limit and all(
-            any(w.startswith(typed) for w in translit.words(f"{h.last_name} {h.first_name} {h.middle_name or ''}"))
-            for h in hits))
+        return any(h.last_name == item["last"] for h in hits) or (
+            len(hits) == limit
+            and all(
+                any(w.startswith(typed) for w in translit.words(f"{h.last_name} {h.first_name} {h.middle_name or ''}"))
+                for h in hits
+            )
+        )
     if cls == "name_initial":
         return any(h.last_name == item["last"] and h.first_name == item["first"] for h in hits) or (
-            len(hits) == limit and all(h.first_name == item["first"] for h in hits))
+            len(hits) == limit and all(h.first_name == item["first"] for h in hits)
+        )
     # Latin-typed and misspelt surnames: the surname itself must be on the page.
     return any(h.last_name == item["last"] for h in hits)
 
@@ -231,7 +270,8 @@ def measure(path: str, qs: dict[str, list[dict]], clients: int) -> dict:
     bare_sql = (
         "SELECT c.id, c.last_name, c.first_name, c.middle_name, c.phone, c.email, c.tier, c.last_visit,"
         " c.store_id, c.points_balance FROM search_doc d CROSS JOIN clients c ON c.id = d.client_id"
-        " WHERE d.phone_key = ?")
+        " WHERE d.phone_key = ?"
+    )
     keys = [phones.phone_key(item["phone"]) for item in qs["phone_full"]]
 
     def bare(db, key):
@@ -247,17 +287,22 @@ def measure(path: str, qs: dict[str, list[dict]], clients: int) -> dict:
         same += [r[0] for r in rows] == [h.id for h in cache.read_sync(search, item["q"], 20)]
     bare_p50 = pct(bare_times, 50)
     ratio = results["phone_full"]["p50_ms"] / bare_p50
-    print(f"{'bare phone SQL':16} {bare_p50:8.4f} {pct(bare_times, 95):8.4f}"
-          f"   same rows as search: {same / len(keys):.1%}")
+    print(
+        f"{'bare phone SQL':16} {bare_p50:8.4f} {pct(bare_times, 95):8.4f}"
+        f"   same rows as search: {same / len(keys):.1%}"
+    )
     print(f"phone_full / bare (p50): {ratio:.1f}x  (target <= {TARGET_PHONE_RATIO:g}x)")
 
     cache_mb = sum(os.path.getsize(p) for p in (path, path + "-wal", path + "-shm") if os.path.exists(p)) / 2**20
     rss_mb = psutil.Process().memory_info().rss / 2**20
-    sizes = cache.read_sync(lambda db: db.execute(
-        "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall())
+    sizes = cache.read_sync(
+        lambda db: db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+    )
     search_mb = sum(s for name, s in sizes if name.startswith(("search_", "sqlite_autoindex_search")))
-    print(f"cache on disk: {cache_mb:.0f} MB (search structures {search_mb / 2**20:.0f} MB); "
-          f"RSS with the cache open: {rss_mb:.0f} MB")
+    print(
+        f"cache on disk: {cache_mb:.0f} MB (search structures {search_mb / 2**20:.0f} MB); "
+        f"RSS with the cache open: {rss_mb:.0f} MB"
+    )
     cache.close()
     return {
         "clients": clients,
@@ -294,9 +339,26 @@ def main() -> None:
                 p.unlink(missing_ok=True)
             print(f"building a cache of {args.clients:,} clients in {workdir} ...", file=sys.stderr, flush=True)
             t = time.perf_counter()
-            subprocess.run([sys.executable, __file__, "--build-into", str(path), "--clients", str(args.clients),
-                            "--queries", str(args.queries), "--seed", str(args.seed), "--batch", str(args.batch),
-                            "--queries-file", str(qpath)], check=True, cwd=ROOT)
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--build-into",
+                    str(path),
+                    "--clients",
+                    str(args.clients),
+                    "--queries",
+                    str(args.queries),
+                    "--seed",
+                    str(args.seed),
+                    "--batch",
+                    str(args.batch),
+                    "--queries-file",
+                    str(qpath),
+                ],
+                check=True,
+                cwd=ROOT,
+            )
             print(f"built in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
         qs = json.loads(qpath.read_text())
         out = measure(str(path), qs, args.clients)

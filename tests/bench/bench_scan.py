@@ -65,7 +65,9 @@ def main() -> int:
 
     vitrine = Decoder()
     decoders: dict[str, Callable] = {
-        "pyzbar": decode_plain_pyzbar, "zxing_cpp": decode_plain_zxing, "vitrine": vitrine.decode,
+        "pyzbar": decode_plain_pyzbar,
+        "zxing_cpp": decode_plain_zxing,
+        "vitrine": vitrine.decode,
     }
     if args.single_engine:
         decoders["vitrine_zbar_only"] = one_engine(vitrine, "zbar").decode
@@ -95,8 +97,9 @@ def main() -> int:
     def median(xs: list[float]) -> float:
         return round(statistics.median(xs), 1)
 
-    print(f"{photos} generated receipt photos (seed {args.seed}), "
-          f"{time.perf_counter() - t_start:.0f} s for all decoders")
+    print(
+        f"{photos} generated receipt photos (seed {args.seed}), {time.perf_counter() - t_start:.0f} s for all decoders"
+    )
     print(f"  {'decoder':<20} {'decoded':>12} {'median ms (image)':>18} {'median ms (file)':>17}")
     for name in decoders:
         file_ms = median(ms_file[name]) if ms_file[name] else "-"
@@ -104,8 +107,10 @@ def main() -> int:
     fastest = min(median(ms_image["pyzbar"]), median(ms_image["zxing_cpp"]))
     ratio = median(ms_image["vitrine"]) / fastest
     rate = ok["vitrine"] / photos
-    print(f"Vitrine median / fastest single engine: {ratio:.2f}x (target ≤ {TARGET_RATIO}x), "
-          f"decoded {rate:.1%} (target ≥ {TARGET_RATE:.0%})")
+    print(
+        f"Vitrine median / fastest single engine: {ratio:.2f}x (target ≤ {TARGET_RATIO}x), "
+        f"decoded {rate:.1%} (target ≥ {TARGET_RATE:.0%})"
+    )
     print("first successful cascade step: " + ", ".join(f"{k} {v}" for k, v in steps.most_common()))
     for seed, params in misses:
         print(f"  missed seed {seed}: {params}")
@@ -115,10 +120,16 @@ def main() -> int:
     if CORPUS.exists():
         images = expected_images()
         corpus_images = len(images)
-        found = {name: {p for p, text in images if text in [norm(b.text) for b in decoders[name](p)]}
-                 for name in decoders}
-        fp_images = [p for d in CORPUS.iterdir() if d.is_dir() and d.name.startswith("falsepositives")
-                     for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+        found = {
+            name: {p for p, text in images if text in [norm(b.text) for b in decoders[name](p)]} for name in decoders
+        }
+        fp_images = [
+            p
+            for d in CORPUS.iterdir()
+            if d.is_dir() and d.name.startswith("falsepositives")
+            for p in d.iterdir()
+            if p.suffix.lower() in IMAGE_SUFFIXES
+        ]
         false_positives = sum(bool(vitrine.decode(p)) for p in fp_images)
         corpus = {k: len(v) for k, v in found.items()}
         corpus["either"] = len(found["pyzbar"] | found["zxing_cpp"])
@@ -127,13 +138,20 @@ def main() -> int:
     else:
         print(f"corpus not found at {CORPUS}; skipped")
 
-    print(json.dumps({
-        "images": photos,
-        "engines": {name: {"decoded": ok[name], "median_ms": median(ms_image[name])}
-                    for name in ("pyzbar", "zxing_cpp", "vitrine")},
-        "corpus_decoded": corpus.get("vitrine", 0), "corpus_images": corpus_images,
-        "false_positives": false_positives,
-    }))
+    print(
+        json.dumps(
+            {
+                "images": photos,
+                "engines": {
+                    name: {"decoded": ok[name], "median_ms": median(ms_image[name])}
+                    for name in ("pyzbar", "zxing_cpp", "vitrine")
+                },
+                "corpus_decoded": corpus.get("vitrine", 0),
+                "corpus_images": corpus_images,
+                "false_positives": false_positives,
+            }
+        )
+    )
     return 0
 
 

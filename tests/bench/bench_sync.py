@@ -58,8 +58,13 @@ from sync.client import HubClient  # noqa: E402
 from tests.conftest import free_port, wait_http  # noqa: E402
 
 LOGINS = [("demo", "vitrine-demo"), ("consultant04", "vitrine"), ("consultant08", "vitrine")]
-TARGETS = {"rows_per_s": 60_000, "ratio_to_plain_insert": 0.30, "push_1000_s": 3.0, "propagation_s": 1.0,
-           "peak_rss_mb": 300}
+TARGETS = {
+    "rows_per_s": 60_000,
+    "ratio_to_plain_insert": 0.30,
+    "push_1000_s": 3.0,
+    "propagation_s": 1.0,
+    "peak_rss_mb": 300,
+}
 
 
 def log(msg: str) -> None:
@@ -92,8 +97,12 @@ class RssSampler:
 def seed_hub(folder: Path, clients: int) -> Path:
     db = folder / "hub.sqlite"
     t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "sync.hub", "seed", "--clients", str(clients), "--db", str(db)],
-                         cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "sync.hub", "seed", "--clients", str(clients), "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         raise SystemExit(f"seeding failed: {out.stderr[-2000:]}")
     log(f"seed: {out.stdout.strip()} ({time.monotonic() - t0:.0f} s)")
@@ -110,9 +119,25 @@ def serve(db: Path, folder: Path) -> tuple[subprocess.Popen, str]:
     # with what is measured here (it runs hourly on a real hub). The hub writes to its own
     # copy of the log's descriptor; ours can close at once.
     with open(folder / "hub.log", "ab") as logf:
-        proc = subprocess.Popen([sys.executable, "-m", "sync.hub", "serve", "--db", str(db), "--host", "127.0.0.1",
-                                 "--port", str(port), "--expiry-interval", "0"],
-                                cwd=ROOT, stdout=logf, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sync.hub",
+                "serve",
+                "--db",
+                str(db),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--expiry-interval",
+                "0",
+            ],
+            cwd=ROOT,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/healthz", timeout=120)
     return proc, url
@@ -195,7 +220,8 @@ async def propagation(url: str, cache_b: Path, folder: Path, trials: int, poll: 
     b_cache = Cache(cache_b)
     a_cache = Cache(folder / "cache-a.sqlite")
     cid, data = b_cache.read_sync(
-        lambda db: db.execute(f"SELECT id, {clients.HUB_DATA} FROM clients LIMIT 1").fetchone())
+        lambda db: db.execute(f"SELECT id, {clients.HUB_DATA} FROM clients LIMIT 1").fetchone()
+    )
     head = b_cache.read_sync(sync_state.cursor)
 
     def position_a(db) -> None:
@@ -228,8 +254,10 @@ async def propagation(url: str, cache_b: Path, folder: Path, trials: int, poll: 
         await b.stop()
     a_cache.close()
     b_cache.close()
-    log(f"propagation A -> B (B polls every {poll:g} s): min {min(out):.3f} median {statistics.median(out):.3f} "
-        f"max {max(out):.3f} s over {trials} trials")
+    log(
+        f"propagation A -> B (B polls every {poll:g} s): min {min(out):.3f} median {statistics.median(out):.3f} "
+        f"max {max(out):.3f} s over {trials} trials"
+    )
     return out
 
 
@@ -247,8 +275,10 @@ async def run(args) -> dict:
             rows, seconds, caches = await initial_sync(url, folder)
         peak_mb = max(rss.peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**20
         rate = rows / seconds
-        log(f"initial sync, all stores: {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s; "
-            f"peak RSS {peak_mb:.0f} MB")
+        log(
+            f"initial sync, all stores: {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s; "
+            f"peak RSS {peak_mb:.0f} MB"
+        )
         n_plain, plain_s = plain_insert(caches, folder)
         plain_rate = n_plain / plain_s
         log(f"plain executemany insert of the same {n_plain:,} rows: {plain_s:.2f} s = {plain_rate:,.0f} rows/s")
@@ -259,9 +289,15 @@ async def run(args) -> dict:
         proc.wait(timeout=30)
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    return {"rows": rows, "rows_per_s": round(rate), "plain_insert_rows_per_s": round(plain_rate),
-            "ratio_to_plain_insert": round(rate / plain_rate, 3), "push_1000_s": round(push_s, 3),
-            "propagation_s": round(statistics.median(trials), 3), "peak_rss_mb": round(peak_mb, 1)}
+    return {
+        "rows": rows,
+        "rows_per_s": round(rate),
+        "plain_insert_rows_per_s": round(plain_rate),
+        "ratio_to_plain_insert": round(rate / plain_rate, 3),
+        "push_1000_s": round(push_s, 3),
+        "propagation_s": round(statistics.median(trials), 3),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
 
 
 def main() -> int:
@@ -272,8 +308,11 @@ def main() -> int:
     ap.add_argument("--poll", type=float, default=1.0, help="device B's sync interval, seconds")
     args = ap.parse_args()
     result = asyncio.run(run(args))
-    misses = [k for k, target in TARGETS.items()
-              if (result[k] > target if k in ("push_1000_s", "propagation_s", "peak_rss_mb") else result[k] < target)]
+    misses = [
+        k
+        for k, target in TARGETS.items()
+        if (result[k] > target if k in ("push_1000_s", "propagation_s", "peak_rss_mb") else result[k] < target)
+    ]
     log("targets: " + ("all met" if not misses else "missed: " + ", ".join(misses)))
     print(json.dumps(result))
     return 0

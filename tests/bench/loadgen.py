@@ -25,8 +25,14 @@ class Conn:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         return self.reader, self.writer
 
-    async def request(self, method: str, path: str, body: object | None = None, headers: dict | None = None,
-                      params: dict | None = None) -> tuple[int, bytes]:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: object | None = None,
+        headers: dict | None = None,
+        params: dict | None = None,
+    ) -> tuple[int, bytes]:
         if params:
             path = f"{path}?{urlencode(params)}"
         data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()

@@ -13,10 +13,18 @@ from sync.page import PageMeta, RawPage
 
 
 def _client(n: int, **kw) -> dict:
-    return {"id": f"c{n:04d}", "last_name": ["Иванова", "Смирнова", "Кузнецова"][n % 3], "first_name": "Анна",
-            "phone": f"+7916{n:07d}", "email": f"a{n}@example.ru", "card_number": f"7700{n:06d}",
-            "birthday": f"1990-05-0{n % 9 + 1}", "store_id": "s1", "created_at": "2026-01-01T00:00:00+00:00",
-            **kw}
+    return {
+        "id": f"c{n:04d}",
+        "last_name": ["Иванова", "Смирнова", "Кузнецова"][n % 3],
+        "first_name": "Анна",
+        "phone": f"+7916{n:07d}",
+        "email": f"a{n}@example.ru",
+        "card_number": f"7700{n:06d}",
+        "birthday": f"1990-05-0{n % 9 + 1}",
+        "store_id": "s1",
+        "created_at": "2026-01-01T00:00:00+00:00",
+        **kw,
+    }
 
 
 Row = tuple[str, str, dict | None]  # (entity, id, data; None for a deletion)
@@ -24,11 +32,15 @@ Row = tuple[str, str, dict | None]  # (entity, id, data; None for a deletion)
 
 def _page(rows: list[Row], first_seq: int) -> RawPage:
     """A change page as the hub renders it, parsed the way the engine parses it."""
-    changes = [{"seq": first_seq + k, "entity": e, "entity_id": i, "deleted": d is None, "data": d}
-               for k, (e, i, d) in enumerate(rows)]
+    changes = [
+        {"seq": first_seq + k, "entity": e, "entity_id": i, "deleted": d is None, "data": d}
+        for k, (e, i, d) in enumerate(rows)
+    ]
     meta = PageMeta(first_seq + len(rows) - 1, False)
-    body = json.dumps({"changes": changes, "next_cursor": meta.next_cursor, "has_more": meta.has_more,
-                       "total_estimate": None}, ensure_ascii=False).encode()
+    body = json.dumps(
+        {"changes": changes, "next_cursor": meta.next_cursor, "has_more": meta.has_more, "total_estimate": None},
+        ensure_ascii=False,
+    ).encode()
     return RawPage(body, meta)
 
 
@@ -38,8 +50,12 @@ def _feed() -> list[list[Row]]:
     p1 += [("receipt", f"r{n}", {"id": f"r{n}", "client_id": f"c{n:04d}", "total": n}) for n in range(30)]
     p2: list[Row] = [("ledger", f"l{n}", {"id": f"l{n}", "client_id": f"c{n:04d}", "points": n}) for n in range(30)]
     p2 += [("receipt", "r5", {"id": "r5", "client_id": "c0005", "total": 555})]  # republished: the later wins
-    p3: list[Row] = [("receipt", "r7", None), ("ledger", "never-seen", None),  # deleted, and a stray tombstone
-                     ("client", "c0009", None), ("client", "c0010", _client(10, last_name="Петрова"))]
+    p3: list[Row] = [
+        ("receipt", "r7", None),
+        ("ledger", "never-seen", None),  # deleted, and a stray tombstone
+        ("client", "c0009", None),
+        ("client", "c0010", _client(10, last_name="Петрова")),
+    ]
     return [p1, p2, p3]
 
 
@@ -63,17 +79,24 @@ def _load(path, bulk: bool) -> Cache:
 
 
 def _contents(cache: Cache) -> tuple:
-    return cache.read_sync(lambda db: (
-        db.execute("SELECT entity, id, client_id, data FROM entities ORDER BY entity, id").fetchall(),
-        db.execute("SELECT id, data, hub_data FROM clients ORDER BY id").fetchall(),
-        db.execute("SELECT client_id, names, phone_key, card, email, twin_key FROM search_doc ORDER BY client_id")
-        .fetchall(),
-        sync_state.cursor(db)))
+    return cache.read_sync(
+        lambda db: (
+            db.execute("SELECT entity, id, client_id, data FROM entities ORDER BY entity, id").fetchall(),
+            db.execute("SELECT id, data, hub_data FROM clients ORDER BY id").fetchall(),
+            db.execute(
+                "SELECT client_id, names, phone_key, card, email, twin_key FROM search_doc ORDER BY client_id"
+            ).fetchall(),
+            sync_state.cursor(db),
+        )
+    )
 
 
 def _schema(cache: Cache) -> set:
-    return cache.read_sync(lambda db: set(db.execute(
-        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()))
+    return cache.read_sync(
+        lambda db: set(
+            db.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
+        )
+    )
 
 
 @pytest.fixture

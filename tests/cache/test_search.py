@@ -15,8 +15,22 @@ from app.cache.search import SearchHit, search
 from app.cache.store import Cache
 from sync.hub.demo import iter_clients
 
-COLUMNS = ("id", "last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number",
-           "store_id", "consultant_id", "tier", "points_balance", "last_visit", "created_at")
+COLUMNS = (
+    "id",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "phone",
+    "email",
+    "birthday",
+    "card_number",
+    "store_id",
+    "consultant_id",
+    "tier",
+    "points_balance",
+    "last_visit",
+    "created_at",
+)
 
 
 def _put(db, clients: list[dict]) -> None:
@@ -34,17 +48,50 @@ def _delete(db, ids: list[str]) -> None:
     search_index.unindex_clients(db, ids)
 
 
-def client(cid: str, last: str, first: str, middle: str | None = None, phone: str | None = None,
-           email: str | None = None, birthday: str | None = None, card: str | None = None,
-           tier: str = "Gold", last_visit: str | None = "2026-10-01", store: str = "store-1") -> dict:
-    return {"id": cid, "last_name": last, "first_name": first, "middle_name": middle, "phone": phone,
-            "email": email, "birthday": birthday, "card_number": card, "store_id": store, "tier": tier,
-            "points_balance": 1200, "last_visit": last_visit, "created_at": "2025-01-01T00:00:00+00:00"}
+def client(
+    cid: str,
+    last: str,
+    first: str,
+    middle: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    birthday: str | None = None,
+    card: str | None = None,
+    tier: str = "Gold",
+    last_visit: str | None = "2026-10-01",
+    store: str = "store-1",
+) -> dict:
+    return {
+        "id": cid,
+        "last_name": last,
+        "first_name": first,
+        "middle_name": middle,
+        "phone": phone,
+        "email": email,
+        "birthday": birthday,
+        "card_number": card,
+        "store_id": store,
+        "tier": tier,
+        "points_balance": 1200,
+        "last_visit": last_visit,
+        "created_at": "2025-01-01T00:00:00+00:00",
+    }
 
 
 CRAFTED = [
-    client("ivanova", "Иванова", "Анна", "Петровна", "+79161234567", "anna.ivanova@mail.ru", "1985-03-04",
-           "4600000000017", tier="Platinum", last_visit="2026-10-20", store="store-msk"),
+    client(
+        "ivanova",
+        "Иванова",
+        "Анна",
+        "Петровна",
+        "+79161234567",
+        "anna.ivanova@mail.ru",
+        "1985-03-04",
+        "4600000000017",
+        tier="Platinum",
+        last_visit="2026-10-20",
+        store="store-msk",
+    ),
     client("ivanov", "Иванов", "Пётр", None, "+79035550011", "p.ivanov@yandex.ru", "1979-07-07", "4600000000024"),
     client("ivanovskaya", "Ивановская", "Мария", None, "+79035550022"),
     client("fedorova", "Фёдорова", "Юлия", "Сергеевна", "+79031112233", "yulia.f@gmail.com"),
@@ -110,8 +157,9 @@ def test_phone_suffix_of_any_length(cache):
         assert all(h.phone is not None and h.phone.endswith(suffix) for h in hits)
 
 
-@pytest.mark.parametrize("typed", ["+7 916 123-45-67", "8-916-123-45-67", "9161234567", "8 (916) 1234567",
-                                   "+7(916)123 45 67", "79161234567"])
+@pytest.mark.parametrize(
+    "typed", ["+7 916 123-45-67", "8-916-123-45-67", "9161234567", "8 (916) 1234567", "+7(916)123 45 67", "79161234567"]
+)
 def test_full_phone_in_any_format(cache, typed):
     hits = find(cache, typed)
     assert ids(hits) == ["ivanova"]
@@ -188,9 +236,18 @@ def test_long_prefix_expanded_through_vocabulary_finds_what_fts_prefix_finds(cac
     word = translit.words(prefix)[0]
     key = translit.latin_prefix_key(word) if word.isascii() else word
     assert len(key) > search_index.PREFIX_INDEXED
-    native = set(cache.read_sync(lambda db: [r[0] for r in db.execute(
-        "SELECT d.client_id FROM search_names JOIN search_doc d ON d.doc = search_names.rowid "
-        "WHERE search_names MATCH ?", [f'"{key}"*'])]))
+    native = set(
+        cache.read_sync(
+            lambda db: [
+                r[0]
+                for r in db.execute(
+                    "SELECT d.client_id FROM search_names JOIN search_doc d ON d.doc = search_names.rowid "
+                    "WHERE search_names MATCH ?",
+                    [f'"{key}"*'],
+                )
+            ]
+        )
+    )
     assert native
     hits = find(cache, prefix, limit=len(native) + 50)
     assert native <= set(ids(hits))
@@ -244,7 +301,8 @@ def test_first_name_and_initial(cache):
         assert h.match in ("exact", "prefix", "fuzzy")
     exactish = [h for h in hits if h.match != "fuzzy"]
     assert exactish and all(
-        "анна" in f"{h.last_name} {h.first_name} {h.middle_name or ''}".lower().split() for h in exactish)
+        "анна" in f"{h.last_name} {h.first_name} {h.middle_name or ''}".lower().split() for h in exactish
+    )
 
 
 def test_full_name_any_order(cache):
@@ -260,8 +318,9 @@ def test_name_and_phone_digits(cache):
     assert find(cache, "Анна 8-916-123-45-68") == []
 
 
-@pytest.mark.parametrize("odd", ["\U0010ffff", "a\ud7ff", "\"", "'; DROP TABLE clients; --", "AND OR NOT",
-                                 "*", "@", "+", "(", "ё" * 300])
+@pytest.mark.parametrize(
+    "odd", ["\U0010ffff", "a\ud7ff", '"', "'; DROP TABLE clients; --", "AND OR NOT", "*", "@", "+", "(", "ё" * 300]
+)
 def test_odd_input_never_raises(cache, odd):
     assert isinstance(find(cache, odd), list)
 
@@ -273,8 +332,9 @@ def test_latin_surname_finds_cyrillic(cache, typed):
     assert next(h for h in hits if h.id == "ivanova").match == "exact"
 
 
-@pytest.mark.parametrize("typed", ["Shchukina", "Schukina", "Schchukina", "Yulia Shchukina", "Iuliia Schukina",
-                                   "Julia Shukina"])
+@pytest.mark.parametrize(
+    "typed", ["Shchukina", "Schukina", "Schchukina", "Yulia Shchukina", "Iuliia Schukina", "Julia Shukina"]
+)
 def test_latin_spelling_variants(cache, typed):
     assert "shchukina" in ids(find(cache, typed, limit=200))
 
@@ -286,14 +346,35 @@ def test_latin_first_name_variants(cache):
         assert next(h for h in hits if h.id == "fedorova").match == "exact", typed
 
 
-@pytest.mark.parametrize("cyrillic,latin", [
-    ("Иванова", "Ivanova"), ("Иванова", "Iwanowa"), ("Щукина", "Shchukina"), ("Щукина", "Schukina"),
-    ("Юлия", "Yulia"), ("Юлия", "Iuliia"), ("Юлия", "Julia"), ("Юлия", "Yuliya"), ("Фёдорова", "Fyodorova"),
-    ("Хабибуллина", "Khabibullina"), ("Хабибуллина", "Habibulina"), ("Цветаева", "Tsvetaeva"),
-    ("Цветаева", "Cvetaeva"), ("Евгения", "Yevgeniya"), ("Алексей", "Alexey"), ("Алексей", "Aleksei"),
-    ("Дарья", "Darya"), ("Ксения", "Xenia"), ("Валерьевна", "Valerievna"), ("Сергеевна", "Sergeyevna"),
-    ("Дмитрий", "Dmitry"), ("Соловьёва", "Solovyova"), ("Наталья", "Natalia"), ("Николай", "Nikolaj"),
-])
+@pytest.mark.parametrize(
+    "cyrillic,latin",
+    [
+        ("Иванова", "Ivanova"),
+        ("Иванова", "Iwanowa"),
+        ("Щукина", "Shchukina"),
+        ("Щукина", "Schukina"),
+        ("Юлия", "Yulia"),
+        ("Юлия", "Iuliia"),
+        ("Юлия", "Julia"),
+        ("Юлия", "Yuliya"),
+        ("Фёдорова", "Fyodorova"),
+        ("Хабибуллина", "Khabibullina"),
+        ("Хабибуллина", "Habibulina"),
+        ("Цветаева", "Tsvetaeva"),
+        ("Цветаева", "Cvetaeva"),
+        ("Евгения", "Yevgeniya"),
+        ("Алексей", "Alexey"),
+        ("Алексей", "Aleksei"),
+        ("Дарья", "Darya"),
+        ("Ксения", "Xenia"),
+        ("Валерьевна", "Valerievna"),
+        ("Сергеевна", "Sergeyevna"),
+        ("Дмитрий", "Dmitry"),
+        ("Соловьёва", "Solovyova"),
+        ("Наталья", "Natalia"),
+        ("Николай", "Nikolaj"),
+    ],
+)
 def test_latin_keys_meet(cyrillic, latin):
     from app.services import translit
 
@@ -307,8 +388,10 @@ def test_latin_keys_keep_different_names_apart(a, b):
     assert translit.latin_key(translit.words(a)[0]) != translit.latin_key(translit.words(b)[0])
 
 
-@pytest.mark.parametrize("partial,full", [("Kh", "Khabibullina"), ("Sc", "Schukina"), ("Shc", "Shchukina"),
-                                          ("Ye", "Yevgenia"), ("Ch", "Chernova")])
+@pytest.mark.parametrize(
+    "partial,full",
+    [("Kh", "Khabibullina"), ("Sc", "Schukina"), ("Shc", "Shchukina"), ("Ye", "Yevgenia"), ("Ch", "Chernova")],
+)
 def test_latin_prefix_key_of_a_half_typed_digraph(partial, full):
     from app.services import translit
 
@@ -364,8 +447,10 @@ def test_limit(cache):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(i=st.integers(min_value=0, max_value=len(GENERATED) - 1),
-       fmt=st.sampled_from(["8-{a}-{b}-{c}-{d}", "+7 {a} {b}{c}{d}", "{a}{b}{c}{d}"]))
+@given(
+    i=st.integers(min_value=0, max_value=len(GENERATED) - 1),
+    fmt=st.sampled_from(["8-{a}-{b}-{c}-{d}", "+7 {a} {b}{c}{d}", "{a}{b}{c}{d}"]),
+)
 def test_any_generated_client_is_found_by_what_identifies_it(cache, i, fmt):
     c = GENERATED[i]
     n = c["phone"][2:]
@@ -438,15 +523,26 @@ def test_unindex(fresh):
     fresh.write_sync(_delete, ["ivanova"])
     assert find(fresh, "+79161234567") == []
     assert "ivanova" not in ids(find(fresh, "Анна"))
-    assert fresh.read_sync(lambda db: db.execute(
-        "SELECT count(*) FROM search_doc WHERE client_id = 'ivanova'").fetchone()[0]) == 0
+    assert (
+        fresh.read_sync(
+            lambda db: db.execute("SELECT count(*) FROM search_doc WHERE client_id = 'ivanova'").fetchone()[0]
+        )
+        == 0
+    )
 
 
 def test_index_accepts_model_dump_and_missing_fields(fresh):
     from sync.models import Client
 
-    c = Client(id="model", last_name="Орлова", first_name="Ева", store_id="s",
-               created_at="2026-01-01T00:00:00Z", phone="+79160001122", birthday="1990-02-03")
+    c = Client(
+        id="model",
+        last_name="Орлова",
+        first_name="Ева",
+        store_id="s",
+        created_at="2026-01-01T00:00:00Z",
+        phone="+79160001122",
+        birthday="1990-02-03",
+    )
     fresh.write_sync(_put, [c.model_dump(mode="json"), {"id": "bare", "last_name": "Лебедева", "first_name": "Ия"}])
     assert ids(find(fresh, "1122")) == ["model"]
     assert ids(find(fresh, "Лебедева")) == ["bare"]

@@ -36,8 +36,9 @@ def test_reopen_applies_no_migration_twice(tmp_path):
 
 
 def test_register_writes_row_and_outbox_together(cache):
-    cid = cache.write_sync(clients.register_client,
-                           ClientProfile(last_name="Иванова", first_name="Анна", phone="+79161234567"), "s1")
+    cid = cache.write_sync(
+        clients.register_client, ClientProfile(last_name="Иванова", first_name="Анна", phone="+79161234567"), "s1"
+    )
     row = cache.read_sync(lambda db: db.execute("SELECT last_name, hub_data FROM clients WHERE id=?", [cid]).fetchone())
     assert row == ("Иванова", None)
     batch = cache.read_sync(outbox.pending_after, 10, 0)[0]
@@ -68,8 +69,15 @@ def test_update_only_changed_fields_and_rejects_bad_input(cache):
 
 
 def _client(cid: str, **kw) -> dict:
-    base = {"id": cid, "last_name": "Смирнова", "first_name": "Ирина", "store_id": "s1",
-            "created_at": "2026-01-01T00:00:00+00:00", "tier": "Gold", "points_balance": 100}
+    base = {
+        "id": cid,
+        "last_name": "Смирнова",
+        "first_name": "Ирина",
+        "store_id": "s1",
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "tier": "Gold",
+        "points_balance": 100,
+    }
     return {**base, **kw}
 
 
@@ -78,10 +86,12 @@ def test_apply_page_rebases_pending_patches_and_moves_cursor(cache):
     cache.write_sync(pages.apply_page, [Change(seq=1, entity="client", entity_id=cid, data=_client(cid))], 1)
     cache.write_sync(clients.update_client, cid, {"notes": "локальная заметка"})
     # The hub publishes a newer snapshot (say, points changed) before our patch was pushed.
-    cache.write_sync(pages.apply_page,
-                     [Change(seq=5, entity="client", entity_id=cid, data=_client(cid, points_balance=250))], 5)
+    cache.write_sync(
+        pages.apply_page, [Change(seq=5, entity="client", entity_id=cid, data=_client(cid, points_balance=250))], 5
+    )
     data = cache.read_sync(
-        lambda db: json.loads(db.execute("SELECT data FROM clients WHERE id=?", [cid]).fetchone()[0]))
+        lambda db: json.loads(db.execute("SELECT data FROM clients WHERE id=?", [cid]).fetchone()[0])
+    )
     assert data["points_balance"] == 250 and data["notes"] == "локальная заметка"
     assert cache.read_sync(sync_state.cursor) == 5
 
@@ -90,11 +100,14 @@ def test_record_results_removes_applied_keeps_rejected_and_waiting(cache):
     a = cache.write_sync(outbox.enqueue, "contact.log", "0190b5a0-0000-7000-8000-0000000000a1", {})
     b = cache.write_sync(outbox.enqueue, "receipt.link", "0190b5a0-0000-7000-8000-0000000000b1", {})
     c = cache.write_sync(outbox.enqueue, "form.sign", "0190b5a0-0000-7000-8000-0000000000c1", {})
-    cache.write_sync(replica.record_results, [
-        MutationResult(id=a, status="applied"),
-        MutationResult(id=b, status="rejected", code="receipt_taken", reason="taken"),
-        MutationResult(id=c, status="waiting", reason="blob"),
-    ])
+    cache.write_sync(
+        replica.record_results,
+        [
+            MutationResult(id=a, status="applied"),
+            MutationResult(id=b, status="rejected", code="receipt_taken", reason="taken"),
+            MutationResult(id=c, status="waiting", reason="blob"),
+        ],
+    )
     assert cache.read_sync(outbox.counts) == {"pending": 0, "waiting": 1, "rejected": 1}
     assert [r["reason"] for r in cache.read_sync(outbox.rejected)] == ["taken"]
     assert [m.id for m in cache.read_sync(outbox.pending_after, 10, 0)[0]] == [c]
@@ -102,8 +115,14 @@ def test_record_results_removes_applied_keeps_rejected_and_waiting(cache):
 
 def test_duplicate_answer_counts_as_the_first(cache):
     a = cache.write_sync(outbox.enqueue, "contact.log", "0190b5a0-0000-7000-8000-0000000000a2", {})
-    cache.write_sync(replica.record_results, [MutationResult(
-        id=a, status="duplicate", result={"first": {"status": "rejected", "reason": "no"}}, reason="no")])
+    cache.write_sync(
+        replica.record_results,
+        [
+            MutationResult(
+                id=a, status="duplicate", result={"first": {"status": "rejected", "reason": "no"}}, reason="no"
+            )
+        ],
+    )
     assert cache.read_sync(outbox.counts)["rejected"] == 1
 
 
@@ -137,8 +156,9 @@ def test_writes_from_the_event_loop_do_not_block_it(cache):
         t = asyncio.create_task(ticker())
 
         def slow(db):
-            db.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 300000) "
-                       "SELECT sum(x) FROM c").fetchone()
+            db.execute(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 300000) SELECT sum(x) FROM c"
+            ).fetchone()
 
         await cache.write(slow)
         t.cancel()
@@ -159,8 +179,14 @@ def test_a_hub_snapshot_equal_to_the_local_view_is_stored_once_and_read_whole(tm
     cache = Cache(path)
     synced = {"id": "c1", "last_name": "Орлова", "first_name": "Вера", "phone": "+79160000001"}
     edited = {"id": "c2", "last_name": "Зуева", "first_name": "Ирина"}
-    cache.write_sync(pages.apply_page, [Change(seq=1, entity="client", entity_id="c1", data=synced),
-                                          Change(seq=2, entity="client", entity_id="c2", data=edited)], 2)
+    cache.write_sync(
+        pages.apply_page,
+        [
+            Change(seq=1, entity="client", entity_id="c1", data=synced),
+            Change(seq=2, entity="client", entity_id="c2", data=edited),
+        ],
+        2,
+    )
     cache.write_sync(clients.update_client, "c2", {"notes": "позвонить в пятницу"})
     stored = dict(cache.read_sync(lambda db: db.execute("SELECT id, hub_data FROM clients").fetchall()))
     assert stored["c1"] == clients.SAME_AS_DATA and "notes" not in json.loads(stored["c2"])

@@ -20,8 +20,14 @@ import pytest
 from tests.conftest import ARTIFACTS, ROOT, free_port, wait_http
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -58,9 +64,23 @@ def start_app(data: Path, hub_url: str, extra: list[str] | None = None) -> AppPr
     # The child gets its own copy of the descriptor: ours closes once it is started.
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "--web", str(port), "--hub", hub_url, "--data", str(data),
-             "--sync-interval", "2", *(extra or [])],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "--web",
+                str(port),
+                "--hub",
+                hub_url,
+                "--data",
+                str(data),
+                "--sync-interval",
+                "2",
+                *(extra or []),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "VITRINE_LOGIN": "", "VITRINE_PASSWORD": ""},
         )
     app = AppProcess(f"http://127.0.0.1:{port}", data, proc, log_path)

@@ -17,11 +17,34 @@ from PIL import Image, ImageOps
 from rapidfuzz.distance import Levenshtein
 
 # Latin and digit look-alikes OCR swaps for Cyrillic letters (and back): folded before comparing.
-LOOKALIKES = str.maketrans({
-    "A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "O": "О", "P": "Р", "T": "Т", "X": "Х",
-    "Y": "У", "a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "0": "О", "3": "З", "6": "б",
-    "ё": "е", "Ё": "Е",
-})
+LOOKALIKES = str.maketrans(
+    {
+        "A": "А",
+        "B": "В",
+        "C": "С",
+        "E": "Е",
+        "H": "Н",
+        "K": "К",
+        "M": "М",
+        "O": "О",
+        "P": "Р",
+        "T": "Т",
+        "X": "Х",
+        "Y": "У",
+        "a": "а",
+        "c": "с",
+        "e": "е",
+        "o": "о",
+        "p": "р",
+        "x": "х",
+        "y": "у",
+        "0": "О",
+        "3": "З",
+        "6": "б",
+        "ё": "е",
+        "Ё": "Е",
+    }
+)
 WORD = re.compile(r"[^\W_]+")
 
 
@@ -35,8 +58,7 @@ def read(image: Path, box: dict[str, float], scale: int = 3) -> str:
 
     with Image.open(image) as im:
         left, top = int(box["x"]) - 4, int(box["y"]) - 4
-        crop = im.crop((max(left, 0), max(top, 0), int(box["x"] + box["width"]) + 4,
-                        int(box["y"] + box["height"]) + 4))
+        crop = im.crop((max(left, 0), max(top, 0), int(box["x"] + box["width"]) + 4, int(box["y"] + box["height"]) + 4))
         # Tesseract reads dark text on white best, at roughly 30 px per line.
         crop = ImageOps.grayscale(crop).resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
     return str(pytesseract.image_to_string(crop, lang="rus+eng", config="--psm 6")).strip()

@@ -21,8 +21,7 @@ def unnamed_controls(screen: Screen) -> list[str]:
     """The buttons, text boxes, switches and checkboxes in the semantics tree that have no name."""
     snapshot = screen.page.locator("body").aria_snapshot()
     roles = ("button", "textbox", "switch", "checkbox", "link", "tab", "slider", "combobox")
-    return [line.strip() for line in snapshot.splitlines()
-            if line.strip().removeprefix("- ").rstrip(":") in roles]
+    return [line.strip() for line in snapshot.splitlines() if line.strip().removeprefix("- ").rstrip(":") in roles]
 
 
 def test_login_fields_keep_their_names_when_focused(demo_hub, app_factory, screen):

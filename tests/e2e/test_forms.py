@@ -59,8 +59,7 @@ def inside_viewport(screen: Screen, name: str) -> dict:
     return bb
 
 
-def test_failed_save_names_the_fields_then_cancel_leaves_the_next_registration_empty(demo_hub, app_factory,
-                                                                                     screen):
+def test_failed_save_names_the_fields_then_cancel_leaves_the_next_registration_empty(demo_hub, app_factory, screen):
     app = app_factory(demo_hub.url)
     logged_in(screen, app.url)
     open_register(screen)

@@ -29,8 +29,11 @@ def shoe_40(demo_hub) -> dict:
     conn.close()
     surnames = [c["last_name"] for c in rows]
     for c in sorted(rows, key=lambda c: c["id"]):
-        if (c.get("sizes") or {}).get("shoe") == "40" and surnames.count(c["last_name"]) == 1 \
-                and len(c["last_name"]) >= 7:
+        if (
+            (c.get("sizes") or {}).get("shoe") == "40"
+            and surnames.count(c["last_name"]) == 1
+            and len(c["last_name"]) >= 7
+        ):
             return {**c, "_consultant": me, "_store_size": len(rows)}
     raise AssertionError("no demo client with shoe size 40 and a unique surname")
 

@@ -10,10 +10,41 @@ import pytest
 from sync.hub import demo
 from tests.e2e.conftest import Screen
 
-TRANSLIT = {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
-            "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
-            "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ы": "y", "э": "e",
-            "ю": "yu", "я": "ya", "ь": "", "ъ": ""}
+TRANSLIT = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ы": "y",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+    "ь": "",
+    "ъ": "",
+}
 
 
 def latin(word: str) -> str:
@@ -28,8 +59,10 @@ def target(demo_hub) -> dict:
     conn = sqlite3.connect(demo_hub.db_path)
     store = demo.stores(1)[0]["id"]
     rows = [json.loads(r[0]) for r in conn.execute("SELECT data FROM clients WHERE store_id = ?", [store])]
-    accounts = {r[0]: json.loads(r[1]) for r in conn.execute(
-        "SELECT entity_id, data FROM feed WHERE entity = 'account' AND store_id = ?", [store])}
+    accounts = {
+        r[0]: json.loads(r[1])
+        for r in conn.execute("SELECT entity_id, data FROM feed WHERE entity = 'account' AND store_id = ?", [store])
+    }
     receipts = dict(conn.execute("SELECT client_id, count(*) FROM receipts GROUP BY client_id").fetchall())
     conn.close()
     for c in rows:
@@ -39,12 +72,24 @@ def target(demo_hub) -> dict:
     for c in rows:
         counts[c["last_name"]] = counts.get(c["last_name"], 0) + 1
     suffixes = [c["phone"][-4:] for c in rows]
+
     # Prefer a client whose profile shows it all: points expiring soon and a next tier.
-    rich = lambda c: (bool(c["_account"]["expiring"]), bool(c["_account"]["next_tier"]), c["_receipts"] > 0,  # noqa
-                      c["points_balance"])
+    def rich(c: dict) -> tuple:
+        return (
+            bool(c["_account"]["expiring"]),
+            bool(c["_account"]["next_tier"]),
+            c["_receipts"] > 0,
+            c["points_balance"],
+        )
+
     for c in sorted(rows, key=rich, reverse=True):
-        if counts[c["last_name"]] == 1 and len(c["last_name"]) >= 7 and suffixes.count(c["phone"][-4:]) == 1 \
-                and "ь" not in c["last_name"] and "ъ" not in c["last_name"]:
+        if (
+            counts[c["last_name"]] == 1
+            and len(c["last_name"]) >= 7
+            and suffixes.count(c["phone"][-4:]) == 1
+            and "ь" not in c["last_name"]
+            and "ъ" not in c["last_name"]
+        ):
             return c
     raise AssertionError("no suitable demo client")
 

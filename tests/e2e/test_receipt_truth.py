@@ -100,8 +100,9 @@ def test_link_known_elsewhere_is_refused_at_scan_time(demo_hub, app_factory, scr
     second_screen.click("К списку")
     link_for(second_screen, y, payload)
     today = formatting.date(datetime.now().astimezone(), "ru")
-    second_screen.text(f"Чек {ref(receipt)} уже привязан к другому клиенту: {who(x)}, привязка от {today}. "
-                       "Привязка не отправлена.")
+    second_screen.text(
+        f"Чек {ref(receipt)} уже привязан к другому клиенту: {who(x)}, привязка от {today}. Привязка не отправлена."
+    )
     assert second_screen.page.get_by_role("button", name="Привязать чек к клиенту").count() == 0
     second_screen.text("Ожидают отправки: 0")
     second_screen.shot("2-B-refused-at-scan")
@@ -124,8 +125,9 @@ def test_both_offline_the_second_link_is_refused_after_sending(demo_hub, app_fac
         for i, (s, _) in enumerate(devices):
             scan(s, payload)
             s.click("Привязать чек к клиенту")
-            s.text(f"Чек {ref(receipt)} сохранён на устройстве и будет отправлен, когда появится связь.",
-                   timeout=30_000)
+            s.text(
+                f"Чек {ref(receipt)} сохранён на устройстве и будет отправлен, когда появится связь.", timeout=30_000
+            )
             s.text("Ожидают отправки: 1")
             s.shot(f"{1 + i}-offline-saved")
     finally:
@@ -137,8 +139,7 @@ def test_both_offline_the_second_link_is_refused_after_sending(demo_hub, app_fac
     lost = re.compile(rf"Чек {named} не привязан: чек уже привязан к другому клиенту")
     outcome = {}
     for s, _ in devices:
-        s.page.get_by_text(re.compile(f"{won.pattern}|{lost.pattern}")).first.wait_for(state="attached",
-                                                                                     timeout=90_000)
+        s.page.get_by_text(re.compile(f"{won.pattern}|{lost.pattern}")).first.wait_for(state="attached", timeout=90_000)
         outcome[s.name] = "won" if s.page.get_by_text(won).count() else "lost"
     assert sorted(outcome.values()) == ["lost", "won"], outcome
     (loser, _), (_, holder) = sorted(devices, key=lambda d: outcome[d[0].name] == "won")
@@ -159,5 +160,6 @@ def test_both_offline_the_second_link_is_refused_after_sending(demo_hub, app_fac
     loser.page.get_by_role("button", name=re.compile(r"^Синхронизация(\s|$)")).first.click()
     # A list tile carries its title as the accessible name of its group.
     loser.page.get_by_label(f"Привязка чека {ref(receipt)} — чек уже привязан к другому клиенту").first.wait_for(
-        state="attached", timeout=30_000)
+        state="attached", timeout=30_000
+    )
     loser.shot("6-loser-sync-screen")

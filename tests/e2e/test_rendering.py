@@ -17,7 +17,8 @@ from tests.e2e import ocr
 from tests.e2e.conftest import Screen
 
 needs_tesseract = pytest.mark.skipif(
-    not ocr.available(), reason="Tesseract is not installed (Debian: apt-get install tesseract-ocr tesseract-ocr-rus)")
+    not ocr.available(), reason="Tesseract is not installed (Debian: apt-get install tesseract-ocr tesseract-ocr-rus)"
+)
 
 # Records when Flutter drew its first frame, to set against the font's resource timing.
 FIRST_FRAME = """
@@ -52,8 +53,11 @@ def assert_reads_back(screen: Screen, step: str, text: str) -> None:
     shot = screen.shot(step)
     seen = ocr.read(shot, box)
     missing = ocr.missing_words(text, seen)
-    assert not missing, f"{step}: the page says {text!r}, the screenshot reads {seen!r}; lost: " + \
-        ", ".join(map(str, missing)) + f" (see {shot})"
+    assert not missing, (
+        f"{step}: the page says {text!r}, the screenshot reads {seen!r}; lost: "
+        + ", ".join(map(str, missing))
+        + f" (see {shot})"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +109,9 @@ def test_banner_and_profile_header_read_back_letter_for_letter(demo_hub, app_fac
     box.fill(client_with_s["last_name"])
     screen.text(name).click()
     screen.text("Баланс баллов")
-    full = " ".join(filter(None, [client_with_s["last_name"], client_with_s["first_name"],
-                                  client_with_s.get("middle_name")]))
+    full = " ".join(
+        filter(None, [client_with_s["last_name"], client_with_s["first_name"], client_with_s.get("middle_name")])
+    )
     assert_reads_back(screen, "2-profile-header", full)
 
 
@@ -115,8 +120,9 @@ def test_banner_and_profile_header_read_back_letter_for_letter(demo_hub, app_fac
 def test_the_check_catches_a_dropped_or_overdrawn_capital(tmp_path, drawn):
     """The OCR comparison itself: text drawn with the damage seen in issue 12 is caught, the intact text passes."""
     font = ImageFont.truetype(str(ROOT / "assets" / "fonts" / "DejaVuSans.ttf"), 16)
-    meant = {"инхронизировано: 01.12.2026": "Синхронизировано: 01.12.2026",
-             "Єргеева Светлана": "Сергеева Светлана"}[drawn]
+    meant = {"инхронизировано: 01.12.2026": "Синхронизировано: 01.12.2026", "Єргеева Светлана": "Сергеева Светлана"}[
+        drawn
+    ]
     for text, ok in [(meant, True), (drawn, False)]:
         image = Image.new("RGB", (420, 40), "white")
         ImageDraw.Draw(image).text((10, 10), text, font=font, fill="#1F1B16")

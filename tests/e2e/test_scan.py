@@ -19,8 +19,7 @@ from tests.services.receipt_photos import receipt_content, render_receipt
 
 def qr_payload(r: dict) -> str:
     at = datetime.fromisoformat(r["at"])
-    return (f"t={at:%Y%m%dT%H%M}&s={r['total'] // 100}.{r['total'] % 100:02d}"
-            f"&fn={r['fn']}&i={r['i']}&fp={r['fp']}&n=1")
+    return f"t={at:%Y%m%dT%H%M}&s={r['total'] // 100}.{r['total'] % 100:02d}&fn={r['fn']}&i={r['i']}&fp={r['fp']}&n=1"
 
 
 @pytest.fixture(scope="module")

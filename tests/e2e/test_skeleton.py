@@ -18,8 +18,7 @@ def test_login_and_client_list_fills_after_sync(demo_hub, app_factory, screen):
     screen.click("Войти")
     count = screen.text("Клиентов в книге:")
     # The list fills from the hub through the cache: wait for a non-zero count.
-    screen.page.get_by_text(re.compile(r"Клиентов в книге: [1-9]\d*")).first.wait_for(state="attached",
-                                                                                       timeout=30_000)
+    screen.page.get_by_text(re.compile(r"Клиентов в книге: [1-9]\d*")).first.wait_for(state="attached", timeout=30_000)
     screen.text("В сети")
     screen.text("Ожидают отправки: 0")
     screen.shot("2-clients")

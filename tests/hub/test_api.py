@@ -60,16 +60,24 @@ def test_change_feed_pages_are_ordered_resumable_and_store_scoped(api, demo):
 
 
 def _mutation(kind, entity_id, payload):
-    return {"id": new_id(), "kind": kind, "entity_id": entity_id, "payload": payload,
-            "client_time": utcnow().isoformat()}
+    return {
+        "id": new_id(),
+        "kind": kind,
+        "entity_id": entity_id,
+        "payload": payload,
+        "client_time": utcnow().isoformat(),
+    }
 
 
 def test_mutations_apply_once_and_replay_the_first_answer(api, demo):
     h = headers(demo)
     store = demo["_me"]["store_id"]
     cid = new_id()
-    reg = _mutation("client.register", cid, {"last_name": "Новикова", "first_name": "Дарья", "store_id": store,
-                                             "phone": "+79990001122"})
+    reg = _mutation(
+        "client.register",
+        cid,
+        {"last_name": "Новикова", "first_name": "Дарья", "store_id": store, "phone": "+79990001122"},
+    )
     r1 = api.post("/v1/mutations", json={"device_id": "d1", "mutations": [reg]}, headers=h).json()
     assert r1["results"][0]["status"] == "applied"
     r2 = api.post("/v1/mutations", json={"device_id": "d1", "mutations": [reg]}, headers=h).json()
@@ -82,24 +90,31 @@ def test_mutations_apply_once_and_replay_the_first_answer(api, demo):
 def test_a_history_entry_names_the_consultant_who_saved_the_change(api, demo):
     h = headers(demo)
     cid = new_id()
-    reg = _mutation("client.register", cid, {"last_name": "Зуева", "first_name": "Инна",
-                                             "store_id": demo["_me"]["store_id"], "sizes": {"shoe": "40"}})
+    reg = _mutation(
+        "client.register",
+        cid,
+        {"last_name": "Зуева", "first_name": "Инна", "store_id": demo["_me"]["store_id"], "sizes": {"shoe": "40"}},
+    )
     upd = _mutation("client.update", cid, {"fields": {"sizes": {"shoe": "38.5"}}})
     res = api.post("/v1/mutations", json={"device_id": "d3", "mutations": [reg, upd]}, headers=h).json()["results"]
     assert [r["status"] for r in res] == ["applied", "applied"]
     feed = api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
     (entry,) = [c["data"] for c in feed if c["entity"] == "history" and c["client_id"] == cid]
     assert (entry["old_value"], entry["new_value"]) == ({"shoe": "40"}, {"shoe": "38.5"})
-    assert (entry["consultant_id"], entry["consultant_name"]) == (demo["_me"]["consultant_id"],
-                                                                  demo["_me"]["consultant_name"])
+    assert (entry["consultant_id"], entry["consultant_name"]) == (
+        demo["_me"]["consultant_id"],
+        demo["_me"]["consultant_name"],
+    )
     assert entry["mutation_id"] == upd["id"]
 
 
 def test_unknown_kind_and_bad_payload_are_rejected_with_reasons(api, demo):
     h = headers(demo)
-    batch = [_mutation("client.teleport", new_id(), {}),
-             _mutation("client.register", new_id(), {"last_name": "", "first_name": "X", "store_id": "s"}),
-             _mutation("client.update", new_id(), {"fields": {"tier": "Platinum"}})]
+    batch = [
+        _mutation("client.teleport", new_id(), {}),
+        _mutation("client.register", new_id(), {"last_name": "", "first_name": "X", "store_id": "s"}),
+        _mutation("client.update", new_id(), {"fields": {"tier": "Platinum"}}),
+    ]
     res = api.post("/v1/mutations", json={"device_id": "d2", "mutations": batch}, headers=h).json()["results"]
     assert [r["status"] for r in res] == ["rejected"] * 3
     assert [r["code"] for r in res] == ["unknown_kind", "invalid_payload", "invalid_payload"]
@@ -134,12 +149,13 @@ def test_a_page_as_a_sqlite_file_holds_what_the_json_page_holds(api, demo, tmp_p
     cursor, k, first = 0, 0, True
     while True:
         page = api.get(f"/v1/changes?cursor={cursor}&limit=70", headers=h).json()
-        r = api.get(f"/v1/changes.sqlite?cursor={cursor}&limit=70" + ("&with_total=true" if first else ""),
-                    headers=h)
+        r = api.get(f"/v1/changes.sqlite?cursor={cursor}&limit=70" + ("&with_total=true" if first else ""), headers=h)
         assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.sqlite3"
         if first:
-            assert int(r.headers["X-Vitrine-Total"]) == api.get(
-                "/v1/changes?cursor=0&limit=1&with_total=true", headers=h).json()["total_estimate"]
+            assert (
+                int(r.headers["X-Vitrine-Total"])
+                == api.get("/v1/changes?cursor=0&limit=1&with_total=true", headers=h).json()["total_estimate"]
+            )
         path = tmp_path / f"page{k}.sqlite"
         path.write_bytes(r.content)
         con = sqlite3.connect(path)
@@ -147,12 +163,19 @@ def test_a_page_as_a_sqlite_file_holds_what_the_json_page_holds(api, demo, tmp_p
         got = [(s, e, i, c, bool(d), None if data is None else json.loads(data)) for s, e, i, c, d, data in rows]
         meta = dict(con.execute("SELECT key, value FROM meta"))
         con.close()
-        assert got == [(c["seq"], c["entity"], c["entity_id"], c["client_id"], c["deleted"], c["data"])
-                       for c in page["changes"]]
-        assert meta == {"format": "1", "next_cursor": str(page["next_cursor"]),
-                        "has_more": str(int(page["has_more"])), "rows": str(len(got))}
+        assert got == [
+            (c["seq"], c["entity"], c["entity_id"], c["client_id"], c["deleted"], c["data"]) for c in page["changes"]
+        ]
+        assert meta == {
+            "format": "1",
+            "next_cursor": str(page["next_cursor"]),
+            "has_more": str(int(page["has_more"])),
+            "rows": str(len(got)),
+        }
         assert (r.headers["X-Vitrine-Next-Cursor"], r.headers["X-Vitrine-Has-More"]) == (
-            str(page["next_cursor"]), "true" if page["has_more"] else "false")
+            str(page["next_cursor"]),
+            "true" if page["has_more"] else "false",
+        )
         cursor, k, first = page["next_cursor"], k + 1, False
         if not page["has_more"]:
             break

@@ -38,10 +38,14 @@ SCOPES = ("own", "other")
 # (login, password) of each role in the own store and in the other one; the seed's admin
 # is one account of the brand (its row names the first store).
 ACCOUNTS = {
-    ("consultant", "own"): ("demo", demo.DEMO_PASSWORD), ("consultant", "other"): ("consultant04", "vitrine"),
-    ("manager", "own"): ("manager1", "vitrine"), ("manager", "other"): ("manager2", "vitrine"),
-    ("till", "own"): ("till1", "vitrine"), ("till", "other"): ("till2", "vitrine"),
-    ("admin", "own"): ("admin", "vitrine"), ("admin", "other"): ("admin", "vitrine"),
+    ("consultant", "own"): ("demo", demo.DEMO_PASSWORD),
+    ("consultant", "other"): ("consultant04", "vitrine"),
+    ("manager", "own"): ("manager1", "vitrine"),
+    ("manager", "other"): ("manager2", "vitrine"),
+    ("till", "own"): ("till1", "vitrine"),
+    ("till", "other"): ("till2", "vitrine"),
+    ("admin", "own"): ("admin", "vitrine"),
+    ("admin", "other"): ("admin", "vitrine"),
 }
 PUBLIC = frozenset(ROLES)
 LOGGED_IN = frozenset(ROLES) - {"anonymous"}
@@ -70,8 +74,12 @@ def _document_operations() -> list[str]:
         spec = create_app(db).openapi()
     finally:
         db.dispose()
-    return sorted(f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item
-                  if method in ("get", "put", "post", "patch", "delete"))
+    return sorted(
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "patch", "delete")
+    )
 
 
 OPERATIONS = _document_operations()
@@ -102,9 +110,12 @@ def ctx(api, hub_db) -> Ctx:
         c.heads[key] = login(api, who, password)
     with hub_db.read() as conn:
         for store in (OWN, OTHER):
-            rows = sql(conn,   # with a phone and a card, for the tills' tests
+            rows = sql(
+                conn,  # with a phone and a card, for the tills' tests
                 "SELECT data FROM clients WHERE store_id = ? AND phone IS NOT NULL AND card_number IS NOT NULL "
-                "ORDER BY id LIMIT 20", (store,)).fetchall()
+                "ORDER BY id LIMIT 20",
+                (store,),
+            ).fetchall()
             c.clients[store] = [json.loads(r[0]) for r in rows]
     return c
 
@@ -125,20 +136,36 @@ def test_every_operation_of_the_document_has_a_policy_and_a_check():
 
 # --- what an allowed call does, per operation ----------------------------------------------
 
+
 def _fiscal() -> dict:
     rnd = random.Random(new_id())
-    return {"fn": f"{rnd.randrange(10**15, 10**16)}", "i": str(rnd.randrange(1, 10**9)),
-            "fp": str(rnd.randrange(1, 10**9))}
+    return {
+        "fn": f"{rnd.randrange(10**15, 10**16)}",
+        "i": str(rnd.randrange(1, 10**9)),
+        "fp": str(rnd.randrange(1, 10**9)),
+    }
 
 
 def _receipt(store: str, **over) -> dict:
-    return {"store_id": store, **_fiscal(), "at": utcnow().isoformat(), "total": 1_500_000, "type": 1,
-            "lines": [{"sku": "A-1", "name": "Платок", "price": 1_500_000}], **over}
+    return {
+        "store_id": store,
+        **_fiscal(),
+        "at": utcnow().isoformat(),
+        "total": 1_500_000,
+        "type": 1,
+        "lines": [{"sku": "A-1", "name": "Платок", "price": 1_500_000}],
+        **over,
+    }
 
 
 def _mutation(kind: str, entity_id: str, payload: dict) -> dict:
-    return {"id": new_id(), "kind": kind, "entity_id": entity_id, "payload": payload,
-            "client_time": utcnow().isoformat()}
+    return {
+        "id": new_id(),
+        "kind": kind,
+        "entity_id": entity_id,
+        "payload": payload,
+        "client_time": utcnow().isoformat(),
+    }
 
 
 def _blob(ctx: Ctx, uploader: dict | None) -> tuple[str, bytes]:
@@ -249,8 +276,7 @@ def check_get_blob(ctx, role, scope, h):
 
 
 def check_receipts(ctx, role, scope, h):
-    r = ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN if scope == "own" else OTHER)]},
-                     headers=h)
+    r = ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN if scope == "own" else OTHER)]}, headers=h)
     if scope == "own":
         assert r.status_code == 200 and r.json()["results"][0]["duplicate"] is False
     else:
@@ -267,8 +293,7 @@ def check_report(ctx, role, scope, h):
         assert stores == {OWN}
     consultants = {row["consultant_id"] for row in r.json() if "consultant_id" in row}
     with ctx.db.read() as conn:
-        own_accounts = {row[0] for row in sql(conn, "SELECT id FROM accounts WHERE store_id = ?",
-                                                               (OWN,))}
+        own_accounts = {row[0] for row in sql(conn, "SELECT id FROM accounts WHERE store_id = ?", (OWN,))}
     assert role == "admin" or consultants <= own_accounts
 
 
@@ -293,8 +318,14 @@ def _refused_request(ctx: Ctx, op: str, scope: str, h: dict) -> httpx.Response:
     sha, body = _blob(ctx, ctx.h("consultant", scope))
     client = ctx.clients[store][0]
     bodies: dict[str, dict[str, Any]] = {
-        "POST /v1/mutations": {"json": {"device_id": "authz-refused", "mutations": [
-            _mutation("contact.log", new_id(), {"client_id": client["id"], "channel": "calls", "text": "x"})]}},
+        "POST /v1/mutations": {
+            "json": {
+                "device_id": "authz-refused",
+                "mutations": [
+                    _mutation("contact.log", new_id(), {"client_id": client["id"], "channel": "calls", "text": "x"})
+                ],
+            }
+        },
         "PUT /v1/blobs/{sha256}": {"content": body},
         "POST /v1/pos/receipts": {"json": {"receipts": [_receipt(store)]}},
     }
@@ -315,11 +346,11 @@ def test_authorisation_matrix(ctx, op, role, scope):
     assert r.headers["content-type"].startswith(PROBLEM)
     if op == "POST /v1/mutations":  # nothing of a refused batch was applied or recorded
         with ctx.db.read() as conn:
-            assert sql(conn, "SELECT count(*) FROM mutations WHERE device_id = 'authz-refused'"
-                                        ).fetchone()[0] == 0
+            assert sql(conn, "SELECT count(*) FROM mutations WHERE device_id = 'authz-refused'").fetchone()[0] == 0
 
 
 # --- every mutation kind: own store applied, another store's client answered as unknown ---
+
 
 def _push(ctx: Ctx, h: dict, *ms: dict) -> list[dict]:
     r = ctx.api.post("/v1/mutations", json={"device_id": "authz-kinds", "mutations": list(ms)}, headers=h)
@@ -342,8 +373,7 @@ def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
     store = {"own": OWN, "other": OTHER}.get(target)
     cid = ctx.clients[store][2]["id"] if store else new_id()
     if kind == "client.register":
-        return _mutation(kind, new_id(), {"last_name": "Орлова", "first_name": "Вера",
-                                          "store_id": store or new_id()})
+        return _mutation(kind, new_id(), {"last_name": "Орлова", "first_name": "Вера", "store_id": store or new_id()})
     if kind == "client.update":
         return _mutation(kind, cid, {"fields": {"notes": "Предпочитает утро"}})
     if kind == "diary.add":
@@ -355,8 +385,17 @@ def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
         return _mutation(kind, new_id(), {"client_id": cid, **_fiscal(), "s": 1_000_000, "n": 1})
     if kind == "form.sign":
         sha, _ = _blob(ctx, ctx.h("consultant", "own"))
-        return _mutation(kind, new_id(), {"client_id": cid, "form_type": "consent", "version": "1",
-                                          "signature_sha256": sha, "signed_at": utcnow().isoformat()})
+        return _mutation(
+            kind,
+            new_id(),
+            {
+                "client_id": cid,
+                "form_type": "consent",
+                "version": "1",
+                "signature_sha256": sha,
+                "signed_at": utcnow().isoformat(),
+            },
+        )
     if kind == "contact.log":
         return _mutation(kind, new_id(), {"client_id": cid, "channel": "sms", "text": "Напомнила о примерке"})
     raise AssertionError(f"no test case for mutation kind {kind}")
@@ -367,8 +406,9 @@ def test_each_mutation_kind_writes_only_to_its_own_stores_clients(ctx, kind):
     h = ctx.h("consultant", "own")
     own, other, unknown = (_push(ctx, h, _kind_case(ctx, kind, t))[0] for t in ("own", "other", "unknown"))
     assert own["status"] == "applied", own
-    expected = {"client.register": "wrong_store", "diary.revise": "unknown_entry",
-                "diary.delete": "unknown_entry"}.get(kind, "unknown_client")
+    expected = {"client.register": "wrong_store", "diary.revise": "unknown_entry", "diary.delete": "unknown_entry"}.get(
+        kind, "unknown_client"
+    )
     assert (other["status"], other["code"]) == ("rejected", expected), other
     # another store's id gets word for word what an id that exists nowhere gets
     assert (other["code"], other["reason"]) == (unknown["code"], unknown["reason"])
@@ -376,11 +416,17 @@ def test_each_mutation_kind_writes_only_to_its_own_stores_clients(ctx, kind):
 
 def test_a_registration_is_filed_in_the_accounts_store(ctx):
     cid = new_id()
-    (res,) = _push(ctx, ctx.h("manager", "own"), _mutation("client.register", cid, {
-        "last_name": "Белова", "first_name": "Ольга", "store_id": OWN}))
+    (res,) = _push(
+        ctx,
+        ctx.h("manager", "own"),
+        _mutation("client.register", cid, {"last_name": "Белова", "first_name": "Ольга", "store_id": OWN}),
+    )
     assert res["status"] == "applied" and ctx.store_of(cid) == OWN
-    (res,) = _push(ctx, ctx.h("consultant", "own"), _mutation("client.register", new_id(), {
-        "last_name": "Белова", "first_name": "Ольга", "store_id": OTHER}))
+    (res,) = _push(
+        ctx,
+        ctx.h("consultant", "own"),
+        _mutation("client.register", new_id(), {"last_name": "Белова", "first_name": "Ольга", "store_id": OTHER}),
+    )
     assert res["code"] == "wrong_store"
 
 
@@ -398,8 +444,17 @@ def test_no_mutation_kind_applies_for_a_till_or_an_admin(ctx, kind, role):
 def test_a_form_waits_for_a_signature_its_own_store_has_not_uploaded(ctx):
     sha, body = _blob(ctx, ctx.h("consultant", "other"))  # only the other store has this content
     client = ctx.clients[OWN][3]
-    m = _mutation("form.sign", new_id(), {"client_id": client["id"], "form_type": "consent", "version": "1",
-                                          "signature_sha256": sha, "signed_at": utcnow().isoformat()})
+    m = _mutation(
+        "form.sign",
+        new_id(),
+        {
+            "client_id": client["id"],
+            "form_type": "consent",
+            "version": "1",
+            "signature_sha256": sha,
+            "signed_at": utcnow().isoformat(),
+        },
+    )
     h = ctx.h("consultant", "own")
     assert _push(ctx, h, m)[0]["status"] == "waiting"
     assert ctx.api.put(f"/v1/blobs/{sha}", content=body, headers=h).json()["created"] is True
@@ -408,20 +463,26 @@ def test_a_form_waits_for_a_signature_its_own_store_has_not_uploaded(ctx):
 
 # --- tills: own store, sane bounds, clients of their store only -----------------------------
 
-@pytest.mark.parametrize("over, why", [
-    ({"total": MAX_RECEIPT_TOTAL + 1}, "total"),
-    ({"redeem_points": MAX_REDEEM_POINTS + 1}, "redeem_points"),
-    ({"at": (utcnow() + dt.timedelta(days=2)).isoformat()}, "ahead"),
-    ({"at": (utcnow() - dt.timedelta(days=4 * 365)).isoformat()}, "older"),
-])
+
+@pytest.mark.parametrize(
+    "over, why",
+    [
+        ({"total": MAX_RECEIPT_TOTAL + 1}, "total"),
+        ({"redeem_points": MAX_REDEEM_POINTS + 1}, "redeem_points"),
+        ({"at": (utcnow() + dt.timedelta(days=2)).isoformat()}, "ahead"),
+        ({"at": (utcnow() - dt.timedelta(days=4 * 365)).isoformat()}, "older"),
+    ],
+)
 def test_a_till_receipt_out_of_bounds_is_refused_and_nothing_of_its_batch_stored(ctx, over, why):
     good, bad = _receipt(OWN), _receipt(OWN, **over)
     r = ctx.api.post("/v1/pos/receipts", json={"receipts": [good, bad]}, headers=ctx.h("till"))
     assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
     assert why in json.dumps(r.json())
     with ctx.db.read() as conn:
-        assert sql(conn, "SELECT count(*) FROM receipts WHERE fn = ? AND i = ?",
-                                    (good["fn"], good["i"])).fetchone()[0] == 0
+        assert (
+            sql(conn, "SELECT count(*) FROM receipts WHERE fn = ? AND i = ?", (good["fn"], good["i"])).fetchone()[0]
+            == 0
+        )
 
 
 def test_a_till_clock_hours_off_still_posts(ctx):
@@ -434,26 +495,40 @@ def test_a_till_clock_hours_off_still_posts(ctx):
 def test_a_till_names_clients_of_its_own_store_only(ctx):
     h = ctx.h("till")
     mine, theirs = ctx.clients[OWN][4], ctx.clients[OTHER][4]
-    got = ctx.api.post("/v1/pos/receipts", json={"receipts": [
-        _receipt(OWN, client_phone=mine["phone"]), _receipt(OWN, client_phone=theirs["phone"]),
-        _receipt(OWN, client_card=theirs["card_number"])]}, headers=h).json()["results"]
+    got = ctx.api.post(
+        "/v1/pos/receipts",
+        json={
+            "receipts": [
+                _receipt(OWN, client_phone=mine["phone"]),
+                _receipt(OWN, client_phone=theirs["phone"]),
+                _receipt(OWN, client_card=theirs["card_number"]),
+            ]
+        },
+        headers=h,
+    ).json()["results"]
     assert [x["client_id"] for x in got] == [mine["id"], None, None]
 
 
 def test_a_till_redeems_no_more_than_the_clients_balance(ctx):
     client = ctx.clients[OWN][5]
     with ctx.db.read() as conn:
-        before = json.loads(sql(conn, "SELECT data FROM clients WHERE id = ?",
-                                                 (client["id"],)).fetchone()[0])["points_balance"]
-    rec = _receipt(OWN, client_phone=client["phone"], total=MAX_RECEIPT_TOTAL, redeem_points=before + 100_000,
-                   lines=[{"sku": "A-1", "name": "Пальто", "price": MAX_RECEIPT_TOTAL}])
+        before = json.loads(sql(conn, "SELECT data FROM clients WHERE id = ?", (client["id"],)).fetchone()[0])[
+            "points_balance"
+        ]
+    rec = _receipt(
+        OWN,
+        client_phone=client["phone"],
+        total=MAX_RECEIPT_TOTAL,
+        redeem_points=before + 100_000,
+        lines=[{"sku": "A-1", "name": "Пальто", "price": MAX_RECEIPT_TOTAL}],
+    )
     res = ctx.api.post("/v1/pos/receipts", json={"receipts": [rec]}, headers=ctx.h("till")).json()["results"][0]
     assert res["client_id"] == client["id"]
     with ctx.db.read() as conn:
-        stored = json.loads(sql(conn, "SELECT data FROM receipts WHERE id = ?",
-                                                 (res["receipt_id"],)).fetchone()[0])
-        after = json.loads(sql(conn, "SELECT data FROM clients WHERE id = ?",
-                                                (client["id"],)).fetchone()[0])["points_balance"]
+        stored = json.loads(sql(conn, "SELECT data FROM receipts WHERE id = ?", (res["receipt_id"],)).fetchone()[0])
+        after = json.loads(sql(conn, "SELECT data FROM clients WHERE id = ?", (client["id"],)).fetchone()[0])[
+            "points_balance"
+        ]
     assert stored["points_spent"] <= before and after >= 0
 
 

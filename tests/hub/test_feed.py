@@ -52,6 +52,7 @@ def test_a_rolled_back_write_publishes_nothing(db):
 
 def test_concurrent_writers_leave_no_gap_a_reader_could_skip(db):
     """Seq order equals commit order: every entity a writer commits appears, and seqs only grow."""
+
     def writer(n):
         for i in range(15):
             with db.write() as conn:
@@ -80,14 +81,14 @@ def test_a_page_renders_each_change_as_the_change_model_reads_it(db):
     odd = 'odd "id" \\ ёлка\t'
     with db.write() as conn:
         start = conn.execute(select(schema.feed.c.seq).order_by(schema.feed.c.seq.desc()).limit(1)).scalar() or 0
-        feed.publish(conn, "t4", odd, None, {"name": "Анна \"Ё\"", "n": [1, 2.5, None]})
+        feed.publish(conn, "t4", odd, None, {"name": 'Анна "Ё"', "n": [1, 2.5, None]})
         feed.publish(conn, "t4", "gone", None, None, deleted=True)
     with db.read() as conn:
         rows, next_cursor, has_more = feed.page(conn, "any", start, 10)
     body, _ = _render(rows, next_cursor, has_more, 2)
     page = page_format.ChangePage.model_validate_json(body)
     assert [(c.entity, c.entity_id, c.deleted) for c in page.changes] == [("t4", odd, False), ("t4", "gone", True)]
-    assert page.changes[0].data == {"name": "Анна \"Ё\"", "n": [1, 2.5, None]}
+    assert page.changes[0].data == {"name": 'Анна "Ё"', "n": [1, 2.5, None]}
     assert page.changes[1].data is None
     assert (page.next_cursor, page.has_more, page.total_estimate) == (rows[-1][0], False, 2)
     assert [c.seq for c in page.changes] == [seq for seq, _ in rows]
@@ -97,7 +98,7 @@ def test_each_change_names_the_client_its_entity_belongs_to(db):
     with db.write() as conn:
         start = conn.execute(select(schema.feed.c.seq).order_by(schema.feed.c.seq.desc()).limit(1)).scalar() or 0
         feed.publish(conn, "client", "c-1", "s", {"id": "c-1", "last_name": "Иванова"})
-        feed.publish(conn, "t5", "r-1", "s", {"id": "r-1", "client_id": "c-\"1\""})
+        feed.publish(conn, "t5", "r-1", "s", {"id": "r-1", "client_id": 'c-"1"'})
         feed.publish(conn, "store", "s", None, {"id": "s"})
         feed.publish(conn, "t5", "r-2", "s", None, deleted=True)
     with db.read() as conn:
@@ -105,7 +106,11 @@ def test_each_change_names_the_client_its_entity_belongs_to(db):
     body, headers = _render(rows, next_cursor, has_more, None)
     page = page_format.RawPage(body, page_format.PageMeta.from_headers(headers))
     assert [(c.entity_id, c.client_id) for c in page.changes] == [
-        ("c-1", "c-1"), ("r-1", 'c-"1"'), ("s", None), ("r-2", None)]
+        ("c-1", "c-1"),
+        ("r-1", 'c-"1"'),
+        ("s", None),
+        ("r-2", None),
+    ]
 
 
 def test_a_page_says_where_it_leads_in_headers_and_in_its_body(db):

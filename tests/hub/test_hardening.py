@@ -27,21 +27,33 @@ PROBLEM = "application/problem+json"
 
 
 def _mutation(kind: str, entity_id: str, payload: dict, client_time: str | None = None) -> dict:
-    return {"id": new_id(), "kind": kind, "entity_id": entity_id, "payload": payload,
-            "client_time": client_time or utcnow().isoformat()}
+    return {
+        "id": new_id(),
+        "kind": kind,
+        "entity_id": entity_id,
+        "payload": payload,
+        "client_time": client_time or utcnow().isoformat(),
+    }
 
 
 def _register(store: str, last_name: str, client_time: str | None = None) -> dict:
-    return _mutation("client.register", new_id(), {"last_name": last_name, "first_name": "Вера", "store_id": store,
-                                                   "phone": "+79991234567"}, client_time)
+    return _mutation(
+        "client.register",
+        new_id(),
+        {"last_name": last_name, "first_name": "Вера", "store_id": store, "phone": "+79991234567"},
+        client_time,
+    )
 
 
 def test_an_unexpected_error_rejects_that_mutation_alone_and_replays_the_same(api, demo, caplog):
     h = headers(demo)
     store = demo["_me"]["store_id"]
     # A client_time far in the future: the welcome bonus's expiry date overflows (OverflowError).
-    good1, bad, good2 = _register(store, "Первая"), _register(store, "Далёкая", "9999-12-31T23:59:00Z"), \
-        _register(store, "Третья")
+    good1, bad, good2 = (
+        _register(store, "Первая"),
+        _register(store, "Далёкая", "9999-12-31T23:59:00Z"),
+        _register(store, "Третья"),
+    )
     batch = {"device_id": "hardening-d1", "mutations": [good1, bad, good2]}
     with caplog.at_level(logging.ERROR, logger="vitrine.hub"):
         r = api.post("/v1/mutations", json=batch, headers=h)
@@ -72,6 +84,7 @@ def test_an_unexpected_error_rejects_that_mutation_alone_and_replays_the_same(ap
 
 # --- login throttling -------------------------------------------------------------------
 
+
 class Clock:
     """The time the throttle sees (epoch seconds), moved by the test; far in the past, so
     its rows never lock anything for the real-clock apps sharing the database."""
@@ -94,8 +107,12 @@ def _try(c: TestClient, who: str, password: str) -> int:
 
 
 def test_an_account_locks_after_repeated_wrong_passwords_then_opens_again(hub_db):
-    c, clock = _throttled(hub_db, "10.13.0.1", account=throttle.Limit(failures=3, window=60, lock=300),
-                          address=throttle.Limit(failures=1000, window=60, lock=300))
+    c, clock = _throttled(
+        hub_db,
+        "10.13.0.1",
+        account=throttle.Limit(failures=3, window=60, lock=300),
+        address=throttle.Limit(failures=1000, window=60, lock=300),
+    )
     with c:
         assert [_try(c, "consultant07", "wrong") for _ in range(3)] == [401, 401, 401]
         r = c.post("/v1/auth/login", json={"login": "consultant07", "password": "wrong"})
@@ -185,6 +202,7 @@ def test_a_login_is_answered_503_when_too_many_are_being_checked(hub_db, monkeyp
 
 # --- request size -----------------------------------------------------------------------
 
+
 async def _call(app, method: str, path: str, headers: list[tuple[bytes, bytes]], chunks) -> tuple[int, dict, int]:
     """Call the ASGI app directly: (status, headers, how many body chunks it asked for)."""
     asked = 0
@@ -202,9 +220,20 @@ async def _call(app, method: str, path: str, headers: list[tuple[bytes, bytes]],
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": headers, "client": ("10.13.1.1", 1), "server": ("hub", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("10.13.1.1", 1),
+        "server": ("hub", 80),
+    }
     await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, asked
@@ -212,9 +241,13 @@ async def _call(app, method: str, path: str, headers: list[tuple[bytes, bytes]],
 
 async def test_a_declared_oversized_body_is_refused_without_reading_it(hub_db):
     app = create_app(hub_db)
-    status, hdrs, asked = await _call(app, "POST", "/v1/mutations",
-                                      [(b"content-type", b"application/json"), (b"content-length", b"1000000000")],
-                                      [b"{}"])
+    status, hdrs, asked = await _call(
+        app,
+        "POST",
+        "/v1/mutations",
+        [(b"content-type", b"application/json"), (b"content-length", b"1000000000")],
+        [b"{}"],
+    )
     assert status == 413 and hdrs["content-type"].startswith(PROBLEM) and asked == 0
     assert hdrs["connection"] == "close"
 
@@ -222,15 +255,17 @@ async def test_a_declared_oversized_body_is_refused_without_reading_it(hub_db):
 async def test_a_chunked_body_is_cut_off_at_the_limit(hub_db):
     app = create_app(hub_db)
     mib = b"x" * (1 << 20)
-    status, _, asked = await _call(app, "POST", "/v1/mutations", [(b"content-type", b"application/json")],
-                                   (mib for _ in range(100)))  # 100 MiB offered, chunked
+    status, _, asked = await _call(
+        app, "POST", "/v1/mutations", [(b"content-type", b"application/json")], (mib for _ in range(100))
+    )  # 100 MiB offered, chunked
     assert status == 413
     assert asked == http_guard.MAX_BODY // len(mib) + 1  # it stopped reading one chunk past the limit
 
 
 def test_over_a_real_socket_the_hub_answers_413_before_the_body_arrives(hub_db):
-    server = uvicorn.Server(uvicorn.Config(create_app(hub_db), host="127.0.0.1", port=free_port(), log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(hub_db), host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -239,8 +274,10 @@ def test_over_a_real_socket_the_hub_answers_413_before_the_body_arrives(hub_db):
         port = server.config.port
         with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
             # headers claiming a gigabyte, then ten bytes of it: the answer comes anyway
-            s.sendall(b"POST /v1/mutations HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: 1000000000\r\n\r\n{\"device_i")
+            s.sendall(
+                b"POST /v1/mutations HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 1000000000\r\n\r\n{"device_i'
+            )
             answer = b""
             while b"\r\n\r\n" not in answer:
                 got = s.recv(65536)
@@ -260,18 +297,23 @@ def test_a_blob_is_streamed_with_a_cap(hub_db, monkeypatch, demo):
         r = c.put(f"/v1/blobs/{hashlib.sha256(big).hexdigest()}", content=iter([big[:2000], big[2000:]]), headers=h)
         assert r.status_code == 413 and r.headers["content-type"].startswith(PROBLEM)
         small = b"z" * 900
-        r = c.put(f"/v1/blobs/{hashlib.sha256(small).hexdigest()}", content=iter([small[:400], small[400:]]),
-                  headers=h)
+        r = c.put(f"/v1/blobs/{hashlib.sha256(small).hexdigest()}", content=iter([small[:400], small[400:]]), headers=h)
         assert r.status_code == 200 and r.json()["created"]
 
 
 # --- headers, docs, logs ----------------------------------------------------------------
 
+
 def test_every_answer_carries_the_security_headers(api, demo):
     h = headers(demo)
-    answers = {"/healthz": api.get("/healthz"), "/v1/me": api.get("/v1/me", headers=h),
-               "401": api.get("/v1/me"), "404": api.get("/nowhere"), "/docs": api.get("/docs"),
-               "login": api.post("/v1/auth/login", json={"login": "nobody", "password": "x"})}
+    answers = {
+        "/healthz": api.get("/healthz"),
+        "/v1/me": api.get("/v1/me", headers=h),
+        "401": api.get("/v1/me"),
+        "404": api.get("/nowhere"),
+        "/docs": api.get("/docs"),
+        "login": api.post("/v1/auth/login", json={"login": "nobody", "password": "x"}),
+    }
     for name, r in answers.items():
         assert r.headers["x-content-type-options"] == "nosniff", name
         assert r.headers["referrer-policy"] == "no-referrer", name

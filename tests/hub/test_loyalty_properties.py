@@ -50,32 +50,54 @@ def programs(draw) -> Program:
         return builtin_program(draw(st.sampled_from(["intermoda", "dboutique"])))
     n_tiers = draw(st.integers(1, 3))
     thresholds = sorted(draw(st.sets(st.integers(1, 2_000_000), min_size=n_tiers - 1, max_size=n_tiers - 1)))
-    tiers = [{"name": f"T{i}", "min_spend_kopecks": m * 100,
-              "accrual_percent": draw(st.decimals(0, 15, places=1))}
-             for i, m in enumerate([0, *thresholds])]
+    tiers = [
+        {"name": f"T{i}", "min_spend_kopecks": m * 100, "accrual_percent": draw(st.decimals(0, 15, places=1))}
+        for i, m in enumerate([0, *thresholds])
+    ]
     campaigns = []
     for i in range(draw(st.integers(0, 3))):
         starts = START + dt.timedelta(days=draw(st.integers(0, 200)))
-        period = {"id": f"c{i}", "title": f"Campaign {i}", "starts": starts,
-                  "ends": starts + dt.timedelta(days=draw(st.integers(1, 60))),
-                  "tiers": draw(st.lists(st.sampled_from([t["name"] for t in tiers]), max_size=2, unique=True))}
+        period = {
+            "id": f"c{i}",
+            "title": f"Campaign {i}",
+            "starts": starts,
+            "ends": starts + dt.timedelta(days=draw(st.integers(1, 60))),
+            "tiers": draw(st.lists(st.sampled_from([t["name"] for t in tiers]), max_size=2, unique=True)),
+        }
         if draw(st.booleans()):
             campaigns.append({**period, "kind": "multiplier", "factor": draw(st.sampled_from(["1.5", "2", "3"]))})
         else:
             campaigns.append({**period, "kind": "extra_percent", "percent": draw(st.decimals("0.5", 10, places=1))})
-    campaigns.append({"id": "bday", "title": "Birthday", "kind": "birthday",
-                      "points": draw(st.integers(0, 3_000)), "days_after": 3, "expire_after": "10 days"})
-    return Program.model_validate({
-        "id": "random", "name": "Random program",
-        "point_value_kopecks": draw(st.sampled_from([100, 100, 50, 1_000])),
-        "points": {"expire_after": draw(st.sampled_from(["30 days", "3 months", "6 months"])),
-                   "promo_expire_after": f"{draw(st.integers(1, 10))} days",
-                   "return_window": f"{draw(st.integers(0, 30))} days"},
-        "accrual": {"sale_items": draw(st.booleans()), "on_points_paid": draw(st.booleans())},
-        "redemption": {"max_percent": draw(percents), "sale_items": draw(st.booleans()),
-                       "cap_includes_discounts": draw(st.booleans())},
-        "tiers": tiers, "campaigns": campaigns,
-    })
+    campaigns.append(
+        {
+            "id": "bday",
+            "title": "Birthday",
+            "kind": "birthday",
+            "points": draw(st.integers(0, 3_000)),
+            "days_after": 3,
+            "expire_after": "10 days",
+        }
+    )
+    return Program.model_validate(
+        {
+            "id": "random",
+            "name": "Random program",
+            "point_value_kopecks": draw(st.sampled_from([100, 100, 50, 1_000])),
+            "points": {
+                "expire_after": draw(st.sampled_from(["30 days", "3 months", "6 months"])),
+                "promo_expire_after": f"{draw(st.integers(1, 10))} days",
+                "return_window": f"{draw(st.integers(0, 30))} days",
+            },
+            "accrual": {"sale_items": draw(st.booleans()), "on_points_paid": draw(st.booleans())},
+            "redemption": {
+                "max_percent": draw(percents),
+                "sale_items": draw(st.booleans()),
+                "cap_includes_discounts": draw(st.booleans()),
+            },
+            "tiers": tiers,
+            "campaigns": campaigns,
+        }
+    )
 
 
 @st.composite
@@ -90,12 +112,20 @@ def lines(draw) -> list[ReceiptLine]:
 
 
 gaps = st.one_of(st.integers(0, 72), st.integers(0, 24 * 60)).map(lambda h: dt.timedelta(hours=h))
-buys = st.tuples(st.just("buy"), gaps, lines(), st.one_of(st.just(0), st.integers(0, 50_000)),
-                 st.integers(1, 50_000_000))
-returns = st.tuples(st.just("return"), gaps, st.integers(0, 50), st.lists(st.integers(0, 3), max_size=4),
-                    st.fractions(0, 1, max_denominator=10))
+buys = st.tuples(
+    st.just("buy"), gaps, lines(), st.one_of(st.just(0), st.integers(0, 50_000)), st.integers(1, 50_000_000)
+)
+returns = st.tuples(
+    st.just("return"),
+    gaps,
+    st.integers(0, 50),
+    st.lists(st.integers(0, 3), max_size=4),
+    st.fractions(0, 1, max_denominator=10),
+)
 ops = st.one_of(
-    buys, buys, returns,
+    buys,
+    buys,
+    returns,
     st.tuples(st.just("grant"), gaps, st.integers(1, 20_000), st.sampled_from(["campaign", "adjustment"])),
     st.tuples(st.just("expire"), gaps),
     st.tuples(st.just("birthday"), gaps),
@@ -189,7 +219,8 @@ class Sim:
         if not self.p.accrual.on_points_paid:
             money = Fraction(total - res.redeemed_kopecks)
             top = max(t.accrual_percent for t in self.p.tiers) + sum(
-                (c.percent for c in self.p.campaigns if c.kind == "extra_percent"), Decimal(0))
+                (c.percent for c in self.p.campaigns if c.kind == "extra_percent"), Decimal(0)
+            )
             factor = max([Fraction(c.factor) for c in self.p.campaigns if c.kind == "multiplier"] or [Fraction(1)])
             assert res.accrual <= math.floor(money * Fraction(top) / 100 / pv * factor)
 
@@ -202,8 +233,7 @@ class Sim:
         event(f"purchase: redeemed={res.applied_redemption > 0} campaign={campaign}")
         self.ledger += res.entries
         self.receipts.append(r)
-        replay = on_purchase(self.p, self.member, self.ledger, self.receipts[:-1], r,
-                             self.now + dt.timedelta(days=3))
+        replay = on_purchase(self.p, self.member, self.ledger, self.receipts[:-1], r, self.now + dt.timedelta(days=3))
         assert replay.replayed and replay.entries == res.entries
 
     def give_back(self, pick, qtys, share):
@@ -222,31 +252,52 @@ class Sim:
             for line, want in zip(original.lines, qtys, strict=False):
                 k = min(want, line.qty - returned[line.sku])
                 if k > 0:
-                    back.append(ReceiptLine(sku=line.sku, price=line.price, qty=k,
-                                            discount=line.discount * k // line.qty, sale=line.sale))
+                    back.append(
+                        ReceiptLine(
+                            sku=line.sku,
+                            price=line.price,
+                            qty=k,
+                            discount=line.discount * k // line.qty,
+                            sale=line.sale,
+                        )
+                    )
             if not back:
                 return
-            r = Receipt(id=f"ret{self.seq}", kind="return", refers_to=original.id, at=self.now,
-                        total=sum(x.amount for x in back), lines=back)
+            r = Receipt(
+                id=f"ret{self.seq}",
+                kind="return",
+                refers_to=original.id,
+                at=self.now,
+                total=sum(x.amount for x in back),
+                lines=back,
+            )
         else:
             left = original.total - sum(r.total for r in prior)
-            r = Receipt(id=f"ret{self.seq}", kind="return", refers_to=original.id, at=self.now,
-                        total=math.floor(left * share))
+            r = Receipt(
+                id=f"ret{self.seq}", kind="return", refers_to=original.id, at=self.now, total=math.floor(left * share)
+            )
         before = balance(self.ledger)
         res = on_return(self.p, self.ledger, original, r, self.now, prior)
         assert on_return(self.p, self.ledger, original, r, self.now, prior) == res
         assert balance(self.ledger) + sum(e.points for e in res.entries) == (
-            before + res.restored_points - res.reversed_points)
-        earned = sum(e.points for e in self.ledger if e.receipt_id == original.id
-                     and e.kind in ("accrual", "campaign"))
+            before + res.restored_points - res.reversed_points
+        )
+        earned = sum(e.points for e in self.ledger if e.receipt_id == original.id and e.kind in ("accrual", "campaign"))
         paid = -sum(e.points for e in self.ledger if e.receipt_id == original.id and e.kind == "redemption")
-        taken_before = -sum(e.points for e in self.ledger if e.kind == "reversal" and e.points < 0
-                            and any(e.ref_id == a.id for a in self.ledger if a.receipt_id == original.id))
+        taken_before = -sum(
+            e.points
+            for e in self.ledger
+            if e.kind == "reversal"
+            and e.points < 0
+            and any(e.ref_id == a.id for a in self.ledger if a.receipt_id == original.id)
+        )
         # Never more back than the receipt earned or paid with points.
         assert taken_before + res.reversed_points + res.shortfall_points + res.lapsed_points <= earned
         assert res.restored_points + res.forfeited_points <= paid
-        event(f"return: reversed={res.reversed_points > 0} restored={res.restored_points > 0} "
-              f"shortfall={res.shortfall_points > 0} lapsed={res.lapsed_points > 0}")
+        event(
+            f"return: reversed={res.reversed_points > 0} restored={res.restored_points > 0} "
+            f"shortfall={res.shortfall_points > 0} lapsed={res.lapsed_points > 0}"
+        )
         self.ledger += res.entries
         self.receipts.append(r)
         replay = on_return(self.p, self.ledger, original, r, self.now, prior)

@@ -77,19 +77,23 @@ class Account:
         return entries
 
     def buy(self, rid: str, when: dt.datetime, *lines: ReceiptLine, redeem: int = 0, now=None):
-        r = Receipt(id=rid, at=when, total=sum(x.amount for x in lines), lines=list(lines),
-                    redeem_points=redeem)
+        r = Receipt(id=rid, at=when, total=sum(x.amount for x in lines), lines=list(lines), redeem_points=redeem)
         res = on_purchase(self.p, self.member, self.ledger, self.receipts, r, now or when)
         self.append(res.entries)
         self.receipts.append(r)
         return res
 
-    def give_back(self, rid: str, original_id: str, when: dt.datetime, *lines: ReceiptLine,
-                  total: int | None = None):
+    def give_back(self, rid: str, original_id: str, when: dt.datetime, *lines: ReceiptLine, total: int | None = None):
         original = next(r for r in self.receipts if r.id == original_id)
         prior = [r for r in self.receipts if r.kind == "return" and r.refers_to == original_id]
-        r = Receipt(id=rid, kind="return", refers_to=original_id, at=when, lines=list(lines),
-                    total=sum(x.amount for x in lines) if lines else total)
+        r = Receipt(
+            id=rid,
+            kind="return",
+            refers_to=original_id,
+            at=when,
+            lines=list(lines),
+            total=sum(x.amount for x in lines) if lines else total,
+        )
         res = on_return(self.p, self.ledger, original, r, when, prior)
         self.append(res.entries)
         self.receipts.append(r)
@@ -117,7 +121,9 @@ def test_shipped_programs_carry_the_case_study_rules():
     assert INTERMODA.redemption.max_percent == 20
     assert not INTERMODA.redemption.sale_items and not INTERMODA.accrual.sale_items
     assert [(t.name, t.min_spend_kopecks, t.accrual_percent) for t in INTERMODA.tiers] == [
-        ("Classic", 0, Decimal(5)), ("Premium", rub(500_000), Decimal(10))]
+        ("Classic", 0, Decimal(5)),
+        ("Premium", rub(500_000), Decimal(10)),
+    ]
     assert INTERMODA.points.expire_after.months == 6
     assert INTERMODA.points.promo_expire_after.days == 3
     assert DBOUTIQUE.redemption.max_percent == 100
@@ -130,7 +136,10 @@ def test_the_example_in_the_docs_is_a_valid_program():
     assert example is not None, "docs/loyalty.md has no ```toml example"
     p = load_program(example[1])
     assert (p.id, p.redemption.max_percent, [c.kind for c in p.campaigns]) == (
-        "intermoda", Decimal(20), ["multiplier", "birthday"])
+        "intermoda",
+        Decimal(20),
+        ["multiplier", "birthday"],
+    )
 
 
 def test_a_program_loads_from_a_path_string():
@@ -158,12 +167,15 @@ accrual_percent = 5
 """
 
 
-@pytest.mark.parametrize("change, complaint", [
-    ('min_spend_kopecks = 0', "first tier must start"),
-    ('accrual_percent = 5', "less than or equal to 100"),
-    ('name = "Minimal"', "duration"),
-    ('id = "mini"', "pattern"),
-])
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        ("min_spend_kopecks = 0", "first tier must start"),
+        ("accrual_percent = 5", "less than or equal to 100"),
+        ('name = "Minimal"', "duration"),
+        ('id = "mini"', "pattern"),
+    ],
+)
 def test_bad_program_files_are_refused_with_a_clear_message(change, complaint):
     broken = {
         "min_spend_kopecks = 0": "min_spend_kopecks = 100",
@@ -246,7 +258,9 @@ def test_dboutique_tiers_and_ramadan_plus_5_percent():
     res = acc.buy("r", at(2026, 3, 1), item("abaya", 100_000))
     assert res.tier == "Silver"
     assert [(e.kind, e.points, e.campaign_id) for e in res.entries] == [
-        ("accrual", 3_000, None), ("campaign", 5_000, "ramadan-2026")]
+        ("accrual", 3_000, None),
+        ("campaign", 5_000, "ramadan-2026"),
+    ]
     assert res.accrual == 8_000
     assert "+5%" in res.entries[1].reason
 
@@ -268,7 +282,10 @@ def test_extra_percent_for_one_tier_and_multiplier_on_top():
     # Black Friday doubles everything the purchase earns: (10% + 5%) x 2.
     bf = premium.buy("bf", at(2026, 11, 28), item("coat", 100_000))
     assert [(e.campaign_id, e.points) for e in bf.entries] == [
-        (None, 10_000), ("premium-november-2026", 5_000), ("black-friday-2026", 15_000)]
+        (None, 10_000),
+        ("premium-november-2026", 5_000),
+        ("black-friday-2026", 15_000),
+    ]
 
     classic = Account(INTERMODA, "new")
     assert classic.buy("nov", at(2026, 11, 10), item("coat", 100_000)).accrual == 5_000
@@ -282,8 +299,7 @@ def test_intermoda_points_pay_at_most_20_percent():
     acc.give("stock", 50_000, at(2026, 1, 1), kind="adjustment")
     assert max_redeem(INTERMODA, acc.ledger, [item("coat", 100_000)], at(2026, 1, 5)) == 20_000
     res = acc.buy("r", at(2026, 1, 5), item("coat", 100_000), redeem=50_000)
-    assert (res.applied_redemption, res.redeemed_kopecks, res.redeem_cap_points) == (
-        20_000, rub(20_000), 20_000)
+    assert (res.applied_redemption, res.redeemed_kopecks, res.redeem_cap_points) == (20_000, rub(20_000), 20_000)
     assert res.accrual == 4_000  # 5% of the 80,000 RUB paid in money
     assert acc.available(at(2026, 1, 5)) == 30_000
     assert res.notes and "redeemed 20000" in res.notes[0]
@@ -292,8 +308,7 @@ def test_intermoda_points_pay_at_most_20_percent():
 def test_intermoda_sale_items_neither_earn_nor_take_points():
     acc = Account(INTERMODA)
     acc.give("stock", 50_000, at(2026, 1, 1), kind="adjustment")
-    res = acc.buy("mixed", at(2026, 1, 5), item("coat", 60_000), item("old-bag", 40_000, sale=True),
-                  redeem=50_000)
+    res = acc.buy("mixed", at(2026, 1, 5), item("coat", 60_000), item("old-bag", 40_000, sale=True), redeem=50_000)
     assert res.applied_redemption == 12_000  # 20% of the 60,000 RUB coat only
     assert res.accrual == 2_400  # 5% of 60,000 - 12,000
     only_sale = acc.buy("sale", at(2026, 1, 6), item("old-bag", 40_000, sale=True), redeem=1_000)
@@ -328,7 +343,9 @@ def test_redemption_takes_soonest_expiring_points_first_and_expiry_takes_the_res
 
     res = acc.buy("r2", at(2026, 1, 21), item("shoes", 20_000), redeem=1_500)
     assert [(e.bucket_id, e.points) for e in res.entries if e.kind == "redemption"] == [
-        (promo.id, -1_000), (accrual.id, -500)]
+        (promo.id, -1_000),
+        (accrual.id, -500),
+    ]
     assert acc.expire(at(2026, 1, 24)) == []  # the promo points were used in time
 
     expired = acc.expire(at(2026, 7, 15))
@@ -357,8 +374,7 @@ def test_expired_points_cannot_pay_even_before_the_job_runs():
     coat = Receipt(id="r", at=at(2026, 1, 4), total=rub(100_000), redeem_points=1_000)
     assert on_purchase(INTERMODA, acc.member, acc.ledger, [], coat, coat.at).applied_redemption == 0
     a_minute_earlier = coat.model_copy(update={"at": at(2026, 1, 4, 11, 59)})
-    assert on_purchase(INTERMODA, acc.member, acc.ledger, [], a_minute_earlier,
-                       coat.at).applied_redemption == 1_000
+    assert on_purchase(INTERMODA, acc.member, acc.ledger, [], a_minute_earlier, coat.at).applied_redemption == 1_000
 
 
 # --- returns -------------------------------------------------------------------------------
@@ -475,8 +491,7 @@ def test_a_receipt_dated_in_the_future_is_refused():
 def test_welcome_bonus_on_registration():
     reg = on_register(DBOUTIQUE, "new", at(2026, 4, 1))
     [e] = reg.entries
-    assert (e.kind, e.points, e.available_at, e.expires_at) == (
-        "welcome", 500, at(2026, 4, 1), at(2026, 5, 1))
+    assert (e.kind, e.points, e.available_at, e.expires_at) == ("welcome", 500, at(2026, 4, 1), at(2026, 5, 1))
     assert on_register(DBOUTIQUE, "new", at(2026, 4, 1)).entries == reg.entries
     assert on_register(INTERMODA, "new", at(2026, 4, 1)).entries == []
 
@@ -494,8 +509,7 @@ def test_referral_gives_the_newcomer_a_discount_and_the_referrer_points_after_th
 
     assert on_referral_unlock(DBOUTIQUE, friend, [first], at(2026, 3, 19, 11, 59)) == []
     [reward] = on_referral_unlock(DBOUTIQUE, friend, [first], at(2026, 3, 19))
-    assert (reward.client_id, reward.kind, reward.points, reward.at) == (
-        "anna", "referral", 1_000, at(2026, 3, 19))
+    assert (reward.client_id, reward.kind, reward.points, reward.at) == ("anna", "referral", 1_000, at(2026, 3, 19))
     assert on_referral_unlock(DBOUTIQUE, friend, [first], at(2026, 4, 1)) == [reward]
 
 
@@ -508,8 +522,7 @@ def test_stylist_code_earns_stylist_points():
 
 
 def test_no_referral_reward_if_the_first_purchase_is_returned_or_too_small():
-    link = on_register(DBOUTIQUE, "friend", at(2026, 3, 1),
-                       referral=ReferralCode(code="C", owner_id="anna")).referral
+    link = on_register(DBOUTIQUE, "friend", at(2026, 3, 1), referral=ReferralCode(code="C", owner_id="anna")).referral
     friend = Member(id="friend", referred_by=link)
     first = Receipt(id="first", at=at(2026, 3, 5), total=rub(12_000))
     back = Receipt(id="back", kind="return", refers_to="first", at=at(2026, 3, 10), total=rub(12_000))
@@ -570,8 +583,17 @@ def test_summary_next_birthday_bonus():
 
 
 def test_receipt_from_a_fiscal_record():
-    rec = {"id": "x", "type": 2, "at": "2026-01-05T10:00:00+03:00", "total": 100, "refers_to": "y",
-           "store_id": "s", "fn": "7380440700000001", "i": "1001", "fp": "123"}
+    rec = {
+        "id": "x",
+        "type": 2,
+        "at": "2026-01-05T10:00:00+03:00",
+        "total": 100,
+        "refers_to": "y",
+        "store_id": "s",
+        "fn": "7380440700000001",
+        "i": "1001",
+        "fp": "123",
+    }
     r = receipt_from_record(rec)
     assert (r.kind, r.at, r.fn) == ("return", at(2026, 1, 5, 7), "7380440700000001")
     with pytest.raises(ValueError, match="does not match its lines"):
@@ -584,12 +606,13 @@ def test_receipt_from_a_fiscal_record():
 def test_ledger_entries_keep_the_bucket_rule_and_check_ledger_finds_overdrafts():
     t = at(2026, 1, 1)
     with pytest.raises(ValueError, match="negative entry must draw"):
-        LedgerEntry(id="a", client_id="c", kind="redemption", points=-1, at=t, available_at=t,
-                    bucket_id="a", reason="x")
-    head = LedgerEntry(id="a", client_id="c", kind="welcome", points=5, at=t, available_at=t,
-                       bucket_id="a", reason="x")
-    over = LedgerEntry(id="b", client_id="c", kind="redemption", points=-6, at=t, available_at=t,
-                       bucket_id="a", reason="x")
+        LedgerEntry(
+            id="a", client_id="c", kind="redemption", points=-1, at=t, available_at=t, bucket_id="a", reason="x"
+        )
+    head = LedgerEntry(id="a", client_id="c", kind="welcome", points=5, at=t, available_at=t, bucket_id="a", reason="x")
+    over = LedgerEntry(
+        id="b", client_id="c", kind="redemption", points=-6, at=t, available_at=t, bucket_id="a", reason="x"
+    )
     assert check_ledger([head, over]) == ["bucket a is overdrawn by 1 points"]
     assert "unknown bucket" in check_ledger([over])[0]
 

@@ -20,8 +20,9 @@ UTC = dt.UTC
 def _published(db, entity: str, entity_id: str) -> dict:
     with db.read() as conn:
         feed = schema.feed
-        raw = conn.execute(select(feed.c.data).where(feed.c.entity == entity,
-                                                     feed.c.entity_id == entity_id)).scalar_one_or_none()
+        raw = conn.execute(
+            select(feed.c.data).where(feed.c.entity == entity, feed.c.entity_id == entity_id)
+        ).scalar_one_or_none()
     assert raw is not None, f"{entity} {entity_id} was never published"
     return json.loads(raw)
 
@@ -41,14 +42,27 @@ def test_seeded_figures_match_the_ledger(hub_db):
 def test_purchase_then_expiry_job(hub_db):
     store = _store_ids(hub_db)[0]
     cid = new_id()
-    client = {"id": cid, "store_id": store, "last_name": "Тестова", "first_name": "Ира",
-              "created_at": "2025-01-01T10:00:00+00:00", "birthday": None}
+    client = {
+        "id": cid,
+        "store_id": store,
+        "last_name": "Тестова",
+        "first_name": "Ира",
+        "created_at": "2025-01-01T10:00:00+00:00",
+        "birthday": None,
+    }
     assert handlers.expire_points(hub_db) == 0  # the seed already expired everything due
     # Bought five months ago: the points (six months from unlock) expire after the last run.
     long_ago = dt.datetime.now(UTC) - dt.timedelta(days=150)
     receipt: dict[str, Any] = {
-        "id": new_id(), "fn": "9281000100200399", "i": "1", "fp": "1", "type": 1, "at": long_ago.isoformat(),
-        "total": 10_000_000, "lines": [{"sku": "A", "name": "Пальто", "price": 10_000_000}]}
+        "id": new_id(),
+        "fn": "9281000100200399",
+        "i": "1",
+        "fp": "1",
+        "type": 1,
+        "at": long_ago.isoformat(),
+        "total": 10_000_000,
+        "lines": [{"sku": "A", "name": "Пальто", "price": 10_000_000}],
+    }
     with hub_db.write() as conn:
         members.save(conn, client, new=True)
         loyalty_service.on_receipt(conn, client, receipt, now=long_ago)
@@ -86,8 +100,13 @@ def test_a_registration_writes_the_client_row_once_with_its_figures(hub_db, monk
 
     monkeypatch.setattr(members, "save", spy)
     store, cid = _store_ids(hub_db)[0], new_id()
-    m = Mutation(id=new_id(), kind="client.register", entity_id=cid, client_time=utcnow(),
-                 payload={"last_name": "Регистрова", "first_name": "Ая", "store_id": store})
+    m = Mutation(
+        id=new_id(),
+        kind="client.register",
+        entity_id=cid,
+        client_time=utcnow(),
+        payload={"last_name": "Регистрова", "first_name": "Ая", "store_id": store},
+    )
     account = Account(id=new_id(), store_id=store, login="x", name="X", role="consultant")
     assert mutations.apply_one(hub_db, account, "d-register", m).status == "applied"
     assert saves == [True]  # one INSERT, no second write for the loyalty figures
@@ -97,6 +116,10 @@ def test_a_registration_writes_the_client_row_once_with_its_figures(hub_db, monk
         stored, _ = loyalty_service.figures(conn, client, dt.datetime.fromisoformat(summary["as_of"]))
     assert stored == {k: client[k] for k in stored}
     with hub_db.read() as conn:
-        order = [e for e, in conn.execute(select(schema.feed.c.entity).where(schema.feed.c.client_id == cid)
-                                          .order_by(schema.feed.c.seq))]
+        order = [
+            e
+            for (e,) in conn.execute(
+                select(schema.feed.c.entity).where(schema.feed.c.client_id == cid).order_by(schema.feed.c.seq)
+            )
+        ]
     assert order[0] == "client" and order[-1] == "account" and set(order[1:-1]) <= {"ledger"}

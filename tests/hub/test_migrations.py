@@ -17,12 +17,15 @@ def test_0003_files_existing_feed_rows_under_their_client(hub_url):
         with db.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "0002")
-            conn.execute(text(
-                "INSERT INTO feed (seq, entity, entity_id, store_id, deleted, data) VALUES "
-                "(1, 'client', 'c1', 's', false, '{\"id\": \"c1\"}'), "
-                "(2, 'ledger', 'l1', 's', false, '{\"id\": \"l1\", \"client_id\": \"c1\", \"points\": 5}'), "
-                "(3, 'store', 's', NULL, false, '{\"id\": \"s\"}'), "
-                "(4, 'ledger', 'l2', 's', true, NULL)"))
+            conn.execute(
+                text(
+                    "INSERT INTO feed (seq, entity, entity_id, store_id, deleted, data) VALUES "
+                    "(1, 'client', 'c1', 's', false, '{\"id\": \"c1\"}'), "
+                    '(2, \'ledger\', \'l1\', \'s\', false, \'{"id": "l1", "client_id": "c1", "points": 5}\'), '
+                    "(3, 'store', 's', NULL, false, '{\"id\": \"s\"}'), "
+                    "(4, 'ledger', 'l2', 's', true, NULL)"
+                )
+            )
         db.migrate()
         with db.read() as conn:
             got = conn.execute(text("SELECT entity_id, client_id FROM feed ORDER BY seq")).fetchall()
@@ -42,14 +45,24 @@ def test_0004_gives_each_stored_blob_to_the_store_whose_form_names_it(hub_url):
             command.downgrade(cfg, "base")  # the module's database: the test before migrated it
             command.upgrade(cfg, "0003")
             conn.execute(text("INSERT INTO clients (id, store_id, data) VALUES ('c1', 's1', '{}'), ('c2', 's2', '{}')"))
-            conn.execute(text(
-                "INSERT INTO records (entity, id, owner_id, data) VALUES "
-                "('form', 'f1', 'c1', :f1), ('form', 'f2', 'c2', :f2), ('contact', 'k1', 'c2', :k1)"),
-                {"f1": f'{{"signature_sha256": "{a}", "pdf_sha256": "{pdf}"}}',
-                 "f2": f'{{"signature_sha256": "{a}", "pdf_sha256": null}}',
-                 "k1": f'{{"signature_sha256": "{b}"}}'})
-            conn.execute(text("INSERT INTO blobs (sha256, size, content_type, content) VALUES "
-                              "(:a, 1, 'text/html', :x), (:b, 1, 'image/svg+xml', :x)"), {"a": a, "b": b, "x": b"x"})
+            conn.execute(
+                text(
+                    "INSERT INTO records (entity, id, owner_id, data) VALUES "
+                    "('form', 'f1', 'c1', :f1), ('form', 'f2', 'c2', :f2), ('contact', 'k1', 'c2', :k1)"
+                ),
+                {
+                    "f1": f'{{"signature_sha256": "{a}", "pdf_sha256": "{pdf}"}}',
+                    "f2": f'{{"signature_sha256": "{a}", "pdf_sha256": null}}',
+                    "k1": f'{{"signature_sha256": "{b}"}}',
+                },
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO blobs (sha256, size, content_type, content) VALUES "
+                    "(:a, 1, 'text/html', :x), (:b, 1, 'image/svg+xml', :x)"
+                ),
+                {"a": a, "b": b, "x": b"x"},
+            )
         db.migrate()
         with db.read() as conn:
             owners = conn.execute(text("SELECT sha256, store_id FROM blob_stores ORDER BY sha256, store_id")).all()

@@ -16,15 +16,34 @@ def till(api):
 
 
 def _receipt(i: str, phone: str | None = None, total=2_500_000, sale=False):
-    return {"store_id": demo.stores(1)[0]["id"], "fn": "9281000100200300", "i": i, "fp": "3522207165",
-            "at": "2026-11-20T14:05:00+03:00", "total": total, "type": 1, "client_phone": phone,
-            "lines": [{"sku": "MM-1", "name": "Пальто Max Mara", "price": total, "sale": sale}]}
+    return {
+        "store_id": demo.stores(1)[0]["id"],
+        "fn": "9281000100200300",
+        "i": i,
+        "fp": "3522207165",
+        "at": "2026-11-20T14:05:00+03:00",
+        "total": total,
+        "type": 1,
+        "client_phone": phone,
+        "lines": [{"sku": "MM-1", "name": "Пальто Max Mara", "price": total, "sale": sale}],
+    }
 
 
 def _link(client_id: str, i: str):
-    return {"id": new_id(), "kind": "receipt.link", "entity_id": new_id(), "client_time": utcnow().isoformat(),
-            "payload": {"client_id": client_id, "fn": "9281000100200300", "i": i, "fp": "3522207165",
-                        "s": 2_500_000, "n": 1}}
+    return {
+        "id": new_id(),
+        "kind": "receipt.link",
+        "entity_id": new_id(),
+        "client_time": utcnow().isoformat(),
+        "payload": {
+            "client_id": client_id,
+            "fn": "9281000100200300",
+            "i": i,
+            "fp": "3522207165",
+            "s": 2_500_000,
+            "n": 1,
+        },
+    }
 
 
 def _some_clients(api, h, n=2):
@@ -50,11 +69,13 @@ def test_consultants_cannot_post_till_receipts(api, demo):
 def test_link_before_upload_waits_then_matches_and_second_link_is_rejected(api, demo):
     h = headers(demo)
     a, b = _some_clients(api, h, 2)
-    first = api.post("/v1/mutations", json={"device_id": "t1", "mutations": [_link(a["id"], "777")]},
-                     headers=h).json()["results"][0]
+    first = api.post("/v1/mutations", json={"device_id": "t1", "mutations": [_link(a["id"], "777")]}, headers=h).json()[
+        "results"
+    ][0]
     assert first["status"] == "applied" and first["result"]["state"] == "waiting"
-    second = api.post("/v1/mutations", json={"device_id": "t2", "mutations": [_link(b["id"], "777")]},
-                      headers=h).json()["results"][0]
+    second = api.post(
+        "/v1/mutations", json={"device_id": "t2", "mutations": [_link(b["id"], "777")]}, headers=h
+    ).json()["results"][0]
     assert second["status"] == "rejected" and second["code"] == "receipt_taken"
     res = api.post("/v1/pos/receipts", json={"receipts": [_receipt("777")]}, headers=till(api)).json()
     assert res["results"][0]["client_id"] == a["id"]
@@ -65,8 +86,9 @@ def test_link_before_upload_waits_then_matches_and_second_link_is_rejected(api, 
     assert link["state"] == "matched"
     # Any device can name the receipt and when it was linked: the till's sum and time, the link's time.
     assert link["s"] == 2_500_000 and link["t"].startswith("2026-11-20T14:05") and link["at"]
-    late = api.post("/v1/mutations", json={"device_id": "t3", "mutations": [_link(b["id"], "777")]},
-                    headers=h).json()["results"][0]
+    late = api.post("/v1/mutations", json={"device_id": "t3", "mutations": [_link(b["id"], "777")]}, headers=h).json()[
+        "results"
+    ][0]
     assert late["status"] == "rejected" and late["code"] == "receipt_taken"
 
 
@@ -87,7 +109,8 @@ def test_csv_import_of_a_1c_export(hub_db, tmp_path):
         "Петровка;9281000100200301;1;111;20.11.2026 14:05;45 000,00;1;A-2;Ремень;30000;1;да;;\n"
         "Невский;9281000100200301;2;222;2026-11-20T15:00:00;12000;1;B-1;Шарф;12000;1;0;;\n"
         "Луна;9281000100200301;3;333;2026-11-20T15:00:00;100;1;C-1;Носки;100;1;0;;\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     from sync.hub.csv_import import import_file
 
     rep = import_file(hub_db, path)
@@ -98,12 +121,20 @@ def test_csv_import_of_a_1c_export(hub_db, tmp_path):
 
 def test_import_csv_command_runs(tmp_path):
     db = tmp_path / "h.sqlite"
-    subprocess.run([sys.executable, "-m", "sync.hub", "seed", "--clients", "10", "--db", str(db)], cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "sync.hub", "seed", "--clients", "10", "--db", str(db)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     path = tmp_path / "x.csv"
     path.write_text("store,fn,i,fp,date,sum\nНевский,9281000100200301,9,9,2026-11-20T15:00,1000\n")
-    out = subprocess.run([sys.executable, "-m", "sync.hub", "import-csv", str(path), "--db", str(db)], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "sync.hub", "import-csv", str(path), "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert "1 receipts" in out.stdout
 
@@ -111,14 +142,21 @@ def test_import_csv_command_runs(tmp_path):
 def test_linked_receipt_counts_in_the_12_month_spend(api, demo):
     h = headers(demo)
     client = _some_clients(api, h, 3)[2]
-    before = next(c["data"] for c in api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
-                  if c["entity"] == "account" and c["entity_id"] == client["id"])
+    before = next(
+        c["data"]
+        for c in api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
+        if c["entity"] == "account" and c["entity_id"] == client["id"]
+    )
     r = _receipt("9001", total=3_000_000)
     r["at"] = utcnow().isoformat()
     api.post("/v1/pos/receipts", json={"receipts": [r]}, headers=till(api))
-    res = api.post("/v1/mutations", json={"device_id": "t9", "mutations": [_link(client["id"], "9001")]},
-                   headers=h).json()["results"][0]
+    res = api.post(
+        "/v1/mutations", json={"device_id": "t9", "mutations": [_link(client["id"], "9001")]}, headers=h
+    ).json()["results"][0]
     assert res["status"] == "applied", res
-    after = next(c["data"] for c in api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
-                 if c["entity"] == "account" and c["entity_id"] == client["id"])
+    after = next(
+        c["data"]
+        for c in api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
+        if c["entity"] == "account" and c["entity_id"] == client["id"]
+    )
     assert after["spend_12m"] == before["spend_12m"] + 3_000_000

@@ -25,8 +25,10 @@ def fuzz(tmp_path_factory):
     seed(db, n_clients=40, log=None)
     app = create_app(db)
     with TestClient(app) as c:
-        tokens = {who: c.post("/v1/auth/login", json={"login": who, "password": password}).json()["access_token"]
-                  for who, password in LOGINS.items()}
+        tokens = {
+            who: c.post("/v1/auth/login", json={"login": who, "password": password}).json()["access_token"]
+            for who, password in LOGINS.items()
+        }
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     ops = {}
     for result in schema.get_all_operations():
@@ -43,9 +45,16 @@ LOGINS = {"demo": "vitrine-demo", "manager1": "vitrine", "till1": "vitrine", "ad
 
 
 OPERATIONS = [
-    "GET /healthz", "POST /v1/auth/login", "GET /v1/me", "GET /v1/changes", "GET /v1/changes.sqlite",
+    "GET /healthz",
+    "POST /v1/auth/login",
+    "GET /v1/me",
+    "GET /v1/changes",
+    "GET /v1/changes.sqlite",
     "POST /v1/mutations",
-    "PUT /v1/blobs/{sha256}", "GET /v1/blobs/{sha256}", "POST /v1/pos/receipts", "GET /v1/reports/identified",
+    "PUT /v1/blobs/{sha256}",
+    "GET /v1/blobs/{sha256}",
+    "POST /v1/pos/receipts",
+    "GET /v1/reports/identified",
 ]
 
 

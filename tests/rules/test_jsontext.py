@@ -11,7 +11,7 @@ from app.cache import outbox, records
 from sync.hub import feed
 
 VALUES = [
-    {"last_name": "Петрова", "notes": "любит «синий»\n\t\"кашемир\"\\", "x": "\u2028\x1f\x7f"},
+    {"last_name": "Петрова", "notes": 'любит «синий»\n\t"кашемир"\\', "x": "\u2028\x1f\x7f"},
     {"points": 10**20, "neg": -5, "f": 0.1, "big": 1e16, "zero": -0.0},
     {"nested": [{"a": None, "b": True, "c": False}, [], {}], "emoji": "👗"},
     {1: "int key"},

@@ -22,7 +22,10 @@ def spellings(e164: str) -> list[str]:
     n = e164[2:]  # +7 and ten digits
     fw = str.maketrans("0123456789", "０１２３４５６７８９")
     return [
-        e164, n, "7" + n, "8" + n,
+        e164,
+        n,
+        "7" + n,
+        "8" + n,
         f"8 ({n[:3]}) {n[3:6]}-{n[6:8]}-{n[8:]}",
         f"+7 {n[:3]} {n[3:6]} {n[6:8]} {n[8:]}",
         f"+7\u00a0{n[:3]}\u00a0{n[3:6]}\u2012{n[6:8]}\u2012{n[8:]}",
@@ -30,7 +33,8 @@ def spellings(e164: str) -> list[str]:
         f"+7({n[:3]}){n[3:]}",
         ("8" + n).translate(fw),  # full-width digits: the hub's parser reads them; the device now too
         n[:-1],  # one digit short
-        n[-4:], "",
+        n[-4:],
+        "",
         f"+7 {n[:3]} {n[3:]} доб. 12",
     ]
 
@@ -47,8 +51,16 @@ def test_hub_matches_a_till_phone_exactly_when_the_device_keys_it_as_the_clients
     before = _receipts_of(hub, client)
     disagree = []
     for k, spelled in enumerate(spellings(phone)):
-        receipt = PosReceipt(store_id=client["store_id"], fn="9281000100200300", i=str(900_000 + k), fp="1",
-                             at=utcnow(), total=100, type=1, client_phone=spelled or None)
+        receipt = PosReceipt(
+            store_id=client["store_id"],
+            fn="9281000100200300",
+            i=str(900_000 + k),
+            fp="1",
+            at=utcnow(),
+            total=100,
+            type=1,
+            client_phone=spelled or None,
+        )
         with hub.write() as conn:
             hub_match = handlers.ingest_receipts(conn, [receipt])[0]["client_id"] == client["id"]
         device_key = phones.phone_key(search_index.norm_phone(spelled))

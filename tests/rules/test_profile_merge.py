@@ -40,8 +40,9 @@ def device(cache, cid: str, patch: dict) -> dict | None:
         return None
     if mid is None:
         return {}
-    return cache.read_sync(lambda db: json.loads(db.execute("SELECT payload FROM outbox WHERE id = ?",
-                                                            [mid]).fetchone()[0])["fields"])
+    return cache.read_sync(
+        lambda db: json.loads(db.execute("SELECT payload FROM outbox WHERE id = ?", [mid]).fetchone()[0])["fields"]
+    )
 
 
 def hub_side(hub, cid: str, patch: dict) -> dict | None:
@@ -51,8 +52,9 @@ def hub_side(hub, cid: str, patch: dict) -> dict | None:
             before = members.load(conn, cid)
             assert before is not None, f"client {cid} should be in the hub before the patch"
             store = before["store_id"]
-            names = members.update_fields(conn, mutation("client.update", {"fields": patch}, cid), "dev",
-                                          store)["changed"]
+            names = members.update_fields(conn, mutation("client.update", {"fields": patch}, cid), "dev", store)[
+                "changed"
+            ]
             after = members.load(conn, cid)
     except Rejected as e:
         assert e.code == "invalid_payload"
@@ -71,7 +73,8 @@ def test_device_and_hub_merge_the_same_patches_alike(hub, cache):
     assert [(p, d) for p, d, h in results if d != h] == []
     assert any(d is None for _, d, _ in results) and any(d for _, d, _ in results)
     # and the client ends the same on both
-    local = cache.read_sync(lambda db: json.loads(db.execute("SELECT data FROM clients WHERE id = ?",
-                                                             [cid]).fetchone()[0]))
+    local = cache.read_sync(
+        lambda db: json.loads(db.execute("SELECT data FROM clients WHERE id = ?", [cid]).fetchone()[0])
+    )
     with hub.read() as conn:
         assert members.load(conn, cid) == local

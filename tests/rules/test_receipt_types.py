@@ -17,8 +17,10 @@ TYPES = [1, 2, 3, 4]
 
 
 async def device_refuses(tmp_path, n: int) -> bool:
-    app = App(Config("http://127.0.0.1:9", tmp_path / f"device{n}", sync_interval=60),
-              secrets=EncryptedFileStore(tmp_path / f"device{n}" / "secrets"))
+    app = App(
+        Config("http://127.0.0.1:9", tmp_path / f"device{n}", sync_interval=60),
+        secrets=EncryptedFileStore(tmp_path / f"device{n}" / "secrets"),
+    )
     try:
         await app.scan.scan_text(f"t=20240315T1432&s=1250.00&fn=9960440300123456&i={4500 + n}&fp=2837461920&n={n}")
         assert app.scan.error == (app.scan.receipt is None)
@@ -28,8 +30,14 @@ async def device_refuses(tmp_path, n: int) -> bool:
 
 
 def hub_refuses(hub, client: dict, n: int) -> bool:
-    payload = {"client_id": client["id"], "fn": "9960440300123456", "i": str(4500 + n), "fp": "2837461920",
-               "s": 125000, "n": n}
+    payload = {
+        "client_id": client["id"],
+        "fn": "9960440300123456",
+        "i": str(4500 + n),
+        "fp": "2837461920",
+        "s": 125000,
+        "n": n,
+    }
     try:
         with hub.write() as conn:
             handlers.link_receipt(conn, mutation("receipt.link", payload), consultant(hub, client), "device-1")

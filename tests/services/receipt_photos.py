@@ -29,17 +29,43 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 FONTS = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 MIN_MODULE_PX = 2.6
 FRAME_SIZES = [  # (width, height, weight): camera preview frames to full photos
-    (640, 480, 3), (1280, 720, 3), (1920, 1080, 3), (1600, 1200, 1),
-    (2592, 1944, 1), (3264, 2448, 1), (4000, 3000, 2),
+    (640, 480, 3),
+    (1280, 720, 3),
+    (1920, 1080, 3),
+    (1600, 1200, 1),
+    (2592, 1944, 1),
+    (3264, 2448, 1),
+    (4000, 3000, 2),
 ]
-SHOPS = ["ООО «ВИТРИНА МОДА»", "ИП Соколова Е.А.", "ООО «Бутик Арбат»", "АО «ЛУЧШИЕ ВЕЩИ»",
-         "ООО «Шёлк и Кашемир»", "ООО «Ателье на Невском»"]
-ADDRESSES = ["г. Москва, ул. Петровка, д. 12", "г. Санкт-Петербург, Невский пр., 48",
-             "г. Казань, ул. Баумана, 31", "г. Екатеринбург, ул. Вайнера, 9",
-             "г. Новосибирск, Красный пр., 25"]
-ITEMS = ["Платье трикотажное", "Жакет шерстяной", "Блуза шёлковая", "Брюки прямые",
-         "Шарф кашемировый", "Сумка кожаная", "Пальто двубортное", "Юбка плиссе",
-         "Туфли лодочки", "Ремень кожаный", "Свитер из мериноса", "Пакет фирменный"]
+SHOPS = [
+    "ООО «ВИТРИНА МОДА»",
+    "ИП Соколова Е.А.",
+    "ООО «Бутик Арбат»",
+    "АО «ЛУЧШИЕ ВЕЩИ»",
+    "ООО «Шёлк и Кашемир»",
+    "ООО «Ателье на Невском»",
+]
+ADDRESSES = [
+    "г. Москва, ул. Петровка, д. 12",
+    "г. Санкт-Петербург, Невский пр., 48",
+    "г. Казань, ул. Баумана, 31",
+    "г. Екатеринбург, ул. Вайнера, 9",
+    "г. Новосибирск, Красный пр., 25",
+]
+ITEMS = [
+    "Платье трикотажное",
+    "Жакет шерстяной",
+    "Блуза шёлковая",
+    "Брюки прямые",
+    "Шарф кашемировый",
+    "Сумка кожаная",
+    "Пальто двубортное",
+    "Юбка плиссе",
+    "Туфли лодочки",
+    "Ремень кожаный",
+    "Свитер из мериноса",
+    "Пакет фирменный",
+]
 CASHIERS = ["Иванова А.", "Петрова М.", "Смирнов Д.", "Кузнецова О.", "Орлова Е."]
 PAYMENTS = ["БЕЗНАЛИЧНЫМИ", "НАЛИЧНЫМИ", "ЭЛЕКТРОННЫМИ"]
 KINDS = {1: "ПРИХОД", 2: "ВОЗВРАТ ПРИХОДА", 3: "РАСХОД", 4: "ВОЗВРАТ РАСХОДА"}
@@ -85,8 +111,9 @@ def receipt_content(rng: random.Random) -> tuple[str, list[str]]:
     """The fiscal QR payload and the text lines printed above it (width 32 characters)."""
     kind = rng.choices([1, 2, 3, 4], weights=[85, 10, 3, 2])[0]
     when = dt.datetime(2023, 1, 1) + dt.timedelta(seconds=rng.randrange(3 * 365 * 86400))
-    items = [(rng.choice(ITEMS), rng.randint(1, 3), rng.randrange(490, 89_990, 10) * 100)
-             for _ in range(rng.randint(1, 6))]
+    items = [
+        (rng.choice(ITEMS), rng.randint(1, 3), rng.randrange(490, 89_990, 10) * 100) for _ in range(rng.randint(1, 6))
+    ]
     if rng.random() < 0.3:  # a discount leaves kopecks
         name, qty, price = items[0]
         items[0] = (name, qty, price - rng.randrange(1, 10_000))
@@ -108,16 +135,31 @@ def receipt_content(rng: random.Random) -> tuple[str, list[str]]:
     def row(left: str, right: str, width: int = 32) -> str:
         return left[: width - len(right) - 1].ljust(width - len(right)) + right
 
-    lines = [rng.choice(SHOPS).center(32), rng.choice(ADDRESSES)[:32].center(32),
-             f"ИНН {rng.randrange(10**10):010d}".center(32), "",
-             f"КАССОВЫЙ ЧЕК / {KINDS[kind]}".center(32),
-             row(f"Смена № {rng.randint(1, 400)}", f"Чек № {rng.randint(1, 300)}"), ""]
+    lines = [
+        rng.choice(SHOPS).center(32),
+        rng.choice(ADDRESSES)[:32].center(32),
+        f"ИНН {rng.randrange(10**10):010d}".center(32),
+        "",
+        f"КАССОВЫЙ ЧЕК / {KINDS[kind]}".center(32),
+        row(f"Смена № {rng.randint(1, 400)}", f"Чек № {rng.randint(1, 300)}"),
+        "",
+    ]
     for name, qty, price in items:
         lines += [name, row(f"  {qty} x {money(price)}", f"={money(qty * price)}")]
-    lines += ["-" * 32, row("ИТОГ", f"={money(total)}"), row(rng.choice(PAYMENTS), f"={money(total)}"),
-              row("СУММА НДС 20%", f"={money(total // 6)}"), "",
-              f"КАССИР: {rng.choice(CASHIERS)}", row("ФН", fn), row("ФД", str(fd)), row("ФП", str(fp)),
-              when.strftime("%d.%m.%y %H:%M"), "Сайт ФНС: www.nalog.gov.ru", ""]
+    lines += [
+        "-" * 32,
+        row("ИТОГ", f"={money(total)}"),
+        row(rng.choice(PAYMENTS), f"={money(total)}"),
+        row("СУММА НДС 20%", f"={money(total // 6)}"),
+        "",
+        f"КАССИР: {rng.choice(CASHIERS)}",
+        row("ФН", fn),
+        row("ФД", str(fd)),
+        row("ФП", str(fp)),
+        when.strftime("%d.%m.%y %H:%M"),
+        "Сайт ФНС: www.nalog.gov.ru",
+        "",
+    ]
     return payload, lines
 
 
@@ -163,8 +205,9 @@ def qr_bitmap(payload: str) -> Image.Image:
 # --- the photo --------------------------------------------------------------------------
 
 
-def photograph(rng: random.Random, paper: Image.Image, qr_box: Box,
-               module: int) -> tuple[Image.Image, dict[str, object]]:
+def photograph(
+    rng: random.Random, paper: Image.Image, qr_box: Box, module: int
+) -> tuple[Image.Image, dict[str, object]]:
     """The paper on a table, seen by a phone; and the parameters drawn, for reports."""
     fw, fh, _ = rng.choices(FRAME_SIZES, weights=[s[2] for s in FRAME_SIZES])[0]
     if rng.random() < 0.4:
@@ -196,8 +239,9 @@ def photograph(rng: random.Random, paper: Image.Image, qr_box: Box,
     background = _table(rng, (fw, fh))
     paper_rgb = Image.merge("RGB", [paper.point(lambda v, k=k: min(255, v + k)) for k in _tint(rng)])
     shot = paper_rgb.transform((fw, fh), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
-    mask = Image.new("L", paper.size, 255).transform((fw, fh), Image.Transform.PERSPECTIVE, coeffs,
-                                                     Image.Resampling.BILINEAR)
+    mask = Image.new("L", paper.size, 255).transform(
+        (fw, fh), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR
+    )
     background.paste(shot, (0, 0), mask)
     img = background
 
@@ -210,14 +254,22 @@ def photograph(rng: random.Random, paper: Image.Image, qr_box: Box,
         img = img.filter(ImageFilter.GaussianBlur(blur))
     noise = rng.uniform(0, 18)
     img = _add_noise(rng, img, noise)
-    params = {"frame": (fw, fh), "framing": framing, "module_px": round(module * scale, 2),
-              "angle": round(angle, 1), "tilt": round(tilt, 3), "blur": round(blur, 2),
-              "light": round(light, 2), "noise": round(noise, 1)}
+    params = {
+        "frame": (fw, fh),
+        "framing": framing,
+        "module_px": round(module * scale, 2),
+        "angle": round(angle, 1),
+        "tilt": round(tilt, 3),
+        "blur": round(blur, 2),
+        "light": round(light, 2),
+        "noise": round(noise, 1),
+    }
     return img, params
 
 
-def _view_coeffs(rng: random.Random, frame: tuple[int, int], centre: tuple[float, float],
-                 scale: float, angle: float, tilt: float) -> tuple[float, ...]:
+def _view_coeffs(
+    rng: random.Random, frame: tuple[int, int], centre: tuple[float, float], scale: float, angle: float, tilt: float
+) -> tuple[float, ...]:
     """PIL PERSPECTIVE data mapping frame pixels to paper pixels."""
     fw, fh = frame
     a = math.radians(angle)

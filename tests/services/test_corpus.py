@@ -43,15 +43,21 @@ def count(decoder, images) -> set[Path]:
 @pytest.fixture(scope="module")
 def results() -> dict:
     images = expected_images()
-    return {"images": images, "pyzbar": count(decode_plain_pyzbar, images),
-            "zxing": count(decode_plain_zxing, images), "vitrine": count(decode, images)}
+    return {
+        "images": images,
+        "pyzbar": count(decode_plain_pyzbar, images),
+        "zxing": count(decode_plain_zxing, images),
+        "vitrine": count(decode, images),
+    }
 
 
 def test_vitrine_decodes_more_than_both_engines_together(results, capsys):
     either = results["pyzbar"] | results["zxing"]
     with capsys.disabled():
-        print(f"\ncorpus: {len(results['images'])} images with a text; pyzbar {len(results['pyzbar'])}, "
-              f"zxing-cpp {len(results['zxing'])}, either {len(either)}, Vitrine {len(results['vitrine'])}")
+        print(
+            f"\ncorpus: {len(results['images'])} images with a text; pyzbar {len(results['pyzbar'])}, "
+            f"zxing-cpp {len(results['zxing'])}, either {len(either)}, Vitrine {len(results['vitrine'])}"
+        )
     assert len(results["vitrine"]) > len(either)
     assert len(results["vitrine"]) >= 205
 

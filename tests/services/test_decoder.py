@@ -115,13 +115,17 @@ def test_short_linear_reads_are_dropped():
 def no_libzbar(error: Exception):
     def load():
         raise error
+
     return load
 
 
-@pytest.mark.parametrize("error", [
-    ImportError("Unable to find zbar shared library"),  # what pyzbar raises on Linux and macOS
-    OSError("libzbar-64.dll: cannot open shared object file"),  # and on Windows
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        ImportError("Unable to find zbar shared library"),  # what pyzbar raises on Linux and macOS
+        OSError("libzbar-64.dll: cannot open shared object file"),  # and on Windows
+    ],
+)
 def test_without_libzbar_zxing_still_reads_and_the_message_names_the_package(photos, monkeypatch, error):
     monkeypatch.setattr(decoder, "_import_pyzbar", no_libzbar(error))
     dec = Decoder()

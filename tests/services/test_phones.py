@@ -8,17 +8,20 @@ from app.services import phones
 from sync.rules.contacts import normalise_phone
 
 
-@pytest.mark.parametrize("typed", [
-    "+7 916 123-45-67",
-    "+79161234567",
-    "8-916-123-45-67",
-    "8 (916) 123 45 67",
-    "9161234567",
-    "79161234567",
-    "+7(916)123 45 67",
-    " 8 916 1234567 ",
-    "+7\u00a0916\u00a0123\u201245\u201267",  # no-break spaces and a figure dash, pasted
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+7 916 123-45-67",
+        "+79161234567",
+        "8-916-123-45-67",
+        "8 (916) 123 45 67",
+        "9161234567",
+        "79161234567",
+        "+7(916)123 45 67",
+        " 8 916 1234567 ",
+        "+7\u00a0916\u00a0123\u201245\u201267",  # no-break spaces and a figure dash, pasted
+    ],
+)
 def test_normalise_any_russian_format(typed):
     assert normalise_phone(typed) == "+79161234567"
 
@@ -105,9 +108,17 @@ def test_ends_with():
     assert not phones.ends_with("+79161234567", "")
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("4567", True), ("+7 (916) 123-45-67", True), ("8-916", True),
-    ("Анна", False), ("client1", False), ("--", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("4567", True),
+        ("+7 (916) 123-45-67", True),
+        ("8-916", True),
+        ("Анна", False),
+        ("client1", False),
+        ("--", False),
+        ("", False),
+    ],
+)
 def test_looks_like_phone(text, expected):
     assert phones.looks_like_phone(text) is expected

@@ -29,7 +29,13 @@ def test_typical_payload_any_order_and_missing_seconds():
     b = parse_receipt_qr("n=1&fp=3522207165&i=1234&fn=9281000100200300&s=45000&t=20261120T140500")
     assert a == b
     assert (a.s, a.t, a.kind, a.fn, a.i, a.fp) == (
-        4_500_000, dt.datetime(2026, 11, 20, 14, 5), "sale", "9281000100200300", "1234", "3522207165")
+        4_500_000,
+        dt.datetime(2026, 11, 20, 14, 5),
+        "sale",
+        "9281000100200300",
+        "1234",
+        "3522207165",
+    )
     assert a.to_payload() == TYPICAL
 
 
@@ -48,29 +54,37 @@ def test_model_feeds_the_link_mutation():
     from sync.models import ReceiptLinkPayload
 
     payload = ReceiptLinkPayload(client_id="c1", **parse_receipt_qr(TYPICAL).model_dump())
-    assert (payload.fn, payload.i, payload.fp, payload.s, payload.n) == ("9281000100200300", "1234", "3522207165",
-                                                                         4_500_000, 1)
+    assert (payload.fn, payload.i, payload.fp, payload.s, payload.n) == (
+        "9281000100200300",
+        "1234",
+        "3522207165",
+        4_500_000,
+        1,
+    )
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("", "empty"),
-    ("hello", "not a key=value pair"),
-    ("https://example.com/?t=1", "unknown field"),
-    ("t=20261120T1405&s=10", "missing fn, i, fp, n"),
-    ("t=2026&s=1&fn=9281000100200300&i=1&fp=1&n=1", "t must look like"),
-    ("t=20261340T1405&s=1&fn=9281000100200300&i=1&fp=1&n=1", "not a real date"),
-    ("t=20261120T2505&s=1&fn=9281000100200300&i=1&fp=1&n=1", "not a real date"),
-    ("t=20261120T1405&s=1.5.5&fn=9281000100200300&i=1&fp=1&n=1", "s must be"),
-    ("t=20261120T1405&s=1,50&fn=9281000100200300&i=1&fp=1&n=1", "s must be"),
-    ("t=20261120T1405&s=-1&fn=9281000100200300&i=1&fp=1&n=1", "s must be"),
-    ("t=20261120T1405&s=10&fn=92810001&i=1&fp=1&n=1", "fn must be 16 digits"),
-    ("t=20261120T1405&s=10&fn=928100010020030٣&i=1&fp=1&n=1", "fn must be 16 digits"),  # Arabic-Indic digit
-    ("t=20261120T1405&s=10&fn=9281000100200300&i=12345678901&fp=1&n=1", "i must be 1 to 10 digits"),
-    ("t=20261120T1405&s=10&fn=9281000100200300&i=1&fp=&n=1", "fp must be 1 to 10 digits"),
-    ("t=20261120T1405&s=10&fn=9281000100200300&i=1&fp=1&n=7", "n must be"),
-    ("t=20261120T1405&s=10&fn=9281000100200300&i=1&fp=1&n=1&n=1", "appears twice"),
-    ("x" * 300, "too long"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("", "empty"),
+        ("hello", "not a key=value pair"),
+        ("https://example.com/?t=1", "unknown field"),
+        ("t=20261120T1405&s=10", "missing fn, i, fp, n"),
+        ("t=2026&s=1&fn=9281000100200300&i=1&fp=1&n=1", "t must look like"),
+        ("t=20261340T1405&s=1&fn=9281000100200300&i=1&fp=1&n=1", "not a real date"),
+        ("t=20261120T2505&s=1&fn=9281000100200300&i=1&fp=1&n=1", "not a real date"),
+        ("t=20261120T1405&s=1.5.5&fn=9281000100200300&i=1&fp=1&n=1", "s must be"),
+        ("t=20261120T1405&s=1,50&fn=9281000100200300&i=1&fp=1&n=1", "s must be"),
+        ("t=20261120T1405&s=-1&fn=9281000100200300&i=1&fp=1&n=1", "s must be"),
+        ("t=20261120T1405&s=10&fn=92810001&i=1&fp=1&n=1", "fn must be 16 digits"),
+        ("t=20261120T1405&s=10&fn=928100010020030٣&i=1&fp=1&n=1", "fn must be 16 digits"),  # Arabic-Indic digit
+        ("t=20261120T1405&s=10&fn=9281000100200300&i=12345678901&fp=1&n=1", "i must be 1 to 10 digits"),
+        ("t=20261120T1405&s=10&fn=9281000100200300&i=1&fp=&n=1", "fp must be 1 to 10 digits"),
+        ("t=20261120T1405&s=10&fn=9281000100200300&i=1&fp=1&n=7", "n must be"),
+        ("t=20261120T1405&s=10&fn=9281000100200300&i=1&fp=1&n=1&n=1", "appears twice"),
+        ("x" * 300, "too long"),
+    ],
+)
 def test_garbage_is_rejected_with_a_reason(text, reason):
     with pytest.raises(ReceiptQRError) as e:
         parse_receipt_qr(text)
@@ -79,8 +93,13 @@ def test_garbage_is_rejected_with_a_reason(text, reason):
 
 def test_the_model_refuses_what_the_qr_cannot_hold():
     good = parse_receipt_qr(TYPICAL).model_dump()
-    for bad in ({"t": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}, {"t": dt.datetime(2026, 1, 1, 0, 0, 0, 5)},
-                {"s": -1}, {"fn": "123"}, {"n": 5}):
+    for bad in (
+        {"t": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
+        {"t": dt.datetime(2026, 1, 1, 0, 0, 0, 5)},
+        {"s": -1},
+        {"fn": "123"},
+        {"n": 5},
+    ):
         with pytest.raises(ValidationError):
             ReceiptQR(**(good | bad))
 
@@ -88,10 +107,15 @@ def test_the_model_refuses_what_the_qr_cannot_hold():
 # --- properties ---------------------------------------------------------------------------
 
 times = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 12, 31)).map(
-    lambda d: d.replace(microsecond=0))
+    lambda d: d.replace(microsecond=0)
+)
 receipts = st.builds(
-    ReceiptQR, t=times, s=st.integers(min_value=0, max_value=10**12),
-    fn=st.from_regex(r"\A[0-9]{16}\Z"), i=st.from_regex(r"\A[0-9]{1,10}\Z"), fp=st.from_regex(r"\A[0-9]{1,10}\Z"),
+    ReceiptQR,
+    t=times,
+    s=st.integers(min_value=0, max_value=10**12),
+    fn=st.from_regex(r"\A[0-9]{16}\Z"),
+    i=st.from_regex(r"\A[0-9]{1,10}\Z"),
+    fp=st.from_regex(r"\A[0-9]{1,10}\Z"),
     n=st.sampled_from([1, 2, 3, 4]),
 )
 
@@ -116,8 +140,14 @@ def printed_payloads(draw) -> tuple[str, ReceiptQR]:
         forms.append(str(rub))
     if kop % 10 == 0:
         forms.append(f"{rub}.{kop // 10}")
-    fields = [("t", stamp), ("s", draw(st.sampled_from(forms))), ("fn", qr.fn), ("i", qr.i), ("fp", qr.fp),
-              ("n", str(qr.n))]
+    fields = [
+        ("t", stamp),
+        ("s", draw(st.sampled_from(forms))),
+        ("fn", qr.fn),
+        ("i", qr.i),
+        ("fp", qr.fp),
+        ("n", str(qr.n)),
+    ]
     fields = draw(st.permutations(fields))
     text = "&".join(f"{k.upper() if draw(st.booleans()) else k}={v}" for k, v in fields)
     return text, qr
@@ -145,7 +175,7 @@ def test_damaged_payloads_parse_or_fail_cleanly(case, at, junk):
     """Characters dropped or inserted in a valid payload, as a bad scan would."""
     text = case[0]
     at = min(at, len(text))
-    for damaged in (text[:at] + junk + text[at:], text[:at] + text[at + 1:]):
+    for damaged in (text[:at] + junk + text[at:], text[:at] + text[at + 1 :]):
         try:
             parse_receipt_qr(damaged)
         except ReceiptQRError as e:
@@ -161,23 +191,27 @@ def test_classify_receipt_card_ecard_unknown():
     card = classify(Barcode(Symbology.EAN_13, "2000010002108"))
     assert isinstance(card, CardCode) and (card.number, card.source) == ("2000010002108", "ean13")
     assert classify(Barcode(Symbology.CODE_128, "VIP-00042")) == CardCode(
-        Barcode(Symbology.CODE_128, "VIP-00042"), "VIP-00042", "code128")
+        Barcode(Symbology.CODE_128, "VIP-00042"), "VIP-00042", "code128"
+    )
     assert isinstance(classify("2000010002109"), UnknownCode)  # bad check digit, typed
     assert classify(" VIP-00042\n") == CardCode(Barcode(Symbology.OTHER, " VIP-00042\n"), "VIP-00042", "typed")
     assert isinstance(classify(Barcode(Symbology.QR_CODE, "VIP-00042")), UnknownCode)  # a QR needs the e-card form
     assert isinstance(classify(Barcode(Symbology.CODE_128, "a b")), UnknownCode)
 
 
-@pytest.mark.parametrize("text, number", [
-    ("vitrine:card:2000010002108", "2000010002108"),
-    ("VITRINE:CARD:A-1234", "A-1234"),
-    ("https://club.example.ru/card/2000010002108", "2000010002108"),
-    ("https://club.example.ru/card/2000010002108/?utm=app", "2000010002108"),
-    ("https://club.example.ru/cards/2000010002108", None),
-    ("http://club.example.ru/card/2000010002108", None),
-    ("vitrine:card:12", None),
-    ("vitrine:card:" + "9" * 33, None),
-])
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("vitrine:card:2000010002108", "2000010002108"),
+        ("VITRINE:CARD:A-1234", "A-1234"),
+        ("https://club.example.ru/card/2000010002108", "2000010002108"),
+        ("https://club.example.ru/card/2000010002108/?utm=app", "2000010002108"),
+        ("https://club.example.ru/cards/2000010002108", None),
+        ("http://club.example.ru/card/2000010002108", None),
+        ("vitrine:card:12", None),
+        ("vitrine:card:" + "9" * 33, None),
+    ],
+)
 def test_ecard_qr(text, number):
     code = classify(Barcode(Symbology.QR_CODE, text))
     if number is None:

@@ -13,8 +13,10 @@ from tests.state.helpers import engine, shown, signed_in
 
 
 def make(tmp_path, hub_url: str) -> App:
-    return App(Config(hub_url, tmp_path / "device", sync_interval=60),
-                      secrets=EncryptedFileStore(tmp_path / "device" / "secrets"))
+    return App(
+        Config(hub_url, tmp_path / "device", sync_interval=60),
+        secrets=EncryptedFileStore(tmp_path / "device" / "secrets"),
+    )
 
 
 async def logged_in(hub, tmp_path) -> App:
@@ -136,7 +138,8 @@ async def test_diary_note_is_shown_at_once_and_reaches_the_hub(demo_hub, tmp_pat
     assert await ctrl.profile.add_note()
     assert ctrl.profile.note == ""
     assert [(d.text, d.pinned, d.pending) for d in shown(ctrl).diary] == [
-        ("Ищет бежевое пальто к марту, размер 44", True, True)]
+        ("Ищет бежевое пальто к марту, размер 44", True, True)
+    ]
     await engine(ctrl).sync_once()
     await ctrl.profile.load()
     entry = shown(ctrl).diary[0]

@@ -20,10 +20,12 @@ NBSP = "\u00a0"
 def model(tmp_path, monkeypatch):
     monkeypatch.setattr(book, "LIST_LIMIT", 3)
     cache = Cache(tmp_path / "cache.sqlite")
-    for i, (last, first) in enumerate([("Иванова", "Анна"), ("Иванова", "Ольга"), ("Иванова", "Мария"),
-                                       ("Иванова", "Елена"), ("Петрова", "Анна")]):
-        cache.write_sync(clients.register_client,
-                         ClientProfile(last_name=last, first_name=first, phone=f"+7916123450{i}"), "s1")
+    for i, (last, first) in enumerate(
+        [("Иванова", "Анна"), ("Иванова", "Ольга"), ("Иванова", "Мария"), ("Иванова", "Елена"), ("Петрова", "Анна")]
+    ):
+        cache.write_sync(
+            clients.register_client, ClientProfile(last_name=last, first_name=first, phone=f"+7916123450{i}"), "s1"
+        )
     ctx = Context(Config("http://127.0.0.1:9", tmp_path), cache, EncryptedFileStore(tmp_path / "s"), AppModel())
     yield ClientsModel(ctx)
     cache.close()

@@ -23,8 +23,10 @@ OLGA = Session(consultant_name="Ольга Белова", store_name="Петро
 
 async def device(folder: Path, who: Session | None = ANNA) -> App:
     """The app on the cache in `folder`, the hub unreachable, `who` logged in."""
-    ctrl = App(Config(f"http://127.0.0.1:{free_port()}", folder, sync_interval=60),
-               secrets=EncryptedFileStore(folder / "secrets"))
+    ctrl = App(
+        Config(f"http://127.0.0.1:{free_port()}", folder, sync_interval=60),
+        secrets=EncryptedFileStore(folder / "secrets"),
+    )
     await ctrl.start()
     ctrl.session.current = who
     return ctrl
@@ -169,8 +171,11 @@ async def test_a_refused_save_counts_and_names_the_fields_in_form_order(tmp_path
 
 def test_fields_to_fix_leaves_out_the_form_wide_error():
     assert fields_to_fix({"_form": "form.invalid"}) == []
-    assert fields_to_fix({"birthday": "x", "size_shoe": "y", "first_name": "z"}) == ["first_name", "birthday",
-                                                                                      "size_shoe"]
+    assert fields_to_fix({"birthday": "x", "size_shoe": "y", "first_name": "z"}) == [
+        "first_name",
+        "birthday",
+        "size_shoe",
+    ]
 
 
 async def test_a_registration_left_for_another_screen_reopens_marked_as_a_draft(tmp_path):

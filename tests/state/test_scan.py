@@ -24,8 +24,9 @@ def unidentified_payload(demo_hub, offset=0) -> str:
     from datetime import datetime
 
     conn = sqlite3.connect(demo_hub.db_path)
-    r = json.loads(conn.execute("SELECT data FROM receipts WHERE client_id IS NULL LIMIT 1 OFFSET ?",
-                                [20 + offset]).fetchone()[0])
+    r = json.loads(
+        conn.execute("SELECT data FROM receipts WHERE client_id IS NULL LIMIT 1 OFFSET ?", [20 + offset]).fetchone()[0]
+    )
     conn.close()
     at = datetime.fromisoformat(r["at"])
     return f"t={at:%Y%m%dT%H%M}&s={r['total'] // 100}.{r['total'] % 100:02d}&fn={r['fn']}&i={r['i']}&fp={r['fp']}&n=1"
@@ -175,8 +176,10 @@ async def test_both_offline_the_second_link_turns_refused_after_sending(demo_hub
     await b.sync.load_rejections()
     (op,) = b.sync.rejections
     date = formatting.date(datetime.strptime(r["t"], "%Y%m%dT%H%M"), "ru")
-    assert operations.line(op, "ru") == (f"Привязка чека № {r['i']} на {formatting.money(op.receipt.s, 'ru')} от {date}"
-                                         " — чек уже привязан к другому клиенту")
+    assert operations.line(op, "ru") == (
+        f"Привязка чека № {r['i']} на {formatting.money(op.receipt.s, 'ru')} от {date}"
+        " — чек уже привязан к другому клиенту"
+    )
     # Her profile's links section says the same about the receipt.
     await b.profile.open(y.id)
     (link,) = b.profile.data.links

@@ -50,9 +50,24 @@ def _start(folder: Path) -> Hub:
     port = free_port()
     with open(folder / "hub.log", "ab") as log:  # the hub writes to its own copy of the descriptor
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.hub", "serve", "--db", str(path), "--host", "127.0.0.1", "--port", str(port),
-             "--expiry-interval", "0"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "sync.hub",
+                "serve",
+                "--db",
+                str(path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--expiry-interval",
+                "0",
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     hub = HubProcess(f"http://127.0.0.1:{port}", path, proc)
     try:
         wait_http(hub.url + "/healthz")

@@ -55,8 +55,13 @@ def _register(db, profile: ClientProfile, store_id: str) -> tuple[str, str]:
 
 
 def _known_clients(db) -> list[str]:
-    return [r[0] for r in db.execute("SELECT id FROM clients WHERE store_id = ? ORDER BY random() LIMIT 50",
-                                     [sync_state.get_state(db, "crash_store")])]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM clients WHERE store_id = ? ORDER BY random() LIMIT 50",
+            [sync_state.get_state(db, "crash_store")],
+        )
+    ]
 
 
 async def main() -> None:
@@ -68,9 +73,9 @@ async def main() -> None:
     ap.add_argument("--push-batch", type=int, default=engine_mod.PUSH_BATCH)
     ap.add_argument("--bulk-min", type=int, default=engine_mod.BULK_MIN_ROWS)
     args = ap.parse_args()
-    engine_mod.BULK_MIN_ROWS = args.bulk_min     # big pulls load in bulk: kills land in those too
-    engine_mod.PULL_LIMIT = args.pull_limit      # several pages per pull: kills land between them
-    engine_mod.FILE_LIMIT = args.pull_limit      # (a first sync's pages are SQLite files)
+    engine_mod.BULK_MIN_ROWS = args.bulk_min  # big pulls load in bulk: kills land in those too
+    engine_mod.PULL_LIMIT = args.pull_limit  # several pages per pull: kills land between them
+    engine_mod.FILE_LIMIT = args.pull_limit  # (a first sync's pages are SQLite files)
     engine_mod.PUSH_BATCH = args.push_batch
 
     cache = Cache(args.cache)
@@ -87,6 +92,7 @@ async def main() -> None:
         def wrapper(db, *a):
             mark(fn.__name__)
             return fn(db, *a)
+
         return wrapper
 
     pages.apply_page = marked(pages.apply_page)
@@ -117,8 +123,9 @@ async def main() -> None:
             n += 1
             op = rnd.random()
             if not known or op < 0.15:
-                cid, mid = await write(_register, ClientProfile(last_name="Крашева", first_name=f"Ольга {n}"),
-                                       args.store)
+                cid, mid = await write(
+                    _register, ClientProfile(last_name="Крашева", first_name=f"Ольга {n}"), args.store
+                )
                 log.add(mid, "client.register", cid)
                 known.append(cid)
             elif op < 0.75:
@@ -129,9 +136,15 @@ async def main() -> None:
             else:
                 cid = rnd.choice(known)
                 entry = new_id()
-                mid = await write(records.add_record, "diary", "diary.add", entry, cid,
-                                  {"id": entry, "client_id": cid, "text": f"запись {n}"},
-                                  {"client_id": cid, "text": f"запись {n}"})
+                mid = await write(
+                    records.add_record,
+                    "diary",
+                    "diary.add",
+                    entry,
+                    cid,
+                    {"id": entry, "client_id": cid, "text": f"запись {n}"},
+                    {"client_id": cid, "text": f"запись {n}"},
+                )
                 log.add(mid, "diary.add", entry)
         try:
             await engine.sync_once()

@@ -28,14 +28,24 @@ from collections import Counter
 
 FAULTS = ("drop_request", "drop_response", "error_500", "error_500_after", "delay", "duplicate", "stall")
 
-ERROR_500 = (b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/problem+json\r\n"
-             b"content-length: 80\r\nconnection: close\r\n\r\n"
-             + b'{"type":"about:blank","title":"Injected fault","status":500,"detail":"proxy"}'.ljust(80))
+ERROR_500 = (
+    b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/problem+json\r\n"
+    b"content-length: 80\r\nconnection: close\r\n\r\n"
+    + b'{"type":"about:blank","title":"Injected fault","status":500,"detail":"proxy"}'.ljust(80)
+)
 
 
 class FaultyProxy:
-    def __init__(self, upstream_port: int, seed: int = 0, *, rates: dict[str, float] | None = None,
-                 stall_s: float = 2.0, max_delay_s: float = 0.2, host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        upstream_port: int,
+        seed: int = 0,
+        *,
+        rates: dict[str, float] | None = None,
+        stall_s: float = 2.0,
+        max_delay_s: float = 0.2,
+        host: str = "127.0.0.1",
+    ):
         self.host = host
         self.upstream_port = upstream_port
         self.rnd = random.Random(seed)
@@ -148,7 +158,7 @@ class FaultyProxy:
         if fault == "error_500_after":
             writer.write(ERROR_500)
         elif fault == "drop_response":
-            writer.write(response[:self.rnd.randrange(0, max(1, len(response)))])
+            writer.write(response[: self.rnd.randrange(0, max(1, len(response)))])
         else:
             if fault == "delay":
                 await asyncio.sleep(self.rnd.uniform(0, self.max_delay_s))

@@ -32,8 +32,11 @@ from sync.models import new_id, utcnow
 
 STORES = [s["id"] for s in demo.stores(1)]
 CONSULTANTS = {c["login"]: c for c in demo.consultants(1)}
-PASSWORDS = {**{k: c["password"] for k, c in CONSULTANTS.items()},
-             **{f"till{i}": "vitrine" for i in (1, 2, 3)}, **{f"manager{i}": "vitrine" for i in (1, 2, 3)}}
+PASSWORDS = {
+    **{k: c["password"] for k, c in CONSULTANTS.items()},
+    **{f"till{i}": "vitrine" for i in (1, 2, 3)},
+    **{f"manager{i}": "vitrine" for i in (1, 2, 3)},
+}
 
 
 @functools.cache
@@ -74,15 +77,17 @@ class HubView:
 
     def visible(self, store_id: str) -> dict[tuple[str, str], dict | None]:
         """Every feed entity a device of `store_id` must hold: (entity, id) -> data (None: deleted)."""
-        rows = self.q("SELECT entity, entity_id, deleted, data FROM feed WHERE store_id = ? OR store_id IS NULL",
-                      store_id)
+        rows = self.q(
+            "SELECT entity, entity_id, deleted, data FROM feed WHERE store_id = ? OR store_id IS NULL", store_id
+        )
         return {(e, i): (None if d or data is None else json.loads(data)) for e, i, d, data in rows}
 
     def mutations(self, device_ids: list[str]) -> dict[tuple[str, str], dict]:
         """(device_id, mutation id) -> {status, response, rowid} for these devices."""
         marks = ",".join("?" * len(device_ids))
-        rows = self.q(f"SELECT rowid, device_id, id, status, response FROM mutations WHERE device_id IN ({marks})",
-                      *device_ids)
+        rows = self.q(
+            f"SELECT rowid, device_id, id, status, response FROM mutations WHERE device_id IN ({marks})", *device_ids
+        )
         return {(d, i): {"rowid": r, "status": s, "response": json.loads(resp)} for r, d, i, s, resp in rows}
 
     def client(self, client_id: str) -> dict | None:
@@ -94,8 +99,11 @@ class HubView:
         return sorted((json.loads(r[0]) for r in rows), key=lambda r: r["hub_order"])
 
     def history(self, client_id: str) -> list[tuple]:
-        return self.q("SELECT field, old_value, new_value, mutation_id, device_id FROM client_history "
-                      "WHERE client_id = ? ORDER BY id", client_id)
+        return self.q(
+            "SELECT field, old_value, new_value, mutation_id, device_id FROM client_history "
+            "WHERE client_id = ? ORDER BY id",
+            client_id,
+        )
 
     def receipt(self, fn: str, i: str, fp: str) -> dict | None:
         row = self.q("SELECT data FROM receipts WHERE fn = ? AND i = ? AND fp = ?", fn, i, fp)
@@ -110,8 +118,10 @@ class HubView:
 
 def cache_view(db) -> tuple[dict[str, tuple[dict, dict | None]], dict[tuple[str, str], dict]]:
     """(clients: id -> (local view, hub snapshot), entities: (entity, id) -> data) of a cache."""
-    clients = {i: (json.loads(d), None if h is None else json.loads(h))
-               for i, d, h in db.execute(f"SELECT id, data, {HUB_DATA} FROM clients")}
+    clients = {
+        i: (json.loads(d), None if h is None else json.loads(h))
+        for i, d, h in db.execute(f"SELECT id, data, {HUB_DATA} FROM clients")
+    }
     entities = {(e, i): json.loads(d) for e, i, d in db.execute("SELECT entity, id, data FROM entities")}
     return clients, entities
 
@@ -121,9 +131,13 @@ def outbox_rows(db) -> list[dict]:
     return [dict(zip(cols, r, strict=True)) for r in db.execute(f"SELECT {', '.join(cols)} FROM outbox ORDER BY seq")]
 
 
-def compare_cache_with_hub(cache: Cache, hub: HubView, store_id: str,
-                           local_only_clients: Set[str] = frozenset(),
-                           visible: dict[tuple[str, str], dict | None] | None = None) -> list[str]:
+def compare_cache_with_hub(
+    cache: Cache,
+    hub: HubView,
+    store_id: str,
+    local_only_clients: Set[str] = frozenset(),
+    visible: dict[tuple[str, str], dict | None] | None = None,
+) -> list[str]:
     """Differences between a settled device cache and the hub's view for its store ([] if equal)."""
     clients, entities = cache.read_sync(cache_view)
     if visible is None:
@@ -159,8 +173,10 @@ def compare_cache_with_hub(cache: Cache, hub: HubView, store_id: str,
     if has_index:
         indexed = set(cache.read_sync(lambda db: [r[0] for r in db.execute("SELECT client_id FROM search_doc")]))
         if indexed != set(clients):
-            problems.append(f"search index out of step: {len(set(clients) - indexed)} clients unindexed, "
-                            f"{len(indexed - set(clients))} stale rows")
+            problems.append(
+                f"search index out of step: {len(set(clients) - indexed)} clients unindexed, "
+                f"{len(indexed - set(clients))} stale rows"
+            )
     return problems
 
 
@@ -182,17 +198,23 @@ class Device:
     device_id: str = field(default_factory=lambda: f"dev-{new_id()}")
     timeout: float = 5.0
     blobs: dict[str, bytes] = field(default_factory=dict)  # what the device has on disk
-    cache_file: str | None = None                          # default: <device id>.sqlite
-    page_files: bool = True                                # a first sync pulls SQLite pages
+    cache_file: str | None = None  # default: <device id>.sqlite
+    page_files: bool = True  # a first sync pulls SQLite pages
 
     def __post_init__(self) -> None:
         self.store_id = store_of(self.login)
         self.cache = Cache(self.folder / (self.cache_file or f"{self.device_id}.sqlite"))
         # A transport on a shared TLS context: httpx would build a new one per client (~35 ms).
-        self.client = HubClient(self.base_url, self.token, timeout=self.timeout,
-                                transport=httpx.AsyncHTTPTransport(verify=_tls()))
-        self.engine = SyncEngine(CacheReplica(self.cache), self.client, self.device_id, blob_loader=self._load_blob,
-                                 page_files=self.page_files)
+        self.client = HubClient(
+            self.base_url, self.token, timeout=self.timeout, transport=httpx.AsyncHTTPTransport(verify=_tls())
+        )
+        self.engine = SyncEngine(
+            CacheReplica(self.cache),
+            self.client,
+            self.device_id,
+            blob_loader=self._load_blob,
+            page_files=self.page_files,
+        )
 
     def _load_blob(self, sha: str) -> tuple[bytes, str] | None:
         found = self.blobs.get(sha)
@@ -222,17 +244,18 @@ class Device:
             counts = await self.cache.read(outbox.counts)
             if counts["pending"] == 0 and counts["waiting"] == 0:
                 return
-        raise AssertionError(f"device {self.device_id} did not settle: {await self.cache.read(outbox.counts)}"
-                             f" last error {last}")
+        raise AssertionError(
+            f"device {self.device_id} did not settle: {await self.cache.read(outbox.counts)} last error {last}"
+        )
 
     # --- local writes, as the app makes them --------------------------------------------
 
     async def register(self, last_name: str, first_name: str, **fields: Any) -> str:
         from sync.models import ClientProfile
 
-        return await self.cache.write(clients.register_client,
-                                      ClientProfile(last_name=last_name, first_name=first_name, **fields),
-                                      self.store_id)
+        return await self.cache.write(
+            clients.register_client, ClientProfile(last_name=last_name, first_name=first_name, **fields), self.store_id
+        )
 
     async def update(self, client_id: str, **fields: Any) -> str | None:
         return await self.cache.write(clients.update_client, client_id, fields)
@@ -240,14 +263,16 @@ class Device:
     async def diary_add(self, client_id: str, text: str) -> tuple[str, str]:
         entry_id = new_id()
         data = {"id": entry_id, "client_id": client_id, "text": text, "pinned": False, "tags": []}
-        mid = await self.cache.write(records.add_record, "diary", "diary.add", entry_id, client_id, data,
-                                     {"client_id": client_id, "text": text})
+        mid = await self.cache.write(
+            records.add_record, "diary", "diary.add", entry_id, client_id, data, {"client_id": client_id, "text": text}
+        )
         return entry_id, mid
 
     async def diary_revise(self, entry_id: str, client_id: str, text: str) -> str:
         data = {"id": entry_id, "client_id": client_id, "text": text}
-        return await self.cache.write(records.add_record, "diary", "diary.revise", entry_id, client_id, data,
-                                      {"text": text})
+        return await self.cache.write(
+            records.add_record, "diary", "diary.revise", entry_id, client_id, data, {"text": text}
+        )
 
     async def link_receipt(self, client_id: str, fn: str, i: str, fp: str) -> str:
         payload = {"client_id": client_id, "fn": fn, "i": i, "fp": fp, "n": 1}
@@ -257,10 +282,23 @@ class Device:
         sha = hashlib.sha256(signature).hexdigest()
         self.blobs[sha] = signature
         form_id = new_id()
-        payload = {"client_id": client_id, "form_type": "consent", "version": "1", "signature_sha256": sha,
-                   "signed_at": utcnow().isoformat(), "consents": {"sms": True}}
-        mid = await self.cache.write(records.add_record, "form", "form.sign", form_id, client_id,
-                                     {"id": form_id, "client_id": client_id}, payload)
+        payload = {
+            "client_id": client_id,
+            "form_type": "consent",
+            "version": "1",
+            "signature_sha256": sha,
+            "signed_at": utcnow().isoformat(),
+            "consents": {"sms": True},
+        }
+        mid = await self.cache.write(
+            records.add_record,
+            "form",
+            "form.sign",
+            form_id,
+            client_id,
+            {"id": form_id, "client_id": client_id},
+            payload,
+        )
         return form_id, mid
 
     async def raw(self, kind: str, entity_id: str, payload: dict) -> str:
@@ -273,39 +311,62 @@ class Device:
         return self.cache.read_sync(outbox_rows)
 
     def client_row(self, client_id: str) -> tuple[dict, dict | None] | None:
-        row = self.cache.read_sync(lambda db: db.execute(
-            f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone())
+        row = self.cache.read_sync(
+            lambda db: db.execute(f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone()
+        )
         return None if row is None else (json.loads(row[0]), None if row[1] is None else json.loads(row[1]))
 
     def entity(self, entity: str, entity_id: str) -> dict | None:
-        row = self.cache.read_sync(lambda db: db.execute(
-            "SELECT data FROM entities WHERE entity = ? AND id = ?", [entity, entity_id]).fetchone())
+        row = self.cache.read_sync(
+            lambda db: db.execute(
+                "SELECT data FROM entities WHERE entity = ? AND id = ?", [entity, entity_id]
+            ).fetchone()
+        )
         return None if row is None else json.loads(row[0])
 
     def entities(self, entity: str) -> list[dict]:
-        return [json.loads(r[0]) for r in self.cache.read_sync(lambda db: db.execute(
-            "SELECT data FROM entities WHERE entity = ?", [entity]).fetchall())]
+        return [
+            json.loads(r[0])
+            for r in self.cache.read_sync(
+                lambda db: db.execute("SELECT data FROM entities WHERE entity = ?", [entity]).fetchall()
+            )
+        ]
 
     def clients_of_store(self) -> list[str]:
-        return self.cache.read_sync(lambda db: [r[0] for r in db.execute(
-            "SELECT id FROM clients WHERE hub_data IS NOT NULL ORDER BY id")])
+        return self.cache.read_sync(
+            lambda db: [r[0] for r in db.execute("SELECT id FROM clients WHERE hub_data IS NOT NULL ORDER BY id")]
+        )
 
 
 def login_token(base_url: str, login: str) -> str:
-    r = httpx.post(base_url + "/v1/auth/login", json={"login": login, "password": PASSWORDS[login]}, timeout=30,
-                   verify=_tls())
+    r = httpx.post(
+        base_url + "/v1/auth/login", json={"login": login, "password": PASSWORDS[login]}, timeout=30, verify=_tls()
+    )
     r.raise_for_status()
     return r.json()["access_token"]
 
 
 def post_receipts(base_url: str, till_token: str, receipts: list[dict]) -> list[dict]:
-    r = httpx.post(base_url + "/v1/pos/receipts", json={"receipts": receipts},
-                   headers={"Authorization": f"Bearer {till_token}"}, timeout=30, verify=_tls())
+    r = httpx.post(
+        base_url + "/v1/pos/receipts",
+        json={"receipts": receipts},
+        headers={"Authorization": f"Bearer {till_token}"},
+        timeout=30,
+        verify=_tls(),
+    )
     r.raise_for_status()
     return r.json()["results"]
 
 
 def till_receipt(store_id: str, fn: str, i: str, fp: str, total: int = 2_500_000, phone: str | None = None) -> dict:
-    return {"store_id": store_id, "fn": fn, "i": i, "fp": fp, "at": "2026-11-20T14:05:00+03:00", "total": total,
-            "type": 1, "client_phone": phone,
-            "lines": [{"sku": "MM-1", "name": "Пальто Max Mara", "price": total, "qty": 1, "sale": False}]}
+    return {
+        "store_id": store_id,
+        "fn": fn,
+        "i": i,
+        "fp": fp,
+        "at": "2026-11-20T14:05:00+03:00",
+        "total": total,
+        "type": 1,
+        "client_phone": phone,
+        "lines": [{"sku": "MM-1", "name": "Пальто Max Mara", "price": total, "qty": 1, "sale": False}],
+    }

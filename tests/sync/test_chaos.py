@@ -58,10 +58,17 @@ BASE_SEED = int(os.environ.get("VITRINE_CHAOS_SEED", "1000"))
 ROUNDS_PER_CHUNK = 10
 CHUNKS = max(1, -(-ROUNDS // ROUNDS_PER_CHUNK))
 
-RATES = {"drop_request": 0.05, "drop_response": 0.06, "error_500": 0.04, "error_500_after": 0.04,
-         "delay": 0.06, "duplicate": 0.08, "stall": 0.005}
-DEVICE_TIMEOUT = 0.8   # a stalled request is given up after this...
-STALL_S = 0.9          # ...and delivered to the hub 0.45-1.35 s later anyway
+RATES = {
+    "drop_request": 0.05,
+    "drop_response": 0.06,
+    "error_500": 0.04,
+    "error_500_after": 0.04,
+    "delay": 0.06,
+    "duplicate": 0.08,
+    "stall": 0.005,
+}
+DEVICE_TIMEOUT = 0.8  # a stalled request is given up after this...
+STALL_S = 0.9  # ...and delivered to the hub 0.45-1.35 s later anyway
 MAX_DELAY_S = 0.1
 
 TOTALS: Counter[str] = Counter()  # over the whole session, for the summary line
@@ -88,10 +95,25 @@ class Round:
     lost_blobs: list[tuple[Device, str, bytes]] = field(default_factory=list)
 
 
-NOTES = ["любит синий", "размер 44", "звонить после 18:00", "ждёт коллекцию весна", "предпочитает Loro Piana",
-         "подарок мужу", "аллергия на шерсть", "VIP-приглашение на показ"]
-NAMES = [("Смирнова", "Анна"), ("Кузнецова", "Мария"), ("Попова", "Елена"), ("Волкова", "Ольга"),
-         ("Соколова", "Дарья"), ("Лебедева", "Ирина"), ("Морозова", "Виктория")]
+NOTES = [
+    "любит синий",
+    "размер 44",
+    "звонить после 18:00",
+    "ждёт коллекцию весна",
+    "предпочитает Loro Piana",
+    "подарок мужу",
+    "аллергия на шерсть",
+    "VIP-приглашение на показ",
+]
+NAMES = [
+    ("Смирнова", "Анна"),
+    ("Кузнецова", "Мария"),
+    ("Попова", "Елена"),
+    ("Волкова", "Ольга"),
+    ("Соколова", "Дарья"),
+    ("Лебедева", "Ирина"),
+    ("Морозова", "Виктория"),
+]
 
 
 def _random_fields(rnd: random.Random) -> dict:
@@ -127,8 +149,9 @@ async def _device_ops(r: Round, d: Device, n_ops: int, sync_p: float) -> None:
     my_entries: list[tuple[str, str]] = []
     for _ in range(n_ops):
         await asyncio.sleep(rnd.uniform(0, 0.01))
-        op = rnd.choices(["update", "register", "diary", "revise", "link", "form", "bad", "contact"],
-                         [30, 8, 12, 12, 14, 5, 4, 4])[0]
+        op = rnd.choices(
+            ["update", "register", "diary", "revise", "link", "form", "bad", "contact"], [30, 8, 12, 12, 14, 5, 4, 4]
+        )[0]
         cid = rnd.choice(own_clients + [c for c, v in r.registered.items() if v["device"] is d])
         if op == "update":
             fields = _random_fields(rnd)
@@ -148,8 +171,11 @@ async def _device_ops(r: Round, d: Device, n_ops: int, sync_p: float) -> None:
             my_entries.append((entry, cid))
             r.made.append(Made(d, mid, "diary.add", entry, {}))
         elif op == "revise":
-            known = my_entries + [(e["id"], e["client_id"]) for e in d.entities("diary")
-                                  if e.get("client_id") in r.pools[d.store_id] and not e.get("pending")]
+            known = my_entries + [
+                (e["id"], e["client_id"])
+                for e in d.entities("diary")
+                if e.get("client_id") in r.pools[d.store_id] and not e.get("pending")
+            ]
             if not known:
                 continue
             entry, owner = rnd.choice(known)
@@ -177,8 +203,9 @@ async def _device_ops(r: Round, d: Device, n_ops: int, sync_p: float) -> None:
                 r.lost_blobs.append((d, sha, d.blobs.pop(sha)))
             r.made.append(Made(d, mid, "form.sign", form_id, {}))
         elif op == "contact":
-            mid = await d.raw("contact.log", new_id(), {"client_id": cid, "channel": "calls",
-                                                         "text": f"звонок {rnd.randrange(1000)}"})
+            mid = await d.raw(
+                "contact.log", new_id(), {"client_id": cid, "channel": "calls", "text": f"звонок {rnd.randrange(1000)}"}
+            )
             r.made.append(Made(d, mid, "contact.log", "", {}))
         else:
             if rnd.random() < 0.5:
@@ -264,8 +291,14 @@ async def run_round(seed: int, hub, proxy: FaultyProxy, fleet: Fleet, store_clie
         phone = None
         if rnd.random() < 0.2:
             phone = hub.view.client(rnd.choice(pools[store]))["phone"]
-        rec = till_receipt(store, f"93{seed:08d}{k:06d}", str(k + 1), str(seed * 100 + k + 1),
-                           total=rnd.randrange(1_000_000, 30_000_000, 10_000), phone=phone)
+        rec = till_receipt(
+            store,
+            f"93{seed:08d}{k:06d}",
+            str(k + 1),
+            str(seed * 100 + k + 1),
+            total=rnd.randrange(1_000_000, 30_000_000, 10_000),
+            phone=phone,
+        )
         r.receipts.append(rec)
         when = rnd.choice(["before", "during", "during", "never"])
         if when == "before":
@@ -284,8 +317,8 @@ async def run_round(seed: int, hub, proxy: FaultyProxy, fleet: Fleet, store_clie
     await asyncio.gather(*(_initial_pull(d) for d in devices))
     t.append(time.monotonic())
     await asyncio.gather(
-        _till(r, hub, plan),
-        *(_device_ops(r, d, rnd.randint(2, 7), rnd.choice([0.2, 0.4, 0.6])) for d in devices))
+        _till(r, hub, plan), *(_device_ops(r, d, rnd.randint(2, 7), rnd.choice([0.2, 0.4, 0.6])) for d in devices)
+    )
     t.append(time.monotonic())
     await proxy.drain()  # stalled and duplicated requests land before we settle
     t.append(time.monotonic())
@@ -335,8 +368,9 @@ def check_round(r: Round, hub, devices: list[Device], made_ever: set[tuple[str, 
         else:
             problems.append(f"{m.kind} {m.id}: hub status {hub_status}")
         if m.expect == "applied" and hub_status != "applied":
-            problems.append(f"{m.kind} {m.id} should apply, got {hub_status} {answer.get('code')}: "
-                            f"{answer.get('reason')}")
+            problems.append(
+                f"{m.kind} {m.id} should apply, got {hub_status} {answer.get('code')}: {answer.get('reason')}"
+            )
         elif m.expect.startswith("rejected:") and (hub_status, answer.get("code")) != ("rejected", m.expect[9:]):
             problems.append(f"{m.kind} {m.id} should be {m.expect}, got {hub_status} {answer.get('code')}")
         elif m.expect == "link" and hub_status == "rejected" and answer.get("code") != "receipt_taken":
@@ -371,8 +405,9 @@ def check_round(r: Round, hub, devices: list[Device], made_ever: set[tuple[str, 
         last = max(ms, key=lambda m: order[m.id])
         current = view.client(cid)
         if current.get(f) != last.payload["fields"][f]:
-            problems.append(f"client {cid}.{f} = {current.get(f)!r}, last write in hub order was "
-                            f"{last.payload['fields'][f]!r}")
+            problems.append(
+                f"client {cid}.{f} = {current.get(f)!r}, last write in hub order was {last.payload['fields'][f]!r}"
+            )
         rows = [h for h in view.history(cid) if h[0] == f]
         per_mutation = Counter(h[3] for h in rows)
         if any(n > 1 for n in per_mutation.values()):
@@ -396,8 +431,10 @@ def check_round(r: Round, hub, devices: list[Device], made_ever: set[tuple[str, 
     # 5. receipts: the first link wins, later ones to other clients are refused, ledger not doubled
     for rec in r.receipts:
         key = rec["fn"] + "/" + rec["i"]
-        links = sorted((m for m in r.made if m.kind == "receipt.link" and m.entity_id == key),
-                       key=lambda m: stored.get((m.device.device_id, m.id), {}).get("rowid", 0))
+        links = sorted(
+            (m for m in r.made if m.kind == "receipt.link" and m.entity_id == key),
+            key=lambda m: stored.get((m.device.device_id, m.id), {}).get("rowid", 0),
+        )
         won = [m for m in links if m.id in applied]
         stored_receipt = view.receipt(rec["fn"], rec["i"], rec["fp"])
         owner = None
@@ -411,22 +448,38 @@ def check_round(r: Round, hub, devices: list[Device], made_ever: set[tuple[str, 
                 # client by phone: the hub keeps the till's client and marks the link rejected.
                 # (A second link to the same client while waiting answers "already": the one
                 # link entity, under the first link's id, carries the state for both.)
-                link = [v for (e, _), v in visible[m.device.store_id].items()
-                        if e == "link" and v and (v["fn"], v["i"], v["fp"]) == (rec["fn"], rec["i"], rec["fp"])
-                        and v["client_id"] == m.payload["client_id"]]
-                if not (link and link[0]["state"] == "rejected" and stored_receipt
-                        and stored_receipt.get("linked_by") == "till"):
-                    problems.append(f"receipt {key}: link to {m.payload['client_id']} applied but owner is {owner}"
-                                    f" (link entity {link})")
-            if m.id not in applied and m.payload["client_id"] == owner and not (
-                    stored_receipt and stored_receipt.get("linked_by") == "till"):
+                link = [
+                    v
+                    for (e, _), v in visible[m.device.store_id].items()
+                    if e == "link"
+                    and v
+                    and (v["fn"], v["i"], v["fp"]) == (rec["fn"], rec["i"], rec["fp"])
+                    and v["client_id"] == m.payload["client_id"]
+                ]
+                if not (
+                    link
+                    and link[0]["state"] == "rejected"
+                    and stored_receipt
+                    and stored_receipt.get("linked_by") == "till"
+                ):
+                    problems.append(
+                        f"receipt {key}: link to {m.payload['client_id']} applied but owner is {owner}"
+                        f" (link entity {link})"
+                    )
+            if (
+                m.id not in applied
+                and m.payload["client_id"] == owner
+                and not (stored_receipt and stored_receipt.get("linked_by") == "till")
+            ):
                 # (Refused because another client's link was waiting, then the till named
                 # this very client: the till decides, the refusal was right when made.)
                 problems.append(f"receipt {key}: link to its own owner was rejected")
         if stored_receipt is not None and owner is not None:
             entries = [e for e in view.ledger(owner) if e.get("receipt_id") == stored_receipt["id"]]
-            same = Counter(json.dumps({k: v for k, v in e.items() if k not in ("id", "bucket_id")}, sort_keys=True)
-                           for e in entries)
+            same = Counter(
+                json.dumps({k: v for k, v in e.items() if k not in ("id", "bucket_id")}, sort_keys=True)
+                for e in entries
+            )
             if any(n > 1 for n in same.values()):
                 problems.append(f"receipt {key}: ledger doubled: {entries}")
 
@@ -439,20 +492,23 @@ def check_round(r: Round, hub, devices: list[Device], made_ever: set[tuple[str, 
 
 @pytest.fixture(scope="module")
 def store_clients(hub) -> dict[str, list[str]]:
-    return {s: [r[0] for r in hub.view.q("SELECT id FROM clients WHERE store_id = ? ORDER BY id", s)]
-            for s in STORES}
+    return {s: [r[0] for r in hub.view.q("SELECT id FROM clients WHERE store_id = ? ORDER BY id", s)] for s in STORES}
 
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 async def test_chaos_rounds(chunk, hub, store_clients, tmp_path):
-    seeds = [BASE_SEED + chunk * ROUNDS_PER_CHUNK + k for k in range(ROUNDS_PER_CHUNK)
-             if chunk * ROUNDS_PER_CHUNK + k < ROUNDS]
+    seeds = [
+        BASE_SEED + chunk * ROUNDS_PER_CHUNK + k
+        for k in range(ROUNDS_PER_CHUNK)
+        if chunk * ROUNDS_PER_CHUNK + k < ROUNDS
+    ]
     port = int(hub.url.rsplit(":", 1)[1])
     summary: Counter[str] = Counter()
     fleet = Fleet(hub, tmp_path)
     try:
-        async with FaultyProxy(port, seed=BASE_SEED + chunk, rates=RATES, stall_s=STALL_S,
-                               max_delay_s=MAX_DELAY_S) as proxy:
+        async with FaultyProxy(
+            port, seed=BASE_SEED + chunk, rates=RATES, stall_s=STALL_S, max_delay_s=MAX_DELAY_S
+        ) as proxy:
             for seed in seeds:
                 summary.update(await run_round(seed, hub, proxy, fleet, store_clients))
                 summary["rounds"] += 1

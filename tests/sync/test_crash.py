@@ -49,13 +49,17 @@ def _read_until(proc: subprocess.Popen[bytes], target: str, skip: int, timeout: 
         ready, _, _ = select.select([fd], [], [], 0.5)
         if not ready:
             if proc.poll() is not None:
-                raise AssertionError(f"worker exited with {proc.returncode} before '{target}': "
-                                     f"{err.read().decode(errors='replace')[-2000:]}")
+                raise AssertionError(
+                    f"worker exited with {proc.returncode} before '{target}': "
+                    f"{err.read().decode(errors='replace')[-2000:]}"
+                )
             continue
         chunk = os.read(fd, 65536)
         if not chunk:
-            raise AssertionError(f"worker closed its output before '{target}' "
-                                 f"({proc.wait()}): {err.read().decode(errors='replace')[-2000:]}")
+            raise AssertionError(
+                f"worker closed its output before '{target}' "
+                f"({proc.wait()}): {err.read().decode(errors='replace')[-2000:]}"
+            )
         buf += chunk
         *lines, buf = buf.split(b"\n")
         for line in lines:
@@ -114,17 +118,37 @@ async def test_sigkill_during_push_and_pull_loses_no_committed_mutation(hub, tmp
     login = "consultant01"
     cache_path, log = tmp_path / "cache.sqlite", tmp_path / "committed.log"
     device_id = f"crash-{new_id()}"
-    base = [sys.executable, str(WORKER), "--cache", str(cache_path), "--log", str(log), "--hub", hub.url,
-            "--token", hub.token(login), "--device-id", device_id, "--store", STORES[0],
-            "--pull-limit", "150", "--push-batch", "20", "--bulk-min", "300"]
+    base = [
+        sys.executable,
+        str(WORKER),
+        "--cache",
+        str(cache_path),
+        "--log",
+        str(log),
+        "--hub",
+        hub.url,
+        "--token",
+        hub.token(login),
+        "--device-id",
+        device_id,
+        "--store",
+        STORES[0],
+        "--pull-limit",
+        "150",
+        "--push-batch",
+        "20",
+        "--bulk-min",
+        "300",
+    ]
     where: Counter[str] = Counter()
     for k in range(KILLS):
         target = TARGETS[k % len(TARGETS)]
         if k == 0:
             target = "apply_page_file"  # the very first pull, into an empty cache
         # Leaving the with block closes the pipes and waits for the worker.
-        with subprocess.Popen([*base, "--seed", str(k)], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE) as proc:
+        with subprocess.Popen(
+            [*base, "--seed", str(k)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as proc:
             try:
                 _read_until(proc, target, skip=rnd.randrange(3) if target in ("write", "pull", "apply_page") else 0)
                 time.sleep(rnd.choice([0, 0, rnd.uniform(0, 0.003), rnd.uniform(0, 0.03)]))
@@ -148,8 +172,9 @@ async def test_sigkill_during_push_and_pull_loses_no_committed_mutation(hub, tmp
         stored = hub.view.mutations([device_id])
         missing = [m for m, _, _ in logged if (device_id, m) not in stored]
         assert not missing, f"{len(missing)} committed mutations never reached the hub: {missing[:5]}"
-        not_applied = {m: stored[(device_id, m)]["response"] for m, _, _ in logged
-                       if stored[(device_id, m)]["status"] != "applied"}
+        not_applied = {
+            m: stored[(device_id, m)]["response"] for m, _, _ in logged if stored[(device_id, m)]["status"] != "applied"
+        }
         assert not not_applied, not_applied
         # each logged registration and diary entry exists once on the hub
         for mid, kind, entity in logged:

@@ -116,9 +116,16 @@ async def _as_mutations(d, ids: list[str]):
         return db.execute("SELECT client_time FROM outbox WHERE id = ?", [mid]).fetchone()[0]
 
     rows = [r for r in d.outbox() if r["id"] in ids]
-    return [Mutation(id=r["id"], kind=r["kind"], entity_id=r["entity_id"], payload=json.loads(r["payload"]),
-                     client_time=d.cache.read_sync(client_time, r["id"]))
-            for r in rows]
+    return [
+        Mutation(
+            id=r["id"],
+            kind=r["kind"],
+            entity_id=r["entity_id"],
+            payload=json.loads(r["payload"]),
+            client_time=d.cache.read_sync(client_time, r["id"]),
+        )
+        for r in rows
+    ]
 
 
 async def test_an_invalid_payload_is_rejected_with_a_readable_reason(hub, devices):
@@ -171,10 +178,10 @@ async def test_same_field_last_in_hub_order_wins_and_the_loser_is_in_history(hub
     cid = _mine(a, offset=2)[0]
     a_mid = await a.update(cid, notes="от A")
     b_mid = await b.update(cid, notes="от B")
-    await b.settle()                       # B reaches the hub first...
-    await a.engine.pull()                  # A sees B's value but still shows its own pending edit
+    await b.settle()  # B reaches the hub first...
+    await a.engine.pull()  # A sees B's value but still shows its own pending edit
     assert a.client_row(cid)[0]["notes"] == "от A" and a.client_row(cid)[1]["notes"] == "от B"
-    await a.settle()                       # ...A second: A is last in hub order and wins
+    await a.settle()  # ...A second: A is last in hub order and wins
     await b.settle()
 
     assert hub.view.client(cid)["notes"] == "от A"
@@ -220,7 +227,10 @@ async def test_diary_revisions_from_two_devices_are_both_kept(hub, devices):
 
     revs = hub.view.diary_revisions(entry)
     assert [(r["kind"], r["text"]) for r in revs] == [
-        ("add", "хочет пальто к осени"), ("revise", "A: размер 44"), ("revise", "B: цвет кэмел")]
+        ("add", "хочет пальто к осени"),
+        ("revise", "A: размер 44"),
+        ("revise", "B: цвет кэмел"),
+    ]
     for d in (a, b):
         seen = d.entity("diary", entry)
         assert seen["text"] == "B: цвет кэмел" and len(seen["revisions"]) == 3 and "pending" not in seen
@@ -257,11 +267,14 @@ async def test_a_receipt_link_waits_for_the_till_upload_then_matches(hub, device
     receipt = d.entity("receipt", res[0]["receipt_id"])
     assert receipt["client_id"] == cid and receipt["linked_by"] is not None
     # the hub ran its loyalty rules on the link: the points it wrote reach the device
-    hub_ledger = sorted((e for e in hub.view.ledger(cid) if e.get("receipt_id") == receipt["id"]),
-                        key=lambda e: e["id"])
+    hub_ledger = sorted(
+        (e for e in hub.view.ledger(cid) if e.get("receipt_id") == receipt["id"]), key=lambda e: e["id"]
+    )
     assert hub_ledger, "a linked 25,000 RUB sale earned no ledger entry"
-    assert sorted((e for e in d.entities("ledger") if e.get("receipt_id") == receipt["id"]),
-                  key=lambda e: e["id"]) == hub_ledger
+    assert (
+        sorted((e for e in d.entities("ledger") if e.get("receipt_id") == receipt["id"]), key=lambda e: e["id"])
+        == hub_ledger
+    )
     assert d.client_row(cid)[0] == hub.view.client(cid)
     assert compare_cache_with_hub(d.cache, hub.view, d.store_id) == []
 
@@ -297,7 +310,7 @@ async def test_form_sign_waits_until_its_blob_is_uploaded(hub, devices):
     signature = b"\x89PNG signature " + new_id().encode()
     form_id, mid = await d.sign_form(cid, signature)
     sha = next(iter(d.blobs))
-    on_disk = d.blobs.pop(sha)            # the signature file is not readable yet
+    on_disk = d.blobs.pop(sha)  # the signature file is not readable yet
     after = await d.update(cid, notes=f"после подписи {new_id()}")
     await d.engine.sync_once()
 
@@ -341,8 +354,7 @@ async def test_an_unknown_protocol_version_is_refused_with_a_message(hub, device
     assert detail is not None and "protocol 1" in detail and "99" in detail and "Update the app" in detail
     assert d.engine.status.error.startswith("Unsupported protocol version")
     assert [r["status"] for r in d.outbox()] == ["pending"]  # kept for the updated app
-    r = httpx.get(hub.url + "/v1/changes", headers={PROTOCOL_HEADER: "0",
-                                                     "Authorization": f"Bearer {d.token}"})
+    r = httpx.get(hub.url + "/v1/changes", headers={PROTOCOL_HEADER: "0", "Authorization": f"Bearer {d.token}"})
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["type"] == "urn:vitrine:protocol-version"
     assert hub.view.mutations([d.device_id]) == {}
@@ -409,8 +421,9 @@ async def test_the_background_loop_backs_off_and_recovers(hub, devices):
 async def test_a_pull_broken_off_midway_keeps_whole_pages_and_resumes(hub, devices, monkeypatch):
     monkeypatch.setattr(engine_mod, "PULL_LIMIT", 40)
     monkeypatch.setattr(engine_mod, "PULL_BATCH_BYTES", 1)  # one page per transaction
-    visible = sorted(seq for (seq,) in hub.view.q(
-        "SELECT seq FROM feed WHERE store_id = ? OR store_id IS NULL", STORES[0]))
+    visible = sorted(
+        seq for (seq,) in hub.view.q("SELECT seq FROM feed WHERE store_id = ? OR store_id IS NULL", STORES[0])
+    )
     assert len(visible) > 200
     async with FaultyProxy(int(hub.url.rsplit(":", 1)[1]), seed=3) as proxy:
         proxy.plan = [None, None, "drop_response"]  # the third page's answer is cut off
@@ -419,8 +432,12 @@ async def test_a_pull_broken_off_midway_keeps_whole_pages_and_resumes(hub, devic
             await d.engine.sync_once()
     assert d.cache.read_sync(sync_state.cursor) == visible[79]  # two whole pages, and their cursor
     assert d.engine.status.pulled == 80
-    held = d.cache.read_sync(lambda db: db.execute("SELECT count(*) FROM entities").fetchone()[0]
-                             + db.execute("SELECT count(*) FROM clients").fetchone()[0])
+    held = d.cache.read_sync(
+        lambda db: (
+            db.execute("SELECT count(*) FROM entities").fetchone()[0]
+            + db.execute("SELECT count(*) FROM clients").fetchone()[0]
+        )
+    )
     assert held == 80
     d.connect(hub.url)
     await d.settle()
@@ -438,15 +455,15 @@ def test_backoff_is_exponential_with_full_jitter():
 
 
 async def test_a_link_overruled_by_another_stores_till_reaches_the_linking_device(hub, devices):
-    a = devices(hub, "consultant02")                       # store 0
+    a = devices(hub, "consultant02")  # store 0
     await a.settle()
     mine = _mine(a, offset=14)[0]
     other = hub.view.q("SELECT id, data FROM clients WHERE store_id = ? LIMIT 1", STORES[1])[0]
     fn, i, fp = _fiscal()
-    mid = await a.link_receipt(mine, fn, i, fp)              # scanned before the till uploads it
+    mid = await a.link_receipt(mine, fn, i, fp)  # scanned before the till uploads it
     await a.settle()
     assert a.entity("link", mid)["state"] == "waiting"
-    phone = json.loads(other[1])["phone"]                    # ...and the till names store 1's client
+    phone = json.loads(other[1])["phone"]  # ...and the till names store 1's client
     res = post_receipts(hub.url, hub.token("till2"), [till_receipt(STORES[1], fn, i, fp, phone=phone)])
     assert res[0]["client_id"] == other[0]
     await a.settle()
@@ -472,6 +489,7 @@ async def test_a_big_first_sync_loads_in_bulk_and_ends_equal_to_the_hub(hub, dev
     assert set(bulk_load.BULK_DROPPED) <= names
     row = d.cache.read_sync(lambda db: db.execute("SELECT id, last_name FROM clients LIMIT 1").fetchone())
     from app.cache.search import search
+
     assert row[0] in [h.id for h in d.cache.read_sync(search, row[1], 200)]
 
 
@@ -498,21 +516,32 @@ def test_an_unreadable_page_ends_a_batch_after_the_pages_before_it(tmp_path):
     from app.cache.store import Cache
     from sync.page import BadPage, PageMeta, RawPage
 
-    good = RawPage(b'{"changes":[{"seq":1,"entity":"diary","entity_id":"d1","deleted":false,'
-                   b'"data":{"id":"d1","client_id":"c1","text":"\xd0\xbf\xd1\x80\xd0\xb8"}}],'
-                   b'"next_cursor":1,"has_more":true,"total_estimate":null}', PageMeta(1, True))
+    good = RawPage(
+        b'{"changes":[{"seq":1,"entity":"diary","entity_id":"d1","deleted":false,'
+        b'"data":{"id":"d1","client_id":"c1","text":"\xd0\xbf\xd1\x80\xd0\xb8"}}],'
+        b'"next_cursor":1,"has_more":true,"total_estimate":null}',
+        PageMeta(1, True),
+    )
     # Its last change is not the cursor it names: a page the device must not trust.
-    bad = RawPage(b'{"changes":[{"seq":2,"entity":"diary","entity_id":"d2","deleted":false,'
-                  b'"data":{"id":"d2","client_id":"c1"}}],"next_cursor":3,"has_more":false,"total_estimate":null}',
-                  PageMeta(3, False))
+    bad = RawPage(
+        b'{"changes":[{"seq":2,"entity":"diary","entity_id":"d2","deleted":false,'
+        b'"data":{"id":"d2","client_id":"c1"}}],"next_cursor":3,"has_more":false,"total_estimate":null}',
+        PageMeta(3, False),
+    )
     # Its body names another cursor than its headers did.
-    crossed = RawPage(b'{"changes":[{"seq":2,"entity":"diary","entity_id":"d2","deleted":false,'
-                      b'"data":{"id":"d2","client_id":"c1"}}],"next_cursor":2,"has_more":false,'
-                      b'"total_estimate":null}', PageMeta(5, False))
+    crossed = RawPage(
+        b'{"changes":[{"seq":2,"entity":"diary","entity_id":"d2","deleted":false,'
+        b'"data":{"id":"d2","client_id":"c1"}}],"next_cursor":2,"has_more":false,'
+        b'"total_estimate":null}',
+        PageMeta(5, False),
+    )
     # A client whose balance is not a number: the page parses, its client does not.
-    odd = RawPage(b'{"changes":[{"seq":2,"entity":"client","entity_id":"c9","deleted":false,'
-                  b'"data":{"id":"c9","last_name":"X","points_balance":"many"}}],'
-                  b'"next_cursor":2,"has_more":false,"total_estimate":null}', PageMeta(2, False))
+    odd = RawPage(
+        b'{"changes":[{"seq":2,"entity":"client","entity_id":"c9","deleted":false,'
+        b'"data":{"id":"c9","last_name":"X","points_balance":"many"}}],'
+        b'"next_cursor":2,"has_more":false,"total_estimate":null}',
+        PageMeta(2, False),
+    )
     cache = Cache(tmp_path / "cache.sqlite")
     try:
         replica = CacheReplica(cache)
@@ -550,8 +579,9 @@ async def test_a_first_sync_in_file_pages_broken_off_keeps_whole_pages_and_resum
     async with FaultyProxy(int(hub.url.rsplit(":", 1)[1]), seed=7) as proxy:
         proxy.plan = [None, None, None, "drop_response"]  # the fourth page's answer is cut off
         d = devices(hub, "consultant05", base_url=proxy.url)
-        visible = sorted(seq for (seq,) in hub.view.q(
-            "SELECT seq FROM feed WHERE store_id = ? OR store_id IS NULL", d.store_id))
+        visible = sorted(
+            seq for (seq,) in hub.view.q("SELECT seq FROM feed WHERE store_id = ? OR store_id IS NULL", d.store_id)
+        )
         assert len(visible) > 4 * 60
         with pytest.raises(HubUnreachable):
             await d.engine.sync_once()

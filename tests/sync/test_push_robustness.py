@@ -97,11 +97,18 @@ async def test_a_mutation_the_hub_fails_on_is_rejected_alone_and_the_rest_applie
     await d.update(cid, notes="перед сбоем")
     # client_time far in the future: the welcome bonus's expiry overflows on the hub
     bad = new_id()
-    await d.cache.write(lambda db: db.execute(
-        "INSERT INTO outbox (id, kind, entity_id, payload, client_time, status) VALUES (?, ?, ?, ?, ?, 'pending')",
-        [bad, "client.register", new_id(),
-         json.dumps({"last_name": "Будущая", "first_name": "Ирина", "store_id": d.store_id}),
-         "9999-12-31T23:59:00+00:00"]))
+    await d.cache.write(
+        lambda db: db.execute(
+            "INSERT INTO outbox (id, kind, entity_id, payload, client_time, status) VALUES (?, ?, ?, ?, ?, 'pending')",
+            [
+                bad,
+                "client.register",
+                new_id(),
+                json.dumps({"last_name": "Будущая", "first_name": "Ирина", "store_id": d.store_id}),
+                "9999-12-31T23:59:00+00:00",
+            ],
+        )
+    )
     await d.update(cid, email="after.failure@example.ru")
     await d.settle()
     hub_client = hub.view.client(cid)

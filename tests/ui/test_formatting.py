@@ -11,17 +11,20 @@ POINTS = {
 NBSP = "\u00a0"
 
 
-@pytest.mark.parametrize(("n", "ru", "en"), [
-    (0, "0 баллов", "0 points"),
-    (1, "1 балл", "1 point"),
-    (2, "2 балла", "2 points"),
-    (5, "5 баллов", "5 points"),
-    (11, "11 баллов", "11 points"),
-    (21, "21 балл", "21 points"),
-    (101, "101 балл", "101 points"),
-    (1_000_000, "1 000 000 баллов", "1,000,000 points"),
-    (4644, "4 644 балла", "4,644 points"),
-])
+@pytest.mark.parametrize(
+    ("n", "ru", "en"),
+    [
+        (0, "0 баллов", "0 points"),
+        (1, "1 балл", "1 point"),
+        (2, "2 балла", "2 points"),
+        (5, "5 баллов", "5 points"),
+        (11, "11 баллов", "11 points"),
+        (21, "21 балл", "21 points"),
+        (101, "101 балл", "101 points"),
+        (1_000_000, "1 000 000 баллов", "1,000,000 points"),
+        (4644, "4 644 балла", "4,644 points"),
+    ],
+)
 def test_counts_take_the_plural_form_of_each_language(n, ru, en):
     assert fmt.count(n, "ru", POINTS["ru"]).replace(NBSP, " ") == ru
     assert fmt.count(n, "en", POINTS["en"]).replace(NBSP, " ") == en

@@ -23,7 +23,10 @@ def test_a_changed_size_is_one_line_with_its_label_and_the_number_as_the_languag
 
 def test_sizes_added_and_removed_read_with_a_dash_for_the_missing_side():
     assert lines("sizes", {"clothing": "42", "shoe": "40"}, {"shoe": "38.5", "waist": "M"}) == [
-        "Талия: — → M", "Обувь: 40 → 38,5", "Одежда: 42 → —"]
+        "Талия: — → M",
+        "Обувь: 40 → 38,5",
+        "Одежда: 42 → —",
+    ]
     assert lines("sizes", None, {"hips": "96"}) == ["Бёдра: — → 96"]
 
 
@@ -35,14 +38,19 @@ def test_nothing_is_cut_however_long_the_values():
 
 def test_brands_read_one_line_per_brand_added_or_removed():
     assert lines("preferred_brands", ["Max Mara", "Brunello Cucinelli"], ["Brunello Cucinelli", "Loro Piana"]) == [
-        "Бренды: убран «Max Mara»", "Бренды: добавлен «Loro Piana»"]
+        "Бренды: убран «Max Mara»",
+        "Бренды: добавлен «Loro Piana»",
+    ]
     assert lines("colours", [], ["чёрный"], "en") == ["Colours: added “чёрный”"]
 
 
 def test_consents_read_one_line_per_channel_as_the_consents_card_shows_them():
     old = {"sms": {"granted": False, "date": None}, "email": {"granted": True, "date": "2025-01-10"}}
-    new = {"sms": {"granted": True, "date": "2026-03-21"}, "email": {"granted": True, "date": "2025-01-10"},
-           "calls": {"granted": True, "date": None}}
+    new = {
+        "sms": {"granted": True, "date": "2026-03-21"},
+        "email": {"granted": True, "date": "2025-01-10"},
+        "calls": {"granted": True, "date": None},
+    }
     assert lines("consents", old, new) == ["Согласие — SMS: нет → да, с 21.03.2026", "Согласие — Звонки: нет → да"]
     assert lines("consents", new, old, "en")[0] == "Consent — SMS: yes, since Mar 21, 2026 → no"
 
@@ -53,7 +61,8 @@ def test_phone_birthday_gender_and_consultant_as_the_profile_shows_them():
     assert lines("birthday", "1990-05-01", "1990-05-02", "en") == ["Birthday: May 1, 1990 → May 2, 1990"]
     assert lines("gender", None, "f") == ["Пол: — → женский"]
     assert lines("consultant_id", "c1", "c2", consultants={"c1": "Анна Петрова", "c2": "Ольга Смирнова"}) == [
-        "Консультант: Анна Петрова → Ольга Смирнова"]
+        "Консультант: Анна Петрова → Ольга Смирнова"
+    ]
 
 
 def test_a_change_nobody_would_see_gives_no_line():
@@ -71,8 +80,9 @@ def test_changes_group_by_save_with_when_and_who_and_pending_first():
     changes = [
         FieldChange(at=at, field="sizes", old_value={"shoe": "40"}, new_value={"shoe": "38.5"}, pending=True),
         FieldChange(at=at, field="styles", old_value=[], new_value=["классика"], pending=True),
-        FieldChange(at=at, field="phone", old_value=None, new_value="+79161234567", author="Анна Петрова",
-                    change_id="m2"),
+        FieldChange(
+            at=at, field="phone", old_value=None, new_value="+79161234567", author="Анна Петрова", change_id="m2"
+        ),
         FieldChange(at=at, field="email", old_value=None, new_value="a@b.ru", author="Анна Петрова", change_id="m2"),
         FieldChange(at="2026-03-20T09:00:00+00:00", field="notes", old_value=None, new_value="VIP", change_id="m1"),
     ]

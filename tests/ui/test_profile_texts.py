@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app.cache.queries import Account, LedgerLine, ProfileData, Receipt
+from typing import cast
+
+from app.cache.queries import Account, ClientDetail, LedgerLine, ProfileData, Receipt
 from app.ui.profile import ledger_text, next_tier_text
 
 NBSP = "\u00a0"
@@ -17,16 +19,27 @@ def test_the_next_tier_reads_whole_with_or_without_a_deadline():
 
 
 def profile_with(receipt: Receipt) -> ProfileData:
-    return ProfileData(client=None, consultant_name=None, account=None, receipts=(receipt,), ledger=(),  # type: ignore[arg-type]
-                       diary=(), contacts=(), history=(), links=(), pending=())
+    return ProfileData(
+        client=cast(ClientDetail, None),  # the texts under test never read the client
+        consultant_name=None,
+        account=None,
+        receipts=(receipt,),
+        ledger=(),
+        diary=(),
+        contacts=(),
+        history=(),
+        links=(),
+        pending=(),
+    )
 
 
 def test_two_expiries_of_one_receipt_say_which_points_burnt():
     p = profile_with(Receipt(id="r1", i="18280", at=None, total=0, items=(), points_earned=0, points_spent=0))
 
     def line(kind: str, source: str | None) -> str:
-        return ledger_text(p, LedgerLine(id="e", at=None, points=-7692, kind=kind, receipt_id="r1", reason=None,
-                                         source=source), "ru")
+        return ledger_text(
+            p, LedgerLine(id="e", at=None, points=-7692, kind=kind, receipt_id="r1", reason=None, source=source), "ru"
+        )
 
     assert line("expiry", "accrual") == "Сгорание баллов за покупку, чек № 18280"
     assert line("expiry", "campaign") == "Сгорание бонуса по акции, чек № 18280"

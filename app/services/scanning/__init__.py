@@ -12,7 +12,19 @@ from .decoder import DecodeError, Decoder, ScannerUnavailable, decode, default_d
 from .receipt_qr import ReceiptQR, ReceiptQRError, parse_receipt_qr
 
 __all__ = [
-    "Barcode", "CardCode", "DecodeError", "Decoder", "ReceiptCode", "ReceiptQR", "ReceiptQRError",
-    "ScannedCode", "ScannerUnavailable", "Symbology", "UnknownCode", "classify", "decode",
-    "default_decoder", "parse_receipt_qr",
+    "Barcode",
+    "CardCode",
+    "DecodeError",
+    "Decoder",
+    "ReceiptCode",
+    "ReceiptQR",
+    "ReceiptQRError",
+    "ScannedCode",
+    "ScannerUnavailable",
+    "Symbology",
+    "UnknownCode",
+    "classify",
+    "decode",
+    "default_decoder",
+    "parse_receipt_qr",
 ]

@@ -39,8 +39,9 @@ def scan_file(path: str, *, exhaustive: bool = False) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m app.services.scanning",
-                                 description="Decode barcodes in images; one JSON line per image.")
+    ap = argparse.ArgumentParser(
+        prog="python -m app.services.scanning", description="Decode barcodes in images; one JSON line per image."
+    )
     ap.add_argument("images", nargs="+", metavar="IMAGE")
     ap.add_argument("--all", action="store_true", help="run every decoding step and merge the results")
     args = ap.parse_args(argv)

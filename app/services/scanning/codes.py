@@ -101,7 +101,7 @@ def ecard_number(text: str, hosts: Collection[str] | None = None) -> str | None:
     """The card number in an e-card QR, or None. `hosts` limits the URL form to those hosts."""
     text = text.strip()
     if text[: len(ECARD_SCHEME)].lower() == ECARD_SCHEME:
-        number = text[len(ECARD_SCHEME):]
+        number = text[len(ECARD_SCHEME) :]
     elif text[:8].lower() == "https://":
         try:
             url = urlsplit(text)

@@ -42,10 +42,18 @@ log = logging.getLogger(__name__)
 
 ImageSource = Image.Image | str | os.PathLike[str] | bytes | bytearray | memoryview
 
-DEFAULT_FORMATS: frozenset[Symbology] = frozenset({
-    Symbology.QR_CODE, Symbology.EAN_13, Symbology.EAN_8, Symbology.UPC_A, Symbology.UPC_E,
-    Symbology.CODE_128, Symbology.CODE_39, Symbology.CODE_93,
-})
+DEFAULT_FORMATS: frozenset[Symbology] = frozenset(
+    {
+        Symbology.QR_CODE,
+        Symbology.EAN_13,
+        Symbology.EAN_8,
+        Symbology.UPC_A,
+        Symbology.UPC_E,
+        Symbology.CODE_128,
+        Symbology.CODE_39,
+        Symbology.CODE_93,
+    }
+)
 """Receipts, e-cards and loyalty cards. ITF and Codabar stay off unless asked for: no
 card or receipt uses them, and with ITF on, zbar read phantom ITF codes in the printed
 text of 2 of 60 generated receipt photos."""
@@ -71,21 +79,38 @@ class DecodeError(ValueError):
 # --- engines ----------------------------------------------------------------------------
 
 _ZBAR_TYPES: dict[Symbology, str] = {
-    Symbology.QR_CODE: "QRCODE", Symbology.EAN_13: "EAN13", Symbology.EAN_8: "EAN8",
-    Symbology.UPC_A: "UPCA", Symbology.UPC_E: "UPCE", Symbology.CODE_128: "CODE128",
-    Symbology.CODE_39: "CODE39", Symbology.CODE_93: "CODE93", Symbology.ITF: "I25",
-    Symbology.CODABAR: "CODABAR", Symbology.DATABAR: "DATABAR",
+    Symbology.QR_CODE: "QRCODE",
+    Symbology.EAN_13: "EAN13",
+    Symbology.EAN_8: "EAN8",
+    Symbology.UPC_A: "UPCA",
+    Symbology.UPC_E: "UPCE",
+    Symbology.CODE_128: "CODE128",
+    Symbology.CODE_39: "CODE39",
+    Symbology.CODE_93: "CODE93",
+    Symbology.ITF: "I25",
+    Symbology.CODABAR: "CODABAR",
+    Symbology.DATABAR: "DATABAR",
     Symbology.DATABAR_EXPANDED: "DATABAR_EXP",
 }
 _FROM_ZBAR = {v: k for k, v in _ZBAR_TYPES.items()} | {"ISBN13": Symbology.EAN_13}
 
 _ZXING_TYPES: dict[Symbology, str] = {
-    Symbology.QR_CODE: "QRCode", Symbology.MICRO_QR: "MicroQRCode", Symbology.EAN_13: "EAN13",
-    Symbology.EAN_8: "EAN8", Symbology.UPC_A: "UPCA", Symbology.UPC_E: "UPCE",
-    Symbology.CODE_128: "Code128", Symbology.CODE_39: "Code39", Symbology.CODE_93: "Code93",
-    Symbology.ITF: "ITF", Symbology.CODABAR: "Codabar", Symbology.DATABAR: "DataBar",
-    Symbology.DATABAR_EXPANDED: "DataBarExp", Symbology.PDF417: "PDF417",
-    Symbology.DATA_MATRIX: "DataMatrix", Symbology.AZTEC: "Aztec",
+    Symbology.QR_CODE: "QRCode",
+    Symbology.MICRO_QR: "MicroQRCode",
+    Symbology.EAN_13: "EAN13",
+    Symbology.EAN_8: "EAN8",
+    Symbology.UPC_A: "UPCA",
+    Symbology.UPC_E: "UPCE",
+    Symbology.CODE_128: "Code128",
+    Symbology.CODE_39: "Code39",
+    Symbology.CODE_93: "Code93",
+    Symbology.ITF: "ITF",
+    Symbology.CODABAR: "Codabar",
+    Symbology.DATABAR: "DataBar",
+    Symbology.DATABAR_EXPANDED: "DataBarExp",
+    Symbology.PDF417: "PDF417",
+    Symbology.DATA_MATRIX: "DataMatrix",
+    Symbology.AZTEC: "Aztec",
 }
 # zxing-cpp 3 reports sub-formats (Code39Ext, QRCodeModel2, ITF14 …); map them by family,
 # longest name first so DataBarExpStk is DataBarExp rather than DataBar.
@@ -102,7 +127,10 @@ def _zxing_symbology(name: str) -> Symbology:
 # Noise decodes as short linear codes (zbar read a one-letter Code 39 in an enlarged
 # corpus photo that holds no barcode); no card or receipt is that short.
 MIN_LENGTH: dict[Symbology, int] = {
-    Symbology.CODE_39: 3, Symbology.CODE_93: 3, Symbology.CODE_128: 3, Symbology.ITF: 4,
+    Symbology.CODE_39: 3,
+    Symbology.CODE_93: 3,
+    Symbology.CODE_128: 3,
+    Symbology.ITF: 4,
     Symbology.CODABAR: 4,
 }
 
@@ -147,9 +175,9 @@ class ZxingEngine:
         binarizer = zx.Binarizer.GlobalHistogram if variant == "global" else zx.Binarizer.LocalAverage
         # Plain text mode: the symbol's own text; the default (HRI) spells control
         # characters as <GS>, <SOH> for display.
-        found = zx.read_barcodes(gray, formats=zx.barcode_formats_from_str(self._formats),
-                                 text_mode=zx.TextMode.Plain,
-                                 binarizer=binarizer)
+        found = zx.read_barcodes(
+            gray, formats=zx.barcode_formats_from_str(self._formats), text_mode=zx.TextMode.Plain, binarizer=binarizer
+        )
         return [Barcode(_zxing_symbology(r.format.name), r.text, self.name) for r in found]
 
 
@@ -233,8 +261,9 @@ def _fit(img: Image.Image, side: int) -> Image.Image | None:
         return None
     k = side / long
     # reducing_gap: a cheap integer box reduction first, then a small exact resize.
-    return img.resize((max(1, round(img.width * k)), max(1, round(img.height * k))),
-                      Image.Resampling.BOX, reducing_gap=2.0)
+    return img.resize(
+        (max(1, round(img.width * k)), max(1, round(img.height * k))), Image.Resampling.BOX, reducing_gap=2.0
+    )
 
 
 class Views:
@@ -300,6 +329,7 @@ def _sharpened(view: str, radius: int, percent: int) -> Callable[[Views], Image.
     def make(v: Views) -> Image.Image | None:
         img = v.get(view)
         return img and img.filter(ImageFilter.UnsharpMask(radius=radius, percent=percent, threshold=0))
+
     return make
 
 
@@ -312,9 +342,13 @@ def _up(v: Views) -> Image.Image | None:
 
 
 _VIEWS: dict[str, Callable[[Views], Image.Image | None]] = {
-    "base": _base, "full": _full, "small": _small,
-    "sharp": _sharpened("base", 2, 150), "sharper": _sharpened("base", 4, 300),
-    "full_sharp": _sharpened("full", 2, 150), "up": _up,
+    "base": _base,
+    "full": _full,
+    "small": _small,
+    "sharp": _sharpened("base", 2, 150),
+    "sharper": _sharpened("base", 4, 300),
+    "full_sharp": _sharpened("full", 2, 150),
+    "up": _up,
 }
 
 
@@ -358,8 +392,7 @@ CASCADE: tuple[Step, ...] = (
 class Decoder:
     """Reads barcodes with the engines that load here. Thread-safe: it keeps no per-call state."""
 
-    def __init__(self, formats: Iterable[Symbology] = DEFAULT_FORMATS,
-                 cascade: Sequence[Step] = CASCADE) -> None:
+    def __init__(self, formats: Iterable[Symbology] = DEFAULT_FORMATS, cascade: Sequence[Step] = CASCADE) -> None:
         self.formats = frozenset(formats)
         engines, self.problems = load_engines(sorted(self.formats))
         if not engines:
@@ -381,8 +414,9 @@ class Decoder:
         """
         return self.trace(image, exhaustive=exhaustive, quick=quick)[0]
 
-    def trace(self, image: ImageSource, *, exhaustive: bool = False,
-              quick: bool = False) -> tuple[list[Barcode], list[str]]:
+    def trace(
+        self, image: ImageSource, *, exhaustive: bool = False, quick: bool = False
+    ) -> tuple[list[Barcode], list[str]]:
         """Like decode(), plus the steps that found something (for the bench and tests)."""
         views = Views(image)
         found: dict[Barcode, None] = {}
@@ -393,8 +427,11 @@ class Decoder:
             img = views.get(step.view)
             if img is None:
                 continue
-            codes = [c for c in self._engines[step.engine].read(img, step.variant)
-                     if c.format in self.formats and plausible(c)]
+            codes = [
+                c
+                for c in self._engines[step.engine].read(img, step.variant)
+                if c.format in self.formats and plausible(c)
+            ]
             if codes:
                 hits.append(str(step))
                 found.update(dict.fromkeys(codes))
@@ -435,8 +472,7 @@ def decode_plain_pyzbar(image: ImageSource) -> list[Barcode]:
     except (ImportError, OSError):
         return []
     img = image if isinstance(image, Image.Image) else _load(_open(image))
-    return [Barcode(_FROM_ZBAR.get(r.type, Symbology.OTHER), _text(r.data), "zbar")
-            for r in module.decode(img)]
+    return [Barcode(_FROM_ZBAR.get(r.type, Symbology.OTHER), _text(r.data), "zbar") for r in module.decode(img)]
 
 
 def decode_plain_zxing(image: ImageSource) -> list[Barcode]:

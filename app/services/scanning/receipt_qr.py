@@ -80,10 +80,7 @@ class ReceiptQR(BaseModel):
         when = f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}"
         if t.second:
             when += f"{t.second:02d}"
-        return (
-            f"t={when}&s={self.total_text}"
-            f"&fn={self.fn}&i={self.i}&fp={self.fp}&n={self.n}"
-        )
+        return f"t={when}&s={self.total_text}&fn={self.fn}&i={self.i}&fp={self.fp}&n={self.n}"
 
     @classmethod
     def parse(cls, text: str) -> ReceiptQR:

@@ -55,8 +55,15 @@ CLOCK_SKEW = dt.timedelta(minutes=10)
 """How far in the future a receipt may be dated before it is refused (device clocks)."""
 
 EntryKind = Literal[
-    "accrual", "redemption", "expiry", "reversal", "welcome", "birthday", "campaign",
-    "referral", "adjustment",
+    "accrual",
+    "redemption",
+    "expiry",
+    "reversal",
+    "welcome",
+    "birthday",
+    "campaign",
+    "referral",
+    "adjustment",
 ]
 PURCHASE_KINDS = frozenset({"accrual", "campaign", "redemption"})
 
@@ -326,16 +333,15 @@ def _buckets(entries: Iterable[LedgerEntry]) -> dict[str, _Bucket]:
 
 def _usable(b: _Bucket, t: dt.datetime, *, pending_too: bool = False) -> bool:
     h = b.head
-    return (b.remaining > 0 and (pending_too or h.available_at <= t)
-            and (h.expires_at is None or h.expires_at > t))
+    return b.remaining > 0 and (pending_too or h.available_at <= t) and (h.expires_at is None or h.expires_at > t)
 
 
-def _take(buckets: dict[str, _Bucket], t: dt.datetime, points: int, *,
-          pending_too: bool = False) -> list[tuple[LedgerEntry, int]]:
+def _take(
+    buckets: dict[str, _Bucket], t: dt.datetime, points: int, *, pending_too: bool = False
+) -> list[tuple[LedgerEntry, int]]:
     """Take up to `points` FIFO by expiry; updates `buckets`; returns (bucket, taken)."""
     out = []
-    for b in sorted((b for b in buckets.values() if _usable(b, t, pending_too=pending_too)),
-                    key=_fifo_key):
+    for b in sorted((b for b in buckets.values() if _usable(b, t, pending_too=pending_too)), key=_fifo_key):
         if points <= 0:
             break
         k = min(points, b.remaining)
@@ -345,25 +351,62 @@ def _take(buckets: dict[str, _Bucket], t: dt.datetime, points: int, *,
     return out
 
 
-def _draw(head: LedgerEntry, *, id: str, kind: str, points: int, at: dt.datetime,
-          reason: str, receipt_id: str | None = None, ref_id: str | None = None,
-          campaign_id: str | None = None) -> LedgerEntry:
+def _draw(
+    head: LedgerEntry,
+    *,
+    id: str,
+    kind: str,
+    points: int,
+    at: dt.datetime,
+    reason: str,
+    receipt_id: str | None = None,
+    ref_id: str | None = None,
+    campaign_id: str | None = None,
+) -> LedgerEntry:
     """A negative entry drawing from `head`'s bucket."""
     return LedgerEntry(
-        id=id, client_id=head.client_id, kind=kind, points=-points, at=at,
-        available_at=head.available_at, expires_at=head.expires_at, bucket_id=head.id,
-        receipt_id=receipt_id, ref_id=ref_id, campaign_id=campaign_id, reason=reason,
+        id=id,
+        client_id=head.client_id,
+        kind=kind,
+        points=-points,
+        at=at,
+        available_at=head.available_at,
+        expires_at=head.expires_at,
+        bucket_id=head.id,
+        receipt_id=receipt_id,
+        ref_id=ref_id,
+        campaign_id=campaign_id,
+        reason=reason,
     )
 
 
-def _bucket(*, id: str, client_id: str, kind: str, points: int, at: dt.datetime,
-            available_at: dt.datetime, expires_at: dt.datetime | None, reason: str,
-            receipt_id: str | None = None, ref_id: str | None = None,
-            campaign_id: str | None = None) -> LedgerEntry:
+def _bucket(
+    *,
+    id: str,
+    client_id: str,
+    kind: str,
+    points: int,
+    at: dt.datetime,
+    available_at: dt.datetime,
+    expires_at: dt.datetime | None,
+    reason: str,
+    receipt_id: str | None = None,
+    ref_id: str | None = None,
+    campaign_id: str | None = None,
+) -> LedgerEntry:
     return LedgerEntry(
-        id=id, client_id=client_id, kind=kind, points=points, at=at,
-        available_at=available_at, expires_at=expires_at, bucket_id=id,
-        receipt_id=receipt_id, ref_id=ref_id, campaign_id=campaign_id, reason=reason,
+        id=id,
+        client_id=client_id,
+        kind=kind,
+        points=points,
+        at=at,
+        available_at=available_at,
+        expires_at=expires_at,
+        bucket_id=id,
+        receipt_id=receipt_id,
+        ref_id=ref_id,
+        campaign_id=campaign_id,
+        reason=reason,
     )
 
 
@@ -379,8 +422,7 @@ def available_points(ledger: Iterable[LedgerEntry], at: dt.datetime) -> int:
 
 def pending_points(ledger: Iterable[LedgerEntry], at: dt.datetime) -> int:
     """Points still locked at `at` (accruals inside the return window)."""
-    return sum(b.remaining for b in _buckets(ledger).values()
-               if b.head.available_at > at and b.remaining > 0)
+    return sum(b.remaining for b in _buckets(ledger).values() if b.head.available_at > at and b.remaining > 0)
 
 
 def check_ledger(ledger: Sequence[LedgerEntry]) -> list[str]:
@@ -430,8 +472,9 @@ def _half_up(x: Fraction) -> int:
 # --- tiers and spend ------------------------------------------------------------------
 
 
-def spend_in_window(program: Program, receipts: Iterable[Receipt], at: dt.datetime,
-                    exclude_id: str | None = None) -> int:
+def spend_in_window(
+    program: Program, receipts: Iterable[Receipt], at: dt.datetime, exclude_id: str | None = None
+) -> int:
     """Net spend in the rolling window (at - tier_window, at], kopecks: each sale in
     the window minus its returns made by `at`. Returns of sales not in `receipts`
     count at their own date."""
@@ -450,8 +493,7 @@ def spend_in_window(program: Program, receipts: Iterable[Receipt], at: dt.dateti
     return max(0, total - orphan)
 
 
-def tier_at(program: Program, receipts: Iterable[Receipt], at: dt.datetime,
-            exclude_id: str | None = None) -> Tier:
+def tier_at(program: Program, receipts: Iterable[Receipt], at: dt.datetime, exclude_id: str | None = None) -> Tier:
     """The tier earned by the spend in the window ending at `at`."""
     return program.tier_for(spend_in_window(program, receipts, at, exclude_id))
 
@@ -487,30 +529,42 @@ def redeem_cap_kopecks(program: Program, lines: Sequence[ReceiptLine] | int) -> 
     return sum(line_redeem_cap(program, line) for line in lines)
 
 
-def max_redeem(program: Program, source: AccountSummary | Sequence[LedgerEntry],
-               lines: Sequence[ReceiptLine] | int, now: dt.datetime) -> int:
+def max_redeem(
+    program: Program,
+    source: AccountSummary | Sequence[LedgerEntry],
+    lines: Sequence[ReceiptLine] | int,
+    now: dt.datetime,
+) -> int:
     """Most points the client can pay with on this purchase: the balance, capped."""
-    available = (source.balance if isinstance(source, AccountSummary)
-                 else available_points(source, now))
+    available = source.balance if isinstance(source, AccountSummary) else available_points(source, now)
     return max(0, min(available, redeem_cap_kopecks(program, lines) // program.point_value_kopecks))
 
 
 # --- registration, grants ------------------------------------------------------------
 
 
-def on_register(program: Program, client_id: str, at: dt.datetime,
-                referral: ReferralCode | None = None) -> Registration:
+def on_register(
+    program: Program, client_id: str, at: dt.datetime, referral: ReferralCode | None = None
+) -> Registration:
     """Welcome bonuses running at `at`, and the referral link if the code is accepted."""
     at = at.astimezone(UTC)
     lowest = program.tiers[0].name
     entries = []
     for c in program.active_campaigns(at, "welcome", lowest):
         expires = (c.expire_after or program.points.expire_after).after(at)
-        entries.append(_bucket(
-            id=entry_id("welcome", client_id, c.id), client_id=client_id, kind="welcome",
-            points=c.points, at=at, available_at=at, expires_at=expires, campaign_id=c.id,
-            reason=f"Welcome bonus: {c.title}",
-        ))
+        entries.append(
+            _bucket(
+                id=entry_id("welcome", client_id, c.id),
+                client_id=client_id,
+                kind="welcome",
+                points=c.points,
+                at=at,
+                available_at=at,
+                expires_at=expires,
+                campaign_id=c.id,
+                reason=f"Welcome bonus: {c.title}",
+            )
+        )
     link, notes = None, []
     if referral is not None:
         running = program.active_campaigns(at, "referral")
@@ -521,32 +575,59 @@ def on_register(program: Program, client_id: str, at: dt.datetime,
         else:
             campaign: ReferralCampaign = running[0]
             link = ReferralLink(
-                **referral.model_dump(), campaign_id=campaign.id,
-                discount_percent=campaign.newcomer_discount_percent, registered_at=at,
+                **referral.model_dump(),
+                campaign_id=campaign.id,
+                discount_percent=campaign.newcomer_discount_percent,
+                registered_at=at,
             )
     return Registration(entries=entries, referral=link, notes=notes)
 
 
-def grant(program: Program, client_id: str, grant_id: str, points: int, at: dt.datetime,
-          reason: str, *, kind: Literal["campaign", "adjustment"] = "campaign",
-          expire_after: Any = None) -> LedgerEntry:
+def grant(
+    program: Program,
+    client_id: str,
+    grant_id: str,
+    points: int,
+    at: dt.datetime,
+    reason: str,
+    *,
+    kind: Literal["campaign", "adjustment"] = "campaign",
+    expire_after: Any = None,
+) -> LedgerEntry:
     """Points given by a manager. kind="campaign": promotional, fast-burning (default life
     `points.promo_expire_after`); kind="adjustment": a correction with the ordinary life.
     `expire_after` (a Duration or "3 days") overrides the life."""
     if points <= 0:
         raise ValueError("a grant gives a positive number of points; use deduct() to take")
     at = at.astimezone(UTC)
-    life = (Duration.model_validate(expire_after) if expire_after is not None
-            else program.points.promo_expire_after if kind == "campaign"
-            else program.points.expire_after)
+    life = (
+        Duration.model_validate(expire_after)
+        if expire_after is not None
+        else program.points.promo_expire_after
+        if kind == "campaign"
+        else program.points.expire_after
+    )
     return _bucket(
-        id=entry_id("grant", client_id, grant_id), client_id=client_id, kind=kind,
-        points=points, at=at, available_at=at, expires_at=life.after(at), reason=reason,
+        id=entry_id("grant", client_id, grant_id),
+        client_id=client_id,
+        kind=kind,
+        points=points,
+        at=at,
+        available_at=at,
+        expires_at=life.after(at),
+        reason=reason,
     )
 
 
-def deduct(program: Program, ledger: Sequence[LedgerEntry], client_id: str,
-           deduction_id: str, points: int, at: dt.datetime, reason: str) -> list[LedgerEntry]:
+def deduct(
+    program: Program,
+    ledger: Sequence[LedgerEntry],
+    client_id: str,
+    deduction_id: str,
+    points: int,
+    at: dt.datetime,
+    reason: str,
+) -> list[LedgerEntry]:
     """A manual correction taking available points, soonest-expiring first."""
     _own(ledger, client_id)
     if points <= 0:
@@ -557,8 +638,14 @@ def deduct(program: Program, ledger: Sequence[LedgerEntry], client_id: str,
     if points > have:
         raise ValueError(f"cannot deduct {points} points: {have} available")
     return [
-        _draw(head, id=entry_id("deduct", client_id, deduction_id, head.id), kind="adjustment",
-              points=k, at=at, reason=reason)
+        _draw(
+            head,
+            id=entry_id("deduct", client_id, deduction_id, head.id),
+            kind="adjustment",
+            points=k,
+            at=at,
+            reason=reason,
+        )
         for head, k in _take(buckets, at, points)
     ]
 
@@ -566,9 +653,14 @@ def deduct(program: Program, ledger: Sequence[LedgerEntry], client_id: str,
 # --- purchase --------------------------------------------------------------------------
 
 
-def on_purchase(program: Program, client: Member, ledger: Sequence[LedgerEntry],
-                receipts_history: Sequence[Receipt], receipt: Receipt,
-                now: dt.datetime) -> PurchaseResult:
+def on_purchase(
+    program: Program,
+    client: Member,
+    ledger: Sequence[LedgerEntry],
+    receipts_history: Sequence[Receipt],
+    receipt: Receipt,
+    now: dt.datetime,
+) -> PurchaseResult:
     """Redemption (clamped by balance and cap) and accrual (tier at purchase time plus
     running campaigns) for a sale receipt. Accrued points are pending for the return
     window. A receipt already in the ledger gets back its first answer."""
@@ -584,15 +676,20 @@ def on_purchase(program: Program, client: Member, ledger: Sequence[LedgerEntry],
     caps = [line_redeem_cap(program, line) for line in lines]
     cap_points = sum(caps) // pv
     available_at = program.points.return_window.after(t)
-    summary_fields = dict(tier=tier.name, tier_percent=tier.accrual_percent,
-                          redeem_cap_points=cap_points, available_at=available_at)
+    summary_fields = dict(
+        tier=tier.name, tier_percent=tier.accrual_percent, redeem_cap_points=cap_points, available_at=available_at
+    )
 
     first = [e for e in ledger if e.receipt_id == receipt.id and e.kind in PURCHASE_KINDS]
     if first:
         applied = -sum(e.points for e in first if e.kind == "redemption")
         return PurchaseResult(
-            entries=first, replayed=True, applied_redemption=applied, redeemed_kopecks=applied * pv,
-            accrual=sum(e.points for e in first if e.kind != "redemption"), **summary_fields,
+            entries=first,
+            replayed=True,
+            applied_redemption=applied,
+            redeemed_kopecks=applied * pv,
+            accrual=sum(e.points for e in first if e.kind != "redemption"),
+            **summary_fields,
             notes=[f"receipt {receipt.label} was already applied; this is its first answer"],
         )
 
@@ -602,14 +699,21 @@ def on_purchase(program: Program, client: Member, ledger: Sequence[LedgerEntry],
     have = sum(b.remaining for b in buckets.values() if _usable(b, t))
     applied = min(receipt.redeem_points, have, cap_points)
     if applied < receipt.redeem_points:
-        notes.append(f"asked to redeem {receipt.redeem_points} points; {have} available, "
-                     f"cap {cap_points}: redeemed {applied}")
+        notes.append(
+            f"asked to redeem {receipt.redeem_points} points; {have} available, cap {cap_points}: redeemed {applied}"
+        )
     for head, k in _take(buckets, t, applied):
-        entries.append(_draw(
-            head, id=entry_id("redemption", receipt.id, head.id), kind="redemption", points=k,
-            at=t, receipt_id=receipt.id,
-            reason=f"Paid {_rub(k * pv)} with points on receipt {receipt.label}",
-        ))
+        entries.append(
+            _draw(
+                head,
+                id=entry_id("redemption", receipt.id, head.id),
+                kind="redemption",
+                points=k,
+                at=t,
+                receipt_id=receipt.id,
+                reason=f"Paid {_rub(k * pv)} with points on receipt {receipt.label}",
+            )
+        )
     redeemed = applied * pv
 
     accruing = [i for i, line in enumerate(lines) if program.accrual.sale_items or not line.sale]
@@ -628,25 +732,39 @@ def on_purchase(program: Program, client: Member, ledger: Sequence[LedgerEntry],
         why = "no points: paid with points"
     else:
         why = f"{_pct(tier.accrual_percent)}% of {_rub(base)}, {tier.name} tier"
-    entries.append(_bucket(
-        id=entry_id("accrual", receipt.id), client_id=client.id, kind="accrual",
-        points=tier_points, at=t, available_at=available_at,
-        expires_at=program.points.expire_after.after(available_at), receipt_id=receipt.id,
-        reason=f"Purchase, receipt {receipt.label}: {why}",
-    ))
+    entries.append(
+        _bucket(
+            id=entry_id("accrual", receipt.id),
+            client_id=client.id,
+            kind="accrual",
+            points=tier_points,
+            at=t,
+            available_at=available_at,
+            expires_at=program.points.expire_after.after(available_at),
+            receipt_id=receipt.id,
+            reason=f"Purchase, receipt {receipt.label}: {why}",
+        )
+    )
     subtotal = tier_points
     if base > 0:
         for c in program.active_campaigns(t, "extra_percent", tier.name):
             pts = points_for(c.percent)
             if pts > 0:
                 subtotal += pts
-                entries.append(_bucket(
-                    id=entry_id("campaign", receipt.id, c.id), client_id=client.id,
-                    kind="campaign", points=pts, at=t, available_at=available_at,
-                    expires_at=(c.expire_after or program.points.expire_after).after(available_at),
-                    receipt_id=receipt.id, campaign_id=c.id,
-                    reason=f"{c.title}: +{_pct(c.percent)}% of {_rub(base)}, receipt {receipt.label}",
-                ))
+                entries.append(
+                    _bucket(
+                        id=entry_id("campaign", receipt.id, c.id),
+                        client_id=client.id,
+                        kind="campaign",
+                        points=pts,
+                        at=t,
+                        available_at=available_at,
+                        expires_at=(c.expire_after or program.points.expire_after).after(available_at),
+                        receipt_id=receipt.id,
+                        campaign_id=c.id,
+                        reason=f"{c.title}: +{_pct(c.percent)}% of {_rub(base)}, receipt {receipt.label}",
+                    )
+                )
         multipliers = program.active_campaigns(t, "multiplier", tier.name)
         if multipliers:
             c = max(multipliers, key=lambda c: c.factor)  # factors never stack: the best one
@@ -654,16 +772,29 @@ def on_purchase(program: Program, client: Member, ledger: Sequence[LedgerEntry],
                 notes.append(f"several multipliers running; applied the best: {c.title}")
             pts = math.floor((Fraction(c.factor) - 1) * subtotal)
             if pts > 0:
-                entries.append(_bucket(
-                    id=entry_id("campaign", receipt.id, c.id), client_id=client.id,
-                    kind="campaign", points=pts, at=t, available_at=available_at,
-                    expires_at=(c.expire_after or program.points.expire_after).after(available_at),
-                    receipt_id=receipt.id, campaign_id=c.id,
-                    reason=f"{c.title}: points x{_pct(c.factor)} on receipt {receipt.label}",
-                ))
+                entries.append(
+                    _bucket(
+                        id=entry_id("campaign", receipt.id, c.id),
+                        client_id=client.id,
+                        kind="campaign",
+                        points=pts,
+                        at=t,
+                        available_at=available_at,
+                        expires_at=(c.expire_after or program.points.expire_after).after(available_at),
+                        receipt_id=receipt.id,
+                        campaign_id=c.id,
+                        reason=f"{c.title}: points x{_pct(c.factor)} on receipt {receipt.label}",
+                    )
+                )
     accrual = sum(e.points for e in entries if e.kind != "redemption")
-    return PurchaseResult(entries=entries, applied_redemption=applied, redeemed_kopecks=redeemed,
-                          accrual=accrual, notes=notes, **summary_fields)
+    return PurchaseResult(
+        entries=entries,
+        applied_redemption=applied,
+        redeemed_kopecks=redeemed,
+        accrual=accrual,
+        notes=notes,
+        **summary_fields,
+    )
 
 
 # --- return ---------------------------------------------------------------------------
@@ -685,13 +816,16 @@ def _returned_fractions(original: Receipt, returns: Sequence[Receipt]) -> list[F
                     f[i] += k / ol.qty
                     left -= k
                 if left:
-                    raise ValueError(f"return {r.id}: {rl.qty} x {rl.sku!r} is more than receipt "
-                                     f"{original.id} has left to return")
+                    raise ValueError(
+                        f"return {r.id}: {rl.qty} x {rl.sku!r} is more than receipt {original.id} has left to return"
+                    )
         else:
             rest = sum(ol.amount * (1 - f[i]) for i, ol in enumerate(lines))
             if r.total > rest:
-                raise ValueError(f"return {r.id}: {_rub(r.total)} is more than receipt "
-                                 f"{original.id} has left to return ({_rub(rest)})")
+                raise ValueError(
+                    f"return {r.id}: {_rub(r.total)} is more than receipt "
+                    f"{original.id} has left to return ({_rub(rest)})"
+                )
             if r.total:
                 share = Fraction(r.total) / rest
                 f = [fi + (1 - fi) * share for fi in f]
@@ -701,8 +835,7 @@ def _returned_fractions(original: Receipt, returns: Sequence[Receipt]) -> list[F
 def _shares(program: Program, original: Receipt, f: list[Fraction]) -> tuple[Fraction, Fraction]:
     """(returned share of the accruing amount, returned share of the redeemable cap)."""
     lines = original.priced_lines()
-    acc = [(line.amount, fi) for line, fi in zip(lines, f, strict=True)
-           if program.accrual.sale_items or not line.sale]
+    acc = [(line.amount, fi) for line, fi in zip(lines, f, strict=True) if program.accrual.sale_items or not line.sale]
     acc_den = sum(a for a, _ in acc)
     caps = [(line_redeem_cap(program, line), fi) for line, fi in zip(lines, f, strict=True)]
     cap_den = sum(c for c, _ in caps)
@@ -720,9 +853,14 @@ def _allocate(total: int, parts: list[tuple[str, int]]) -> dict[str, int]:
     return out
 
 
-def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt,
-              return_receipt: Receipt, now: dt.datetime,
-              prior_returns: Sequence[Receipt] = ()) -> ReturnResult:
+def on_return(
+    program: Program,
+    ledger: Sequence[LedgerEntry],
+    original: Receipt,
+    return_receipt: Receipt,
+    now: dt.datetime,
+    prior_returns: Sequence[Receipt] = (),
+) -> ReturnResult:
     """Reverse a return's share of the original receipt: points that paid for the
     returned goods come back (with their original expiry; already expired ones are
     forfeited), accrued points are taken back (from their own bucket first, then the
@@ -733,8 +871,7 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
     if original.kind != "sale" or return_receipt.kind != "return":
         raise ValueError("on_return takes the original sale and a return receipt")
     if return_receipt.refers_to != original.id:
-        raise ValueError(f"return {return_receipt.id} refers to {return_receipt.refers_to}, "
-                         f"not to {original.id}")
+        raise ValueError(f"return {return_receipt.id} refers to {return_receipt.refers_to}, not to {original.id}")
     if return_receipt.at > now + CLOCK_SKEW:
         raise ValueError(f"return {return_receipt.id} is dated in the future")
     prior = [r for r in prior_returns if r.id != return_receipt.id]
@@ -745,7 +882,8 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
     first = [e for e in ledger if e.receipt_id == return_receipt.id]
     if first:
         return ReturnResult(
-            entries=first, replayed=True,
+            entries=first,
+            replayed=True,
             reversed_points=-sum(e.points for e in first if e.points < 0),
             restored_points=sum(e.points for e in first if e.points > 0),
             notes=[f"return {return_receipt.label} was already applied; this is its first answer"],
@@ -780,9 +918,15 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
             notes.append(f"{x} points not restored: they expired on {_day(program, src.expires_at)}")
             continue
         restore = _bucket(
-            id=entry_id("restore", return_receipt.id, e.id), client_id=e.client_id,
-            kind="reversal", points=x, at=t, available_at=t, expires_at=src.expires_at,
-            receipt_id=return_receipt.id, ref_id=e.id,
+            id=entry_id("restore", return_receipt.id, e.id),
+            client_id=e.client_id,
+            kind="reversal",
+            points=x,
+            at=t,
+            available_at=t,
+            expires_at=src.expires_at,
+            receipt_id=return_receipt.id,
+            ref_id=e.id,
             reason=f"Return {label}: {x} points that paid for receipt {original.label} restored",
         )
         buckets[restore.id] = _Bucket(restore, x)
@@ -790,8 +934,7 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
         restored += x
 
     # 2. Take back the points the returned goods earned.
-    accs = [e for e in ledger if e.receipt_id == original.id and e.kind in ("accrual", "campaign")
-            and e.points > 0]
+    accs = [e for e in ledger if e.receipt_id == original.id and e.kind in ("accrual", "campaign") and e.points > 0]
     accs.sort(key=lambda e: (e.kind != "accrual", e.id))
     reversed_points = shortfall = lapsed = 0
     for b in accs:
@@ -804,42 +947,72 @@ def on_return(program: Program, ledger: Sequence[LedgerEntry], original: Receipt
         takes = [(b, from_own)] if from_own else []
         # What the bucket no longer holds was either spent or expired. Spent points are
         # taken from the client's other points; expired ones were lost already.
-        spent_from_b = -sum(e.points for e in ledger if e.bucket_id == b.id and e.points < 0
-                            and e.kind != "expiry" and not (e.kind == "reversal" and e.ref_id == b.id))
-        recovered = -sum(e.points for e in ledger if e.kind == "reversal" and e.ref_id == b.id
-                         and e.bucket_id != b.id)
+        spent_from_b = -sum(
+            e.points
+            for e in ledger
+            if e.bucket_id == b.id
+            and e.points < 0
+            and e.kind != "expiry"
+            and not (e.kind == "reversal" and e.ref_id == b.id)
+        )
+        recovered = -sum(e.points for e in ledger if e.kind == "reversal" and e.ref_id == b.id and e.bucket_id != b.id)
         recoverable = min(due - from_own, max(0, spent_from_b - recovered))
         if due - from_own > recoverable:
             lapsed += due - from_own - recoverable
-            notes.append(f"{due - from_own - recoverable} points earned on receipt {original.label} "
-                         "had already expired; nothing to take back for them")
+            notes.append(
+                f"{due - from_own - recoverable} points earned on receipt {original.label} "
+                "had already expired; nothing to take back for them"
+            )
         takes += _take(buckets, t, recoverable, pending_too=True)
         for head, k in takes:
-            entries.append(_draw(
-                head, id=entry_id("reversal", return_receipt.id, b.id, head.id), kind="reversal",
-                points=k, at=t, receipt_id=return_receipt.id, ref_id=b.id, campaign_id=b.campaign_id,
-                reason=f"Return {label}: {k} of {b.points} points earned on receipt "
-                       f"{original.label} taken back",
-            ))
+            entries.append(
+                _draw(
+                    head,
+                    id=entry_id("reversal", return_receipt.id, b.id, head.id),
+                    kind="reversal",
+                    points=k,
+                    at=t,
+                    receipt_id=return_receipt.id,
+                    ref_id=b.id,
+                    campaign_id=b.campaign_id,
+                    reason=f"Return {label}: {k} of {b.points} points earned on receipt {original.label} taken back",
+                )
+            )
         got = sum(k for _, k in takes)
         reversed_points += got
         if got < from_own + recoverable:
             shortfall += from_own + recoverable - got
-            notes.append(f"{from_own + recoverable - got} points earned on receipt {original.label} "
-                         "were already spent and could not be taken back")
+            notes.append(
+                f"{from_own + recoverable - got} points earned on receipt {original.label} "
+                "were already spent and could not be taken back"
+            )
     mine = [e for e in ledger if e.receipt_id == original.id]
     if not entries and mine:
         # Nothing moved: still record that the return was seen, so a replay is recognised
         # (and cannot take points that arrive later).
         why = "; ".join(notes) or f"receipt {original.label} earned and took no points for these goods"
-        entries.append(_bucket(
-            id=entry_id("return", return_receipt.id), client_id=mine[0].client_id, kind="reversal",
-            points=0, at=t, available_at=t, expires_at=None, receipt_id=return_receipt.id,
-            reason=f"Return {label}: nothing to reverse ({why})",
-        ))
-    return ReturnResult(entries=entries, reversed_points=reversed_points, restored_points=restored,
-                        forfeited_points=forfeited, shortfall_points=shortfall,
-                        lapsed_points=lapsed, notes=notes)
+        entries.append(
+            _bucket(
+                id=entry_id("return", return_receipt.id),
+                client_id=mine[0].client_id,
+                kind="reversal",
+                points=0,
+                at=t,
+                available_at=t,
+                expires_at=None,
+                receipt_id=return_receipt.id,
+                reason=f"Return {label}: nothing to reverse ({why})",
+            )
+        )
+    return ReturnResult(
+        entries=entries,
+        reversed_points=reversed_points,
+        restored_points=restored,
+        forfeited_points=forfeited,
+        shortfall_points=shortfall,
+        lapsed_points=lapsed,
+        notes=notes,
+    )
 
 
 # --- scheduled jobs --------------------------------------------------------------------
@@ -853,12 +1026,19 @@ def run_expiry(program: Program, ledger: Sequence[LedgerEntry], now: dt.datetime
     for b in sorted(_buckets(ledger).values(), key=_fifo_key):
         h = b.head
         if h.expires_at is not None and h.expires_at <= now and b.remaining > 0:
-            out.append(_draw(
-                h, id=entry_id("expiry", h.id), kind="expiry", points=b.remaining,
-                at=h.expires_at, receipt_id=h.receipt_id, campaign_id=h.campaign_id,
-                reason=f"{b.remaining} of {h.points} points ({h.kind}, {_day(program, h.at)}) "
-                       f"expired on {_day(program, h.expires_at)}",
-            ))
+            out.append(
+                _draw(
+                    h,
+                    id=entry_id("expiry", h.id),
+                    kind="expiry",
+                    points=b.remaining,
+                    at=h.expires_at,
+                    receipt_id=h.receipt_id,
+                    campaign_id=h.campaign_id,
+                    reason=f"{b.remaining} of {h.points} points ({h.kind}, {_day(program, h.at)}) "
+                    f"expired on {_day(program, h.expires_at)}",
+                )
+            )
     return out
 
 
@@ -868,8 +1048,9 @@ def _birthday_in(born: dt.date, year: int) -> dt.date:
     return born.replace(year=year)
 
 
-def on_birthday(program: Program, member: Member, receipts_history: Sequence[Receipt],
-                now: dt.datetime) -> list[LedgerEntry]:
+def on_birthday(
+    program: Program, member: Member, receipts_history: Sequence[Receipt], now: dt.datetime
+) -> list[LedgerEntry]:
     """Birthday bonuses due on the local date of `now` (once a year per campaign; the
     id carries the year, so running the daily job twice gives the same entry)."""
     if member.birthday is None:
@@ -884,12 +1065,19 @@ def on_birthday(program: Program, member: Member, receipts_history: Sequence[Rec
             if day - dt.timedelta(days=c.days_before) <= today <= day + dt.timedelta(days=c.days_after):
                 pts = c.points_by_tier.get(tier.name, c.points)
                 if pts > 0:
-                    out.append(_bucket(
-                        id=entry_id("birthday", member.id, c.id, year), client_id=member.id,
-                        kind="birthday", points=pts, at=now, available_at=now,
-                        expires_at=(c.expire_after or program.points.expire_after).after(now),
-                        campaign_id=c.id, reason=f"Birthday bonus {year}: {c.title}",
-                    ))
+                    out.append(
+                        _bucket(
+                            id=entry_id("birthday", member.id, c.id, year),
+                            client_id=member.id,
+                            kind="birthday",
+                            points=pts,
+                            at=now,
+                            available_at=now,
+                            expires_at=(c.expire_after or program.points.expire_after).after(now),
+                            campaign_id=c.id,
+                            reason=f"Birthday bonus {year}: {c.title}",
+                        )
+                    )
                 break
     return out
 
@@ -901,8 +1089,9 @@ def _referral_campaign(program: Program, link: ReferralLink) -> ReferralCampaign
     return None
 
 
-def referral_discount(program: Program, member: Member, receipts_history: Sequence[Receipt],
-                      at: dt.datetime) -> Decimal:
+def referral_discount(
+    program: Program, member: Member, receipts_history: Sequence[Receipt], at: dt.datetime
+) -> Decimal:
     """The till discount percent a referred newcomer has on a purchase at `at` (0 if none)."""
     link = member.referred_by
     if link is None:
@@ -915,8 +1104,9 @@ def referral_discount(program: Program, member: Member, receipts_history: Sequen
     return c.newcomer_discount_percent if made < c.newcomer_discount_purchases else Decimal(0)
 
 
-def on_referral_unlock(program: Program, member: Member, receipts_history: Sequence[Receipt],
-                       now: dt.datetime) -> list[LedgerEntry]:
+def on_referral_unlock(
+    program: Program, member: Member, receipts_history: Sequence[Receipt], now: dt.datetime
+) -> list[LedgerEntry]:
     """The code owner's reward, once the newcomer's first purchase after registering has
     passed the return window without being returned in full (entries go to the owner's
     ledger: client_id is the owner). Only the first purchase counts."""
@@ -926,28 +1116,37 @@ def on_referral_unlock(program: Program, member: Member, receipts_history: Seque
     c = _referral_campaign(program, link)
     if c is None:
         return []
-    sales = sorted((r for r in receipts_history if r.kind == "sale" and r.at >= link.registered_at),
-                   key=lambda r: (r.at, r.id))
+    sales = sorted(
+        (r for r in receipts_history if r.kind == "sale" and r.at >= link.registered_at), key=lambda r: (r.at, r.id)
+    )
     if not sales:
         return []
     first = sales[0]
     unlock = program.points.return_window.after(first.at)
     if now < unlock:
         return []
-    returned = sum(r.total for r in receipts_history
-                   if r.kind == "return" and r.refers_to == first.id and r.at <= unlock)
+    returned = sum(
+        r.total for r in receipts_history if r.kind == "return" and r.refers_to == first.id and r.at <= unlock
+    )
     kept = first.total - returned
     if kept <= 0 or kept < c.min_first_purchase_kopecks:
         return []
     pts = c.stylist_points if link.owner_kind == "stylist" else c.referrer_points
     if pts <= 0:
         return []
-    return [_bucket(
-        id=entry_id("referral", member.id, c.id), client_id=link.owner_id, kind="referral",
-        points=pts, at=unlock, available_at=unlock,
-        expires_at=(c.expire_after or program.points.expire_after).after(unlock), campaign_id=c.id,
-        reason=f"Referral reward: a newcomer's first purchase with code {link.code} was kept",
-    )]
+    return [
+        _bucket(
+            id=entry_id("referral", member.id, c.id),
+            client_id=link.owner_id,
+            kind="referral",
+            points=pts,
+            at=unlock,
+            available_at=unlock,
+            expires_at=(c.expire_after or program.points.expire_after).after(unlock),
+            campaign_id=c.id,
+            reason=f"Referral reward: a newcomer's first purchase with code {link.code} was kept",
+        )
+    ]
 
 
 def referral_code(program: Program, owner_id: str) -> str:
@@ -961,9 +1160,14 @@ def referral_code(program: Program, owner_id: str) -> str:
 # --- summary ------------------------------------------------------------------------------
 
 
-def summary(program: Program, ledger: Sequence[LedgerEntry], receipts: Sequence[Receipt],
-            now: dt.datetime, birthday: dt.date | None = None,
-            expiring_within_days: int | None = None) -> AccountSummary:
+def summary(
+    program: Program,
+    ledger: Sequence[LedgerEntry],
+    receipts: Sequence[Receipt],
+    now: dt.datetime,
+    birthday: dt.date | None = None,
+    expiring_within_days: int | None = None,
+) -> AccountSummary:
     """What the client and the consultant see: tier, progress, balance, pending and
     expiring points. Due expiries count as done (as the expiry job would leave them)."""
     now = now.astimezone(UTC)
@@ -973,8 +1177,7 @@ def summary(program: Program, ledger: Sequence[LedgerEntry], receipts: Sequence[
     nxt = program.next_tier(tier)
     start = program.tier_window.before(now)
 
-    sales = sorted((r for r in receipts if r.kind == "sale" and start < r.at <= now),
-                   key=lambda r: (r.at, r.id))
+    sales = sorted((r for r in receipts if r.kind == "sale" and start < r.at <= now), key=lambda r: (r.at, r.id))
     drops = sorted(_drop_out(program, s.at) for s in sales)
     deadline = drops[0] if (nxt and drops) else None
     valid_until = None
@@ -1004,25 +1207,37 @@ def summary(program: Program, ledger: Sequence[LedgerEntry], receipts: Sequence[
             if day < today:
                 continue
             noon = dt.datetime(day.year, day.month, day.day, 12, tzinfo=program.tz)
-            if any(isinstance(c, BirthdayCampaign) and c.active_at(noon)
-                   and c.points_by_tier.get(tier.name, c.points) > 0 and c.applies_to(tier.name)
-                   for c in program.campaigns):
+            if any(
+                isinstance(c, BirthdayCampaign)
+                and c.active_at(noon)
+                and c.points_by_tier.get(tier.name, c.points) > 0
+                and c.applies_to(tier.name)
+                for c in program.campaigns
+            ):
                 next_bday = day
             break
 
     return AccountSummary(
-        as_of=now, tier=tier.name, tier_percent=tier.accrual_percent, tier_benefits=tier.benefits,
-        tier_valid_until=valid_until, spend_12m=spend, window_starts=start,
+        as_of=now,
+        tier=tier.name,
+        tier_percent=tier.accrual_percent,
+        tier_benefits=tier.benefits,
+        tier_valid_until=valid_until,
+        spend_12m=spend,
+        window_starts=start,
         next_tier=nxt.name if nxt else None,
         next_tier_percent=nxt.accrual_percent if nxt else None,
         to_next_tier=max(0, nxt.min_spend_kopecks - spend) if nxt else None,
         next_tier_deadline=deadline,
-        balance=available, balance_kopecks=available * program.point_value_kopecks,
+        balance=available,
+        balance_kopecks=available * program.point_value_kopecks,
         pending_total=sum(pending.values()),
         pending=[PointsAt(points=p, at=t) for t, p in sorted(pending.items())],
         expiring=[PointsAt(points=p, at=t) for t, p in sorted(expiring.items())],
-        expiring_within_days=days, max_redeem_percent=program.redemption.max_percent,
-        campaigns=[c.title for c in program.active_campaigns(now, tier=tier.name)
-                   if c.kind in ("extra_percent", "multiplier")],
+        expiring_within_days=days,
+        max_redeem_percent=program.redemption.max_percent,
+        campaigns=[
+            c.title for c in program.active_campaigns(now, tier=tier.name) if c.kind in ("extra_percent", "multiplier")
+        ],
         next_birthday_bonus=next_bday,
     )

@@ -82,9 +82,7 @@ class Duration(Frozen):
         if isinstance(v, str):
             m = _DURATION.match(v)
             if not m:
-                raise ValueError(
-                    f"duration {v!r} must look like '14 days', '2 weeks', '6 months' or '1 year'"
-                )
+                raise ValueError(f"duration {v!r} must look like '14 days', '2 weeks', '6 months' or '1 year'")
             field, factor = _UNITS[m[2].lower().rstrip("s")]
             return {field: int(m[1]) * factor}
         return v
@@ -325,12 +323,13 @@ class Program(Frozen):
         i = self.tiers.index(tier)
         return self.tiers[i + 1] if i + 1 < len(self.tiers) else None
 
-    def active_campaigns(self, at: dt.datetime, kind: str | None = None,
-                         tier: str | None = None) -> list[Any]:
+    def active_campaigns(self, at: dt.datetime, kind: str | None = None, tier: str | None = None) -> list[Any]:
         """Campaigns running at `at`, in file order, optionally of one kind / for one tier."""
-        return [c for c in self.campaigns
-                if c.active_at(at) and (kind is None or c.kind == kind)
-                and (tier is None or c.applies_to(tier))]
+        return [
+            c
+            for c in self.campaigns
+            if c.active_at(at) and (kind is None or c.kind == kind) and (tier is None or c.applies_to(tier))
+        ]
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -358,9 +357,7 @@ def load_program(source: str | Path | bytes) -> Program:
     try:
         return Program.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in exc.errors())
         raise ProgramError(f"{name}: invalid loyalty program: {problems}") from exc
 
 

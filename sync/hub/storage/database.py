@@ -53,22 +53,35 @@ class HubDB:
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             self.engine: Engine = create_engine(
-                self.url, connect_args={"check_same_thread": False, "timeout": 30},
-                pool_size=8, max_overflow=8, hide_parameters=True,
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=8,
+                max_overflow=8,
+                hide_parameters=True,
             )
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_engine(self.url, pool_size=10, max_overflow=20, pool_recycle=1800,
-                                        hide_parameters=True)
+            self.engine = create_engine(
+                self.url, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True
+            )
             event.listen(self.engine, "after_cursor_execute", _sync_pipeline)
         # Reads on PostgreSQL run in autocommit: under READ COMMITTED every statement takes
         # its own snapshot anyway, so a transaction adds nothing to a read but two round
         # trips (psycopg's BEGIN, and the pool's ROLLBACK on return) - two thirds of a pull's
         # statements. SQLite keeps its transactions (one snapshot for several statements).
-        self._read_engine: Engine = self.engine if self.is_sqlite else create_engine(
-            self.url, pool_size=10, max_overflow=20, pool_recycle=1800, isolation_level="AUTOCOMMIT",
-            hide_parameters=True)
+        self._read_engine: Engine = (
+            self.engine
+            if self.is_sqlite
+            else create_engine(
+                self.url,
+                pool_size=10,
+                max_overflow=20,
+                pool_recycle=1800,
+                isolation_level="AUTOCOMMIT",
+                hide_parameters=True,
+            )
+        )
         # One process's writers queue here instead of spinning on SQLite's busy lock.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._checkpointer: threading.Thread | None = None  # SQLite: started by the first write
@@ -151,8 +164,9 @@ class HubDB:
             self._stop_checkpoints.clear()
             # Only a weak reference: a HubDB nobody disposes still ends its thread.
             ref, stop = weakref.ref(self), self._stop_checkpoints
-            self._checkpointer = threading.Thread(target=_checkpoints, args=(ref, stop), daemon=True,
-                                                  name="sqlite-checkpoint")
+            self._checkpointer = threading.Thread(
+                target=_checkpoints, args=(ref, stop), daemon=True, name="sqlite-checkpoint"
+            )
             self._checkpointer.start()
 
     def _stop_checkpointer(self) -> None:

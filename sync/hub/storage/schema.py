@@ -23,14 +23,16 @@ metadata = MetaData()
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 
 stores = Table(
-    "stores", metadata,
+    "stores",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("name", Text, nullable=False),
     Column("address", Text),
 )
 
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("store_id", String(36), nullable=False),
     Column("login", String(100), nullable=False, unique=True),
@@ -40,7 +42,8 @@ accounts = Table(
 )
 
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("account_id", String(36), nullable=False),
     Column("created_at", Text, nullable=False),
@@ -49,7 +52,8 @@ sessions = Table(
 # Login tries by account ("account:<login>") and by client address ("address:<ip>"), in
 # epoch seconds (sync.hub.throttle). `expires`: when the row can be dropped.
 login_throttle = Table(
-    "login_throttle", metadata,
+    "login_throttle",
+    metadata,
     Column("key", String(120), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("window_start", Float, nullable=False),
@@ -59,7 +63,8 @@ login_throttle = Table(
 )
 
 clients = Table(
-    "clients", metadata,
+    "clients",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("store_id", String(36), nullable=False),
     Column("phone", String(20)),
@@ -71,7 +76,8 @@ clients = Table(
 
 # Values overwritten by a later write in hub order (conflict rule for profile fields).
 client_history = Table(
-    "client_history", metadata,
+    "client_history",
+    metadata,
     Column("id", SeqType, primary_key=True, autoincrement=True),
     Column("client_id", String(36), nullable=False, index=True),
     Column("field", String(40), nullable=False),
@@ -83,7 +89,8 @@ client_history = Table(
 )
 
 receipts = Table(
-    "receipts", metadata,
+    "receipts",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("store_id", String(36), nullable=False),
     Column("fn", String(16), nullable=False),
@@ -96,7 +103,8 @@ receipts = Table(
 
 # A consultant's link of a receipt to a client; may arrive before the till's upload.
 receipt_links = Table(
-    "receipt_links", metadata,
+    "receipt_links",
+    metadata,
     Column("fn", String(16), primary_key=True),
     Column("i", String(20), primary_key=True),
     Column("fp", String(20), primary_key=True),
@@ -108,7 +116,8 @@ receipt_links = Table(
 )
 
 ledger = Table(
-    "ledger", metadata,
+    "ledger",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("client_id", String(36), nullable=False, index=True),
     Column("data", Text, nullable=False),  # sync.hub.loyalty.LedgerEntry as JSON
@@ -116,14 +125,16 @@ ledger = Table(
 )
 
 hub_state = Table(
-    "hub_state", metadata,
+    "hub_state",
+    metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text),
 )
 
 # Diary revisions, contact log entries, signed forms: append-only records by client.
 records = Table(
-    "records", metadata,
+    "records",
+    metadata,
     Column("entity", String(20), primary_key=True),
     Column("id", String(36), primary_key=True),
     Column("owner_id", String(36), nullable=False, index=True),  # the client; a revision's entry
@@ -131,7 +142,8 @@ records = Table(
 )
 
 blobs = Table(
-    "blobs", metadata,
+    "blobs",
+    metadata,
     Column("sha256", String(64), primary_key=True),
     Column("size", Integer, nullable=False),
     Column("content_type", String(100), nullable=False),
@@ -140,14 +152,16 @@ blobs = Table(
 
 # Which stores may read a blob: those whose devices uploaded it (sync.hub.records).
 blob_stores = Table(
-    "blob_stores", metadata,
+    "blob_stores",
+    metadata,
     Column("sha256", String(64), primary_key=True),
     Column("store_id", String(36), primary_key=True),
 )
 
 # Exactly once: (device, mutation) -> the first answer, replayed on a retry.
 mutations = Table(
-    "mutations", metadata,
+    "mutations",
+    metadata,
     Column("device_id", String(100), primary_key=True),
     Column("id", String(36), primary_key=True),
     Column("kind", String(30), nullable=False),
@@ -158,7 +172,8 @@ mutations = Table(
 
 # The change feed: the latest version of each entity, ordered by one monotonic seq.
 feed = Table(
-    "feed", metadata,
+    "feed",
+    metadata,
     Column("seq", SeqType, primary_key=True, autoincrement=True),
     Column("entity", String(20), nullable=False),
     Column("entity_id", String(36), nullable=False),

@@ -2,6 +2,7 @@
 
 Revision ID: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -125,6 +126,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("feed", "mutations", "blobs", "records", "ledger", "receipt_links",
-                 "receipts", "client_history", "clients", "sessions", "accounts", "stores"):
+    for name in (
+        "feed",
+        "mutations",
+        "blobs",
+        "records",
+        "ledger",
+        "receipt_links",
+        "receipts",
+        "client_history",
+        "clients",
+        "sessions",
+        "accounts",
+        "stores",
+    ):
         op.drop_table(name)

@@ -6,6 +6,7 @@ parses every entity's JSON to find it (a first sync reads ~1,000,000 of them).
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,10 +19,15 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("feed") as batch:
         batch.add_column(sa.Column("client_id", sa.String(36)))
-    field = ("json_extract(data, '$.client_id')" if op.get_bind().dialect.name == "sqlite"
-             else "(data::json ->> 'client_id')")
-    op.execute(f"UPDATE feed SET client_id = CASE WHEN entity = 'client' THEN entity_id ELSE {field} END "
-               "WHERE data IS NOT NULL")
+    field = (
+        "json_extract(data, '$.client_id')"
+        if op.get_bind().dialect.name == "sqlite"
+        else "(data::json ->> 'client_id')"
+    )
+    op.execute(
+        f"UPDATE feed SET client_id = CASE WHEN entity = 'client' THEN entity_id ELSE {field} END "
+        "WHERE data IS NOT NULL"
+    )
 
 
 def downgrade() -> None:

@@ -7,6 +7,7 @@ The uploader's content type is no longer served: every stored one becomes the fi
 Revision ID: 0004
 Revises: 0003
 """
+
 import json
 
 import sqlalchemy as sa
@@ -27,15 +28,17 @@ def upgrade() -> None:
     conn = op.get_bind()
     stored = {r[0] for r in conn.execute(sa.text("SELECT sha256 FROM blobs"))}
     owners: set[tuple[str, str]] = set()
-    forms = conn.execute(sa.text(
-        "SELECT r.data, c.store_id FROM records r JOIN clients c ON c.id = r.owner_id WHERE r.entity = 'form'"))
+    forms = conn.execute(
+        sa.text("SELECT r.data, c.store_id FROM records r JOIN clients c ON c.id = r.owner_id WHERE r.entity = 'form'")
+    )
     for data, store_id in forms:
         form = json.loads(data)
-        owners |= {(sha, store_id) for sha in (form.get("signature_sha256"), form.get("pdf_sha256"))
-                   if sha in stored}
+        owners |= {(sha, store_id) for sha in (form.get("signature_sha256"), form.get("pdf_sha256")) if sha in stored}
     if owners:
-        conn.execute(sa.text("INSERT INTO blob_stores (sha256, store_id) VALUES (:sha256, :store_id)"),
-                     [{"sha256": s, "store_id": st} for s, st in sorted(owners)])
+        conn.execute(
+            sa.text("INSERT INTO blob_stores (sha256, store_id) VALUES (:sha256, :store_id)"),
+            [{"sha256": s, "store_id": st} for s, st in sorted(owners)],
+        )
     conn.execute(sa.text("UPDATE blobs SET content_type = 'application/octet-stream'"))
 
 

@@ -4,6 +4,7 @@ that several hub processes share one count.
 Revision ID: 0005
 Revises: 0004
 """
+
 import sqlalchemy as sa
 from alembic import op
 
