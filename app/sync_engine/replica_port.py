@@ -3,8 +3,7 @@
 The engine talks to the cache only through this (app.cache.replica.CacheReplica
 implements it), so app.sync_engine does not import app.cache. Every method that writes
 is one transaction: a page (or a batch of JSON pages) commits with the cursor after it,
-and a mutation leaves the outbox with the hub's answer to it (docs/ARCHITECTURE.md,
-rule 5).
+and a mutation leaves the outbox with the hub's answer to it (docs/sync-protocol.md).
 """
 
 from __future__ import annotations
