@@ -131,7 +131,26 @@ class _WirePage(msgspec.Struct):
 _DECODE = msgspec.json.Decoder(_WirePage)
 
 
-class RawPage:
+class _LeadsOn:
+    """Where a page leads, read off its `meta` (both forms of a page carry one)."""
+
+    __slots__ = ()
+    meta: PageMeta
+
+    @property
+    def next_cursor(self) -> int:
+        return self.meta.next_cursor
+
+    @property
+    def has_more(self) -> bool:
+        return self.meta.has_more
+
+    @property
+    def total_estimate(self) -> int | None:
+        return self.meta.total_estimate
+
+
+class RawPage(_LeadsOn):
     """One JSON page as the engine reads it: its meta (from the headers) and its body.
 
     `meta` is known at once, so the engine can ask for the next page before this one is
@@ -157,18 +176,6 @@ class RawPage:
         page.size = len(body)
         page._changes = doc.changes
         return page
-
-    @property
-    def next_cursor(self) -> int:
-        return self.meta.next_cursor
-
-    @property
-    def has_more(self) -> bool:
-        return self.meta.has_more
-
-    @property
-    def total_estimate(self) -> int | None:
-        return self.meta.total_estimate
 
     @property
     def changes(self) -> list[FeedRow]:
@@ -229,20 +236,8 @@ def read_file_meta(rows: Iterable[tuple[str, str]]) -> PageMeta:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class FilePage:
+class FilePage(_LeadsOn):
     """A SQLite page downloaded to `path`, and its meta (from the headers)."""
 
     path: Path
     meta: PageMeta
-
-    @property
-    def next_cursor(self) -> int:
-        return self.meta.next_cursor
-
-    @property
-    def has_more(self) -> bool:
-        return self.meta.has_more
-
-    @property
-    def total_estimate(self) -> int | None:
-        return self.meta.total_estimate

@@ -16,30 +16,22 @@ from typing import Any
 
 from app.cache.queries import FieldChange
 from app.services import phones
+from app.state.profile_form import LIST_FIELDS
 from app.ui import formatting as fmt
+from app.ui.profile_form import LABELS as FORM_LABELS
 from app.ui.strings import t
 from sync.models import CHANNELS, SIZE_FIELDS
 
 EMPTY = "—"
 
 LABELS = {
-    "last_name": "profile.last_name",
-    "first_name": "profile.first_name",
-    "middle_name": "profile.middle_name",
-    "phone": "profile.phone",
-    "email": "profile.email",
-    "birthday": "profile.birthday",
+    **FORM_LABELS,
     "gender": "history.gender",
-    "card_number": "profile.card",
-    "preferred_brands": "profile.brands",
-    "styles": "profile.styles",
-    "colours": "profile.colours",
     "consultant_id": "profile.consultant",
-    "notes": "profile.notes",
     "sizes": "profile.sizes",
     "consents": "profile.consents",
 }
-LIST_FIELDS = frozenset({"preferred_brands", "styles", "colours"})
+"""Each field's label in the history: the form's, and those of fields the form does not edit."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,26 +11,12 @@ from hypothesis import strategies as st
 
 from app.cache import search as search_mod
 from app.cache import search_index
+from app.cache.clients import CLIENT_COLUMNS
 from app.cache.search import SearchHit, search
 from app.cache.store import Cache
 from sync.hub.demo import iter_clients
 
-COLUMNS = (
-    "id",
-    "last_name",
-    "first_name",
-    "middle_name",
-    "phone",
-    "email",
-    "birthday",
-    "card_number",
-    "store_id",
-    "consultant_id",
-    "tier",
-    "points_balance",
-    "last_visit",
-    "created_at",
-)
+COLUMNS = ("id", *CLIENT_COLUMNS)
 
 
 def _put(db, clients: list[dict]) -> None:
