@@ -165,7 +165,9 @@ async def test_both_offline_the_second_link_turns_refused_after_sending(demo_hub
     await a.sync.engine.sync_once()
     await b.sync.engine.sync_once()
     await wait_for(lambda: a.scan.outcome.state == "matched")
-    await wait_for(lambda: b.scan.outcome.state == "rejected")
+    # Refused by the push's answer; its holder is known once the pull after it brought A's link
+    # (the outcome is re-read on each status change of that round).
+    await wait_for(lambda: b.scan.outcome.state == "rejected" and b.scan.outcome.holder is not None)
     out = b.scan.outcome
     assert out.operation.code == "receipt_taken" and out.holder is not None and out.holder.client.id == x.id
     r = fiscal(payload)
