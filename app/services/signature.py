@@ -65,7 +65,7 @@ class SignatureProblem(StrEnum):
 # Thresholds relative to the pad's shorter side, so they hold for a phone and a tablet alike.
 MIN_POINTS = 10
 MIN_EXTENT = 0.25  # the longer side of the drawing's bounding box
-MIN_INK = 1.5  # the total length of the strokes
+MIN_INK = 1.0  # the total length of the strokes
 
 
 def ink_length(signature: Signature) -> float:
@@ -91,7 +91,7 @@ def problem(signature: Signature) -> SignatureProblem | None:
 # --- rendering ---------------------------------------------------------------------------
 
 PEN_WIDTH = 2.6  # pad pixels: about a ballpoint at a tablet's scale
-SUPERSAMPLE = 4  # drawn this many times larger, then reduced: anti-aliasing without a vector library
+SUPERSAMPLE = 3  # drawn this many times larger, then reduced: anti-aliasing without a vector library
 INK = (16, 24, 64)  # dark blue, like a pen
 
 
@@ -155,8 +155,10 @@ def render_png(
         longest = max((math.dist(a, b) for a, b in pairwise(xy)), default=0.0)
         line = _smooth(xy, min(16, max(1, math.ceil(longest / (4 * SUPERSAMPLE)))))
         if len(line) > 1:
-            draw.line(line, fill=255, width=pen, joint="curve")
-        for cx, cy in (line[0], line[-1]):  # round caps (a single point becomes a dot)
+            draw.line(line, fill=255, width=pen)
+        # Round joins and caps: Pillow's own "curve" joint leaves notches where short segments
+        # turn sharply; a pen-sized disc at every vertex is what a pen would leave anyway.
+        for cx, cy in line:
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
     alpha = mask.resize((width_px, height_px), Image.Resampling.LANCZOS)
     if background is None:

@@ -196,7 +196,7 @@ def render(doc: SignedPdfInput) -> bytes:
     form, lb = doc.form, _LABELS[doc.language]
     sha = form_sha256(form)
     texts = _texts(form)
-    sig_png = io.BytesIO(render_png(form.signature, width_px=1200))
+    sig_png = io.BytesIO(render_png(form.signature, width_px=1000))
 
     pdf = _Document(lb, sha)
     pdf.set_creation_date(form.signed_at)
