@@ -1,10 +1,11 @@
 """The signed registration as a PDF (fpdf2, DejaVu Sans for Cyrillic).
 
 Page 1 is the questionnaire: the operator, the client's answers, each consent's decision
-and text version, the signature, date, store and consultant. Then each consent's full text
-with its decision and the signature under it; the consent to processing starts its own
-page (152-FZ wants it apart from other documents). Every page's foot carries the form's
-SHA-256 (`signed_form.form_sha256`), so a printout names the record it came from.
+and text version, the signature, date, store and consultant. Then each consent on a page
+of its own (152-FZ wants the consent to processing apart from other documents; 38-FZ's are
+per channel): its full text, version, decision and the signature under it. Every page's
+foot carries the form's SHA-256 (`signed_form.form_sha256`), so a printout names the
+record it came from.
 
 The same input gives the same bytes (the creation date is the signing time; no clock, no
 random ids), so the PDF's own hash is stable too.
@@ -288,14 +289,11 @@ def render(doc: SignedPdfInput) -> bytes:
     signature_block(80, 30)
 
     # --- the consent texts ----------------------------------------------------------------
-    first_marketing = True
+    # Each consent is its own document (152-FZ art. 9 wants the processing consent apart from
+    # other documents; 38-FZ consents are per channel), each on its own page with the signature.
     for c in sorted(form.consents, key=lambda c: consent_texts.PURPOSES.index(c.purpose)):
         text = texts[c.purpose]
-        if c.purpose == "processing" or first_marketing:
-            pdf.add_page()
-            first_marketing = c.purpose == "processing"
-        else:
-            pdf.ln(6)
+        pdf.add_page()
         _markdown(pdf, text.text, width)
         pdf.set_font(FONT, "", 8)
         pdf.set_text_color(*MUTED)
