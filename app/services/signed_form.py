@@ -25,7 +25,7 @@ import json
 import unicodedata
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.services.consent_texts import Language, Purpose
 from app.services.signature import Signature
@@ -90,6 +90,15 @@ class SignedForm(BaseModel):
         if len(set(purposes)) != len(purposes):
             raise ValueError("one decision per purpose")
         return v
+
+    @model_validator(mode="after")
+    def _registration_needs_processing(self) -> SignedForm:
+        # No registration without the consent to processing (152-FZ art. 6, 9): the form
+        # cannot be signed without it, so a document without it is not a registration.
+        processing = self.consent("processing")
+        if self.form_type == FORM_TYPE and (processing is None or not processing.granted):
+            raise ValueError("a registration needs the consent to processing granted")
+        return self
 
     def consent(self, purpose: str) -> ConsentDecision | None:
         return next((c for c in self.consents if c.purpose == purpose), None)

@@ -69,7 +69,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "gender": "Пол",
         "sizes": "Размеры",
         "preferred_brands": "Предпочитаемые бренды",
-        "heard_from": "Откуда узнала о бутике",
+        "heard_from": "Откуда узнали о бутике",
         "referral_code": "Реферальный код",
         "consents": "Согласия",
         "version": "версия",

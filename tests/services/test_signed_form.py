@@ -112,7 +112,17 @@ def test_changed_structured_fields_change_the_hash(changes):
     assert form_sha256(_with_data(samples.form(), **changes)) != form_sha256(samples.form())
 
 
-@pytest.mark.parametrize("purpose", ["processing", "sms", "email", "messengers", "calls"])
+def test_a_registration_needs_the_processing_consent_granted():
+    base = samples.form()
+    refused = [c.model_copy(update={"granted": False}) if c.purpose == "processing" else c for c in base.consents]
+    for consents in (refused, [c for c in base.consents if c.purpose != "processing"]):
+        with pytest.raises(ValidationError, match="consent to processing"):
+            SignedForm.model_validate({**base.model_dump(), "consents": [c.model_dump() for c in consents]})
+    only_processing = [c.model_dump() for c in base.consents if c.purpose == "processing"]
+    assert SignedForm.model_validate({**base.model_dump(), "consents": only_processing}).consent("sms") is None
+
+
+@pytest.mark.parametrize("purpose", ["sms", "email", "messengers", "calls"])
 def test_a_flipped_consent_changes_the_hash(purpose):
     base = samples.form()
     consents = [c.model_copy(update={"granted": not c.granted}) if c.purpose == purpose else c for c in base.consents]

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from app.services import consent_texts
-from app.services.signed_form import form_sha256
+from app.services.signed_form import SignedForm, form_sha256
 from app.services.signed_pdf import ConsentTextMismatch, render
 from tests.services import signed_samples as samples
 
@@ -88,3 +88,21 @@ def test_a_consent_whose_stored_text_differs_is_refused():
     wrong = (doc.form.consents[0].model_copy(update={"text_sha256": "0" * 64}), *doc.form.consents[1:])
     with pytest.raises(ConsentTextMismatch):
         render(doc.model_copy(update={"form": doc.form.model_copy(update={"consents": wrong})}))
+
+
+def test_a_quick_card_with_only_the_processing_consent():
+    base = samples.form()
+    form = SignedForm.model_validate(
+        {
+            **base.model_dump(),
+            "data": {"name": "Ольга", "phone": "+79031112233"},
+            "consents": [c.model_dump() for c in base.consents if c.purpose == "processing"],
+        }
+    )
+    pdf = render(samples.pdf_input().model_copy(update={"form": form}))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 2  # the form and the one consent
+    text = _text(pdf)
+    assert "Ольга" in text and "+7 903 111-22-33" in text and "—" in text
+    assert "Согласие на получение рекламы" not in text
+    assert form_sha256(form) in text
