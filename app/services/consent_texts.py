@@ -4,7 +4,7 @@
 language. A text, once a client may have signed it, is never edited: a changed wording is a
 new version (a new file), so a consent record's (purpose, version, language, sha256) always
 names the words she agreed to. The sha256 is of the text as loaded (UTF-8, NFC, `\\n` line
-ends), so a checkout that rewrites line ends does not change it.
+ends, one final newline), so a checkout that rewrites line ends does not change it.
 
 Purposes are the consent record's (152-FZ work): `processing` (required to register) and one
 per marketing channel under 38-FZ art. 18 (`sms`, `email`, `messengers`, `calls`).

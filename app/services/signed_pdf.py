@@ -13,7 +13,9 @@ random ids), so the PDF's own hash is stable too.
 
 from __future__ import annotations
 
+import hashlib
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
@@ -31,6 +33,7 @@ FONT = "DejaVu"
 INK = (20, 20, 20)
 MUTED = (110, 110, 110)
 RULE = (200, 200, 200)
+SIGNATURE_PX = 1000  # printed 80 mm wide on the form: about 320 dpi
 
 
 class Operator(BaseModel):
@@ -192,12 +195,39 @@ def _decision(c: ConsentDecision, lb: dict[str, str]) -> str:
     return f"☑ {lb['granted']}" if c.granted else f"☐ {lb['refused']}"
 
 
+@dataclass(frozen=True, slots=True)
+class SignedArtifacts:
+    """What a signed registration leaves: the hashes for the record, the blobs to upload."""
+
+    form_sha256: str  # the canonical hash printed on the pages (signed_form)
+    pdf: bytes
+    pdf_sha256: str
+    signature_png: bytes  # the rendering embedded in the PDF
+    signature_sha256: str
+
+
+def build(doc: SignedPdfInput) -> SignedArtifacts:
+    png = render_png(doc.form.signature, width_px=SIGNATURE_PX)
+    pdf = _render(doc, png)
+    return SignedArtifacts(
+        form_sha256=form_sha256(doc.form),
+        pdf=pdf,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        signature_png=png,
+        signature_sha256=hashlib.sha256(png).hexdigest(),
+    )
+
+
 def render(doc: SignedPdfInput) -> bytes:
     """The PDF's bytes."""
+    return _render(doc, render_png(doc.form.signature, width_px=SIGNATURE_PX))
+
+
+def _render(doc: SignedPdfInput, signature_png: bytes) -> bytes:
     form, lb = doc.form, _LABELS[doc.language]
     sha = form_sha256(form)
     texts = _texts(form)
-    sig_png = io.BytesIO(render_png(form.signature, width_px=1000))
+    sig_png = io.BytesIO(signature_png)
 
     pdf = _Document(lb, sha)
     pdf.set_creation_date(form.signed_at)

@@ -184,3 +184,26 @@ def test_changed_strokes_change_the_hash(edit):
     base = samples.form()
     edited = base.model_copy(update={"signature": Signature.of(*samples.PAD, edit(samples.drawn_strokes()))})
     assert form_sha256(edited) != form_sha256(base)
+
+
+_coords = st.floats(min_value=-50, max_value=1000, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    surname=_text,
+    brands=st.lists(_text, max_size=4),
+    strokes=st.lists(st.lists(st.tuples(_coords, _coords), min_size=1, max_size=20), min_size=1, max_size=4),
+)
+def test_the_stored_record_read_back_gives_the_same_hash(surname, brands, strokes):
+    """What is verified later is the record as stored (JSON): it must hash as it did when signed."""
+    base = samples.form()
+    form = base.model_copy(
+        update={
+            "data": base.data.model_copy(update={"surname": surname, "preferred_brands": tuple(brands)}),
+            "signature": Signature.of(*samples.PAD, strokes),
+        }
+    )
+    stored = form.model_dump_json()
+    assert form_sha256(SignedForm.model_validate_json(stored)) == form_sha256(form)
+    assert canonical_bytes(SignedForm.model_validate_json(stored)) == canonical_bytes(form)

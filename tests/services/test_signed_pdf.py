@@ -5,11 +5,12 @@ import io
 import re
 
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
 from app.services import consent_texts
 from app.services.signed_form import SignedForm, form_sha256
-from app.services.signed_pdf import ConsentTextMismatch, render
+from app.services.signed_pdf import ConsentTextMismatch, build, render
 from tests.services import signed_samples as samples
 
 
@@ -106,3 +107,13 @@ def test_a_quick_card_with_only_the_processing_consent():
     assert "Ольга" in text and "+7 903 111-22-33" in text and "—" in text
     assert "Согласие на получение рекламы" not in text
     assert form_sha256(form) in text
+
+
+def test_build_gives_the_blobs_and_their_hashes(ru_pdf):
+    built = build(samples.pdf_input("ru"))
+    assert built.pdf == ru_pdf
+    assert built.pdf_sha256 == hashlib.sha256(ru_pdf).hexdigest()
+    assert built.form_sha256 == form_sha256(samples.form())
+    assert built.signature_sha256 == hashlib.sha256(built.signature_png).hexdigest()
+    embedded = PdfReader(io.BytesIO(ru_pdf)).pages[0].images[0].image
+    assert embedded is not None and embedded.size == Image.open(io.BytesIO(built.signature_png)).size
