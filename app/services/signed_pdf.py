@@ -336,7 +336,9 @@ def _render(doc: SignedPdfInput, signature_png: bytes) -> bytes:
 
 
 def _markdown(pdf: FPDF, text: str, width: float) -> None:
-    """The consent texts' small Markdown: `#`, `##` headings, `- ` items, paragraphs."""
+    """The consent texts' small Markdown: `#`, `##` headings, `- ` items, paragraphs.
+
+    Ragged right: without hyphenation, justified Russian legal text opens wide gaps."""
     for block in text.split("\n\n"):
         block = block.strip()
         if not block:
@@ -358,7 +360,7 @@ def _markdown(pdf: FPDF, text: str, width: float) -> None:
                 if line.startswith("- "):
                     pdf.set_x(pdf.l_margin + 2)
                     pdf.cell(4, 4.2, "•")
-                    pdf.multi_cell(width - 6, 4.2, line[2:], align=Align.J, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                    pdf.multi_cell(width - 6, 4.2, line[2:], align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 else:
-                    pdf.multi_cell(width, 4.2, line, align=Align.J, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                    pdf.multi_cell(width, 4.2, line, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(1.2)
