@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         help="serve /docs, /redoc and /openapi.json (default: on, or VITRINE_HUB_DOCS); "
         "turn off on a hub reachable beyond the back office",
     )
+    s.add_argument("--certfile", help="serve HTTPS with this PEM certificate (chain); needs --keyfile")
+    s.add_argument(
+        "--keyfile",
+        help="the certificate's PEM private key; a passphrase, if any, is read from VITRINE_HUB_KEY_PASSWORD",
+    )
     d = sub.add_parser("seed", help="fill a new database with demo data")
     d.add_argument("--db", default="var/hub.sqlite")
     d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
@@ -90,6 +95,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from sync.hub.api import create_app
 
+    if bool(args.certfile) != bool(args.keyfile):
+        ap.error("--certfile and --keyfile go together")
+    key_password = os.environ.get("VITRINE_HUB_KEY_PASSWORD")
+    if not args.certfile and args.host not in ("127.0.0.1", "::1", "localhost"):
+        logging.getLogger("vitrine.hub").warning(
+            "serving plain HTTP on %s: passwords and client data cross the network in the clear unless a "
+            "TLS reverse proxy is in front (or give --certfile and --keyfile)",
+            args.host,
+        )
     db = HubDB(args.db)
     db.migrate()
     if args.workers > 1:
@@ -106,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=5,
+            ssl_certfile=args.certfile,
+            ssl_keyfile=args.keyfile,
+            ssl_keyfile_password=key_password,
         )
     else:
         uvicorn.run(
@@ -115,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=5,
+            ssl_certfile=args.certfile,
+            ssl_keyfile=args.keyfile,
+            ssl_keyfile_password=key_password,
         )
     return 0
 
