@@ -157,9 +157,7 @@ def _phone(i: int) -> str:
     return f"+79{n:09d}"
 
 
-def iter_clients(
-    n: int, seed: int = 1, start: datetime | None = None, *, other_brand: bool = False
-) -> Iterator[dict]:
+def iter_clients(n: int, seed: int = 1, start: datetime | None = None, *, other_brand: bool = False) -> Iterator[dict]:
     """Yield `n` client dicts shaped like sync.models.Client (without hub figures): of the
     demo brand's stores, or of the second brand's (`other_brand`)."""
     pools = make_pools(seed)

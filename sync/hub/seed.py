@@ -102,7 +102,10 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
         conn.execute(insert(schema.accounts), rows)
         feed.publish_many(
             conn,
-            [("consultant", c["id"], c["store_id"], {k: c[k] for k in ("id", "store_id", "name")}, False) for c in cons],
+            [
+                ("consultant", c["id"], c["store_id"], {k: c[k] for k in ("id", "store_id", "name")}, False)
+                for c in cons
+            ],
         )
     counts = {"clients": 0, "receipts": 0, "ledger": 0}
     prog = loyalty_service.program()
