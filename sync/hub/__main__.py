@@ -1,4 +1,4 @@
-"""`python -m sync.hub serve|seed|migrate|import-csv` — the central loyalty API."""
+"""`python -m sync.hub serve|seed|migrate|import-csv|brands|stores|accounts` — the central loyalty API."""
 
 from __future__ import annotations
 
@@ -49,8 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--db", default="var/hub.sqlite")
     m = sub.add_parser("migrate", help="bring the schema up to date")
     m.add_argument("--db", default="var/hub.sqlite")
+    from sync.hub import admin
+
+    admin.add_parsers(sub)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.cmd in admin.COMMANDS:
+        return admin.run(args)
 
     from sync.hub.storage import HubDB
 
