@@ -24,7 +24,7 @@ fi
 HUB_PORT=${VITRINE_HUB_PORT:-8700}
 mkdir -p var
 if [ ! -f var/demo-hub.sqlite ]; then
-  echo "==> seeding the demo hub (3 stores, 12 consultants, 5,000 clients)"
+  echo "==> seeding the demo hub (two brands, 4 stores, 14 consultants, 5,100 clients)"
   "$VENV/bin/python" -m sync.hub seed --demo --db var/demo-hub.sqlite
 fi
 
