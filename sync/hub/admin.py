@@ -58,10 +58,11 @@ def find_brand(conn: Connection, ref: str | None) -> str:
 
 
 def add_store(conn: Connection, brand_id: str, name: str, address: str | None) -> str:
-    store = {"id": str(uuid.uuid4()), "name": name, "address": address, "brand_id": brand_id}
+    store_id = str(uuid.uuid4())
+    store = {"id": store_id, "name": name, "address": address, "brand_id": brand_id}
     conn.execute(insert(schema.stores).values(**store))
-    feed.publish(conn, "store", store["id"], store["id"], store)  # seen by its own devices only
-    return store["id"]
+    feed.publish(conn, "store", store_id, store_id, store)  # seen by its own devices only
+    return store_id
 
 
 def find_store(conn: Connection, ref: str) -> str:
@@ -205,11 +206,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     cmd = (args.cmd, args.action)
-    login = getattr(args, "login", None)
-    if login is not None:
-        login = args.login = login.strip().lower()
-        if cmd == ("accounts", "add") and not LOGIN.match(login):
-            raise AdminError("a login is 2-100 of a-z, 0-9, '.', '_', '-', starting with a letter or digit")
+    login: str = (getattr(args, "login", None) or "").strip().lower()  # as auth.check_password reads it
+    if cmd == ("accounts", "add") and not LOGIN.match(login):
+        raise AdminError("a login is 2-100 of a-z, 0-9, '.', '_', '-', starting with a letter or digit")
     # argon2 before the transaction: it takes a while, and a write holds SQLite's one lock
     password_hash = auth.hash_password(read_password(args.password_file)) if hasattr(args, "password_file") else ""
     db = HubDB(args.db)

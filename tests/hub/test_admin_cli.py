@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ class Hub:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory) -> Hub:
+def hub(tmp_path_factory) -> Iterator[Hub]:
     folder = tmp_path_factory.mktemp("admin-cli")
     db = folder / "hub.sqlite"
     subprocess.run([sys.executable, "-m", "sync.hub", "migrate", "--db", str(db)], cwd=ROOT, check=True, timeout=120)

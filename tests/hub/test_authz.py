@@ -134,7 +134,7 @@ def _home(role: str, scope: str) -> str:
 
 
 def test_the_seed_gives_each_role_its_store(ctx):
-    brands = {}
+    brands: dict[bool, set[str]] = {}  # other brand or not -> the brand ids seen
     for (role, scope), me in ctx.heads.items():
         got = ctx.api.get("/v1/me", headers=headers(me)).json()
         assert got["role"] == role
