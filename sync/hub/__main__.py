@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         "--keyfile",
         help="the certificate's PEM private key; a passphrase, if any, is read from VITRINE_HUB_KEY_PASSWORD",
     )
-    d = sub.add_parser("seed", help="fill a new database with demo data")
+    d = sub.add_parser("seed", help="fill a new database with demo data (accounts with shared demo passwords)")
     d.add_argument("--db", default="var/hub.sqlite")
     d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
     d.add_argument("--clients", type=int, default=None, help="how many clients (e.g. 1000000)")
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         db.migrate()
         counts = seed(db, n_clients=args.clients or 5000, seed_=args.seed)
         print(f"seeded {args.db}: {counts}")
+        print("its accounts share the demo passwords (README): a demo or a benchmark, never a real hub")
         return 0
     import uvicorn
 
