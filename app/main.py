@@ -17,7 +17,7 @@ import flet as ft
 
 from app.state.app import App
 from app.state.context import Config
-from app.ui import theme
+from app.ui import strings, theme
 from app.ui.root import Root
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -36,15 +36,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument(
-        "--hub", default=os.environ.get("VITRINE_HUB", "http://127.0.0.1:8700"), help="central loyalty API URL"
+        "--hub",
+        default=os.environ.get("VITRINE_HUB", "http://127.0.0.1:8700"),
+        help="central loyalty API URL: https://, or http:// on loopback only",
+    )
+    ap.add_argument(
+        "--hub-ca",
+        default=os.environ.get("VITRINE_HUB_CA"),
+        type=Path,
+        help="PEM file of the CA that signed the hub's certificate (a brand's own CA; or VITRINE_HUB_CA)",
     )
     ap.add_argument(
         "--data",
         default=os.environ.get("VITRINE_DATA", str(Path.home() / ".vitrine")),
         help="folder for the device cache and secrets",
     )
+    # The password of --login comes from VITRINE_PASSWORD only: a command line is readable
+    # by every user of the machine (ps, /proc) and stays in shell histories.
     ap.add_argument("--login", default=os.environ.get("VITRINE_LOGIN"), help="log in at start (demo)")
-    ap.add_argument("--password", default=os.environ.get("VITRINE_PASSWORD"))
     ap.add_argument(
         "--sync-interval",
         type=float,
@@ -58,14 +67,15 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
     """Flet's `main`: every page (window or browser tab) renders the one `App`, made on first use."""
     shared = {} if shared is None else shared
     lock = asyncio.Lock()
+    password = os.environ.get("VITRINE_PASSWORD")
 
     async def the_app() -> App:
         async with lock:
             if "app" not in shared:
-                app = App(Config(args.hub, Path(args.data), args.sync_interval))
+                app = App(config(args))
                 await app.start()
-                if app.ui.route == "/login" and args.login and args.password:
-                    app.session.login, app.session.password = args.login, args.password
+                if app.ui.route == "/login" and args.login and password:
+                    app.session.login, app.session.password = args.login, password
                     await app.session.log_in()
                 shared["app"] = app
             return shared["app"]
@@ -83,8 +93,15 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
     return main
 
 
+def config(args: argparse.Namespace) -> Config:
+    return Config(args.hub, Path(args.data), args.sync_interval, hub_ca=args.hub_ca)
+
+
 def cli(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    _, refused = config(args).hub_transport()
+    if refused is not None:  # said before anything starts, in both languages
+        sys.exit(f"{strings.t('ru', refused)}\n\n{strings.t('en', refused)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     web = args.web is not None or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY"))
     port = args.web or 8550

@@ -24,7 +24,7 @@ fi
 HUB_PORT=${VITRINE_HUB_PORT:-8700}
 mkdir -p var
 if [ ! -f var/demo-hub.sqlite ]; then
-  echo "==> seeding the demo hub (3 stores, 12 consultants, 5,000 clients)"
+  echo "==> seeding the demo hub (two brands, 4 stores, 14 consultants, 5,100 clients)"
   "$VENV/bin/python" -m sync.hub seed --demo --db var/demo-hub.sqlite
 fi
 
@@ -41,8 +41,8 @@ for _ in $(seq 1 100); do
 done
 echo "==> hub: http://127.0.0.1:$HUB_PORT  (API docs: http://127.0.0.1:$HUB_PORT/docs)"
 echo "==> demo consultant: login 'demo', password 'vitrine-demo'"
-"$VENV/bin/python" -m app --hub "http://127.0.0.1:$HUB_PORT" --data var/demo-device \
-  --login demo --password vitrine-demo "${WEB_ARGS[@]}" &
+VITRINE_PASSWORD=vitrine-demo "$VENV/bin/python" -m app --hub "http://127.0.0.1:$HUB_PORT" --data var/demo-device \
+  --login demo "${WEB_ARGS[@]}" &
 pids+=($!)
 echo "==> Ctrl-C stops both"
 wait "${pids[-1]}"

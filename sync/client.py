@@ -8,6 +8,7 @@ Pass `transport=` to talk to an in-process app in tests.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,13 +65,16 @@ class HubClient:
         *,
         timeout: float = 15.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ):
+        """`verify`: the default trust (True), or an SSL context that trusts a brand's own CA."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=5.0),
             transport=transport,
+            verify=verify,
             headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
         )
 

@@ -30,6 +30,10 @@ class App:
             self.ui.notice = Message.of("notice.cache_damaged", problem.moved_to)
             log.warning("damaged cache moved to %s: %s", problem.moved_to, problem.detail)
         self.ctx = Context(config, cache, secrets or open_store(config.data_dir / "secrets"), self.ui)
+        self.ctx.verify, self.ctx.hub_refusal = config.hub_transport()
+        if self.ctx.hub_refusal is not None:
+            self.ui.notice = self.ctx.hub_refusal
+            log.warning("hub address refused: %s", self.ctx.hub_refusal.key)
         self.sync = SyncModel(self.ctx, self._on_sync)
         self.clients = ClientsModel(self.ctx)
         self.session = SessionModel(self.ctx, self.sync, self.clients)

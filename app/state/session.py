@@ -113,6 +113,9 @@ class SessionModel:
         if not self.login.strip() or not self.password:
             self.error = Message("login.empty")
             return False
+        if ctx.hub_refusal is not None:  # the password never goes to such a hub
+            self.error = ctx.hub_refusal
+            return False
         self.busy, self.error = True, None
         client = ctx.hub()
         try:

@@ -20,6 +20,13 @@ RU: dict[str, str] = {
     "login.wrong": "Неверный логин или пароль. Проверьте раскладку и Caps Lock.",
     "login.unreachable": "Нет связи с сервером лояльности. Проверьте сеть и попробуйте ещё раз — введённое сохранено.",
     "login.failed": "Сервер не принял вход: {0}",
+    "hub.plain_http": "Адрес сервера {0} начинается с http:// — пароль и данные клиентов шли бы по сети "
+    "открытыми, поэтому приложение к нему не подключается. Укажите адрес https:// (параметр --hub или "
+    "VITRINE_HUB) или поставьте перед сервером обратный прокси с TLS (README, раздел «HTTPS»).",
+    "hub.bad_url": "Адрес сервера {0} не распознан. Укажите его в виде https://имя-сервера:порт "
+    "(параметр --hub или VITRINE_HUB).",
+    "hub.bad_ca": "Файл сертификата центра сертификации {0} (VITRINE_HUB_CA) не найден или не читается. "
+    "Укажите PEM-файл сертификата, которым подписан сертификат сервера.",
     "nav.clients": "Клиенты",
     "nav.scan": "Скан чека",
     "nav.register": "Регистрация",
@@ -242,6 +249,13 @@ EN: dict[str, str] = {
         "The loyalty server cannot be reached. Check the network and try again — what you typed is kept."
     ),
     "login.failed": "The server refused the login: {0}",
+    "hub.plain_http": "The server address {0} starts with http://: passwords and client data would cross the "
+    "network in the clear, so the app does not connect to it. Use an https:// address (--hub or VITRINE_HUB), "
+    'or put a reverse proxy with TLS in front of the server (README, section "HTTPS").',
+    "hub.bad_url": "The server address {0} is not understood. Give it as https://server-name:port "
+    "(--hub or VITRINE_HUB).",
+    "hub.bad_ca": "The certificate authority file {0} (VITRINE_HUB_CA) is missing or unreadable. "
+    "Name the PEM file of the certificate that signed the server's certificate.",
     "nav.clients": "Clients",
     "nav.scan": "Scan receipt",
     "nav.register": "Register",

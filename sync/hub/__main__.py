@@ -1,4 +1,4 @@
-"""`python -m sync.hub serve|seed|migrate|import-csv` — the central loyalty API."""
+"""`python -m sync.hub serve|seed|migrate|import-csv|brands|stores|accounts` — the central loyalty API."""
 
 from __future__ import annotations
 
@@ -30,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
         help="serve /docs, /redoc and /openapi.json (default: on, or VITRINE_HUB_DOCS); "
         "turn off on a hub reachable beyond the back office",
     )
-    d = sub.add_parser("seed", help="fill a new database with demo data")
+    s.add_argument("--certfile", help="serve HTTPS with this PEM certificate (chain); needs --keyfile")
+    s.add_argument(
+        "--keyfile",
+        help="the certificate's PEM private key; a passphrase, if any, is read from VITRINE_HUB_KEY_PASSWORD",
+    )
+    d = sub.add_parser("seed", help="fill a new database with demo data (accounts with shared demo passwords)")
     d.add_argument("--db", default="var/hub.sqlite")
     d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
     d.add_argument("--clients", type=int, default=None, help="how many clients (e.g. 1000000)")
@@ -44,8 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--db", default="var/hub.sqlite")
     m = sub.add_parser("migrate", help="bring the schema up to date")
     m.add_argument("--db", default="var/hub.sqlite")
+    from sync.hub import admin
+
+    admin.add_parsers(sub)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.cmd in admin.COMMANDS:
+        return admin.run(args)
 
     from sync.hub.storage import HubDB
 
@@ -85,11 +95,21 @@ def main(argv: list[str] | None = None) -> int:
         db.migrate()
         counts = seed(db, n_clients=args.clients or 5000, seed_=args.seed)
         print(f"seeded {args.db}: {counts}")
+        print("its accounts share the demo passwords (README): a demo or a benchmark, never a real hub")
         return 0
     import uvicorn
 
     from sync.hub.api import create_app
 
+    if bool(args.certfile) != bool(args.keyfile):
+        ap.error("--certfile and --keyfile go together")
+    key_password = os.environ.get("VITRINE_HUB_KEY_PASSWORD")
+    if not args.certfile and args.host not in ("127.0.0.1", "::1", "localhost"):
+        logging.getLogger("vitrine.hub").warning(
+            "serving plain HTTP on %s: passwords and client data cross the network in the clear unless a "
+            "TLS reverse proxy is in front (or give --certfile and --keyfile)",
+            args.host,
+        )
     db = HubDB(args.db)
     db.migrate()
     if args.workers > 1:
@@ -106,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=5,
+            ssl_certfile=args.certfile,
+            ssl_keyfile=args.keyfile,
+            ssl_keyfile_password=key_password,
         )
     else:
         uvicorn.run(
@@ -115,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=5,
+            ssl_certfile=args.certfile,
+            ssl_keyfile=args.keyfile,
+            ssl_keyfile_password=key_password,
         )
     return 0
 

@@ -80,6 +80,7 @@ class Me(BaseModel):
     name: str
     role: str
     store_id: str
+    brand_id: str
 
 
 class BlobStored(BaseModel):
@@ -296,7 +297,7 @@ def create_app(
 
     @app.get("/v1/me", response_model=Me, tags=["auth"])
     def me(acc: Annotated[Account, Depends(account)]) -> Me:
-        return Me(id=acc.id, name=acc.name, role=acc.role, store_id=acc.store_id)
+        return Me(id=acc.id, name=acc.name, role=acc.role, store_id=acc.store_id, brand_id=acc.brand_id)
 
     # The hot endpoints (pull, mutations, till receipts) are `async def` and run their
     # database work right on the event loop, not in the thread pool. A statement takes
@@ -431,7 +432,8 @@ def create_app(
     @app.get("/v1/reports/identified", tags=["receipts"])
     def identified(acc: Annotated[Account, Depends(report_reader)]) -> list[dict]:
         with db.read() as conn:
-            return receipts.identified_share(conn, None if acc.may(auth.ALL_STORES) else acc.store_id)
+            stores = auth.brand_stores(conn, acc.brand_id) if acc.may(auth.BRAND_WIDE) else [acc.store_id]
+            return receipts.identified_share(conn, stores)
 
     return app
 

@@ -1,9 +1,9 @@
 """Accounts and who may do what: argon2 password hashes (pwdlib), opaque bearer tokens, roles.
 
 Only a token's SHA-256 is stored, so a copy of the database does not hand out sessions.
-Every account belongs to one store; what each role may do is written once, below, and
-the API and the mutation handlers ask these sets (rule 10: the device is trusted for none
-of it).
+Every account belongs to one store, and through it to one brand; what each role may do is
+written once, below, and the API and the mutation handlers ask these sets (rule 10: the
+device is trusted for none of it).
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ read and upload the store's blobs (signatures, signed forms)."""
 RECEIPT_SENDERS = frozenset({TILL, MANAGER})
 """Post till receipts, for their own store only (a manager may post a correction by hand)."""
 REPORT_READERS = frozenset({MANAGER, ADMIN})
-"""Read the reports: a manager its own store's, an admin every store's."""
-ALL_STORES = frozenset({ADMIN})
-"""Roles whose reports span every store. An admin manages accounts; it reads no client
-data (no feed, no blobs) and writes none."""
+"""Read the reports: a manager its own store's, an admin those of every store of its brand."""
+BRAND_WIDE = frozenset({ADMIN})
+"""Roles whose reports span their brand's stores (never another brand's). An admin manages
+accounts; it reads no client data (no feed, no blobs) and writes none."""
 # A till is a machine with a password typed at a counter: it posts receipts and nothing
 # else (no feed, no mutations, no blobs), so a stolen till password reaches no client book.
 
@@ -50,9 +50,20 @@ class Account:
     login: str
     name: str
     role: str
+    brand_id: str = ""  # its store's brand; "" (no brand) spans no store at all
 
     def may(self, roles: frozenset[str]) -> bool:
         return self.role in roles
+
+
+def _account(row) -> Account:
+    """An account from a row of `accounts` joined with its store's `brand_id`."""
+    return Account(row.id, row.store_id, row.login, row.name, row.role, row.brand_id)
+
+
+def brand_stores(conn: Connection, brand_id: str) -> list[str]:
+    """The ids of the brand's stores."""
+    return list(conn.scalars(select(schema.stores.c.id).where(schema.stores.c.brand_id == brand_id)))
 
 
 def hash_password(password: str) -> str:
@@ -69,16 +80,17 @@ def check_password(conn: Connection, login_: str, password: str) -> tuple[Accoun
     SQLite that held the hub's one write lock, and every writer waited)."""
     accounts, stores = schema.accounts, schema.stores
     row = conn.execute(
-        select(accounts, stores.c.name.label("store_name"))
+        select(accounts, stores.c.name.label("store_name"), stores.c.brand_id)
         .join(stores, stores.c.id == accounts.c.store_id)
         .where(accounts.c.login == login_.strip().lower())
     ).first()
     if row is None:
         hasher.verify(password, _DUMMY_HASH)
         return None
-    if not hasher.verify(password, row.password_hash):
+    # a disabled account's password is checked all the same: the answer takes the same time
+    if not hasher.verify(password, row.password_hash) or row.disabled_at is not None:
         return None
-    return Account(row.id, row.store_id, row.login, row.name, row.role), row.store_name
+    return _account(row), row.store_name
 
 
 def start_session(conn: Connection, account: Account) -> str:
@@ -93,15 +105,16 @@ def start_session(conn: Connection, account: Account) -> str:
 
 
 def account_for_token(conn: Connection, token: str) -> Account | None:
-    accounts, sessions = schema.accounts, schema.sessions
+    accounts, sessions, stores = schema.accounts, schema.sessions, schema.stores
     row = conn.execute(
-        select(accounts)
+        select(accounts, stores.c.brand_id)
         .join(sessions, sessions.c.account_id == accounts.c.id)
-        .where(sessions.c.token_hash == _token_hash(token))
+        .join(stores, stores.c.id == accounts.c.store_id)
+        .where(sessions.c.token_hash == _token_hash(token), accounts.c.disabled_at.is_(None))
     ).first()
     if row is None:
         return None
-    return Account(row.id, row.store_id, row.login, row.name, row.role)
+    return _account(row)
 
 
 class SessionCache:

@@ -58,6 +58,12 @@ CLOTHING = ["40", "42", "44", "46", "48", "50", "52"]
 SHOES = ["35", "36", "37", "38", "39", "40", "41", "42", "43", "44"]
 TIERS = [("Silver", 0.62), ("Gold", 0.28), ("Platinum", 0.10)]
 
+# Two brands on one hub: the demo boutique's (its three stores above), and a second one with
+# a store of its own, so that the brand boundary is exercised by the demo and the tests.
+HOUSES = [("Витрина", STORES), ("Maison Nord", [("Кутузовский", "Москва, Кутузовский пр., 31")])]
+OTHER_BRAND_PREFIX = "nord."  # logins of the second brand's accounts
+OTHER_BRAND_CLIENT_OFFSET = 100_000_000  # its clients' generator indexes (ids, phones, cards apart)
+
 DEMO_LOGIN = "demo"
 DEMO_PASSWORD = "vitrine-demo"
 CONSULTANT_PASSWORD = "vitrine"  # every generated consultant besides the demo one
@@ -88,8 +94,40 @@ def make_pools(seed: int, size: int = 400) -> Pools:
     return Pools(female, male)
 
 
+def brands(seed: int = 1) -> list[dict]:
+    return [{"id": stable_id("brand", seed, b), "name": name} for b, (name, _) in enumerate(HOUSES)]
+
+
 def stores(seed: int = 1) -> list[dict]:
-    return [{"id": stable_id("store", seed, i), "name": name, "address": addr} for i, (name, addr) in enumerate(STORES)]
+    """The demo brand's stores."""
+    brand = brands(seed)[0]["id"]
+    return [
+        {"id": stable_id("store", seed, i), "name": name, "address": addr, "brand_id": brand}
+        for i, (name, addr) in enumerate(STORES)
+    ]
+
+
+def other_brand_stores(seed: int = 1) -> list[dict]:
+    """The second brand's stores."""
+    brand = brands(seed)[1]["id"]
+    return [
+        {"id": stable_id("store", seed, "nord", i), "name": name, "address": addr, "brand_id": brand}
+        for i, (name, addr) in enumerate(HOUSES[1][1])
+    ]
+
+
+def other_brand_consultants(seed: int = 1) -> list[dict]:
+    store = other_brand_stores(seed)[0]
+    return [
+        {
+            "id": stable_id("consultant", seed, "nord", n),
+            "store_id": store["id"],
+            "login": f"{OTHER_BRAND_PREFIX}consultant{n + 1}",
+            "name": name,
+            "password": CONSULTANT_PASSWORD,
+        }
+        for n, name in enumerate(["Ирина Полякова", "Дарья Гусева"])
+    ]
 
 
 def consultants(seed: int = 1, per_store: int = 4) -> list[dict]:
@@ -119,15 +157,17 @@ def _phone(i: int) -> str:
     return f"+79{n:09d}"
 
 
-def iter_clients(n: int, seed: int = 1, start: datetime | None = None) -> Iterator[dict]:
-    """Yield `n` client dicts shaped like sync.models.Client (without hub figures)."""
+def iter_clients(n: int, seed: int = 1, start: datetime | None = None, *, other_brand: bool = False) -> Iterator[dict]:
+    """Yield `n` client dicts shaped like sync.models.Client (without hub figures): of the
+    demo brand's stores, or of the second brand's (`other_brand`)."""
     pools = make_pools(seed)
-    rnd = random.Random(seed)
-    st = stores(seed)
-    cons = consultants(seed)
+    rnd = random.Random(f"{seed}/nord" if other_brand else seed)
+    st = other_brand_stores(seed) if other_brand else stores(seed)
+    cons = other_brand_consultants(seed) if other_brand else consultants(seed)
+    offset = OTHER_BRAND_CLIENT_OFFSET if other_brand else 0
     now = start or datetime(2026, 11, 1, tzinfo=UTC)
     translit_domains = ["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru"]
-    for i in range(n):
+    for i in range(offset, offset + n):
         female = rnd.random() < 0.82
         first, last, middle = rnd.choice(pools.female if female else pools.male)
         # Mix last names across pools so namesakes are rare but do happen.

@@ -213,19 +213,19 @@ def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLink
     return {"state": "waiting"}
 
 
-def identified_share(conn: Connection, store_id: str | None) -> list[dict]:
+def identified_share(conn: Connection, store_ids: list[str]) -> list[dict]:
     """Share of sale receipts linked to a client, per store and per consultant who linked them:
-    of `store_id` only (its receipts, its consultants' links), or of every store when None."""
+    of the stores in `store_ids` only (their receipts, their consultants' links)."""
     receipts, receipt_links, accounts = schema.receipts, schema.receipt_links, schema.accounts
-    by_store_q = select(receipts.c.store_id, func.count(), func.count(receipts.c.client_id))
-    names_q = select(accounts.c.id, accounts.c.name)
-    links_q = select(receipt_links.c.account_id, func.count(), func.count(receipt_links.c.receipt_id))
-    if store_id is not None:
-        by_store_q = by_store_q.where(receipts.c.store_id == store_id)
-        names_q = names_q.where(accounts.c.store_id == store_id)
-        links_q = links_q.join(accounts, accounts.c.id == receipt_links.c.account_id).where(
-            accounts.c.store_id == store_id
-        )
+    by_store_q = select(receipts.c.store_id, func.count(), func.count(receipts.c.client_id)).where(
+        receipts.c.store_id.in_(store_ids)
+    )
+    names_q = select(accounts.c.id, accounts.c.name).where(accounts.c.store_id.in_(store_ids))
+    links_q = (
+        select(receipt_links.c.account_id, func.count(), func.count(receipt_links.c.receipt_id))
+        .join(accounts, accounts.c.id == receipt_links.c.account_id)
+        .where(accounts.c.store_id.in_(store_ids))
+    )
     by_store = conn.execute(by_store_q.group_by(receipts.c.store_id)).all()
     out = [
         {"store_id": s, "receipts": n, "identified": k, "share": round(k / n, 4) if n else 0.0} for s, n, k in by_store

@@ -37,10 +37,13 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
     with db.write() as conn:
         if conn.execute(select(schema.stores.c.id).limit(1)).first() is not None:
             raise SystemExit("the hub database already holds data; seed a new one")
-        st = demo.stores(seed_)
-        conn.execute(insert(schema.stores), st)
-        feed.publish_many(conn, [("store", s["id"], None, s, False) for s in st])
-        cons = demo.consultants(seed_)
+        conn.execute(insert(schema.brands), demo.brands(seed_))
+        st, other_st = demo.stores(seed_), demo.other_brand_stores(seed_)
+        conn.execute(insert(schema.stores), st + other_st)
+        # each store's row and its staff's names are seen by that store's devices only (no
+        # other brand's, nor another store's)
+        feed.publish_many(conn, [("store", s["id"], s["id"], s, False) for s in st + other_st])
+        cons = demo.consultants(seed_) + demo.other_brand_consultants(seed_)
         hashes: dict[str, str] = {}
         rows = []
         for c in cons:
@@ -76,29 +79,48 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                     "password_hash": hashes[demo.CONSULTANT_PASSWORD],
                 }
             )
-        # One admin for the account tools (its row needs a store: the first; it reads the
-        # reports of every store and no client data). Demo password, like the others.
-        rows.append(
-            {
-                "id": demo.stable_id("admin", seed_),
-                "store_id": st[0]["id"],
-                "login": "admin",
-                "name": "Администратор",
-                "role": auth.ADMIN,
-                "password_hash": hashes[demo.CONSULTANT_PASSWORD],
-            }
-        )
+        # One admin per brand for the account tools (its row needs a store: the brand's first;
+        # it reads the reports of its brand's stores and no client data). The second brand's
+        # store has a till and a manager too. Demo passwords, like the others.
+        nord = other_st[0]
+        for role, login, name, store in (
+            (auth.ADMIN, "admin", "Администратор", st[0]),
+            (auth.ADMIN, f"{demo.OTHER_BRAND_PREFIX}admin", "Администратор Maison Nord", nord),
+            (auth.MANAGER, f"{demo.OTHER_BRAND_PREFIX}manager", f"Управляющий {nord['name']}", nord),
+            (auth.TILL, f"{demo.OTHER_BRAND_PREFIX}till", f"Касса {nord['name']}", nord),
+        ):
+            rows.append(
+                {
+                    "id": demo.stable_id(role, seed_) if login == "admin" else demo.stable_id(role, seed_, login),
+                    "store_id": store["id"],
+                    "login": login,
+                    "name": name,
+                    "role": role,
+                    "password_hash": hashes[demo.CONSULTANT_PASSWORD],
+                }
+            )
         conn.execute(insert(schema.accounts), rows)
         feed.publish_many(
-            conn, [("consultant", c["id"], None, {k: c[k] for k in ("id", "store_id", "name")}, False) for c in cons]
+            conn,
+            [
+                ("consultant", c["id"], c["store_id"], {k: c[k] for k in ("id", "store_id", "name")}, False)
+                for c in cons
+            ],
         )
     counts = {"clients": 0, "receipts": 0, "ledger": 0}
     prog = loyalty_service.program()
     now = utcnow()
-    for idx0, chunk in enumerate(_chunks(demo.iter_clients(n_clients, seed_, now), BATCH)):
+    # The second brand's store gets a few clients of its own (indexes far apart: other ids,
+    # phones, cards and fiscal numbers).
+    populations = [
+        (demo.iter_clients(n_clients, seed_, now), 0),
+        (demo.iter_clients(max(20, n_clients // 50), seed_, now, other_brand=True), demo.OTHER_BRAND_CLIENT_OFFSET),
+    ]
+    chunks = ((base, n, chunk) for gen, base in populations for n, chunk in enumerate(_chunks(gen, BATCH)))
+    for base, idx0, chunk in chunks:
         client_rows, receipt_rows, ledger_rows, feed_rows = [], [], [], []
         for k, c in enumerate(chunk):
-            idx = idx0 * BATCH + k
+            idx = base + idx0 * BATCH + k
             # The client's life replayed through the same rules the live hub applies.
             created = datetime.fromisoformat(c["created_at"])
             entries = list(rules.on_register(prog, c["id"], created).entries)

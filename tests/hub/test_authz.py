@@ -1,10 +1,11 @@
 """Authorisation: every operation of the hub's OpenAPI document × every role × own store /
-other store, and every mutation kind against its own store and another's.
+other store of the brand / a store of another brand, and every mutation kind against its
+own store, another's and another brand's.
 
 The operations come from the document itself (create_app(...).openapi()), so an endpoint
-added without an entry in ALLOWED and CHECKS fails here. Two stores of the demo seed
-(Петровка, own; Невский, other) on a real hub (TestClient, SQLite and PostgreSQL).
-No brand boundary is tested: the hub serves one brand and has no brand above its stores.
+added without an entry in ALLOWED and CHECKS fails here. Stores of the demo seed (Петровка,
+own; Невский, other; Кутузовский of the second brand, Maison Nord) on a real hub
+(TestClient, SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ from tests.hub.conftest import headers, login
 
 PROBLEM = "application/problem+json"
 OWN, OTHER = demo.stores(1)[0]["id"], demo.stores(1)[1]["id"]
+BRAND = demo.other_brand_stores(1)[0]["id"]  # a store of another brand
 ROLES = ("consultant", "manager", "till", "admin", "anonymous")
-SCOPES = ("own", "other")
-# (login, password) of each role in the own store and in the other one; the seed's admin
-# is one account of the brand (its row names the first store).
+SCOPES = ("own", "other", "brand")
+STORE = {"own": OWN, "other": OTHER, "brand": BRAND}
+NORD = demo.OTHER_BRAND_PREFIX
+# (login, password) of each role in the own store, in the other one and in the other brand's;
+# the seed's admin is one account of its brand (its row names the brand's first store).
 ACCOUNTS = {
     ("consultant", "own"): ("demo", demo.DEMO_PASSWORD),
     ("consultant", "other"): ("consultant04", "vitrine"),
@@ -46,6 +50,10 @@ ACCOUNTS = {
     ("till", "other"): ("till2", "vitrine"),
     ("admin", "own"): ("admin", "vitrine"),
     ("admin", "other"): ("admin", "vitrine"),
+    ("consultant", "brand"): (f"{NORD}consultant1", "vitrine"),
+    ("manager", "brand"): (f"{NORD}manager", "vitrine"),
+    ("till", "brand"): (f"{NORD}till", "vitrine"),
+    ("admin", "brand"): (f"{NORD}admin", "vitrine"),
 }
 PUBLIC = frozenset(ROLES)
 LOGGED_IN = frozenset(ROLES) - {"anonymous"}
@@ -109,7 +117,7 @@ def ctx(api, hub_db) -> Ctx:
     for key, (who, password) in ACCOUNTS.items():
         c.heads[key] = login(api, who, password)
     with hub_db.read() as conn:
-        for store in (OWN, OTHER):
+        for store in (OWN, OTHER, BRAND):
             rows = sql(
                 conn,  # with a phone and a card, for the tills' tests
                 "SELECT data FROM clients WHERE store_id = ? AND phone IS NOT NULL AND card_number IS NOT NULL "
@@ -120,11 +128,19 @@ def ctx(api, hub_db) -> Ctx:
     return c
 
 
+def _home(role: str, scope: str) -> str:
+    """The store of the account ACCOUNTS names for (role, scope)."""
+    return OWN if scope == "own" or (role == "admin" and scope == "other") else STORE[scope]
+
+
 def test_the_seed_gives_each_role_its_store(ctx):
+    brands: dict[bool, set[str]] = {}  # other brand or not -> the brand ids seen
     for (role, scope), me in ctx.heads.items():
         got = ctx.api.get("/v1/me", headers=headers(me)).json()
         assert got["role"] == role
-        assert got["store_id"] == (OWN if scope == "own" or role == "admin" else OTHER)
+        assert got["store_id"] == _home(role, scope)
+        brands[scope == "brand"] = {*brands.get(scope == "brand", set()), got["brand_id"]}
+    assert len(brands[False]) == len(brands[True]) == 1 and brands[False] != brands[True]
     assert set(auth.ROLES) == set(ROLES) - {"anonymous"}
 
 
@@ -200,7 +216,7 @@ def check_login(ctx, role, scope, h):
     who, password = ACCOUNTS[(role, scope)]
     r = ctx.api.post("/v1/auth/login", json={"login": who, "password": password})
     assert r.status_code == 200
-    assert r.json()["store_id"] == (OTHER if scope == "other" and role != "admin" else OWN)
+    assert r.json()["store_id"] == _home(role, scope)
 
 
 def check_me(ctx, role, scope, h):
@@ -208,8 +224,14 @@ def check_me(ctx, role, scope, h):
     assert r.status_code == 200 and (r.json()["role"], r.json()["store_id"]) == (role, OWN)
 
 
+def _foreign(ctx) -> set[str]:
+    """Client ids of the other store and of the other brand's."""
+    return {c["id"] for c in ctx.clients[OTHER] + ctx.clients[BRAND]}
+
+
 def check_changes(ctx, role, scope, h):
-    # The feed names no store: both scopes ask for it, and get no other store's client.
+    # The feed names no store: every scope asks for it, and gets no other store's client,
+    # nor another store's or brand's stores and staff names.
     cursor, seen = 0, []
     while True:
         r = ctx.api.get(f"/v1/changes?cursor={cursor}&limit=5000", headers=h)
@@ -220,8 +242,11 @@ def check_changes(ctx, role, scope, h):
             break
     ids = _feed_client_ids(seen)
     assert ids and {c["id"] for c in ctx.clients[OWN]} <= ids
-    assert not ids & {c["id"] for c in ctx.clients[OTHER]}
+    assert not ids & _foreign(ctx)
     _only_own_store(ctx, role, ids)
+    assert {c["entity_id"] for c in seen if c["entity"] == "store"} == {OWN}
+    staff = {c["data"]["store_id"] for c in seen if c["entity"] == "consultant"}
+    assert staff == {OWN}
 
 
 def check_changes_file(ctx, role, scope, h):
@@ -235,12 +260,12 @@ def check_changes_file(ctx, role, scope, h):
         con.close()
     finally:
         path.unlink(missing_ok=True)
-    assert ids and not ids & {c["id"] for c in ctx.clients[OTHER]}
+    assert ids and not ids & _foreign(ctx)
     _only_own_store(ctx, role, ids)
 
 
 def check_mutations(ctx, role, scope, h):
-    client = ctx.clients[OWN if scope == "own" else OTHER][0]
+    client = ctx.clients[STORE[scope]][0]
     m = _mutation("contact.log", new_id(), {"client_id": client["id"], "channel": "calls", "text": "Звонок"})
     r = ctx.api.post("/v1/mutations", json={"device_id": f"authz-{role}", "mutations": [m]}, headers=h)
     assert r.status_code == 200
@@ -254,7 +279,7 @@ def check_mutations(ctx, role, scope, h):
 def check_put_blob(ctx, role, scope, h):
     # other: the other store holds this content already; this store's upload is still new
     # to it (an answer "already there" would tell what another store holds)
-    sha, body = _blob(ctx, ctx.h("consultant", "other") if scope == "other" else None)
+    sha, body = _blob(ctx, ctx.h("consultant", scope) if scope != "own" else None)
     r = ctx.api.put(f"/v1/blobs/{sha}", content=body, headers=h)
     assert r.status_code == 200 and r.json()["created"] is True
     assert ctx.api.get(f"/v1/blobs/{sha}", headers=h).content == body
@@ -276,7 +301,7 @@ def check_get_blob(ctx, role, scope, h):
 
 
 def check_receipts(ctx, role, scope, h):
-    r = ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN if scope == "own" else OTHER)]}, headers=h)
+    r = ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(STORE[scope])]}, headers=h)
     if scope == "own":
         assert r.status_code == 200 and r.json()["results"][0]["duplicate"] is False
     else:
@@ -287,14 +312,16 @@ def check_report(ctx, role, scope, h):
     r = ctx.api.get("/v1/reports/identified", headers=h)
     assert r.status_code == 200
     stores = {row["store_id"] for row in r.json() if "store_id" in row}
-    if role == "admin":
-        assert {OWN, OTHER} <= stores
+    if role == "admin":  # its brand's stores, never another brand's
+        assert {OWN, OTHER} <= stores and BRAND not in stores
     else:
         assert stores == {OWN}
     consultants = {row["consultant_id"] for row in r.json() if "consultant_id" in row}
     with ctx.db.read() as conn:
-        own_accounts = {row[0] for row in sql(conn, "SELECT id FROM accounts WHERE store_id = ?", (OWN,))}
-    assert role == "admin" or consultants <= own_accounts
+        allowed = (OWN, OTHER) if role == "admin" else (OWN,)
+        marks = ", ".join("?" * len(allowed))
+        readable = {row[0] for row in sql(conn, f"SELECT id FROM accounts WHERE store_id IN ({marks})", allowed)}
+    assert consultants <= readable
 
 
 CHECKS: dict[str, Callable] = {
@@ -314,7 +341,7 @@ CHECKS: dict[str, Callable] = {
 def _refused_request(ctx: Ctx, op: str, scope: str, h: dict) -> httpx.Response:
     """The operation as a refused caller would send it (well-formed, so only the role decides)."""
     method, path = op.split(" ", 1)
-    store = OWN if scope == "own" else OTHER
+    store = STORE[scope]
     sha, body = _blob(ctx, ctx.h("consultant", scope))
     client = ctx.clients[store][0]
     bodies: dict[str, dict[str, Any]] = {
@@ -362,15 +389,16 @@ def _entry(ctx: Ctx, scope: str) -> str:
     """A diary entry of a client of `scope`'s store, added by that store's consultant."""
     h = ctx.h("consultant", scope)
     eid = new_id()
-    client = ctx.clients[OWN if scope == "own" else OTHER][1]
+    client = ctx.clients[STORE[scope]][1]
     (res,) = _push(ctx, h, _mutation("diary.add", eid, {"client_id": client["id"], "text": "Любит кэмел"}))
     assert res["status"] == "applied", res
     return eid
 
 
 def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
-    """A `kind` mutation aimed at a client (or entry) of `target`: own, other, or unknown."""
-    store = {"own": OWN, "other": OTHER}.get(target)
+    """A `kind` mutation aimed at a client (or entry) of `target`: own, other, brand (another
+    brand's store), or unknown."""
+    store = STORE.get(target)
     cid = ctx.clients[store][2]["id"] if store else new_id()
     if kind == "client.register":
         return _mutation(kind, new_id(), {"last_name": "Орлова", "first_name": "Вера", "store_id": store or new_id()})
@@ -403,15 +431,48 @@ def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
 
 @pytest.mark.parametrize("kind", MUTATION_KINDS)
 def test_each_mutation_kind_writes_only_to_its_own_stores_clients(ctx, kind):
+    """For the own store's consultant; the other brand's consultant alike, below."""
     h = ctx.h("consultant", "own")
-    own, other, unknown = (_push(ctx, h, _kind_case(ctx, kind, t))[0] for t in ("own", "other", "unknown"))
+    own, other, brand, unknown = (
+        _push(ctx, h, _kind_case(ctx, kind, t))[0] for t in ("own", "other", "brand", "unknown")
+    )
     assert own["status"] == "applied", own
     expected = {"client.register": "wrong_store", "diary.revise": "unknown_entry", "diary.delete": "unknown_entry"}.get(
         kind, "unknown_client"
     )
-    assert (other["status"], other["code"]) == ("rejected", expected), other
-    # another store's id gets word for word what an id that exists nowhere gets
-    assert (other["code"], other["reason"]) == (unknown["code"], unknown["reason"])
+    for foreign in (other, brand):
+        assert (foreign["status"], foreign["code"]) == ("rejected", expected), foreign
+        # another store's (or brand's) id gets word for word what an id that exists nowhere gets
+        assert (foreign["code"], foreign["reason"]) == (unknown["code"], unknown["reason"])
+
+
+@pytest.mark.parametrize("kind", MUTATION_KINDS)
+def test_another_brands_consultant_reaches_no_client_of_this_brand(ctx, kind):
+    """The boundary from the other side: the second brand's consultant aims at this brand's
+    clients (and entries) and is answered as for ids that exist nowhere."""
+    h = ctx.h("consultant", "brand")
+    mine = _kind_case(ctx, kind, "own")
+    if kind == "form.sign":  # a signature its own store uploaded, so only the client decides
+        sha, _ = _blob(ctx, h)
+        mine["payload"]["signature_sha256"] = sha
+    (res,) = _push(ctx, h, mine)
+    (unknown,) = _push(ctx, h, _kind_case(ctx, kind, "unknown"))
+    assert res["status"] == "rejected" and (res["code"], res["reason"]) == (unknown["code"], unknown["reason"]), res
+
+
+def test_another_brands_staff_see_their_brand_only(ctx):
+    sha, _ = _blob(ctx, ctx.h("consultant", "own"))
+    assert ctx.api.get(f"/v1/blobs/{sha}", headers=ctx.h("consultant", "brand")).status_code == 404
+    for role in ("manager", "admin"):
+        rows = ctx.api.get("/v1/reports/identified", headers=ctx.h(role, "brand")).json()
+        assert {row["store_id"] for row in rows if "store_id" in row} == {BRAND}
+        with ctx.db.read() as conn:
+            theirs = {row[0] for row in sql(conn, "SELECT id FROM accounts WHERE store_id = ?", (BRAND,))}
+        assert {row["consultant_id"] for row in rows if "consultant_id" in row} <= theirs
+    r = ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN)]}, headers=ctx.h("till", "brand"))
+    assert r.status_code == 403
+    seen = ctx.api.get("/v1/changes?cursor=0&limit=5000", headers=ctx.h("consultant", "brand")).json()["changes"]
+    assert {c["data"]["store_id"] for c in seen if c["entity"] == "client"} == {BRAND}
 
 
 def test_a_registration_is_filed_in_the_accounts_store(ctx):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from sync.hub.storage import MIGRATIONS, HubDB
 
@@ -70,5 +72,62 @@ def test_0004_gives_each_stored_blob_to_the_store_whose_form_names_it(hub_url):
         # the pdf was never uploaded, and a contact names no blob: b is nobody's
         assert [tuple(r) for r in owners] == [(a, "s1"), (a, "s2")]
         assert types == {"application/octet-stream"}
+    finally:
+        db.dispose()
+
+
+def test_0008_files_existing_stores_under_one_brand_and_their_feed_rows_under_their_store(hub_url):
+    db = HubDB(hub_url)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+            command.upgrade(cfg, "0005")
+            conn.execute(text("INSERT INTO stores (id, name) VALUES ('s1', 'Петровка'), ('s2', 'Невский')"))
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, store_id, login, name, role, password_hash) VALUES "
+                    "('a1', 's2', 'anna', 'Анна', 'consultant', 'x')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO feed (seq, entity, entity_id, store_id, deleted, data) VALUES "
+                    "(1, 'store', 's1', NULL, false, '{\"id\": \"s1\"}'), "
+                    "(2, 'consultant', 'a1', NULL, false, '{\"id\": \"a1\"}'), "
+                    "(3, 'client', 'c1', 's1', false, '{\"id\": \"c1\"}')"
+                )
+            )
+        db.migrate()
+        with db.read() as conn:
+            brands = conn.execute(text("SELECT id FROM brands")).all()
+            stores = conn.execute(text("SELECT id, brand_id FROM stores ORDER BY id")).all()
+            feed_rows = conn.execute(text("SELECT entity_id, store_id FROM feed ORDER BY seq")).all()
+            disabled = conn.execute(text("SELECT disabled_at FROM accounts")).all()
+        assert len(brands) == 1
+        assert [tuple(r) for r in stores] == [("s1", brands[0][0]), ("s2", brands[0][0])]
+        assert [tuple(r) for r in feed_rows] == [("s1", "s1"), ("a1", "s2"), ("c1", "s1")]
+        assert [tuple(r) for r in disabled] == [(None,)]
+        # a store added later names its brand: the default was for the rows already there
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO stores (id, name) VALUES ('s3', 'Без бренда')"))
+    finally:
+        db.dispose()
+
+
+def test_0008_on_an_empty_database_makes_no_brand(hub_url):
+    db = HubDB(hub_url)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+        db.migrate()
+        with db.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM brands")).scalar() == 0
+            assert conn.execute(text("SELECT count(*) FROM accounts")).scalar() == 0  # and no default login
     finally:
         db.dispose()

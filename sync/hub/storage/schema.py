@@ -22,12 +22,22 @@ metadata = MetaData()
 # BigInteger on PostgreSQL, INTEGER (rowid alias, autoincrementing) on SQLite.
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 
+# A brand owns stores; an account reaches no further than its store's brand (sync.hub.auth).
+brands = Table(
+    "brands",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", Text, nullable=False),
+)
+
 stores = Table(
     "stores",
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", Text, nullable=False),
     Column("address", Text),
+    Column("brand_id", String(36), nullable=False),
+    Index("stores_brand", "brand_id"),
 )
 
 accounts = Table(
@@ -39,6 +49,7 @@ accounts = Table(
     Column("name", Text, nullable=False),
     Column("role", String(20), nullable=False),  # sync.hub.auth.ROLES: consultant | manager | till | admin
     Column("password_hash", Text, nullable=False),
+    Column("disabled_at", Text),  # set: no login, and its sessions are gone (admin CLI)
 )
 
 sessions = Table(
