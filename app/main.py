@@ -15,6 +15,7 @@ from pathlib import Path
 
 import flet as ft
 
+from app.services.secrets import NoSecretStore, SecretStore, open_store
 from app.state.app import App
 from app.state.context import Config
 from app.ui import theme
@@ -43,6 +44,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("VITRINE_DATA", str(Path.home() / ".vitrine")),
         help="folder for the device cache and secrets",
     )
+    ap.add_argument(
+        "--secrets-file",
+        action="store_true",
+        default=os.environ.get("VITRINE_SECRETS_FILE") == "1",
+        help="where no OS keyring exists, keep the secrets (cache key, token) in a file in the data folder: "
+        "for tests and demos only, a copied folder reveals the cache",
+    )
     ap.add_argument("--login", default=os.environ.get("VITRINE_LOGIN"), help="log in at start (demo)")
     ap.add_argument("--password", default=os.environ.get("VITRINE_PASSWORD"))
     ap.add_argument(
@@ -54,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
+def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None, secrets: SecretStore | None = None):
     """Flet's `main`: every page (window or browser tab) renders the one `App`, made on first use."""
     shared = {} if shared is None else shared
     lock = asyncio.Lock()
@@ -62,7 +70,9 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
     async def the_app() -> App:
         async with lock:
             if "app" not in shared:
-                app = App(Config(args.hub, Path(args.data), args.sync_interval))
+                config = Config(args.hub, Path(args.data), args.sync_interval)
+                # Off the loop: opening reads the key from the secret store and may encrypt an old cache.
+                app = await asyncio.to_thread(App, config, secrets)
                 await app.start()
                 if app.ui.route == "/login" and args.login and args.password:
                     app.session.login, app.session.password = args.login, args.password
@@ -86,21 +96,25 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
 def cli(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        secrets = open_store(Path(args.data) / "secrets", allow_file=args.secrets_file)
+    except NoSecretStore as e:
+        sys.exit(f"Vitrine cannot start: {e}")
     web = args.web is not None or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY"))
     port = args.web or 8550
     if web:
         print(f"Vitrine is served at http://{args.host}:{port}/", flush=True)
-    asyncio.run(serve(args, web, port))
+    asyncio.run(serve(args, web, port, secrets))
 
 
-async def serve(args: argparse.Namespace, web: bool, port: int) -> None:
+async def serve(args: argparse.Namespace, web: bool, port: int, secrets: SecretStore | None = None) -> None:
     """Run Flet on this loop; when it ends (window closed, Ctrl-C) the app shuts down on it too:
     background work cancelled, the sync engine stopped, the cache closed."""
     shared: dict[str, App] = {}
     try:
         if web:
             await ft.run_async(
-                make_main(args, shared),
+                make_main(args, shared, secrets),
                 view=ft.AppView.WEB_BROWSER,
                 host=args.host,
                 port=port,
@@ -108,7 +122,7 @@ async def serve(args: argparse.Namespace, web: bool, port: int) -> None:
                 assets_dir=str(ASSETS),
             )
         else:
-            await ft.run_async(make_main(args, shared), assets_dir=str(ASSETS))
+            await ft.run_async(make_main(args, shared, secrets), assets_dir=str(ASSETS))
     finally:
         if "app" in shared:
             await shared["app"].close()

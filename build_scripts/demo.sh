@@ -41,7 +41,8 @@ for _ in $(seq 1 100); do
 done
 echo "==> hub: http://127.0.0.1:$HUB_PORT  (API docs: http://127.0.0.1:$HUB_PORT/docs)"
 echo "==> demo consultant: login 'demo', password 'vitrine-demo'"
-"$VENV/bin/python" -m app --hub "http://127.0.0.1:$HUB_PORT" --data var/demo-device \
+# --secrets-file: a demo machine may have no keyring; the cache key then lies in var/demo-device.
+"$VENV/bin/python" -m app --hub "http://127.0.0.1:$HUB_PORT" --data var/demo-device --secrets-file \
   --login demo --password vitrine-demo "${WEB_ARGS[@]}" &
 pids+=($!)
 echo "==> Ctrl-C stops both"
