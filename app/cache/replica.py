@@ -30,6 +30,7 @@ def record_results(db: Database, results: list[MutationResult]) -> list[str]:
 
 
 LAST_SYNC = "last_sync_at"
+_UNREADABLE_PAGE: tuple[type[Exception], ...] = (ValueError, KeyError, msgspec.MsgspecError, *cipher.DatabaseError)
 
 
 class CacheReplica:
@@ -85,7 +86,7 @@ class CacheReplica:
     async def apply_page_file(self, page: FilePage) -> int:
         try:
             return await self.cache.write_attached("page", page.path, pages.apply_page_file, page.next_cursor)
-        except (ValueError, KeyError, *cipher.DatabaseError, msgspec.MsgspecError) as e:
+        except _UNREADABLE_PAGE as e:
             raise BadPage(f"The hub sent a page that cannot be read: {e}") from e
 
     def page_path(self, n: int) -> Path:
