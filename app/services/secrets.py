@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -80,7 +80,7 @@ class LoopBridgeStore:
         self._loop = loop
         self._timeout = timeout
 
-    def _run(self, awaitable: Awaitable[Any]) -> Any:
+    def _run(self, call: Callable[[], Awaitable[Any]]) -> Any:
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -88,20 +88,20 @@ class LoopBridgeStore:
         if running is self._loop:
             raise RuntimeError("LoopBridgeStore is called from a worker thread (asyncio.to_thread), not the loop")
 
-        async def call() -> Any:
-            return await awaitable
+        async def on_loop() -> Any:
+            return await call()
 
-        return asyncio.run_coroutine_threadsafe(call(), self._loop).result(self._timeout)
+        return asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result(self._timeout)
 
     def get(self, key: str) -> str | None:
-        found = self._run(self._storage.get(key))
+        found = self._run(lambda: self._storage.get(key))
         return None if found is None else str(found)
 
     def set(self, key: str, value: str) -> None:
-        self._run(self._storage.set(key, value))
+        self._run(lambda: self._storage.set(key, value))
 
     def delete(self, key: str) -> None:
-        self._run(self._storage.remove(key))
+        self._run(lambda: self._storage.remove(key))
 
 
 class KeyringStore:
