@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -50,6 +51,15 @@ fsyncs the file there, so the writer (and a consultant's edit queued behind it) 
 stall on the disk; during an initial sync that was a quarter of the writer's time. The
 writer turns it off and this thread checkpoints beside it (PASSIVE: it never blocks the
 writer or a reader), as the hub does for its SQLite file.
+"""
+
+
+READERS = 3
+"""Threads (each with its own connection and page cache) that serve `Cache.read`.
+
+A bounded pool rather than asyncio's default executor: an encrypted cache gives each
+reader connection a large page cache (cipher.READER_CACHE_KIB), so their number bounds
+the memory, and a lookup finds the pages the last ones decrypted.
 """
 
 
@@ -114,6 +124,7 @@ class Cache:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._pool = concurrent.futures.ThreadPoolExecutor(READERS, thread_name_prefix="cache-reader")
         self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._thread = threading.Thread(target=self._writer_loop, name="cache-writer", daemon=True)
         self._thread.start()
@@ -220,6 +231,8 @@ class Cache:
         if db is None:
             conn = _connect(self.path, self.key)
             conn.execute("PRAGMA query_only = ON")
+            if self.key is not None:
+                conn.execute(f"PRAGMA cache_size = -{cipher.READER_CACHE_KIB}")
             with self._readers_lock:
                 self._readers.append(conn)
             db = Database(conn)
@@ -230,9 +243,11 @@ class Cache:
         return fn(self._reader(), *args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(self.read_sync, fn, *args)
+        call = functools.partial(self.read_sync, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
         self._closing.set()
         self._checkpointer.join(timeout=10)
         if self._thread.is_alive():
