@@ -15,6 +15,7 @@ from pathlib import Path
 
 import flet as ft
 
+from app.services.secrets import NoSecretStore, SecretStore, open_store
 from app.state.app import App
 from app.state.context import Config
 from app.ui import strings, theme
@@ -53,6 +54,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     # The password of --login comes from VITRINE_PASSWORD only: a command line is readable
     # by every user of the machine (ps, /proc) and stays in shell histories.
+    ap.add_argument(
+        "--secrets-file",
+        action="store_true",
+        default=os.environ.get("VITRINE_SECRETS_FILE") == "1",
+        help="where no OS keyring exists, keep the secrets (cache key, token) in a file in the data folder: "
+        "for tests and demos only, a copied folder reveals the cache",
+    )
     ap.add_argument("--login", default=os.environ.get("VITRINE_LOGIN"), help="log in at start (demo)")
     ap.add_argument(
         "--sync-interval",
@@ -63,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
+def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None, secrets: SecretStore | None = None):
     """Flet's `main`: every page (window or browser tab) renders the one `App`, made on first use."""
     shared = {} if shared is None else shared
     lock = asyncio.Lock()
@@ -72,7 +80,8 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
     async def the_app() -> App:
         async with lock:
             if "app" not in shared:
-                app = App(config(args))
+                # Off the loop: opening reads the key from the secret store and may encrypt an old cache.
+                app = await asyncio.to_thread(App, config(args), secrets)
                 await app.start()
                 if app.ui.route == "/login" and args.login and password:
                     app.session.login, app.session.password = args.login, password
@@ -103,21 +112,25 @@ def cli(argv: list[str] | None = None) -> None:
     if refused is not None:  # said before anything starts, in both languages
         sys.exit(f"{strings.t('ru', refused)}\n\n{strings.t('en', refused)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        secrets = open_store(Path(args.data) / "secrets", allow_file=args.secrets_file)
+    except NoSecretStore as e:
+        sys.exit(f"Vitrine cannot start: {e}")
     web = args.web is not None or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY"))
     port = args.web or 8550
     if web:
         print(f"Vitrine is served at http://{args.host}:{port}/", flush=True)
-    asyncio.run(serve(args, web, port))
+    asyncio.run(serve(args, web, port, secrets))
 
 
-async def serve(args: argparse.Namespace, web: bool, port: int) -> None:
+async def serve(args: argparse.Namespace, web: bool, port: int, secrets: SecretStore | None = None) -> None:
     """Run Flet on this loop; when it ends (window closed, Ctrl-C) the app shuts down on it too:
     background work cancelled, the sync engine stopped, the cache closed."""
     shared: dict[str, App] = {}
     try:
         if web:
             await ft.run_async(
-                make_main(args, shared),
+                make_main(args, shared, secrets),
                 view=ft.AppView.WEB_BROWSER,
                 host=args.host,
                 port=port,
@@ -125,7 +138,7 @@ async def serve(args: argparse.Namespace, web: bool, port: int) -> None:
                 assets_dir=str(ASSETS),
             )
         else:
-            await ft.run_async(make_main(args, shared), assets_dir=str(ASSETS))
+            await ft.run_async(make_main(args, shared, secrets), assets_dir=str(ASSETS))
     finally:
         if "app" in shared:
             await shared["app"].close()

@@ -41,8 +41,9 @@ for _ in $(seq 1 100); do
 done
 echo "==> hub: http://127.0.0.1:$HUB_PORT  (API docs: http://127.0.0.1:$HUB_PORT/docs)"
 echo "==> demo consultant: login 'demo', password 'vitrine-demo'"
+# --secrets-file: a demo machine may have no keyring; the cache key then lies in var/demo-device.
 VITRINE_PASSWORD=vitrine-demo "$VENV/bin/python" -m app --hub "http://127.0.0.1:$HUB_PORT" --data var/demo-device \
-  --login demo "${WEB_ARGS[@]}" &
+  --secrets-file --login demo "${WEB_ARGS[@]}" &
 pids+=($!)
 echo "==> Ctrl-C stops both"
 wait "${pids[-1]}"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from sqlite_utils import Database
 
-from app.cache import search_index
+from app.cache import cipher, search_index
 from app.cache.sync_state import get_state, set_state
 
 BULK_DROPPED = (
@@ -67,7 +66,7 @@ def finish_bulk(db: Database) -> bool:
     for sql in json.loads(saved):
         try:
             db.execute(sql)
-        except sqlite3.IntegrityError:  # the entity key, with entities appended twice: keep the later
+        except cipher.IntegrityError:  # the entity key, with entities appended twice: keep the later
             db.execute("DELETE FROM entities WHERE rowid NOT IN (SELECT max(rowid) FROM entities GROUP BY entity, id)")
             db.execute(sql)
     db.execute(

@@ -147,5 +147,20 @@ def m007_outbox_replayed(db: Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0")
 
 
+@migrations()
+def m010_blobs(db: Database) -> None:
+    # Files the device keeps (a signed form's signature until the hub has it): in the
+    # cache, so SQLCipher encrypts them with everything else and a wipe removes them.
+    db.executescript(
+        """
+        CREATE TABLE blobs (
+            sha256 TEXT PRIMARY KEY,
+            content_type TEXT NOT NULL,
+            data BLOB NOT NULL
+        );
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -9,14 +9,13 @@ same transaction that records the hub's answer. Reads go through `Cache.read`.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 
 import msgspec
 from sqlite_utils import Database
 
-from app.cache import bulk_load, clients, outbox, pages, sync_state
+from app.cache import bulk_load, cipher, clients, outbox, pages, sync_state
 from app.cache.store import Cache
 from sync.models import Mutation, MutationResult
 from sync.page import BadPage, FilePage, RawPage
@@ -31,6 +30,7 @@ def record_results(db: Database, results: list[MutationResult]) -> list[str]:
 
 
 LAST_SYNC = "last_sync_at"
+_UNREADABLE_PAGE: tuple[type[Exception], ...] = (ValueError, KeyError, msgspec.MsgspecError, *cipher.DatabaseError)
 
 
 class CacheReplica:
@@ -86,7 +86,7 @@ class CacheReplica:
     async def apply_page_file(self, page: FilePage) -> int:
         try:
             return await self.cache.write_attached("page", page.path, pages.apply_page_file, page.next_cursor)
-        except (ValueError, KeyError, sqlite3.DatabaseError, msgspec.MsgspecError) as e:
+        except _UNREADABLE_PAGE as e:
             raise BadPage(f"The hub sent a page that cannot be read: {e}") from e
 
     def page_path(self, n: int) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from app.cache.store import Cache
+from app.cache.store import Cache, CacheUnreadable, open_device_cache
 from app.services.secrets import SecretStore, open_store
 from app.state.clients import ClientsModel
 from app.state.context import AppModel, Config, Context
@@ -25,11 +25,13 @@ log = logging.getLogger("vitrine.app")
 class App:
     def __init__(self, config: Config, secrets: SecretStore | None = None):
         self.ui = AppModel()
-        cache, problem = Cache.open_or_quarantine(config.cache_path)
+        secrets = secrets or open_store(config.data_dir / "secrets")
+        opened = open_device_cache(config.cache_path, secrets)  # encrypted; its key in `secrets`
+        problem = opened.problem
         if problem is not None:
-            self.ui.notice = Message.of("notice.cache_damaged", problem.moved_to)
-            log.warning("damaged cache moved to %s: %s", problem.moved_to, problem.detail)
-        self.ctx = Context(config, cache, secrets or open_store(config.data_dir / "secrets"), self.ui)
+            kind = "notice.cache_unreadable" if isinstance(problem, CacheUnreadable) else "notice.cache_damaged"
+            self.ui.notice = Message.of(kind, problem.moved_to)
+        self.ctx = Context(config, opened.cache, secrets, self.ui)
         self.ctx.verify, self.ctx.hub_refusal = config.hub_transport()
         if self.ctx.hub_refusal is not None:
             self.ui.notice = self.ctx.hub_refusal

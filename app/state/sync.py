@@ -11,7 +11,7 @@ from dataclasses import InitVar, dataclass, field
 
 import flet as ft
 
-from app.cache import outbox, queries
+from app.cache import blobs, outbox, queries
 from app.cache.queries import Operation
 from app.cache.replica import CacheReplica
 from app.state.context import Context
@@ -51,6 +51,7 @@ class SyncModel:
             ctx.device_id,
             on_status=self._status,
             interval=ctx.config.sync_interval,
+            blob_loader=lambda sha: ctx.cache.read_sync(blobs.load, sha),  # runs in a worker thread
         )
         self._engine.start()
 

@@ -43,6 +43,10 @@ RU: dict[str, str] = {
     "banner.sync_now": "Синхронизировать",
     "notice.cache_damaged": "Локальная база на устройстве была повреждена. Она сохранена как {0}, "
     "данные загружаются с сервера заново.",
+    "notice.cache_unreadable": "Локальную базу не удалось расшифровать: ключ в хранилище секретов устройства "
+    "утерян или заменён (или файл повреждён). Изменения, которые не успели уйти на сервер, "
+    "восстановить нельзя — проверьте последние записи. Старый файл отложен как {0}, "
+    "данные загружаются с сервера заново.",
     "notice.session_expired": "Сессия истекла — войдите снова. Несохранённые изменения остаются в очереди.",
     "notice.dismiss": "Понятно",
     "clients.search": "Поиск: телефон, фамилия, карта, email",
@@ -271,6 +275,10 @@ EN: dict[str, str] = {
     "banner.never": "Not synced yet",
     "banner.sync_now": "Sync now",
     "notice.cache_damaged": "The local database on this device was damaged. It was kept as {0}, "
+    "and the data is being loaded from the server again.",
+    "notice.cache_unreadable": "The local database could not be decrypted: its key in this device's secret "
+    "store is lost or changed (or the file is damaged). Changes not yet sent to the server cannot be "
+    "recovered — check your latest entries. The old file was set aside as {0}, "
     "and the data is being loaded from the server again.",
     "notice.session_expired": "Your session has expired — log in again. Unsent changes stay queued.",
     "notice.dismiss": "OK",

@@ -1,6 +1,9 @@
 """Client lookup benchmark: a real cache file with a million generated clients.
 
-    python tests/bench/bench_lookup.py [--clients 1000000] [--queries 1000] [--keep DIR]
+    python tests/bench/bench_lookup.py [--clients 1000000] [--queries 1000] [--keep DIR] [--cipher plain]
+
+`--cipher sqlcipher` (the default: the app's cache) encrypts the cache with SQLCipher
+under a raw key, as the app does; `--cipher plain` measures plain SQLite, for the cost.
 
 1. A child process builds the cache through app.cache.store.Cache in a temp dir: the
    clients of sync.hub.demo.iter_clients, inserted and indexed in batches, one write
@@ -120,7 +123,14 @@ def _phone_format(e164: str, rnd: random.Random) -> str:
     )
 
 
-def build(path: str, n: int, queries: int, seed: int, batch: int, queries_path: str) -> None:
+BENCH_KEY = bytes(range(32))  # a raw key, as the app's (its value does not matter here)
+
+
+def _key(mode: str) -> bytes | None:
+    return BENCH_KEY if mode == "sqlcipher" else None
+
+
+def build(path: str, n: int, queries: int, seed: int, batch: int, queries_path: str, mode: str) -> None:
     from app.cache import search_index
     from app.cache.store import Cache
     from sync.hub.demo import iter_clients
@@ -129,7 +139,7 @@ def build(path: str, n: int, queries: int, seed: int, batch: int, queries_path: 
     picks = set(rnd.sample(range(n), min(n, queries * 2)))
     chosen: list[dict] = []
     t0 = time.perf_counter()
-    cache = Cache(path)
+    cache = Cache(path, _key(mode))
     buf: list[dict] = []
     pending = None
     for i, c in enumerate(iter_clients(n, seed)):
@@ -226,14 +236,15 @@ def _ok(cls: str, item: dict, hits: list, limit: int) -> bool:
     return any(h.last_name == item["last"] for h in hits)
 
 
-def measure(path: str, qs: dict[str, list[dict]], clients: int) -> dict:
+def measure(path: str, qs: dict[str, list[dict]], clients: int, mode: str) -> dict:
     import psutil
 
+    from app.cache import cipher
     from app.cache.search import search
     from app.cache.store import Cache
     from app.services import phones
 
-    cache = Cache(path)
+    cache = Cache(path, _key(mode))
     # Warm up: the first statements of a connection compile and load the schema.
     for item in qs["phone_suffix"][:50] + qs["surname_prefix"][:50]:
         cache.read_sync(search, item["q"], 20)
@@ -282,17 +293,19 @@ def measure(path: str, qs: dict[str, list[dict]], clients: int) -> dict:
 
     cache_mb = sum(os.path.getsize(p) for p in (path, path + "-wal", path + "-shm") if os.path.exists(p)) / 2**20
     rss_mb = psutil.Process().memory_info().rss / 2**20
-    sizes = cache.read_sync(
-        lambda db: db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
-    )
-    search_mb = sum(s for name, s in sizes if name.startswith(("search_", "sqlite_autoindex_search")))
-    print(
-        f"cache on disk: {cache_mb:.0f} MB (search structures {search_mb / 2**20:.0f} MB); "
-        f"RSS with the cache open: {rss_mb:.0f} MB"
-    )
+    try:  # the sqlcipher3 wheel is built without the dbstat table
+        sizes = cache.read_sync(
+            lambda db: db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+        )
+        search_mb = sum(s for name, s in sizes if name.startswith(("search_", "sqlite_autoindex_search")))
+        structures = f"search structures {search_mb / 2**20:.0f} MB"
+    except cipher.DatabaseError:
+        structures = "search structures: no dbstat"
+    print(f"cache on disk: {cache_mb:.0f} MB ({structures}); RSS with the cache open: {rss_mb:.0f} MB")
     cache.close()
     return {
         "clients": clients,
+        "cipher": mode,
         "classes": results,
         "bare_phone_ms": round(bare_p50, 4),
         "phone_ratio": round(ratio, 2),
@@ -308,17 +321,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--keep", metavar="DIR", help="build (or reuse) the cache in DIR and keep it")
+    ap.add_argument(
+        "--cipher", choices=["sqlcipher", "plain"], default="sqlcipher", help="the cache as the app keeps it, or plain"
+    )
     ap.add_argument("--build-into", help=argparse.SUPPRESS)
     ap.add_argument("--queries-file", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.build_into:  # the child
-        build(args.build_into, args.clients, args.queries, args.seed, args.batch, args.queries_file)
+        build(args.build_into, args.clients, args.queries, args.seed, args.batch, args.queries_file, args.cipher)
         return
 
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="vitrine-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / f"cache-{args.clients}-{args.seed}.db"
+    path = workdir / f"cache-{args.clients}-{args.seed}-{args.cipher}.db"
     qpath = workdir / f"queries-{args.clients}-{args.seed}-{args.queries}.json"
     try:
         if not (args.keep and path.exists() and qpath.exists()):
@@ -342,13 +358,15 @@ def main() -> None:
                     str(args.batch),
                     "--queries-file",
                     str(qpath),
+                    "--cipher",
+                    args.cipher,
                 ],
                 check=True,
                 cwd=ROOT,
             )
             print(f"built in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
         qs = json.loads(qpath.read_text())
-        out = measure(str(path), qs, args.clients)
+        out = measure(str(path), qs, args.clients, args.cipher)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -1,6 +1,9 @@
 """Sync benchmark: a real hub with 100,000 clients (~1,000,000 feed rows) and clients on loopback.
 
-    python tests/bench/bench_sync.py [--clients 100000] [--keep DIR] [--trials 10] [--poll 1.0]
+    python tests/bench/bench_sync.py [--clients 100000] [--keep DIR] [--trials 10] [--poll 1.0] [--cipher plain]
+
+`--cipher sqlcipher` (the default) encrypts the device caches with SQLCipher under a raw
+key, as the app does; `--cipher plain` uses plain SQLite, to measure what that costs.
 
 1. `python -m sync.hub seed --clients N` fills a SQLite hub in a temp dir (a child
    process, so this process's RSS stays the client's), then `python -m sync.hub serve`
@@ -50,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.cache import clients, outbox, sync_state  # noqa: E402
+from app.cache import cipher, clients, outbox, sync_state  # noqa: E402
 from app.cache.replica import CacheReplica  # noqa: E402
 from app.cache.store import Cache  # noqa: E402
 from app.sync_engine import SyncEngine  # noqa: E402
@@ -65,6 +68,10 @@ TARGETS = {
     "propagation_s": 1.0,
     "peak_rss_mb": 300,
 }
+
+
+BENCH_KEY = bytes(range(32))  # a raw key, as the app's (its value does not matter here)
+KEY: bytes | None = BENCH_KEY  # the device caches' key (None: plain SQLite), set by --cipher
 
 
 def log(msg: str) -> None:
@@ -147,7 +154,7 @@ async def initial_sync(url: str, folder: Path) -> tuple[int, float, list[Path]]:
     rows, seconds, caches = 0, 0.0, []
     for login, password in LOGINS:
         path = folder / f"cache-{login}.sqlite"
-        cache = Cache(path)
+        cache = Cache(path, KEY)
         async with HubClient(url, timeout=120) as client:
             me = await client.login(login, password)
             engine = SyncEngine(CacheReplica(cache), client, f"bench-{login}")
@@ -175,7 +182,7 @@ def plain_insert(caches: list[Path], folder: Path, batch: int = 50_000) -> tuple
     n, spent = 0, 0.0
     out.execute("BEGIN")
     for path in caches:
-        src = sqlite3.connect(path)
+        src = cipher.connect(path, KEY)
         for sql in ("SELECT 'client', id, id, data FROM clients", "SELECT entity, id, client_id, data FROM entities"):
             cur = src.execute(sql)
             while True:
@@ -195,7 +202,7 @@ def plain_insert(caches: list[Path], folder: Path, batch: int = 50_000) -> tuple
 
 
 async def push_1000(url: str, cache_path: Path) -> float:
-    cache = Cache(cache_path)
+    cache = Cache(cache_path, KEY)
     try:
         ids = await cache.read(lambda db: [r[0] for r in db.execute("SELECT id FROM clients LIMIT 1000")])
         for k, cid in enumerate(ids):  # offline: nothing but local transactions
@@ -217,8 +224,8 @@ async def push_1000(url: str, cache_path: Path) -> float:
 
 async def propagation(url: str, cache_b: Path, folder: Path, trials: int, poll: float) -> list[float]:
     # Device A: a fresh cache positioned at the head of the feed (a device already in step).
-    b_cache = Cache(cache_b)
-    a_cache = Cache(folder / "cache-a.sqlite")
+    b_cache = Cache(cache_b, KEY)
+    a_cache = Cache(folder / "cache-a.sqlite", KEY)
     cid, data = b_cache.read_sync(
         lambda db: db.execute(f"SELECT id, {clients.HUB_DATA} FROM clients LIMIT 1").fetchone()
     )
@@ -297,6 +304,7 @@ async def run(args) -> dict:
         "push_1000_s": round(push_s, 3),
         "propagation_s": round(statistics.median(trials), 3),
         "peak_rss_mb": round(peak_mb, 1),
+        "cipher": args.cipher,
     }
 
 
@@ -306,7 +314,13 @@ def main() -> int:
     ap.add_argument("--keep", help="keep (and reuse) the hub database in this folder")
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--poll", type=float, default=1.0, help="device B's sync interval, seconds")
+    ap.add_argument(
+        "--cipher", choices=["sqlcipher", "plain"], default="sqlcipher", help="caches as the app keeps them, or plain"
+    )
     args = ap.parse_args()
+    global KEY
+    KEY = BENCH_KEY if args.cipher == "sqlcipher" else None
+    log(f"device caches: {args.cipher}")
     result = asyncio.run(run(args))
     misses = [
         k

@@ -10,6 +10,7 @@ from app.cache import bulk_load, pages, sync_state
 from app.cache.search import search
 from app.cache.store import Cache
 from sync.page import PageMeta, RawPage
+from tests.sync.helpers import TEST_KEY as KEY  # encrypted, as the app's cache
 
 
 def _client(n: int, **kw) -> dict:
@@ -60,7 +61,7 @@ def _feed() -> list[list[Row]]:
 
 
 def _load(path, bulk: bool) -> Cache:
-    cache = Cache(path)
+    cache = Cache(path, KEY)
     seq = 1
     for rows in _feed():
         page = _page(rows, seq)
@@ -127,7 +128,7 @@ def test_after_a_bulk_load_every_kind_of_lookup_finds_the_client(both):
 
 
 def test_indexes_are_away_during_a_bulk_load_and_queries_still_answer(tmp_path):
-    cache = Cache(tmp_path / "c.sqlite")
+    cache = Cache(tmp_path / "c.sqlite", KEY)
     page = _page(_feed()[0], 1)
 
     def apply(db):
@@ -144,7 +145,7 @@ def test_indexes_are_away_during_a_bulk_load_and_queries_still_answer(tmp_path):
 
 def test_a_process_killed_mid_load_gets_its_indexes_back_on_open(tmp_path):
     path = tmp_path / "c.sqlite"
-    cache = Cache(path)
+    cache = Cache(path, KEY)
     page = _page(_feed()[0], 1)
 
     def apply(db):
@@ -153,7 +154,7 @@ def test_a_process_killed_mid_load_gets_its_indexes_back_on_open(tmp_path):
 
     cache.write_sync(apply)
     cache.close()  # the load's last page is committed; nobody finished it
-    cache = Cache(path)
+    cache = Cache(path, KEY)
     assert not cache.read_sync(bulk_load.bulk_loading)
     names = cache.read_sync(lambda db: {r[0] for r in db.execute("SELECT name FROM sqlite_master")})
     assert set(bulk_load.BULK_DROPPED) <= names

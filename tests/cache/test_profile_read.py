@@ -9,13 +9,14 @@ import pytest
 from app.cache import clients, queries
 from app.cache.store import Cache
 from sync.models import ClientProfile
+from tests.sync.helpers import TEST_KEY as KEY  # encrypted, as the app's cache
 
 CID = "0190a000-0000-7000-8000-000000000001"
 
 
 @pytest.fixture
 def cache(tmp_path):
-    c = Cache(tmp_path / "cache.sqlite")
+    c = Cache(tmp_path / "cache.sqlite", KEY)
     yield c
     c.close()
 

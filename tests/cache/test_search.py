@@ -15,6 +15,7 @@ from app.cache.clients import CLIENT_COLUMNS
 from app.cache.search import SearchHit, search
 from app.cache.store import Cache
 from sync.hub.demo import iter_clients
+from tests.sync.helpers import TEST_KEY as KEY  # encrypted, as the app's cache
 
 COLUMNS = ("id", *CLIENT_COLUMNS)
 
@@ -105,7 +106,7 @@ GENERATED = list(iter_clients(2000, seed=5))
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """Crafted clients among 2,000 generated ones, in a real cache file."""
-    with Cache(tmp_path_factory.mktemp("search") / "cache.db") as c:
+    with Cache(tmp_path_factory.mktemp("search") / "cache.db", KEY) as c:
         c.write_sync(_put, GENERATED)
         c.write_sync(_put, CRAFTED)
         yield c
@@ -113,7 +114,7 @@ def cache(tmp_path_factory):
 
 @pytest.fixture
 def fresh(tmp_path):
-    with Cache(tmp_path / "cache.db") as c:
+    with Cache(tmp_path / "cache.db", KEY) as c:
         c.write_sync(_put, CRAFTED)
         yield c
 

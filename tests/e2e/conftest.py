@@ -76,6 +76,7 @@ def start_app(data: Path, hub_url: str, extra: list[str] | None = None) -> AppPr
                 str(data),
                 "--sync-interval",
                 "2",
+                "--secrets-file",  # no keyring here: the cache key in a file (tests only)
                 *(extra or []),
             ],
             cwd=ROOT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from tests.conftest import free_port
@@ -64,14 +65,31 @@ def test_unreachable_hub_says_so_and_keeps_input(app_factory, screen):
 def test_damaged_cache_is_set_aside_with_a_message(demo_hub, tmp_path, screen):
     data = tmp_path / "device"
     data.mkdir()
-    (data / "cache.sqlite").write_bytes(b"this is not a database" * 200)
+    # A plain cache of an earlier version, too damaged to encrypt.
+    (data / "cache.sqlite").write_bytes(b"SQLite format 3\x00" + b"this is not a database" * 200)
     app = start_app(data, demo_hub.url)
     try:
         screen.open(app.url)
         screen.text("Локальная база на устройстве была повреждена")
         screen.shot("damaged-cache")
         kept = list(data.glob("cache.sqlite.damaged-*"))
-        assert kept and kept[0].read_bytes().startswith(b"this is not a database")
+        assert kept and b"this is not a database" in kept[0].read_bytes()
+    finally:
+        stop_app(app)
+
+
+def test_cache_without_its_key_is_set_aside_with_a_message(demo_hub, tmp_path, screen):
+    data = tmp_path / "device"
+    data.mkdir()
+    # An encrypted cache whose key is not in this device's secret store (copied, or the store reset).
+    (data / "cache.sqlite").write_bytes(os.urandom(16384 * 4))
+    app = start_app(data, demo_hub.url)
+    try:
+        screen.open(app.url)
+        screen.text("Локальную базу не удалось расшифровать")
+        screen.text("восстановить нельзя")
+        screen.shot("unreadable-cache")
+        assert list(data.glob("cache.sqlite.unreadable-*"))
     finally:
         stop_app(app)
 

@@ -12,6 +12,7 @@ from sync.hub.auth import Account
 from sync.hub.seed import seed
 from sync.hub.storage import HubDB
 from sync.models import Mutation, new_id, utcnow
+from tests.sync.helpers import TEST_KEY as KEY  # encrypted, as the app's cache
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def hub(tmp_path_factory):
 
 @pytest.fixture
 def cache(tmp_path):
-    c = Cache(tmp_path / "cache.sqlite")
+    c = Cache(tmp_path / "cache.sqlite", KEY)
     yield c
     c.close()
 

@@ -12,6 +12,7 @@ from app.state.clients import ClientsModel
 from app.state.context import AppModel, Config, Context
 from app.ui.clients import count_text
 from sync.models import ClientProfile
+from tests.sync.helpers import TEST_KEY as KEY  # encrypted, as the app's cache
 
 NBSP = "\u00a0"
 
@@ -19,7 +20,7 @@ NBSP = "\u00a0"
 @pytest.fixture
 def model(tmp_path, monkeypatch):
     monkeypatch.setattr(book, "LIST_LIMIT", 3)
-    cache = Cache(tmp_path / "cache.sqlite")
+    cache = Cache(tmp_path / "cache.sqlite", KEY)
     for i, (last, first) in enumerate(
         [("Иванова", "Анна"), ("Иванова", "Ольга"), ("Иванова", "Мария"), ("Иванова", "Елена"), ("Петрова", "Анна")]
     ):

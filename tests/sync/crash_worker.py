@@ -30,6 +30,7 @@ from app.sync_engine import SyncEngine  # noqa: E402
 from app.sync_engine import engine as engine_mod  # noqa: E402
 from sync.client import HubClient, HubError  # noqa: E402
 from sync.models import ClientProfile, new_id  # noqa: E402
+from tests.sync.helpers import TEST_KEY  # noqa: E402
 
 
 def mark(phase: str) -> None:
@@ -78,7 +79,7 @@ async def main() -> None:
     engine_mod.FILE_LIMIT = args.pull_limit  # (a first sync's pages are SQLite files)
     engine_mod.PUSH_BATCH = args.push_batch
 
-    cache = Cache(args.cache)
+    cache = Cache(args.cache, TEST_KEY)
     await cache.write(sync_state.set_state, "crash_store", args.store)
     mark("opened")
     client = HubClient(args.hub, args.token, timeout=30)

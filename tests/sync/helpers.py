@@ -59,6 +59,10 @@ def logins_of_store(index: int) -> list[str]:
     return [k for k, c in CONSULTANTS.items() if c["store_id"] == STORES[index]]
 
 
+TEST_KEY = bytes(range(32))
+"""The devices' cache key in these tests (the app's comes from its secret store): encrypted like the app's."""
+
+
 # --- the hub's side ------------------------------------------------------------------
 
 
@@ -203,7 +207,7 @@ class Device:
 
     def __post_init__(self) -> None:
         self.store_id = store_of(self.login)
-        self.cache = Cache(self.folder / (self.cache_file or f"{self.device_id}.sqlite"))
+        self.cache = Cache(self.folder / (self.cache_file or f"{self.device_id}.sqlite"), TEST_KEY)
         # A transport on a shared TLS context: httpx would build a new one per client (~35 ms).
         self.client = HubClient(
             self.base_url, self.token, timeout=self.timeout, transport=httpx.AsyncHTTPTransport(verify=_tls())

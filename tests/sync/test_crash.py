@@ -18,17 +18,16 @@ import os
 import random
 import select
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from app.cache import sync_state
+from app.cache import cipher, sync_state
 from sync.models import new_id
 from tests.conftest import ROOT
-from tests.sync.helpers import STORES, Device, compare_cache_with_hub
+from tests.sync.helpers import STORES, TEST_KEY, Device, compare_cache_with_hub
 
 KILLS = int(os.environ.get("VITRINE_CRASH_KILLS", "60"))
 WORKER = Path(__file__).with_name("crash_worker.py")
@@ -74,7 +73,7 @@ def _read_until(proc: subprocess.Popen[bytes], target: str, skip: int, timeout: 
 
 
 def _integrity(path: Path) -> str:
-    conn = sqlite3.connect(str(path), timeout=30)
+    conn = cipher.connect(path, TEST_KEY, timeout=30)
     try:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
@@ -94,7 +93,7 @@ def _logged(log: Path) -> list[tuple[str, str, str]]:
 
 def _accounted(cache_path: Path, hub, device_id: str, logged: list[tuple[str, str, str]]) -> list[str]:
     """Logged mutations neither on the hub nor in the outbox (with their row), as messages."""
-    conn = sqlite3.connect(str(cache_path), timeout=30)
+    conn = cipher.connect(cache_path, TEST_KEY, timeout=30)
     try:
         waiting = {r[0]: r[1] for r in conn.execute("SELECT id, status FROM outbox")}
         clients = {r[0] for r in conn.execute("SELECT id FROM clients")}
