@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from sync import page
 from sync.hub import (
+    audit,
     auth,
     feed,
     handlers,
@@ -432,6 +433,30 @@ def create_app(
     def identified(acc: Annotated[Account, Depends(report_reader)]) -> list[dict]:
         with db.read() as conn:
             return receipts.identified_share(conn, None if acc.may(auth.ALL_STORES) else acc.store_id)
+
+    audit_reader = allowed(audit.READERS, "A client's audit log")
+
+    @app.get(
+        "/v1/clients/{client_id}/audit",
+        tags=["audit"],
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}, "text/csv": {}}}, 404: PROBLEM_RESPONSES[400]},
+    )
+    def client_audit(
+        client_id: str, acc: Annotated[Account, Depends(audit_reader)], format: Literal["json", "csv"] = "json"
+    ) -> Response:
+        """Who changed or viewed this client (152-FZ): ids and times only, oldest first."""
+        with db.write() as conn:
+            rows = audit.export(conn, client_id, acc)
+        if rows is None:  # unknown, or another store's: the same answer
+            raise Problem(404, "No such client", "This client is not known to the hub.")
+        if format == "csv":
+            return Response(
+                audit.to_csv(rows),
+                media_type="text/csv",
+                headers={"Content-Disposition": 'attachment; filename="audit.csv"', "Cache-Control": "no-store"},
+            )
+        return Response(feed.dumps(rows), media_type="application/json", headers={"Cache-Control": "no-store"})
 
     return app
 
