@@ -305,7 +305,8 @@ def check_client_audit(ctx, role, scope, h):
         assert r.status_code == 200, r.text
         rows = r.json()
         assert rows and {row["client_id"] for row in rows} == {client["id"]}
-        assert rows[-1]["action"] == "read" and rows[-1]["account_id"] == ctx.heads[(role, "own")]["_me"]["consultant_id"]
+        me = ctx.heads[(role, "own")]["_me"]["consultant_id"]
+        assert (rows[-1]["action"], rows[-1]["account_id"]) == ("read", me)
         return
     unknown = ctx.api.get(f"/v1/clients/{new_id()}/audit", headers=h)
     assert r.status_code == unknown.status_code == 404
