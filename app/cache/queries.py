@@ -535,7 +535,11 @@ def profile(db: Database, client_id: str) -> ProfileData | None:
         ).fetchone()
         consultant = row[0] if row else None
     pending = tuple(
-        _operations(db, "WHERE entity_id = ? OR json_extract(payload, '$.client_id') = ?", [client_id, client_id])
+        _operations(
+            db,
+            "WHERE (entity_id = ? OR json_extract(payload, '$.client_id') = ?) AND kind <> 'client.viewed'",
+            [client_id, client_id],
+        )
     )
 
     def newest(entity: str, key: str = "at") -> list[dict]:
@@ -584,7 +588,7 @@ def unsent_changes(db: Database, client_id: str) -> list[FieldChange]:
 
 def rejections(db: Database) -> list[Operation]:
     """Mutations the hub refused, oldest first, until the consultant dismisses them."""
-    return _operations(db, "WHERE status = 'rejected'", [])
+    return _operations(db, "WHERE status = 'rejected' AND kind <> 'client.viewed'", [])
 
 
 def operation(db: Database, mutation_id: str) -> Operation | None:
