@@ -11,6 +11,7 @@ device's clock is kept for reference, never as the consent's date. The client sn
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter, ValidationError
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, insert, select
 from sync.hub import feed
 from sync.hub.errors import Rejected, describe
 from sync.hub.storage import schema
-from sync.models import CONSENT_PURPOSES, Consent, ConsentTerms, Mutation, utcnow
+from sync.models import CONSENT_PURPOSES, Consent, ConsentPurpose, ConsentTerms, Mutation, utcnow
 
 SOURCES = ("form", "consent", "register", "profile", "erase")
 
@@ -39,7 +40,7 @@ Answers = dict[str, tuple[bool, str | None]]
 """purpose -> (granted, text version; None when no text was shown)."""
 
 
-def from_terms(terms: dict[str, ConsentTerms]) -> Answers:
+def from_terms(terms: Mapping[ConsentPurpose, ConsentTerms] | Mapping[str, ConsentTerms]) -> Answers:
     return {purpose: (t.granted, t.text_version) for purpose, t in terms.items()}
 
 
@@ -64,7 +65,9 @@ def from_profile(current: dict, value: object) -> Answers:
     }
 
 
-def record(conn: Connection, client: dict, answers: Answers, source: Source, publish: bool = True) -> dict:
+def record(
+    conn: Connection, client: dict, answers: Mapping[str, tuple[bool, str | None]], source: Source, publish: bool = True
+) -> dict:
     """Store one row per answered purpose, publish each to the client's store (unless not
     `publish`), and return the client's `consents` snapshot with them (the caller saves it)."""
     now = utcnow()

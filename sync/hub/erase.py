@@ -53,7 +53,7 @@ def erase(conn: Connection, m: Mutation, account: Account, device_id: str) -> di
     for entry_id in entries:
         sql(conn, "DELETE FROM records WHERE entity = 'diary_rev' AND owner_id = ?", (entry_id,))
     sql(conn, "DELETE FROM records WHERE entity = 'contact' AND owner_id = ?", (cid,))
-    blobs = set()
+    blobs: set[str] = set()
     for (data,) in sql(conn, "SELECT data FROM records WHERE entity = 'form' AND owner_id = ?", (cid,)):
         form = json.loads(data)
         blobs.update(filter(None, (form.get("signature_sha256"), form.get("pdf_sha256"))))

@@ -27,7 +27,7 @@ def _everything(device) -> str:
     """Every text value of every table of the device's cache, as one string."""
 
     def dump(db) -> str:
-        out = []
+        out: list[str] = []
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for t in tables:
             if t.startswith("search_names_"):  # FTS5 shadow tables: binary segments, read via search
