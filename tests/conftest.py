@@ -64,6 +64,17 @@ def watch_hub_log(path: Path) -> Path:
     return path
 
 
+def log_file_findings(paths: list[Path]) -> list[tuple[str, str, list[str]]]:
+    """(source, file:line, what was found) for each line of these log files naming a phone or an e-mail."""
+    found = []
+    for path in dict.fromkeys(paths):
+        if path.exists():
+            for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+                if what := personal_data(line):
+                    found.append(("hub subprocess", f"{path}:{n}", what))
+    return found
+
+
 def pytest_configure(config) -> None:
     root = logging.getLogger()
     root.addHandler(LOG_WATCH)
@@ -74,12 +85,7 @@ def pytest_configure(config) -> None:
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
-    found = [(name, where, what) for name, where, what in LOG_WATCH.offenders]
-    for path in dict.fromkeys(HUB_LOGS):
-        if path.exists():
-            for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-                if what := personal_data(line):
-                    found.append(("hub subprocess", f"{path}:{n}", what))
+    found = [*LOG_WATCH.offenders, *log_file_findings(HUB_LOGS)]
     if not found:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tests.conftest import LOG_WATCH, PersonalDataInLogs, personal_data
+from tests.conftest import HUB_LOGS, LOG_WATCH, PersonalDataInLogs, log_file_findings, personal_data
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,13 @@ def test_the_watch_sees_every_logger_of_the_run():
     seen = LOG_WATCH.seen
     logging.getLogger("some.library.deep.down").debug("a debug record")
     assert LOG_WATCH.seen == seen + 1
+
+
+def test_a_hub_subprocess_log_is_read_line_by_line(tmp_path):
+    log = tmp_path / "hub.log"
+    log.write_text('INFO: "GET /v1/changes?cursor=0 HTTP/1.1" 200\nlookup of 8 (916) 123-45-67 failed\n')
+    assert log_file_findings([log, tmp_path / "missing.log"]) == [("hub subprocess", f"{log}:2", ["8 (916) 123-45-67"])]
+
+
+def test_every_hub_the_suite_starts_has_its_log_watched(demo_hub):
+    assert demo_hub.db_path.with_suffix(f".{demo_hub.url.rsplit(':', 1)[1]}.log") in HUB_LOGS
