@@ -41,11 +41,25 @@ class Model(BaseModel):
 
 CHANNELS = ("sms", "email", "messengers", "calls")
 SIZE_FIELDS = ("chest", "waist", "hips", "shoe", "clothing")
+# 152-FZ: the consent to processing personal data, and one consent per marketing channel.
+ConsentPurpose = Literal["processing", "sms", "email", "messengers", "calls"]
+CONSENT_PURPOSES: tuple[str, ...] = ConsentPurpose.__args__  # type: ignore[attr-defined]
 
 
 class Consent(Model):
+    """A purpose's current state in a client snapshot. On the hub's snapshot it is derived
+    from the consent records (sync.hub.consents): `date` is the hub's day of receipt."""
+
     granted: bool
     date: dt.date | None = None
+    text_version: str | None = Field(default=None, max_length=40)
+
+
+class ConsentTerms(Model):
+    """One purpose's answer as the client gave it, with the version of the text she was shown."""
+
+    granted: bool
+    text_version: str = Field(min_length=1, max_length=40)
 
 
 class ClientProfile(Model):
@@ -92,9 +106,9 @@ class ClientProfile(Model):
     @field_validator("consents")
     @classmethod
     def _consents(cls, v: dict[str, Consent]) -> dict[str, Consent]:
-        unknown = set(v) - set(CHANNELS)
+        unknown = set(v) - set(CONSENT_PURPOSES)
         if unknown:
-            raise ValueError(f"unknown consent channels: {', '.join(sorted(unknown))}")
+            raise ValueError(f"unknown consent purposes: {', '.join(sorted(unknown))}")
         return v
 
 
@@ -126,6 +140,9 @@ MutationKind = Literal[
     "receipt.link",
     "form.sign",
     "contact.log",
+    "consent.record",
+    "client.erase",
+    "client.viewed",
 ]
 MUTATION_KINDS: tuple[str, ...] = MutationKind.__args__  # type: ignore[attr-defined]
 
@@ -282,4 +299,35 @@ class FormSignPayload(Model):
     signature_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     pdf_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     signed_at: dt.datetime
-    consents: dict[str, bool] = Field(default_factory=dict)
+    consents: dict[ConsentPurpose, bool | ConsentTerms] = Field(
+        default_factory=dict, description="per purpose: granted, with its text's version (a bare bool: the form's)"
+    )
+
+    def consent_terms(self) -> dict[str, ConsentTerms]:
+        """Each purpose's answer with its text version (a bare bool's text is the form's own version)."""
+        return {
+            purpose: x if isinstance(x, ConsentTerms) else ConsentTerms(granted=x, text_version=self.version)
+            for purpose, x in self.consents.items()
+        }
+
+
+class ConsentRecordPayload(Model):
+    """consent.record: a client's answers per purpose (granted or withdrawn), outside a signed form
+    or referring to one. The hub stamps its own time of receipt and the source (account, device)."""
+
+    client_id: str
+    consents: dict[ConsentPurpose, ConsentTerms] = Field(min_length=1)
+    form_id: str | None = Field(default=None, pattern=UUID_PATTERN, description="the signed form they came from")
+
+
+class ClientErasePayload(Model):
+    """client.erase (the mutation's entity is the client): a data-subject request carried out."""
+
+    request_ref: str | None = Field(
+        default=None, max_length=64, description="the request's number in the brand's register (no personal data)"
+    )
+
+
+class ClientViewedPayload(Model):
+    """client.viewed: a consultant opened the client's profile (an offline view arrives later;
+    the mutation's client_time is when it happened, the hub adds its time of receipt)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,6 +18,82 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+# --- no personal data in any log of a test run ------------------------------------------------
+# A phone (+7 or 8 and ten digits, in any common spacing) or an e-mail address in a log record
+# of this process, or in a hub subprocess's log, fails the session at its end. Masked phones
+# (+7 916 ***-**-67) and ids do not match: the digits must run unbroken by letters.
+PHONE_RE = re.compile(r"(?<![\w+])(?:\+7|8)[\s\-()]{0,2}\d{3}[\s\-()]{0,2}\d{3}[\s\-]?\d{2}[\s\-]?\d{2}(?!\w)")
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+
+
+def personal_data(text: str) -> list[str]:
+    """The phones and e-mail addresses found in `text`."""
+    return [m.group(0) for m in (*PHONE_RE.finditer(text), *EMAIL_RE.finditer(text))]
+
+
+class PersonalDataInLogs(logging.Handler):
+    """Sees every record of every logger (the root at DEBUG) and keeps those that name a phone
+    or an e-mail address, with the message and any traceback as they would be written."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.seen = 0
+        self.offenders: list[tuple[str, str, list[str]]] = []  # (logger, where, what was found)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen += 1
+        try:
+            text = self.format(record)
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is the logger's bug, not ours
+            text = str(record.msg)
+        found = personal_data(text)
+        if found:
+            self.offenders.append((record.name, f"{record.pathname}:{record.lineno}", found))
+
+
+LOG_WATCH = PersonalDataInLogs()
+HUB_LOGS: list[Path] = []
+"""Log files of hub subprocesses started by the tests, read at the session's end."""
+
+
+def watch_hub_log(path: Path) -> Path:
+    HUB_LOGS.append(path)
+    return path
+
+
+def log_file_findings(paths: list[Path]) -> list[tuple[str, str, list[str]]]:
+    """(source, file:line, what was found) for each line of these log files naming a phone or an e-mail."""
+    found = []
+    for path in dict.fromkeys(paths):
+        if path.exists():
+            for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+                if what := personal_data(line):
+                    found.append(("hub subprocess", f"{path}:{n}", what))
+    return found
+
+
+def pytest_configure(config) -> None:
+    root = logging.getLogger()
+    root.addHandler(LOG_WATCH)
+    root.setLevel(logging.DEBUG)
+    # SQLAlchemy's INFO is its statement echo (off in production: no handler enables it); at
+    # DEBUG the root would turn it on and it would print every bound parameter.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    found = [*LOG_WATCH.offenders, *log_file_findings(HUB_LOGS)]
+    if not found:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(found)} log records name a phone or an e-mail address (of {LOG_WATCH.seen} records seen):"]
+    lines += [f"  {name} at {where}: {len(what)} found" for name, where, what in found[:50]]
+    if reporter is not None:
+        reporter.write_line("\n".join(lines), red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def free_port() -> int:
@@ -62,7 +140,7 @@ class HubProcess:
 def _spawn_hub(db_path: Path, port: int) -> subprocess.Popen:
     # The hub writes to its own copy of the log's descriptor; ours closes once it is started
     # (it used to stay open, one file handle leaked per hub started).
-    with open(db_path.with_suffix(f".{port}.log"), "ab") as log:
+    with open(watch_hub_log(db_path.with_suffix(f".{port}.log")), "ab") as log:
         return subprocess.Popen(
             [
                 sys.executable,

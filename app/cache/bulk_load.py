@@ -74,6 +74,11 @@ def finish_bulk(db: Database) -> bool:
         "ON e.entity = g.entity AND e.id = g.id AND e.rowid <= g.upto)"
     )
     db.execute("DELETE FROM bulk_gone")
+    db.execute(
+        "DELETE FROM entities WHERE rowid IN (SELECT e.rowid FROM bulk_gone_clients g JOIN entities e "
+        "ON e.client_id = g.client_id AND e.rowid <= g.upto)"
+    )
+    db.execute("DELETE FROM bulk_gone_clients")
     search_index.rebuild_names(db)
     db.execute("DELETE FROM sync_state WHERE key = 'bulk_load'")
     return True

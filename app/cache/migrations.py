@@ -148,6 +148,38 @@ def m007_outbox_replayed(db: Database) -> None:
 
 
 @migrations()
+def m008_consents(db: Database) -> None:
+    # 152-FZ consent records come through the feed as 'consent' entities (sync.hub.consents),
+    # append-only; this view is each client's current answer per purpose: the latest by the
+    # hub's time of receipt (a device's clock never dates a consent).
+    db.executescript(
+        """
+        CREATE VIEW consent_state AS
+        SELECT client_id, purpose, granted, text_version, source, form_id, received_at FROM (
+            SELECT client_id,
+                   json_extract(data, '$.purpose') AS purpose,
+                   json_extract(data, '$.granted') AS granted,
+                   json_extract(data, '$.text_version') AS text_version,
+                   json_extract(data, '$.source') AS source,
+                   json_extract(data, '$.form_id') AS form_id,
+                   json_extract(data, '$.received_at') AS received_at,
+                   row_number() OVER (
+                       PARTITION BY client_id, json_extract(data, '$.purpose')
+                       ORDER BY json_extract(data, '$.received_at') DESC, id DESC
+                   ) AS n
+            FROM entities WHERE entity = 'consent'
+        ) WHERE n = 1;
+        -- Clients erased while a bulk load has the entity indexes aside: their entities
+        -- are deleted when it finishes (bulk_load.finish_bulk), as bulk_gone's are.
+        CREATE TABLE bulk_gone_clients (
+            client_id TEXT NOT NULL,
+            upto INTEGER NOT NULL   -- the entities rowid reached when the tombstone came
+        );
+        """
+    )
+
+
+@migrations()
 def m010_blobs(db: Database) -> None:
     # Files the device keeps (a signed form's signature until the hub has it): in the
     # cache, so SQLCipher encrypts them with everything else and a wipe removes them.

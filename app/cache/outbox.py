@@ -63,7 +63,10 @@ def pending_patches(db: Database, client_id: str) -> list[dict[str, Any]]:
 
 def counts(db: Database) -> dict[str, int]:
     out = {"pending": 0, "waiting": 0, "rejected": 0}
-    for status, n in db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall():
+    # A profile view reported for the audit (records.log_view) is not a change waiting to sync.
+    for status, n in db.execute(
+        "SELECT status, count(*) FROM outbox WHERE kind <> 'client.viewed' GROUP BY status"
+    ).fetchall():
         out[status] = n
     return out
 

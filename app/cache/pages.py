@@ -15,7 +15,7 @@ import msgspec
 import pydantic_core
 from sqlite_utils import Database
 
-from app.cache import bulk_load, outbox, search_index
+from app.cache import bulk_load, erasure, outbox
 from app.cache.clients import ClientColumns, rebase_client, save_clients
 from app.cache.sync_state import FILE_PULL, set_state
 from sync.models import Change, utcnow
@@ -122,9 +122,8 @@ def apply_page(
             "SELECT DISTINCT entity_id FROM outbox WHERE kind = 'client.update' AND status IN ('pending', 'waiting')"
         )
     }
-    if page.client_deletes:
-        db.conn.executemany("DELETE FROM clients WHERE id = ?", [(i,) for i in page.client_deletes])
-        search_index.unindex_clients(db, page.client_deletes)
+    if page.client_deletes:  # the hub deletes a client only when she is erased
+        erasure.forget_clients(db, page.client_deletes)
     plain = [(cols, text) for cols, text in page.clients if cols.id not in patched]
     if plain:  # nothing local to replay: the hub's snapshot is the local view
         save_clients(db, [(cols, cols) for cols, _ in plain], texts=[text for _, text in plain])

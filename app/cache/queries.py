@@ -8,7 +8,7 @@ with defaults of its own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlite_utils import Database
@@ -127,6 +127,24 @@ def store_names(db: Database) -> dict[str, str]:
 class Consent:
     granted: bool = False
     date: str | None = None
+    text_version: str | None = None
+    """The version of the text she was shown (None: a toggle on the profile, no text)."""
+    source: str | None = None
+    """form | consent | register | profile | erase (sync.hub.consents), when a record says so."""
+    form_id: str | None = None
+
+
+def consents(db: Database, client_id: str) -> dict[str, Consent]:
+    """The client's current answer per purpose, from the hub's consent records (dated by the
+    hub's time of receipt); purposes with no record are absent."""
+    rows = db.execute(
+        "SELECT purpose, granted, text_version, source, form_id, received_at FROM consent_state WHERE client_id = ?",
+        [client_id],
+    )
+    return {
+        purpose: Consent(bool(granted), (received_at or "")[:10] or None, version, source, form_id)
+        for purpose, granted, version, source, form_id, received_at in rows
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,7 +494,28 @@ def client(db: Database, client_id: str) -> ClientDetail | None:
     row = db.execute(f"SELECT data, {HUB_DATA} FROM clients WHERE id = ?", [client_id]).fetchone()
     if row is None:
         return None
-    return ClientDetail.from_data(json.loads(row[0]), pending=row[1] is None or row[0] != row[1])
+    found = ClientDetail.from_data(json.loads(row[0]), pending=row[1] is None or row[0] != row[1])
+    recorded = consents(db, client_id)
+    if not recorded:
+        return found
+    # The hub's records over the snapshot; a toggle made here and not synced yet stays on top.
+    pending = set(unsent_consents(db, client_id))
+    merged = {**recorded, **{p: c for p, c in found.consents.items() if p in pending or p not in recorded}}
+    return replace(found, consents=merged)
+
+
+def unsent_consents(db: Database, client_id: str) -> list[str]:
+    """Purposes this device changed on the client's profile and has not had applied yet."""
+    rows = db.execute(
+        "SELECT payload FROM outbox WHERE entity_id = ? AND kind IN ('client.update', 'client.register')"
+        " AND status IN ('pending', 'waiting')",
+        [client_id],
+    )
+    out: list[str] = []
+    for (payload,) in rows:
+        p = json.loads(payload)
+        out += list((p.get("fields") or p).get("consents") or {})
+    return out
 
 
 def profile(db: Database, client_id: str) -> ProfileData | None:
@@ -496,7 +535,11 @@ def profile(db: Database, client_id: str) -> ProfileData | None:
         ).fetchone()
         consultant = row[0] if row else None
     pending = tuple(
-        _operations(db, "WHERE entity_id = ? OR json_extract(payload, '$.client_id') = ?", [client_id, client_id])
+        _operations(
+            db,
+            "WHERE (entity_id = ? OR json_extract(payload, '$.client_id') = ?) AND kind <> 'client.viewed'",
+            [client_id, client_id],
+        )
     )
 
     def newest(entity: str, key: str = "at") -> list[dict]:
@@ -545,7 +588,7 @@ def unsent_changes(db: Database, client_id: str) -> list[FieldChange]:
 
 def rejections(db: Database) -> list[Operation]:
     """Mutations the hub refused, oldest first, until the consultant dismisses them."""
-    return _operations(db, "WHERE status = 'rejected'", [])
+    return _operations(db, "WHERE status = 'rejected' AND kind <> 'client.viewed'", [])
 
 
 def operation(db: Database, mutation_id: str) -> Operation | None:

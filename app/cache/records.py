@@ -34,3 +34,12 @@ def link_receipt(db: Database, client_id: str, fiscal: dict[str, Any]) -> str:
         [mid, client_id, dumps({"id": mid, **payload, "state": "pending", "receipt_id": None})],
     )
     return enqueue(db, "receipt.link", new_id(), payload, mid)
+
+
+VIEWED = "client.viewed"
+
+
+def log_view(db: Database, client_id: str) -> str:
+    """A consultant opened her profile: reported to the hub's audit log (sync.hub.audit) at the
+    next push, offline or not. Not a change: it is left out of the pending counts and lists."""
+    return enqueue(db, VIEWED, client_id, {})

@@ -270,6 +270,24 @@ def unindex_clients(db: Database, ids: Iterable[str]) -> None:
         db.execute(f"DELETE FROM search_doc WHERE client_id IN ({marks})", chunk)
 
 
+def forget_clients(db: Database, ids: Iterable[str]) -> None:
+    """Drop these clients' search rows and the name words no other client has (an erasure:
+    a rare surname left in the typo vocabulary would still say she was here)."""
+    ids = [str(i) for i in ids]
+    terms: set[str] = set()
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        for (names,) in db.execute(f"SELECT names FROM search_doc WHERE client_id IN ({marks})", chunk):
+            terms.update(names.split())
+    unindex_clients(db, ids)
+    for term in sorted(terms):
+        phrase = '"' + term.replace('"', '""') + '"'
+        if db.execute("SELECT 1 FROM search_names WHERE search_names MATCH ? LIMIT 1", [phrase]).fetchone():
+            continue
+        db.execute("DELETE FROM search_vocab WHERE term = ?", [term])
+        db.execute("DELETE FROM search_deletes WHERE term = ?", [term])
+
+
 def reindex_all(db: Database, batch: int = 5000) -> int:
     """Rebuild the search rows of every cached client (repair tool); returns the count."""
     cols = ("id", "last_name", "first_name", "middle_name", "phone", "email", "birthday", "card_number")

@@ -70,6 +70,7 @@ class ProfileModel:
         self.errors = {}
         await self.load()
         if self.data is not None:
+            await self._ctx.cache.write(records.log_view, client_id)  # the hub's audit log of views (152-FZ)
             draft = self._new_draft()
             kept = await draft.load()
             if kept is not None:

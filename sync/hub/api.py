@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from sync import page
 from sync.hub import (
+    audit,
     auth,
     feed,
     handlers,
@@ -434,6 +435,30 @@ def create_app(
         with db.read() as conn:
             stores = auth.brand_stores(conn, acc.brand_id) if acc.may(auth.BRAND_WIDE) else [acc.store_id]
             return receipts.identified_share(conn, stores)
+
+    audit_reader = allowed(audit.READERS, "A client's audit log")
+
+    @app.get(
+        "/v1/clients/{client_id}/audit",
+        tags=["audit"],
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}, "text/csv": {}}}, 404: PROBLEM_RESPONSES[400]},
+    )
+    def client_audit(
+        client_id: str, acc: Annotated[Account, Depends(audit_reader)], format: Literal["json", "csv"] = "json"
+    ) -> Response:
+        """Who changed or viewed this client (152-FZ): ids and times only, oldest first."""
+        with db.write() as conn:
+            rows = audit.export(conn, client_id, acc)
+        if rows is None:  # unknown, or another store's: the same answer
+            raise Problem(404, "No such client", "This client is not known to the hub.")
+        if format == "csv":
+            return Response(
+                audit.to_csv(rows),
+                media_type="text/csv",
+                headers={"Content-Disposition": 'attachment; filename="audit.csv"', "Cache-Control": "no-store"},
+            )
+        return Response(feed.dumps(rows), media_type="application/json", headers={"Cache-Control": "no-store"})
 
     return app
 

@@ -13,11 +13,19 @@ import json
 
 from sqlalchemy import Connection
 
-from sync.hub import loyalty_service, members, receipts, records
+from sync.hub import consents, loyalty_service, members, receipts, records
 from sync.hub.auth import Account
 from sync.hub.errors import parse
 from sync.hub.storage import HubDB
-from sync.models import ContactPayload, FormSignPayload, Mutation, PosReceipt, utcnow
+from sync.models import (
+    ClientViewedPayload,
+    ConsentRecordPayload,
+    ContactPayload,
+    FormSignPayload,
+    Mutation,
+    PosReceipt,
+    utcnow,
+)
 from sync.rules.contacts import normalise_phone
 
 # --- mutations: (conn, mutation, account, device id) -> result ---------------------------
@@ -27,6 +35,11 @@ from sync.rules.contacts import normalise_phone
 
 def register(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     client = members.registration(conn, m, account.store_id)
+    if client.get("consents"):  # recorded as consents, dated by the hub (sync.hub.consents)
+        source = consents.Source("register", m, account.id, device_id)
+        client["consents"] = consents.record(
+            conn, client | {"consents": {}}, consents.from_profile({}, client["consents"]), source
+        )
     welcome, figures, summary = loyalty_service.enroll(client, m.client_time)
     members.save(conn, {**client, **figures}, new=True)  # the client row, written once
     loyalty_service.append(conn, client, welcome)
@@ -35,6 +48,12 @@ def register(conn: Connection, m: Mutation, account: Account, device_id: str) ->
 
 
 def update(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    fields = m.payload.get("fields")
+    if isinstance(fields, dict) and "consents" in fields:  # a profile toggle: a consent record
+        current = members.existing(conn, m.entity_id, account.store_id)
+        answers = consents.from_profile(current, fields["consents"])
+        recorded = consents.record(conn, current, answers, consents.Source("profile", m, account.id, device_id))
+        m = m.model_copy(update={"payload": {**m.payload, "fields": {**fields, "consents": recorded}}})
     return members.update_fields(conn, m, device_id, account.store_id, account.id, account.name)
 
 
@@ -52,7 +71,33 @@ def contact(conn: Connection, m: Mutation, account: Account, device_id: str) -> 
 
 def form(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     p = parse(FormSignPayload, m.payload)
-    return records.form(conn, m, account, p, members.existing(conn, p.client_id, account.store_id)["store_id"])
+    client = members.existing(conn, p.client_id, account.store_id)
+    out = records.form(conn, m, account, p, client["store_id"])
+    if p.consents:
+        source = consents.Source("form", m, account.id, device_id, form_id=m.entity_id)
+        _save_consents(conn, client, consents.from_terms(p.consent_terms()), source)
+    return out
+
+
+def consent(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    p = parse(ConsentRecordPayload, m.payload)
+    client = members.existing(conn, p.client_id, account.store_id)
+    source = consents.Source("consent", m, account.id, device_id, form_id=p.form_id)
+    state = _save_consents(conn, client, consents.from_terms(p.consents), source)
+    return {"consents": sorted(p.consents), "state": state}
+
+
+def _save_consents(conn: Connection, client: dict, answers: consents.Answers, source: consents.Source) -> dict:
+    state = consents.record(conn, client, answers, source)
+    members.save(conn, {**client, "consents": state})
+    return state
+
+
+def viewed(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    """client.viewed changes nothing: it is applied to be audited (sync.hub.audit)."""
+    parse(ClientViewedPayload, m.payload)
+    members.existing(conn, m.entity_id, account.store_id)
+    return {}
 
 
 def link_receipt(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:

@@ -36,15 +36,18 @@ def save(conn: Connection, data: dict, new: bool = False) -> None:
         sql(conn, "INSERT INTO clients (store_id, phone, card_number, data, id) VALUES (?, ?, ?, ?, ?)", values)
     else:
         sql(conn, "UPDATE clients SET store_id = ?, phone = ?, card_number = ?, data = ? WHERE id = ?", values)
-    feed.publish(conn, "client", data["id"], data["store_id"], data)
+    if data.get("erased_at"):  # an erased client (sync.hub.erase) is a tombstone to every device
+        feed.publish(conn, "client", data["id"], data["store_id"], None, deleted=True)
+    else:
+        feed.publish(conn, "client", data["id"], data["store_id"], data)
 
 
 def existing(conn: Connection, client_id: str, store_id: str) -> dict:
     """The client's snapshot when she belongs to `store_id` (the account's store);
-    Rejected("unknown_client") when the hub has none or she is another store's: both are
-    answered alike, so the answer tells no one which ids exist elsewhere."""
+    Rejected("unknown_client") when the hub has none, she is another store's or she was
+    erased: all answered alike, so the answer tells no one which ids exist elsewhere."""
     client = load(conn, client_id)
-    if client is None or client["store_id"] != store_id:
+    if client is None or client["store_id"] != store_id or client.get("erased_at"):
         raise Rejected("unknown_client", "This client is not known to the hub.")
     return client
 

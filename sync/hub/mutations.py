@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from sync.hub import auth, feed, handlers
+from sync.hub import audit, auth, erase, feed, handlers
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, Waiting
 from sync.hub.problems import log_unexpected
@@ -52,6 +52,10 @@ KIND_ROLES: dict[str, frozenset[str]] = {
     "receipt.link": auth.STORE_STAFF,
     "form.sign": auth.STORE_STAFF,
     "contact.log": auth.STORE_STAFF,
+    "consent.record": auth.STORE_STAFF,
+    "client.viewed": auth.STORE_STAFF,
+    # A data-subject request is carried out by the store's manager, not at the counter.
+    "client.erase": frozenset({auth.MANAGER}),
 }
 assert set(KIND_ROLES) == set(MUTATION_KINDS)
 
@@ -66,6 +70,9 @@ HANDLERS: dict[str, Handler] = {
         "receipt.link": handlers.link_receipt,
         "form.sign": handlers.form,
         "contact.log": handlers.contact,
+        "consent.record": handlers.consent,
+        "client.viewed": handlers.viewed,
+        "client.erase": erase.erase,
     }.items()
 }
 assert set(HANDLERS) == set(MUTATION_KINDS)
@@ -92,6 +99,8 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
                 raise Rejected("unknown_kind", f"Unknown mutation kind '{m.kind}'.")
             outcome = MutationResult(id=m.id, status="applied", result=handler(conn, m, account, device_id))
             _record(conn, device_id, m, outcome)
+            client_id = audit.client_of_mutation(conn, m)
+            audit.log_mutation(conn, m, account.id, account.role, account.store_id, device_id, client_id)
             return outcome
     except Rejected as r:
         outcome = MutationResult(id=m.id, status="rejected", code=r.code, reason=r.reason)

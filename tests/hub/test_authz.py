@@ -72,6 +72,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "GET /v1/blobs/{sha256}": STAFF,
     "POST /v1/pos/receipts": frozenset({"till", "manager"}),
     "GET /v1/reports/identified": frozenset({"manager", "admin"}),
+    "GET /v1/clients/{client_id}/audit": frozenset({"manager", "admin"}),
 }
 
 
@@ -324,6 +325,21 @@ def check_report(ctx, role, scope, h):
     assert consultants <= readable
 
 
+def check_client_audit(ctx, role, scope, h):
+    client = ctx.clients[STORE[scope]][6]
+    r = ctx.api.get(f"/v1/clients/{client['id']}/audit", headers=h)
+    if scope == "own" or (role == "admin" and scope == "other"):  # an admin reads its brand's stores
+        assert r.status_code == 200, r.text
+        rows = r.json()
+        assert rows and {row["client_id"] for row in rows} == {client["id"]}
+        me = ctx.heads[(role, "own")]["_me"]["consultant_id"]
+        assert (rows[-1]["action"], rows[-1]["account_id"]) == ("read", me)
+        return
+    unknown = ctx.api.get(f"/v1/clients/{new_id()}/audit", headers=h)
+    assert r.status_code == unknown.status_code == 404
+    assert {**r.json(), "instance": ""} == {**unknown.json(), "instance": ""}  # the instance is each one's path
+
+
 CHECKS: dict[str, Callable] = {
     "GET /healthz": check_healthz,
     "POST /v1/auth/login": check_login,
@@ -335,6 +351,7 @@ CHECKS: dict[str, Callable] = {
     "GET /v1/blobs/{sha256}": check_get_blob,
     "POST /v1/pos/receipts": check_receipts,
     "GET /v1/reports/identified": check_report,
+    "GET /v1/clients/{client_id}/audit": check_client_audit,
 }
 
 
@@ -356,7 +373,8 @@ def _refused_request(ctx: Ctx, op: str, scope: str, h: dict) -> httpx.Response:
         "PUT /v1/blobs/{sha256}": {"content": body},
         "POST /v1/pos/receipts": {"json": {"receipts": [_receipt(store)]}},
     }
-    return ctx.api.request(method, path.replace("{sha256}", sha), headers=h, **bodies.get(op, {}))
+    path = path.replace("{sha256}", sha).replace("{client_id}", client["id"])
+    return ctx.api.request(method, path, headers=h, **bodies.get(op, {}))
 
 
 @pytest.mark.parametrize("scope", SCOPES)
@@ -395,6 +413,20 @@ def _entry(ctx: Ctx, scope: str) -> str:
     return eid
 
 
+def _registered(ctx: Ctx, scope: str) -> str:
+    """A new client of `scope`'s store, registered by its consultant."""
+    cid = new_id()
+    store = STORE[scope]
+    m = _mutation("client.register", cid, {"last_name": "Лебедева", "first_name": "Анна", "store_id": store})
+    (res,) = _push(ctx, ctx.h("consultant", scope), m)
+    assert res["status"] == "applied", res
+    return cid
+
+
+KIND_SENDER = {"client.erase": "manager"}
+"""Who sends a kind in the store tests (a consultant, unless only another role may)."""
+
+
 def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
     """A `kind` mutation aimed at a client (or entry) of `target`: own, other, brand (another
     brand's store), or unknown."""
@@ -426,13 +458,21 @@ def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
         )
     if kind == "contact.log":
         return _mutation(kind, new_id(), {"client_id": cid, "channel": "sms", "text": "Напомнила о примерке"})
+    if kind == "consent.record":
+        terms = {"granted": True, "text_version": "marketing-1.0"}
+        return _mutation(kind, new_id(), {"client_id": cid, "consents": {"email": terms}})
+    if kind == "client.viewed":
+        return _mutation(kind, cid, {})
+    if kind == "client.erase":  # a client registered for it: the others are every test's
+        return _mutation(kind, _registered(ctx, target) if store else cid, {"request_ref": "DSR-1"})
     raise AssertionError(f"no test case for mutation kind {kind}")
 
 
 @pytest.mark.parametrize("kind", MUTATION_KINDS)
 def test_each_mutation_kind_writes_only_to_its_own_stores_clients(ctx, kind):
-    """For the own store's consultant; the other brand's consultant alike, below."""
-    h = ctx.h("consultant", "own")
+    """For the own store's consultant (a manager for the kinds only a manager sends); the other
+    brand's consultant alike, below."""
+    h = ctx.h(KIND_SENDER.get(kind, "consultant"), "own")
     own, other, brand, unknown = (
         _push(ctx, h, _kind_case(ctx, kind, t))[0] for t in ("own", "other", "brand", "unknown")
     )
@@ -450,7 +490,7 @@ def test_each_mutation_kind_writes_only_to_its_own_stores_clients(ctx, kind):
 def test_another_brands_consultant_reaches_no_client_of_this_brand(ctx, kind):
     """The boundary from the other side: the second brand's consultant aims at this brand's
     clients (and entries) and is answered as for ids that exist nowhere."""
-    h = ctx.h("consultant", "brand")
+    h = ctx.h(KIND_SENDER.get(kind, "consultant"), "brand")
     mine = _kind_case(ctx, kind, "own")
     if kind == "form.sign":  # a signature its own store uploaded, so only the client decides
         sha, _ = _blob(ctx, h)
@@ -598,3 +638,11 @@ def test_a_manager_posts_receipts_of_its_own_store_only(ctx):
     assert ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN)]}, headers=h).status_code == 200
     r = ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN), _receipt(OTHER)]}, headers=h)
     assert r.status_code == 403 and r.json()["receipts"] == [1]
+
+
+def test_only_a_manager_erases_a_client(ctx):
+    m = _kind_case(ctx, "client.erase", "own")
+    (res,) = _push(ctx, ctx.h("consultant", "own"), m)
+    assert (res["status"], res["code"]) == ("rejected", "forbidden")
+    (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})
+    assert res["status"] == "applied", res

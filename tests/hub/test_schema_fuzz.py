@@ -55,6 +55,7 @@ OPERATIONS = [
     "GET /v1/blobs/{sha256}",
     "POST /v1/pos/receipts",
     "GET /v1/reports/identified",
+    "GET /v1/clients/{client_id}/audit",
 ]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, HubProcess, free_port, seeded_db, wait_http
+from tests.conftest import ROOT, HubProcess, free_port, seeded_db, wait_http, watch_hub_log
 from tests.sync.helpers import Device, HubView, login_token
 
 SYNC_CLIENTS = int(os.environ.get("VITRINE_SYNC_CLIENTS", "200"))
@@ -48,7 +48,7 @@ def _start(folder: Path) -> Hub:
     folder.mkdir(parents=True, exist_ok=True)
     path = seeded_db(folder, SYNC_CLIENTS)
     port = free_port()
-    with open(folder / "hub.log", "ab") as log:  # the hub writes to its own copy of the descriptor
+    with open(watch_hub_log(folder / "hub.log"), "ab") as log:  # the hub writes to its own copy of the descriptor
         proc = subprocess.Popen(
             [
                 sys.executable,

@@ -195,3 +195,42 @@ feed = Table(
     UniqueConstraint("entity", "entity_id", name="feed_entity"),
     Index("feed_store_seq", "store_id", "seq"),
 )
+
+# 152-FZ consent records (sync.hub.consents): append-only, one row per purpose answered.
+# `received_at` is the hub's clock; `device_time` is the device's, kept for reference only.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("client_id", String(36), nullable=False, index=True),
+    Column("store_id", String(36), nullable=False),
+    Column("purpose", String(20), nullable=False),  # sync.models.CONSENT_PURPOSES
+    Column("granted", Boolean, nullable=False),
+    Column("text_version", String(40)),  # NULL: no text was shown (a toggle on the profile)
+    Column("source", String(20), nullable=False),  # form | consent | register | profile | erase
+    Column("form_id", String(36)),
+    Column("account_id", String(36), nullable=False),
+    Column("device_id", String(100), nullable=False),
+    Column("mutation_id", String(36), nullable=False),
+    Column("device_time", Text),
+    Column("received_at", Text, nullable=False),
+)
+
+# Who changed or viewed which client (sync.hub.audit): ids only, never personal data.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", SeqType, primary_key=True, autoincrement=True),
+    Column("at", Text, nullable=False),  # the hub's clock
+    Column("client_id", String(36), nullable=False),
+    Column("store_id", String(36)),
+    Column("account_id", String(36), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("device_id", String(100)),
+    Column("action", String(20), nullable=False),  # change | view | read | export
+    Column("kind", String(40), nullable=False),  # a mutation kind, or the endpoint read
+    Column("entity_id", String(36)),
+    Column("mutation_id", String(36)),
+    Column("device_time", Text),
+    Index("audit_log_client", "client_id", "id"),
+)

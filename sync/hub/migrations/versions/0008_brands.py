@@ -6,14 +6,14 @@ The feed's store and consultant rows were visible to every store (store_id NULL)
 now filed under its own store, so no device sees another brand's stores or staff names.
 
 Revision ID: 0008
-Revises: 0005 (the integrator chains 0006 sessions and 0007 consents in between)
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
