@@ -80,7 +80,17 @@ def ingest_receipts(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
     no loyalty figure sees them early.
     """
     datas, new = receipts.store_new(conn, batch)
-    links = receipts.waiting_links(conn, [r for r, d in zip(batch, datas, strict=True) if d["id"] in new])
+    fresh = [r for r, d in zip(batch, datas, strict=True) if d["id"] in new]
+    links = receipts.waiting_links(conn, fresh)
+    for store_id in {r.store_id for r in fresh}:  # one store: a till posts only its own
+        mine = [r for r in fresh if r.store_id == store_id]
+        members.lock_named(
+            conn,
+            store_id,
+            [p for r in mine if (p := normalise_phone(r.client_phone))],
+            [r.client_card for r in mine if r.client_card],
+            [link["client_id"] for link in links.values()],
+        )
     out = []
     for r, data in zip(batch, datas, strict=True):
         if data["id"] in new:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from sync.hub import feed
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, parse
-from sync.hub.storage import schema, sql
+from sync.hub.storage import for_update, schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 from sync.rules.receipts import refusal
 
@@ -49,9 +50,21 @@ def till_refusals(batch: list[PosReceipt], store_id: str, now: dt.datetime) -> t
     return foreign, out_of_bounds
 
 
-def by_fiscal(conn: Connection, fn: str, i: str, fp: str):
-    receipts = schema.receipts
-    return conn.execute(select(receipts).where(receipts.c.fn == fn, receipts.c.i == i, receipts.c.fp == fp)).first()
+class Stored(NamedTuple):
+    id: str
+    client_id: str | None
+    data: str  # the snapshot as JSON
+
+
+def by_fiscal(conn: Connection, fn: str, i: str, fp: str) -> Stored | None:
+    """The stored receipt, its row locked (storage.locks): of two links to one receipt
+    made at once, the second waits for the first and sees its claim."""
+    row = sql(
+        conn,
+        for_update(conn, "SELECT id, client_id, data FROM receipts WHERE fn = ? AND i = ? AND fp = ?"),
+        (fn, i, fp),
+    ).fetchone()
+    return None if row is None else Stored(*row)
 
 
 def own(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
@@ -166,7 +179,7 @@ def link_request(m: Mutation) -> ReceiptLinkPayload:
     return p
 
 
-def claim(row, client_id: str) -> bool:
+def claim(row: Stored, client_id: str) -> bool:
     """Whether the stored receipt `row` is already this client's; Rejected when another's."""
     if row.client_id is not None and row.client_id != client_id:
         raise Rejected("receipt_taken", "This receipt is already linked to another client.")
