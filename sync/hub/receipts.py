@@ -15,7 +15,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from sync.hub import feed
 from sync.hub.auth import Account
@@ -203,14 +203,6 @@ def link_matched(conn: Connection, m: Mutation, p: ReceiptLinkPayload, receipt: 
 
 def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLinkPayload, store_id: str) -> dict:
     """A link to a receipt the till has not uploaded yet: it waits for the receipt."""
-    receipt_links = schema.receipt_links
-    waiting = conn.execute(
-        select(receipt_links).where(receipt_links.c.fn == p.fn, receipt_links.c.i == p.i, receipt_links.c.fp == p.fp)
-    ).first()
-    if waiting is not None:
-        if waiting.client_id == p.client_id:
-            return {"state": "waiting", "already": True}
-        raise Rejected("receipt_taken", "This receipt is already linked to another client.")
     values = {
         "fn": p.fn,
         "i": p.i,
@@ -221,7 +213,22 @@ def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLink
         "at": m.client_time.isoformat(),
         "receipt_id": None,
     }
-    conn.execute(insert(receipt_links).values(values))
+    # Inserted unless a link waits already: two links made at once (several workers on
+    # PostgreSQL) both saw none, and the second's plain INSERT failed on the key; this one
+    # waits for the first to commit, then reads it.
+    inserted = sql(
+        conn,
+        "INSERT INTO receipt_links (fn, i, fp, client_id, mutation_id, account_id, at, receipt_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fn, i, fp) DO NOTHING RETURNING mutation_id",
+        tuple(values.values()),
+    ).fetchone()
+    if inserted is None:
+        waiting = sql(
+            conn, "SELECT client_id FROM receipt_links WHERE fn = ? AND i = ? AND fp = ?", (p.fn, p.i, p.fp)
+        ).fetchone()
+        if waiting is not None and waiting[0] == p.client_id:
+            return {"state": "waiting", "already": True}
+        raise Rejected("receipt_taken", "This receipt is already linked to another client.")
     publish_link(conn, {**values, "s": p.s, "t": p.t.isoformat() if p.t else None}, store_id, "waiting")
     return {"state": "waiting"}
 

@@ -266,3 +266,48 @@ def test_concurrent_redemptions_never_spend_a_point_twice(cluster):
     assert sum(spent.values()) == before, "she spent all she had (the receipts asked for four times as much)"
     left = rules.available_points(ledger, utcnow())
     assert left == 0 and _client(cluster.db, rich["id"])["points_balance"] >= 0
+
+
+def test_concurrent_revisions_of_one_diary_entry_are_all_kept_in_one_order(cluster):
+    client = _clients(cluster.db)[10]
+    consultants = logins_of_store(0)
+    entry = new_id()
+
+    def diary(kind: str, payload: dict) -> dict:
+        return {
+            "id": new_id(),
+            "kind": kind,
+            "entity_id": entry,
+            "payload": payload,
+            "client_time": utcnow().isoformat(),
+        }
+
+    first = diary("diary.add", {"client_id": client["id"], "text": "первая запись"})
+    r = cluster.post(0, "/v1/mutations", consultants[0], {"device_id": "pg-diary-0", "mutations": [first]})
+    assert r.json()["results"][0]["status"] == "applied", r.text
+    revisions = [diary("diary.revise", {"text": f"правка {k}"}) for k in range(9)]
+    answers = _together(
+        [
+            lambda k=k, m=m: cluster.post(
+                k, "/v1/mutations", consultants[k % len(consultants)], {"device_id": f"pg-diary-{k}", "mutations": [m]}
+            )
+            for k, m in enumerate(revisions)
+        ]
+    )
+    assert all(a.json()["results"][0]["status"] == "applied" for a in answers), [a.text for a in answers]
+    with cluster.db.read() as conn:
+        stored = [
+            json.loads(row[0])
+            for row in sql(
+                conn, "SELECT data FROM records WHERE entity = 'diary_rev' AND owner_id = ?", (entry,)
+            ).fetchall()
+        ]
+        published = json.loads(
+            sql(
+                conn,
+                "SELECT data FROM feed WHERE entity = 'diary' AND entity_id = ? ORDER BY seq DESC LIMIT 1",
+                (entry,),
+            ).fetchone()[0]
+        )
+    assert sorted(rev["hub_order"] for rev in stored) == list(range(10)), "two revisions took the same place"
+    assert sorted(rev["id"] for rev in published["revisions"]) == sorted([first["id"], *(m["id"] for m in revisions)])
