@@ -57,6 +57,7 @@ def form(conn: Connection, m: Mutation, account: Account, device_id: str) -> dic
 
 def link_receipt(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     p = receipts.link_request(m)
+    receipts.lock_fiscal(conn, [(p.fn, p.i, p.fp)])  # names before rows (storage.locks)
     client = members.existing(conn, p.client_id, account.store_id)
     row = receipts.by_fiscal(conn, p.fn, p.i, p.fp)
     if row is None:
@@ -79,6 +80,7 @@ def ingest_receipts(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
     receipt, in batch order: receipts inserted ahead of their turn have no client yet, so
     no loyalty figure sees them early.
     """
+    receipts.lock_fiscal(conn, [(r.fn, r.i, r.fp) for r in batch])  # before any client's row (storage.locks)
     datas, new = receipts.store_new(conn, batch)
     fresh = [r for r, d in zip(batch, datas, strict=True) if d["id"] in new]
     links = receipts.waiting_links(conn, fresh)

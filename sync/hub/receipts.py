@@ -12,6 +12,7 @@ running the loyalty rules on it is sequenced by the handlers (sync.hub.handlers)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, func, select, update
 from sync.hub import feed
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, parse
-from sync.hub.storage import for_update, schema, sql
+from sync.hub.storage import for_update, lock_names, schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 from sync.rules.receipts import refusal
 
@@ -54,6 +55,14 @@ class Stored(NamedTuple):
     id: str
     client_id: str | None
     data: str  # the snapshot as JSON
+
+
+def lock_fiscal(conn: Connection, keys: Iterable[tuple[str, str, str]]) -> None:
+    """Take the receipts' fiscal triples in turn with anyone else's transaction on them
+    (storage.lock_names), before their rows exist: a till's upload and a consultant's link
+    of the same receipt at once would otherwise each miss the other (the link waiting for
+    a receipt that was stored without it, for good)."""
+    lock_names(conn, (f"receipt {fn}/{i}/{fp}" for fn, i, fp in keys))
 
 
 def by_fiscal(conn: Connection, fn: str, i: str, fp: str) -> Stored | None:

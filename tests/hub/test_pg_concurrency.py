@@ -96,7 +96,10 @@ def cluster(postgres, tmp_path_factory) -> Iterator[Cluster]:
             urls.append(f"http://127.0.0.1:{port}")
         for u in urls:
             wait_http(u + "/healthz")
-        yield Cluster(urls, db, {})
+        cluster = Cluster(urls, db, {})
+        for login in [*logins_of_store(0), "till1", "manager1"]:  # one by one: concurrent logins are throttled
+            cluster.token(login)
+        yield cluster
     finally:
         for p in procs:
             p.terminate()
@@ -311,3 +314,30 @@ def test_concurrent_revisions_of_one_diary_entry_are_all_kept_in_one_order(clust
         )
     assert sorted(rev["hub_order"] for rev in stored) == list(range(10)), "two revisions took the same place"
     assert sorted(rev["id"] for rev in published["revisions"]) == sorted([first["id"], *(m["id"] for m in revisions)])
+
+
+def test_a_receipt_linked_while_the_till_uploads_it_finds_its_client(cluster):
+    """The consultant scans the receipt the moment the till uploads it: whichever comes
+    first, the receipt ends up hers (not a link that waits for a receipt stored without it)."""
+    client = _clients(cluster.db)[12]
+    consultants = logins_of_store(0)
+    recs = [_receipt(200 + k, None, 0) for k in range(8)]
+    calls = []
+    for k, rec in enumerate(recs):
+        calls.append(lambda k=k, rec=rec: cluster.post(k, "/v1/pos/receipts", "till1", {"receipts": [rec]}))
+        calls.append(
+            lambda k=k, rec=rec: cluster.post(
+                k + 1,
+                "/v1/mutations",
+                consultants[k % len(consultants)],
+                {"device_id": f"pg-scan-{k}", "mutations": [_link(client["id"], rec)]},
+            )
+        )
+    for answer in _together(calls):
+        assert answer.status_code == 200, answer.text
+    with cluster.db.read() as conn:
+        owners = [
+            sql(conn, "SELECT client_id FROM receipts WHERE fn = ? AND i = ?", (r["fn"], r["i"])).fetchone()[0]
+            for r in recs
+        ]
+    assert owners == [client["id"]] * len(recs), "a receipt was stored without the link made as it came"

@@ -13,12 +13,18 @@ client, and need no retry loop around every write transaction (serialization fai
 would come from the feed and mutation tables too, for transactions that touch
 different clients).
 
+What has no row yet (a receipt a consultant links before the till uploads it) is locked
+by name (`lock_names`, a transaction-level advisory lock). Every transaction takes its
+names before its client rows, and several at once in a fixed order, so none can wait for
+a name while holding a row another waits for.
+
 On SQLite these are no-ops: its single writer (BEGIN IMMEDIATE, see HubDB.write) already
 serialises every write transaction, and SQLite has no FOR UPDATE.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import Connection
@@ -46,3 +52,22 @@ def lock_clients(conn: Connection, client_ids: Iterable[str]) -> None:
     ids = sorted(set(client_ids))
     if ids:
         sql(conn, f"SELECT id FROM clients WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE", ids)
+
+
+NAME_LOCKS = 727_002  # PostgreSQL advisory lock class (storage.database has 727_001, one-key form)
+
+
+def lock_names(conn: Connection, names: Iterable[str]) -> None:
+    """Lock these names to the end of the transaction (in a fixed order: see above).
+
+    Names hash to 32 bits: two names sharing a hash only wait for each other, never get
+    in each other's way otherwise. The statement's result is not read (the lock is taken
+    in order before the next statement runs), so inside a pipelined write it costs no
+    round trip of its own."""
+    if not row_locks(conn):
+        return
+    keys = sorted(
+        {int.from_bytes(hashlib.blake2b(n.encode(), digest_size=4).digest(), "big", signed=True) for n in names}
+    )
+    if keys:
+        sql(conn, "SELECT pg_advisory_xact_lock(?::int, k) FROM unnest(?::int[]) AS k", (NAME_LOCKS, keys))
