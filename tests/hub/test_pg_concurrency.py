@@ -24,9 +24,10 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -111,7 +112,7 @@ def cluster(postgres, tmp_path_factory) -> Iterator[Cluster]:
         db.dispose()
 
 
-def _together(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
+def _together(calls: Sequence[Callable[[], httpx.Response]]) -> list[httpx.Response]:
     """Run the calls in threads released at the same moment."""
     gate = threading.Barrier(len(calls))
 
@@ -170,7 +171,8 @@ def test_concurrent_updates_of_one_client_lose_no_field(cluster):
         sent = [(name, _update(client["id"], name, value)) for name, value in values.items()]
         answers = _together(
             [
-                lambda k=k, m=m: cluster.post(
+                partial(
+                    cluster.post,
                     k,
                     "/v1/mutations",
                     consultants[k % len(consultants)],
@@ -192,11 +194,11 @@ def test_concurrent_updates_of_one_client_lose_no_field(cluster):
         assert sorted(history) == sorted((name, m["id"]) for name, m in sent)
 
 
-def _receipt(i: int, phone: str | None, redeem: int) -> dict:
+def _receipt(fn: str, i: int, phone: str | None, redeem: int) -> dict:
     total = 30_000_000  # 300,000 rub: its redemption cap is far above what is asked
     return {
         "store_id": STORE,
-        "fn": "9287000000000042",
+        "fn": fn,
         "i": str(i),
         "fp": str(7_000_000 + i),
         "at": utcnow().isoformat(),
@@ -206,6 +208,9 @@ def _receipt(i: int, phone: str | None, redeem: int) -> dict:
         "redeem_points": redeem,
         "lines": [{"sku": "BC-1", "name": "Кашемировый джемпер", "price": total, "sale": False}],
     }
+
+
+REDEEMING = "9287000000000042"  # the fiscal drive of the redemption test's receipts
 
 
 def _link(client_id: str, rec: dict) -> dict:
@@ -228,18 +233,19 @@ def test_concurrent_redemptions_never_spend_a_point_twice(cluster):
         before = rules.available_points(loyalty_service.entries(conn, rich["id"]), now)
     assert before >= 6, "the seed gave no client points to spend"
     ask = -(-before // 3)  # three receipts would spend all she has; twelve ask for four times that
-    by_till = [_receipt(k, rich["phone"], ask) for k in range(6)]
-    to_link = [_receipt(100 + k, None, ask) for k in range(6)]
+    by_till = [_receipt(REDEEMING, k, rich["phone"], ask) for k in range(6)]
+    to_link = [_receipt(REDEEMING, 100 + k, None, ask) for k in range(6)]
     # Unidentified first (no points move), then linked by consultants while the till and
     # the manager post receipts that name her by phone.
     r = cluster.post(0, "/v1/pos/receipts", "till1", {"receipts": to_link})
     assert r.status_code == 200 and all(x["client_id"] is None for x in r.json()["results"]), r.text
     consultants = logins_of_store(0)
     calls = [
-        lambda k=k, rec=rec: cluster.post(k, "/v1/pos/receipts", ("till1", "manager1")[k % 2], {"receipts": [rec]})
+        partial(cluster.post, k, "/v1/pos/receipts", ("till1", "manager1")[k % 2], {"receipts": [rec]})
         for k, rec in enumerate(by_till)
     ] + [
-        lambda k=k, rec=rec: cluster.post(
+        partial(
+            cluster.post,
             k,
             "/v1/mutations",
             consultants[k % len(consultants)],
@@ -255,8 +261,7 @@ def test_concurrent_redemptions_never_spend_a_point_twice(cluster):
     with cluster.db.read() as conn:
         ledger = loyalty_service.entries(conn, rich["id"])
         stored = [
-            json.loads(row[0])
-            for row in sql(conn, "SELECT data FROM receipts WHERE fn = ?", ("9287000000000042",)).fetchall()
+            json.loads(row[0]) for row in sql(conn, "SELECT data FROM receipts WHERE fn = ?", (REDEEMING,)).fetchall()
         ]
     assert rules.check_ledger(ledger) == [], "a bucket was drawn below zero"
     spent = {d["id"]: d["points_spent"] for d in stored}
@@ -264,7 +269,8 @@ def test_concurrent_redemptions_never_spend_a_point_twice(cluster):
     redeemed: dict[str, int] = {}
     for e in ledger:
         if e.kind == "redemption":
-            redeemed[e.receipt_id] = redeemed.get(e.receipt_id, 0) - e.points
+            rid = str(e.receipt_id)  # a redemption always names its receipt
+            redeemed[rid] = redeemed.get(rid, 0) - e.points
     assert redeemed == {rid: k for rid, k in spent.items() if k}, "the ledger's redemptions differ from the receipts'"
     assert sum(spent.values()) == before, "she spent all she had (the receipts asked for four times as much)"
     left = rules.available_points(ledger, utcnow())
@@ -291,8 +297,12 @@ def test_concurrent_revisions_of_one_diary_entry_are_all_kept_in_one_order(clust
     revisions = [diary("diary.revise", {"text": f"правка {k}"}) for k in range(9)]
     answers = _together(
         [
-            lambda k=k, m=m: cluster.post(
-                k, "/v1/mutations", consultants[k % len(consultants)], {"device_id": f"pg-diary-{k}", "mutations": [m]}
+            partial(
+                cluster.post,
+                k,
+                "/v1/mutations",
+                consultants[k % len(consultants)],
+                {"device_id": f"pg-diary-{k}", "mutations": [m]},
             )
             for k, m in enumerate(revisions)
         ]
@@ -321,12 +331,13 @@ def test_a_receipt_linked_while_the_till_uploads_it_finds_its_client(cluster):
     first, the receipt ends up hers (not a link that waits for a receipt stored without it)."""
     client = _clients(cluster.db)[12]
     consultants = logins_of_store(0)
-    recs = [_receipt(200 + k, None, 0) for k in range(8)]
+    recs = [_receipt("9287000000000043", k, None, 0) for k in range(8)]
     calls = []
     for k, rec in enumerate(recs):
-        calls.append(lambda k=k, rec=rec: cluster.post(k, "/v1/pos/receipts", "till1", {"receipts": [rec]}))
+        calls.append(partial(cluster.post, k, "/v1/pos/receipts", "till1", {"receipts": [rec]}))
         calls.append(
-            lambda k=k, rec=rec: cluster.post(
+            partial(
+                cluster.post,
                 k + 1,
                 "/v1/mutations",
                 consultants[k % len(consultants)],
