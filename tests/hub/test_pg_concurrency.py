@@ -52,6 +52,7 @@ class Cluster:
     urls: list[str]
     db: HubDB
     tokens: dict[str, str]
+    logs: list[Path]
 
     def token(self, login: str) -> str:
         if login not in self.tokens:  # one login each: argon2 costs ~0.1 s
@@ -97,7 +98,7 @@ def cluster(postgres, tmp_path_factory) -> Iterator[Cluster]:
             urls.append(f"http://127.0.0.1:{port}")
         for u in urls:
             wait_http(u + "/healthz")
-        cluster = Cluster(urls, db, {})
+        cluster = Cluster(urls, db, {}, [folder / f"hub{k}.log" for k in range(HUBS)])
         for login in [*logins_of_store(0), "till1", "manager1"]:  # one by one: concurrent logins are throttled
             cluster.token(login)
         yield cluster
@@ -352,3 +353,22 @@ def test_a_receipt_linked_while_the_till_uploads_it_finds_its_client(cluster):
             for r in recs
         ]
     assert owners == [client["id"]] * len(recs), "a receipt was stored without the link made as it came"
+
+
+def test_one_mutation_sent_to_every_worker_at_once_is_applied_once_and_logs_no_error(cluster):
+    """A device's retry can reach another worker while the first try is still applying:
+    one applies, the others answer with its answer as duplicates, and no worker logs the
+    losers' failed insert of the answer as an internal error."""
+    client = _clients(cluster.db)[14]
+    for n in range(3):
+        m = _update(client["id"], "notes", f"повтор {n}")
+        body = {"device_id": "pg-retrying-device", "mutations": [m]}
+        answers = _together([partial(cluster.post, k, "/v1/mutations", "demo", body) for k in range(HUBS)])
+        statuses = sorted(a.json()["results"][0]["status"] for a in answers)
+        assert statuses == ["applied"] + ["duplicate"] * (HUBS - 1), statuses
+        assert _client(cluster.db, client["id"])["notes"] == f"повтор {n}"
+    with cluster.db.read() as conn:
+        rows = sql(conn, "SELECT count(*) FROM client_history WHERE client_id = ?", (client["id"],)).fetchone()
+    assert rows[0] == 3
+    logged = [line for log in cluster.logs for line in log.read_text(errors="replace").splitlines() if "failed" in line]
+    assert not logged, logged
