@@ -24,7 +24,7 @@ Rounds share one hub (it grows as they go) and run in chunks of ROUNDS_PER_CHUNK
 SQLite hub (one process) and on a PostgreSQL hub with two worker processes, where two
 devices' mutations on one client really run at once (there "hub order" is the order of
 the client's row lock: see HubView.mutations). VITRINE_CHAOS_ROUNDS (default 200),
-VITRINE_CHAOS_PG_ROUNDS (default 60) and VITRINE_CHAOS_SEED (default 1000) change the run.
+VITRINE_CHAOS_PG_ROUNDS (default 100) and VITRINE_CHAOS_SEED (default 1000) change the run.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from tests.sync.helpers import (
 )
 
 ROUNDS = int(os.environ.get("VITRINE_CHAOS_ROUNDS", "200"))
-PG_ROUNDS = int(os.environ.get("VITRINE_CHAOS_PG_ROUNDS", "60"))
+PG_ROUNDS = int(os.environ.get("VITRINE_CHAOS_PG_ROUNDS", "100"))
 BASE_SEED = int(os.environ.get("VITRINE_CHAOS_SEED", "1000"))
 ROUNDS_PER_CHUNK = 10
 CHUNKS = {"sqlite": max(1, -(-ROUNDS // ROUNDS_PER_CHUNK)), "postgresql": max(1, -(-PG_ROUNDS // ROUNDS_PER_CHUNK))}
