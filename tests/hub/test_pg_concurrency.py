@@ -370,5 +370,18 @@ def test_one_mutation_sent_to_every_worker_at_once_is_applied_once_and_logs_no_e
     with cluster.db.read() as conn:
         rows = sql(conn, "SELECT count(*) FROM client_history WHERE client_id = ?", (client["id"],)).fetchone()
     assert rows[0] == 3
+    for n in range(3):  # a diary entry: the loser's insert of the entry itself fails first
+        m = {
+            "id": new_id(),
+            "kind": "diary.add",
+            "entity_id": new_id(),
+            "payload": {"client_id": client["id"], "text": f"запись {n}"},
+            "client_time": utcnow().isoformat(),
+        }
+        body = {"device_id": "pg-retrying-device", "mutations": [m]}
+        answers = _together([partial(cluster.post, k, "/v1/mutations", "demo", body) for k in range(HUBS)])
+        assert [a.status_code for a in answers] == [200] * HUBS, [a.text for a in answers]
+        statuses = sorted(a.json()["results"][0]["status"] for a in answers)
+        assert statuses == ["applied"] + ["duplicate"] * (HUBS - 1), statuses
     logged = [line for log in cluster.logs for line in log.read_text(errors="replace").splitlines() if "failed" in line]
     assert not logged, logged
