@@ -102,6 +102,7 @@ def viewed(conn: Connection, m: Mutation, account: Account, device_id: str) -> d
 
 def link_receipt(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     p = receipts.link_request(m)
+    receipts.lock_fiscal(conn, [(p.fn, p.i, p.fp)])  # names before rows (storage.locks)
     client = members.existing(conn, p.client_id, account.store_id)
     row = receipts.by_fiscal(conn, p.fn, p.i, p.fp)
     if row is None:
@@ -124,8 +125,19 @@ def ingest_receipts(conn: Connection, batch: list[PosReceipt]) -> list[dict]:
     receipt, in batch order: receipts inserted ahead of their turn have no client yet, so
     no loyalty figure sees them early.
     """
+    receipts.lock_fiscal(conn, [(r.fn, r.i, r.fp) for r in batch])  # before any client's row (storage.locks)
     datas, new = receipts.store_new(conn, batch)
-    links = receipts.waiting_links(conn, [r for r, d in zip(batch, datas, strict=True) if d["id"] in new])
+    fresh = [r for r, d in zip(batch, datas, strict=True) if d["id"] in new]
+    links = receipts.waiting_links(conn, fresh)
+    for store_id in {r.store_id for r in fresh}:  # one store: a till posts only its own
+        mine = [r for r in fresh if r.store_id == store_id]
+        members.lock_named(
+            conn,
+            store_id,
+            [p for r in mine if (p := normalise_phone(r.client_phone))],
+            [r.client_card for r in mine if r.client_card],
+            [link["client_id"] for link in links.values()],
+        )
     out = []
     for r, data in zip(batch, datas, strict=True):
         if data["id"] in new:

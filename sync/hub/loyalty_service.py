@@ -20,7 +20,7 @@ from sqlalchemy import Connection, insert, select
 
 from sync.hub import feed
 from sync.hub import loyalty as rules
-from sync.hub.storage import schema
+from sync.hub.storage import schema, sql
 from sync.models import utcnow
 
 PROGRAM_ENV = "VITRINE_PROGRAM"
@@ -225,6 +225,10 @@ def expiry(conn: Connection, client_id: str, now: dt.datetime) -> list[rules.Led
 
 
 def record_expiry_run(conn: Connection, now: dt.datetime) -> None:
-    hub_state = schema.hub_state
-    conn.execute(hub_state.delete().where(hub_state.c.key == "expiry_run"))
-    conn.execute(insert(hub_state).values(key="expiry_run", value=_utc_key(now)))
+    # One upsert: every worker runs the job, and two that deleted and inserted the key at
+    # once (PostgreSQL) failed the second's insert on it.
+    sql(
+        conn,
+        "INSERT INTO hub_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ("expiry_run", _utc_key(now)),
+    )

@@ -11,11 +11,11 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from sync.hub import feed
 from sync.hub.errors import Rejected, describe, parse
-from sync.hub.storage import schema, sql
+from sync.hub.storage import for_update, lock_clients, row_locks, sql
 from sync.models import Client, Mutation, RegisterPayload
 from sync.profile import NotEditable, merge_profile, not_editable
 
@@ -25,7 +25,11 @@ from sync.profile import NotEditable, merge_profile, not_editable
 
 
 def load(conn: Connection, client_id: str) -> dict | None:
-    row = sql(conn, "SELECT data FROM clients WHERE id = ?", (client_id,)).fetchone()
+    """The client's snapshot, her row locked to the end of the write transaction (on
+    PostgreSQL: storage.locks): every writer of a client's row or ledger reads her here
+    (or by `find_by_contact`) first, so concurrent writers take turns and none works from
+    a stale snapshot or balance."""
+    row = sql(conn, for_update(conn, "SELECT data FROM clients WHERE id = ?"), (client_id,)).fetchone()
     return None if row is None else json.loads(row[0])
 
 
@@ -123,15 +127,36 @@ def find_by_contact(conn: Connection, store_id: str, phone: str | None, card: st
 
     Only the till's own store: a till sees no other store's client book, so it can neither
     learn which phones are clients elsewhere nor spend another store's client's points."""
-    clients = schema.clients
-    for col, value in ((clients.c.phone, phone), (clients.c.card_number, card)):
+    for column, value in (("phone", phone), ("card_number", card)):
         if value:
-            rows = conn.execute(
-                select(clients.c.data).where(col == value, clients.c.store_id == store_id).limit(2)
-            ).all()
+            # Locked like `load`: the receipt's points are drawn from what this reads.
+            rows = sql(
+                conn,
+                for_update(conn, f"SELECT data FROM clients WHERE {column} = ? AND store_id = ? LIMIT 2"),
+                (value, store_id),
+            ).fetchall()
             if len(rows) == 1:
-                return json.loads(rows[0].data)
+                return json.loads(rows[0][0])
     return None
+
+
+def lock_named(conn: Connection, store_id: str, phones: list[str], cards: list[str], ids: list[str]) -> None:
+    """Lock, in one go and in id order, every client of `store_id` these phones and cards
+    name and the clients `ids`: a till batch that then works on them one by one
+    cannot deadlock with another batch naming the same clients in another order."""
+    if not row_locks(conn):
+        return
+    found: list[str] = list(ids)
+    for column, values in (("phone", phones), ("card_number", cards)):
+        if values:
+            marks = ", ".join("?" * len(values))
+            found += [
+                r[0]
+                for r in sql(
+                    conn, f"SELECT id FROM clients WHERE store_id = ? AND {column} IN ({marks})", [store_id, *values]
+                ).fetchall()
+            ]
+    lock_clients(conn, found)
 
 
 def set_figures(conn: Connection, current: dict, figures: dict[str, Any]) -> None:

@@ -89,6 +89,7 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
     # No savepoint around the handler: the transaction holds this one mutation, so a
     # rejection rolls all of it back and is recorded in a second transaction. Rejections
     # are rare; the savepoint's two statements ran for every mutation.
+    failure: Exception | None = None  # unexpected: logged unless a replay recorded its answer first
     try:
         with db.write() as conn:
             prior = _prior(conn, device_id, m)
@@ -112,13 +113,17 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
         # Its transaction is rolled back. The reason is fixed text: an exception's message
         # may quote the mutation's data (a phone, a name), so neither it nor the traceback
         # goes to the device, and the log gets only the type and the stack.
-        log_unexpected(log, f"mutation {m.id} ({m.kind[:40]}) failed", e)
+        failure = e
         outcome = MutationResult(id=m.id, status="rejected", code=INTERNAL_ERROR, reason=INTERNAL_REASON)
     with db.write() as conn:
-        # A replay that ran in between recorded its answer first; that one stands.
+        # A replay that ran in between recorded its answer first; that one stands. (On
+        # PostgreSQL a retry can run in another worker at the same time: the second to
+        # record fails on the mutations key, which is no error of the mutation's.)
         prior = _prior(conn, device_id, m)
         if prior is not None:
             return prior
+        if failure is not None:
+            log_unexpected(log, f"mutation {m.id} ({m.kind[:40]}) failed", failure)
         _record(conn, device_id, m, outcome)
         return outcome
 

@@ -12,14 +12,16 @@ running the loyalty rules on it is sequenced by the handlers (sync.hub.handlers)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from sync.hub import feed
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, parse
-from sync.hub.storage import schema, sql
+from sync.hub.storage import for_update, lock_names, schema, sql
 from sync.models import Mutation, PosReceipt, ReceiptLinkPayload, new_id
 from sync.rules.receipts import refusal
 
@@ -49,9 +51,29 @@ def till_refusals(batch: list[PosReceipt], store_id: str, now: dt.datetime) -> t
     return foreign, out_of_bounds
 
 
-def by_fiscal(conn: Connection, fn: str, i: str, fp: str):
-    receipts = schema.receipts
-    return conn.execute(select(receipts).where(receipts.c.fn == fn, receipts.c.i == i, receipts.c.fp == fp)).first()
+class Stored(NamedTuple):
+    id: str
+    client_id: str | None
+    data: str  # the snapshot as JSON
+
+
+def lock_fiscal(conn: Connection, keys: Iterable[tuple[str, str, str]]) -> None:
+    """Take the receipts' fiscal triples in turn with anyone else's transaction on them
+    (storage.lock_names), before their rows exist: a till's upload and a consultant's link
+    of the same receipt at once would otherwise each miss the other (the link waiting for
+    a receipt that was stored without it, for good)."""
+    lock_names(conn, (f"receipt {fn}/{i}/{fp}" for fn, i, fp in keys))
+
+
+def by_fiscal(conn: Connection, fn: str, i: str, fp: str) -> Stored | None:
+    """The stored receipt, its row locked (storage.locks): of two links to one receipt
+    made at once, the second waits for the first and sees its claim."""
+    row = sql(
+        conn,
+        for_update(conn, "SELECT id, client_id, data FROM receipts WHERE fn = ? AND i = ? AND fp = ?"),
+        (fn, i, fp),
+    ).fetchone()
+    return None if row is None else Stored(*row)
 
 
 def own(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
@@ -166,7 +188,7 @@ def link_request(m: Mutation) -> ReceiptLinkPayload:
     return p
 
 
-def claim(row, client_id: str) -> bool:
+def claim(row: Stored, client_id: str) -> bool:
     """Whether the stored receipt `row` is already this client's; Rejected when another's."""
     if row.client_id is not None and row.client_id != client_id:
         raise Rejected("receipt_taken", "This receipt is already linked to another client.")
@@ -190,14 +212,6 @@ def link_matched(conn: Connection, m: Mutation, p: ReceiptLinkPayload, receipt: 
 
 def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLinkPayload, store_id: str) -> dict:
     """A link to a receipt the till has not uploaded yet: it waits for the receipt."""
-    receipt_links = schema.receipt_links
-    waiting = conn.execute(
-        select(receipt_links).where(receipt_links.c.fn == p.fn, receipt_links.c.i == p.i, receipt_links.c.fp == p.fp)
-    ).first()
-    if waiting is not None:
-        if waiting.client_id == p.client_id:
-            return {"state": "waiting", "already": True}
-        raise Rejected("receipt_taken", "This receipt is already linked to another client.")
     values = {
         "fn": p.fn,
         "i": p.i,
@@ -208,7 +222,22 @@ def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLink
         "at": m.client_time.isoformat(),
         "receipt_id": None,
     }
-    conn.execute(insert(receipt_links).values(values))
+    # Inserted unless a link waits already: two links made at once (several workers on
+    # PostgreSQL) both saw none, and the second's plain INSERT failed on the key; this one
+    # waits for the first to commit, then reads it.
+    inserted = sql(
+        conn,
+        "INSERT INTO receipt_links (fn, i, fp, client_id, mutation_id, account_id, at, receipt_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fn, i, fp) DO NOTHING RETURNING mutation_id",
+        tuple(values.values()),
+    ).fetchone()
+    if inserted is None:
+        waiting = sql(
+            conn, "SELECT client_id FROM receipt_links WHERE fn = ? AND i = ? AND fp = ?", (p.fn, p.i, p.fp)
+        ).fetchone()
+        if waiting is not None and waiting[0] == p.client_id:
+            return {"state": "waiting", "already": True}
+        raise Rejected("receipt_taken", "This receipt is already linked to another client.")
     publish_link(conn, {**values, "s": p.s, "t": p.t.isoformat() if p.t else None}, store_id, "waiting")
     return {"state": "waiting"}
 

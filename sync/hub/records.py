@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select
 from sync.hub import feed
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, Waiting, parse
-from sync.hub.storage import schema
+from sync.hub.storage import lock_clients, row_locks, schema
 from sync.models import (
     ContactPayload,
     DiaryDeletePayload,
@@ -80,6 +80,12 @@ def change_entry(conn: Connection, m: Mutation, account: Account) -> dict:
     if not existing or existing[0]["store_id"] != account.store_id:
         raise Rejected("unknown_entry", "This diary entry is not known to the hub.")
     client_id, store_id = existing[0]["client_id"], existing[0]["store_id"]
+    if row_locks(conn):
+        # Two revisions of one entry at once (PostgreSQL, several workers) would both take
+        # the same hub_order and each publish the entry without the other: the client's
+        # writers take turns (storage.locks), and this one reads the revisions again.
+        lock_clients(conn, [client_id])
+        existing = _revisions(conn, m.entity_id)
     if m.kind == "diary.revise":
         p = parse(DiaryRevisePayload, m.payload)
         prev = next((r for r in reversed(existing) if r["kind"] != "delete"), existing[0])

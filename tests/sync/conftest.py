@@ -24,11 +24,12 @@ SYNC_CLIENTS = int(os.environ.get("VITRINE_SYNC_CLIENTS", "200"))
 class Hub:
     """The running hub, its database for inspection, and login tokens made once each."""
 
-    def __init__(self, proc: HubProcess):
+    def __init__(self, proc: HubProcess, db: str | None = None):
         self.proc = proc
         self.url = proc.url
         self.db_path = proc.db_path
-        self.view = HubView(proc.db_path)
+        self.db = db or str(proc.db_path)  # what it serves: the SQLite file or a postgresql:// URL
+        self.view = HubView(self.db)
         self._tokens: dict[str, str] = {}
 
     def token(self, login: str) -> str:
@@ -41,12 +42,19 @@ class Hub:
         self.proc.stop()
 
 
-def _start(folder: Path) -> Hub:
+def _start(folder: Path, pg_url: str | None = None, workers: int = 1) -> Hub:
     """Seed through the Python API here, serve from a subprocess. The points-expiry job is
     off (`--expiry-interval 0`): its catch-up run at start-up would republish entities
-    behind the tests' backs, and nothing here is about expiry."""
+    behind the tests' backs, and nothing here is about expiry.
+
+    On SQLite by default; on the empty PostgreSQL database `pg_url` when given."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = seeded_db(folder, SYNC_CLIENTS)
+    if pg_url is None:
+        path = seeded_db(folder, SYNC_CLIENTS)
+        db = str(path)
+    else:
+        seed_pg(pg_url, SYNC_CLIENTS)
+        path, db = folder / "hub.pg", pg_url  # a restart (HubProcess.start) is for SQLite hubs only
     port = free_port()
     with open(watch_hub_log(folder / "hub.log"), "ab") as log:  # the hub writes to its own copy of the descriptor
         proc = subprocess.Popen(
@@ -56,7 +64,9 @@ def _start(folder: Path) -> Hub:
                 "sync.hub",
                 "serve",
                 "--db",
-                str(path),
+                db,
+                "--workers",
+                str(workers),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -74,13 +84,40 @@ def _start(folder: Path) -> Hub:
     except BaseException:
         hub.stop()
         raise
-    return Hub(hub)
+    return Hub(hub, db)
+
+
+def seed_pg(url: str, clients: int) -> None:
+    """Seed the empty PostgreSQL database `url`."""
+    from sync.hub.seed import seed
+    from sync.hub.storage import HubDB
+
+    db = HubDB(url)
+    db.migrate()
+    seed(db, n_clients=clients, log=None)
+    db.dispose()
 
 
 @pytest.fixture(scope="session")
 def hub(tmp_path_factory) -> Iterator[Hub]:
     """One real hub for the sync tests (every test makes its own devices and ids)."""
     h = _start(tmp_path_factory.mktemp("sync-hub"))
+    yield h
+    h.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_hub(tmp_path_factory, postgres) -> Iterator[Hub]:
+    """The same hub on PostgreSQL, two worker processes (for the chaos test: concurrent
+    transactions in different processes, which SQLite's single writer never has)."""
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    h = _start(tmp_path_factory.mktemp("sync-hub-pg"), postgres.url.rsplit("/", 1)[0] + "/" + name, workers=2)
     yield h
     h.stop()
 

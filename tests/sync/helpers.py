@@ -2,8 +2,8 @@
 
 A `Device` is what a tablet runs: its own cache file, its own HubClient (with its own
 login and token) and its own SyncEngine with its own device id. `HubView` reads the
-hub's SQLite file directly (WAL lets a reader sit beside the serving process), so the
-tests check what the hub really stored, not what it answered.
+hub's database directly (SQLite's WAL lets a reader sit beside the serving process; or
+PostgreSQL), so the tests check what the hub really stored, not what it answered.
 """
 
 from __future__ import annotations
@@ -67,17 +67,25 @@ TEST_KEY = bytes(range(32))
 
 
 class HubView:
-    """Read-only look at the hub's database."""
+    """Read-only look at the hub's database: a SQLite file, or a postgresql:// URL."""
 
-    def __init__(self, path: Path):
-        self.conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        self.conn.execute("PRAGMA query_only = ON")
+    def __init__(self, db: Path | str):
+        self.pg = str(db).startswith("postgresql://")
+        self.conn: Any
+        if self.pg:
+            import psycopg
+
+            self.conn = psycopg.connect(str(db), autocommit=True)  # each query sees what is committed
+            self.conn.execute("SET default_transaction_read_only = on")
+        else:
+            self.conn = sqlite3.connect(str(db), timeout=30, check_same_thread=False)
+            self.conn.execute("PRAGMA query_only = ON")
 
     def close(self) -> None:
         self.conn.close()
 
     def q(self, sql: str, *args: Any) -> list[tuple]:
-        return self.conn.execute(sql, args).fetchall()
+        return self.conn.execute(sql.replace("?", "%s") if self.pg else sql, args).fetchall()
 
     def visible(self, store_id: str) -> dict[tuple[str, str], dict | None]:
         """Every feed entity a device of `store_id` must hold: (entity, id) -> data (None: deleted)."""
@@ -87,10 +95,16 @@ class HubView:
         return {(e, i): (None if d or data is None else json.loads(data)) for e, i, d, data in rows}
 
     def mutations(self, device_ids: list[str]) -> dict[tuple[str, str], dict]:
-        """(device_id, mutation id) -> {status, response, rowid} for these devices."""
+        """(device_id, mutation id) -> {status, response, rowid} for these devices.
+
+        `rowid` orders the mutations as the hub applied them: SQLite's rowid (one writer at
+        a time); on PostgreSQL the hub's time of the answer, which orders any two mutations
+        that touch one client or receipt (they take turns on its row lock, and each records
+        its answer holding it)."""
         marks = ",".join("?" * len(device_ids))
+        order = "at" if self.pg else "rowid"
         rows = self.q(
-            f"SELECT rowid, device_id, id, status, response FROM mutations WHERE device_id IN ({marks})", *device_ids
+            f"SELECT {order}, device_id, id, status, response FROM mutations WHERE device_id IN ({marks})", *device_ids
         )
         return {(d, i): {"rowid": r, "status": s, "response": json.loads(resp)} for r, d, i, s, resp in rows}
 

@@ -20,8 +20,11 @@ invariants are checked against the hub's own tables:
   once with what was typed, a receipt's first link wins and no ledger entry is doubled;
 * every device's cache equals the hub's view of its store.
 
-Rounds share one hub (it grows as they go) and run in chunks of ROUNDS_PER_CHUNK.
-VITRINE_CHAOS_ROUNDS (default 200) and VITRINE_CHAOS_SEED (default 1000) change the run.
+Rounds share one hub (it grows as they go) and run in chunks of ROUNDS_PER_CHUNK, on a
+SQLite hub (one process) and on a PostgreSQL hub with two worker processes, where two
+devices' mutations on one client really run at once (there "hub order" is the order of
+the client's row lock: see HubView.mutations). VITRINE_CHAOS_ROUNDS (default 200),
+VITRINE_CHAOS_PG_ROUNDS (default 100) and VITRINE_CHAOS_SEED (default 1000) change the run.
 """
 
 from __future__ import annotations
@@ -54,9 +57,10 @@ from tests.sync.helpers import (
 )
 
 ROUNDS = int(os.environ.get("VITRINE_CHAOS_ROUNDS", "200"))
+PG_ROUNDS = int(os.environ.get("VITRINE_CHAOS_PG_ROUNDS", "100"))
 BASE_SEED = int(os.environ.get("VITRINE_CHAOS_SEED", "1000"))
 ROUNDS_PER_CHUNK = 10
-CHUNKS = max(1, -(-ROUNDS // ROUNDS_PER_CHUNK))
+CHUNKS = {"sqlite": max(1, -(-ROUNDS // ROUNDS_PER_CHUNK)), "postgresql": max(1, -(-PG_ROUNDS // ROUNDS_PER_CHUNK))}
 
 RATES = {
     "drop_request": 0.05,
@@ -490,17 +494,29 @@ def check_round(r: Round, hub, devices: list[Device], made_ever: set[tuple[str, 
     return problems
 
 
-@pytest.fixture(scope="module")
-def store_clients(hub) -> dict[str, list[str]]:
-    return {s: [r[0] for r in hub.view.q("SELECT id FROM clients WHERE store_id = ? ORDER BY id", s)] for s in STORES}
+_STORE_CLIENTS: dict[str, dict[str, list[str]]] = {}
 
 
-@pytest.mark.parametrize("chunk", range(CHUNKS))
-async def test_chaos_rounds(chunk, hub, store_clients, tmp_path):
+def _store_clients(hub) -> dict[str, list[str]]:
+    """The seeded clients of each store, read once per hub (it grows as rounds register more)."""
+    if hub.db not in _STORE_CLIENTS:
+        _STORE_CLIENTS[hub.db] = {
+            s: [r[0] for r in hub.view.q("SELECT id FROM clients WHERE store_id = ? ORDER BY id", s)] for s in STORES
+        }
+    return _STORE_CLIENTS[hub.db]
+
+
+@pytest.mark.parametrize(("db", "chunk"), [(db, chunk) for db, chunks in CHUNKS.items() for chunk in range(chunks)])
+async def test_chaos_rounds(db, chunk, request, tmp_path):
+    """One chunk of rounds on the SQLite hub (one process) or on the PostgreSQL hub (two
+    worker processes: the same scenarios with the hub's transactions really concurrent)."""
+    hub = request.getfixturevalue("hub" if db == "sqlite" else "pg_hub")
+    store_clients = _store_clients(hub)
+    rounds = ROUNDS if db == "sqlite" else PG_ROUNDS
     seeds = [
         BASE_SEED + chunk * ROUNDS_PER_CHUNK + k
         for k in range(ROUNDS_PER_CHUNK)
-        if chunk * ROUNDS_PER_CHUNK + k < ROUNDS
+        if chunk * ROUNDS_PER_CHUNK + k < rounds
     ]
     port = int(hub.url.rsplit(":", 1)[1])
     summary: Counter[str] = Counter()
@@ -518,7 +534,7 @@ async def test_chaos_rounds(chunk, hub, store_clients, tmp_path):
     summary["fresh devices"] = fleet.fresh
     TOTALS.update(summary)
     TOTALS.update({f"fault:{k}": v for k, v in proxy.stats.items()})
-    print(f"chaos chunk {chunk}: {dict(summary)} faults {dict(proxy.stats)}")
+    print(f"chaos chunk {db} {chunk}: {dict(summary)} faults {dict(proxy.stats)}")
     # the run really was chaotic: every kind of fault happened, and retries met duplicates
     missing = [f for f in FAULTS if f != "stall" and proxy.stats[f] == 0]
     assert not missing, f"faults never injected: {missing} ({dict(proxy.stats)})"
