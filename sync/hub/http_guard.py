@@ -7,7 +7,7 @@
   and parse any amount of JSON without logging in.
 - Security headers on every answer (see `SecurityHeaders`).
 - An unexpected error answered as problem details (500) and logged by its type and stack
-  only, without its message (problems.log_unexpected); Starlette's own error middleware
+  only, without its message (problems.unexpected_response); Starlette's own error middleware
   would re-raise it to the server, which logs the message (it may quote personal data).
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
-from sync.hub.problems import log_unexpected, problem_response
+from sync.hub.problems import problem_response, unexpected_response
 from sync.models import MAX_REQUEST_BYTES
 
 log = logging.getLogger("vitrine.hub")
@@ -148,11 +148,8 @@ class HTTPGuard:
                 if not state["started"] and not state["replaced"]:
                     await self._too_large(scope, send_plain, limit)
                 return
-            log_unexpected(log, f"unhandled error on {scope['path']}", e)
+            response = unexpected_response(scope["path"], e)
             if not state["started"] and not state["replaced"]:
-                response = problem_response(
-                    500, "Internal error", "The hub failed; the request can be retried.", instance=scope["path"]
-                )
                 await response(scope, receive, send_plain)
 
     @staticmethod

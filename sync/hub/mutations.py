@@ -17,12 +17,12 @@ import logging
 from collections.abc import Callable
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from sync.hub import audit, auth, erase, feed, handlers
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, Waiting
-from sync.hub.problems import log_unexpected
+from sync.hub.problems import log_unexpected, transient
 from sync.hub.storage import HubDB, sql
 from sync.models import MUTATION_KINDS, Mutation, MutationResult, utcnow
 
@@ -108,30 +108,31 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
     except Waiting as w:
         return MutationResult(id=m.id, status="waiting", code=w.code, reason=w.reason)
     except Exception as e:
-        if _transient(e):
+        if transient(e):
             raise  # the whole batch fails and is retried; what was applied before it answers as duplicates
         # Its transaction is rolled back. The reason is fixed text: an exception's message
         # may quote the mutation's data (a phone, a name), so neither it nor the traceback
         # goes to the device, and the log gets only the type and the stack.
         failure = e
         outcome = MutationResult(id=m.id, status="rejected", code=INTERNAL_ERROR, reason=INTERNAL_REASON)
-    with db.write() as conn:
-        # A replay that ran in between recorded its answer first; that one stands. (On
-        # PostgreSQL a retry can run in another worker at the same time: the second to
-        # record fails on the mutations key, which is no error of the mutation's.)
-        prior = _prior(conn, device_id, m)
-        if prior is not None:
-            return prior
-        if failure is not None:
-            log_unexpected(log, f"mutation {m.id} ({m.kind[:40]}) failed", failure)
-        _record(conn, device_id, m, outcome)
-        return outcome
-
-
-def _transient(e: Exception) -> bool:
-    """A database that failed or went away (lost connection, deadlock, serialization failure,
-    a lock wait given up): nothing wrong with the mutation, the retry will apply it."""
-    return isinstance(e, (OperationalError, InterfaceError)) or (isinstance(e, DBAPIError) and e.connection_invalidated)
+    try:
+        with db.write() as conn:
+            # A replay that ran in between recorded its answer first; that one stands. (On
+            # PostgreSQL a retry can run in another worker at the same time: the second to
+            # record fails on the mutations key, which is no error of the mutation's.)
+            prior = _prior(conn, device_id, m)
+            if prior is not None:
+                return prior
+            if failure is not None:
+                log_unexpected(log, f"mutation {m.id} ({m.kind[:40]}) failed", failure)
+            _record(conn, device_id, m, outcome)
+            return outcome
+    except IntegrityError:
+        with db.read() as conn:  # the other worker's record committed between our read and insert
+            prior = _prior(conn, device_id, m)
+        if prior is None:
+            raise
+        return prior
 
 
 # Plain driver statements (storage.sql) for the two per-mutation bookkeeping statements.

@@ -8,6 +8,7 @@ import traceback
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("vitrine.hub")
@@ -55,6 +56,28 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def transient(e: BaseException) -> bool:
+    """A database that failed or went away (lost connection, deadlock, serialization failure,
+    a lock wait given up): nothing wrong with the request, a retry will do it."""
+    return isinstance(e, (OperationalError, InterfaceError)) or (isinstance(e, DBAPIError) and e.connection_invalidated)
+
+
+def unexpected_response(path: str, exc: BaseException) -> JSONResponse:
+    """The answer to an error no handler expected: 503 to retry when the database went away
+    (nothing is wrong with the request), else 500; logged without the exception's message."""
+    if transient(exc):
+        log.warning("database unavailable on %s: %s", path, type(exc).__name__)
+        return problem_response(
+            503,
+            "Database unavailable",
+            "The hub's database did not answer; the request can be retried.",
+            instance=path,
+            headers={"Retry-After": "1"},
+        )
+    log_unexpected(log, f"unhandled error on {path}", exc)
+    return problem_response(500, "Internal error", "The hub failed; the request can be retried.", instance=path)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
@@ -73,10 +96,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        log_unexpected(log, f"unhandled error on {request.url.path}", exc)
-        return problem_response(
-            500, "Internal error", "The hub failed; the request can be retried.", instance=request.url.path
-        )
+        return unexpected_response(request.url.path, exc)
 
 
 def _title(status: int) -> str:

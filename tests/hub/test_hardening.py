@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from sync.hub import api as api_module
 from sync.hub import asgi, http_guard, throttle
@@ -80,6 +80,22 @@ def test_an_unexpected_error_rejects_that_mutation_alone_and_replays_the_same(ap
     assert [x["status"] for x in again] == ["duplicate"] * 3
     assert again[1]["code"] == "internal_error" and again[1]["reason"] == reason
     assert again[1]["result"]["first"]["status"] == "rejected"
+
+
+def test_a_database_that_goes_away_is_answered_503_to_retry_not_500(api, demo, monkeypatch):
+    """A lost connection mid-batch (seen on PostgreSQL when a retry races another worker):
+    nothing is wrong with the batch, so the device is told to retry it, in problem details."""
+
+    def lost(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(api_module.mutations, "apply_one", lost)
+    store = demo["_me"]["store_id"]
+    batch = {"device_id": "hardening-d2", "mutations": [_register(store, "Четвёртая")]}
+    r = api.post("/v1/mutations", json=batch, headers=headers(demo))
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["retry-after"] == "1" and r.json()["title"] == "Database unavailable"
 
 
 # --- login throttling -------------------------------------------------------------------
