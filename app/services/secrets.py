@@ -22,6 +22,23 @@ class SecretStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+class MemoryStore:
+    """Secrets held by this process only, gone when it ends: a web-mode browser session's
+    tokens (each browser logs in for itself; nothing of it is left on the server's disk)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        return self._items.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self._items[key] = value
+
+    def delete(self, key: str) -> None:
+        self._items.pop(key, None)
+
+
 class KeyringStore:
     def __init__(self) -> None:
         import keyring
