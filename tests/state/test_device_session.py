@@ -1,7 +1,8 @@
 """Sessions and devices as the app lives them, on a real hub process and a real cache file:
 a revoked device wipes itself and says so; logout ends the session on the hub; an account or
 store change wipes the old cache only once its outbox has drained, and the previous
-consultant's queue is never pushed under the next one's name."""
+consultant's queue is never pushed under the next one's name; each browser session of web
+mode logs in for itself."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sqlite3
 import httpx
 
 from app.cache import outbox, sync_state
+from app.main import Apps, parse_args
 from app.state.messages import Message
 from sync.models import DEVICE_REVOKED
 from tests.state.helpers import signed_in
@@ -133,3 +135,26 @@ async def test_the_previous_consultants_queue_is_never_sent_under_the_next_ones_
     assert await app.cache.read(sync_state.get_state, "owner") is not None
     assert (await app.cache.read(outbox.counts))["pending"] == 0
     await app.close()
+
+
+async def test_each_browser_session_of_web_mode_logs_in_for_itself(demo_hub, tmp_path):
+    apps = Apps(parse_args(["--hub", demo_hub.url, "--data", str(tmp_path), "--sync-interval", "60"]))
+    (k1, one), (k2, other) = await apps.browser(), await apps.browser()
+    try:
+        assert one.ui.route == other.ui.route == "/login"
+        assert await _as(one, "demo", "vitrine-demo")
+        assert other.ui.route == "/login" and other.session.current is None  # no ride on the first's login
+        assert other.secrets.get(other.session.token_key) is None
+        assert one.cache.path != other.cache.path and one.cache.path.parent.parent == tmp_path / "web"
+        await wait_for(lambda: one.sync.status.last_sync is not None and one.clients.total > 0)
+        token = one.secrets.get(one.session.token_key)
+        assert token and not list(tmp_path.rglob("secrets*"))  # held in memory: nothing on disk
+        folder = one.cache.path.parent
+        assert await apps.end(k1)  # the browser session is over: its hub session ends, its folder goes
+        assert not folder.exists()
+        r = httpx.get(f"{demo_hub.url}/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert r.status_code == 401
+        assert other.ui.route == "/login"
+    finally:
+        await apps.close_all()
+    assert not (tmp_path / "web" / k2).exists()
