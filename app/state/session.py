@@ -193,11 +193,13 @@ class SessionModel:
             store_id=me.store_id,
             consultant_id=me.consultant_id,
         )
-        if not await self._take_over(session, me):
-            return False
+        # The tablet's id and its new key, whether or not this login goes on: the key the
+        # hub had before is no longer valid, and the id must stay the tablet's.
         await asyncio.to_thread(
             ctx.secrets.set, self.device_key, json.dumps({"id": me.device_id, "key": me.device_key})
         )
+        if not await self._take_over(session, me):
+            return False
         await self._save_tokens(me.access_token, me.refresh_token)
         ctx.device_id = me.device_id
         await ctx.cache.write(sync_state.set_state, SESSION_KEY, session.dumps())

@@ -17,6 +17,7 @@ Times are epoch seconds from the caller's clock (the API's `clock`), so tests ca
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import threading
 import time
@@ -32,8 +33,22 @@ from sync.models import new_id
 
 @dataclass(frozen=True)
 class Lifetimes:
+    """Seconds an access token and a refresh token live (`serve --access-minutes`,
+    `--refresh-days`, or VITRINE_ACCESS_MINUTES / VITRINE_REFRESH_DAYS)."""
+
     access: float = 15 * 60
     refresh: float = 30 * 24 * 3600
+
+    @classmethod
+    def of(cls, access_minutes: float, refresh_days: float) -> Lifetimes:
+        return cls(access=access_minutes * 60, refresh=refresh_days * 24 * 3600)
+
+    @classmethod
+    def from_env(cls) -> Lifetimes:
+        return cls.of(float(os.environ.get(ACCESS_ENV, "15")), float(os.environ.get(REFRESH_ENV, "30")))
+
+
+ACCESS_ENV, REFRESH_ENV = "VITRINE_ACCESS_MINUTES", "VITRINE_REFRESH_DAYS"
 
 
 def _hash(token: str) -> str:

@@ -7,9 +7,11 @@ The hub runs on a clock the test moves (create_app's `clock`), so no test waits 
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from sync.client import AuthExpired, HubClient
 from sync.hub import sessions
 from sync.hub.api import create_app
 from sync.hub.auth import Account
@@ -185,3 +187,32 @@ def test_the_session_cache_never_outlives_the_token():
     cache.put("t", sessions.Found(acc, expires=clock.now + 100))
     cache.forget(device_id="dev")
     assert cache.get("t") is None
+
+
+async def test_the_client_renews_a_really_expired_token_once_and_saves_the_pair(hub_db):
+    """The protocol client against the hub's own expiry (a moved clock, no wait): renewed
+    transparently once, the rotated pair handed to the saver; with the refresh spent
+    elsewhere, the session is over (AuthExpired), not retried in a loop."""
+    clock = Clock()
+    app = create_app(hub_db, clock=clock, lifetimes=LIFE)
+    saved: list[tuple[str, str]] = []
+    async with HubClient(
+        "http://hub", transport=httpx.ASGITransport(app=app), on_tokens=lambda a, r: saved.append((a, r))
+    ) as client:
+        me = await client.login("demo", "vitrine-demo", device_label="test tablet")
+        clock.now += LIFE.access + 1
+        page = await client.pull_page(0, 5)
+        assert page.size > 0 and len(saved) == 1 and saved[0][1] != me.refresh_token
+        clock.now += LIFE.access + 1
+        stale = client.refresh_token
+        assert stale is not None
+        thief = _pair(app, stale)  # the refresh token used elsewhere: spent for this client
+        assert thief.status_code == 200
+        with pytest.raises(AuthExpired):
+            await client.pull_page(0, 5)
+        assert len(saved) == 1 and client.refresh_token is None
+
+
+def _pair(app, refresh_token: str) -> httpx.Response:
+    with TestClient(app) as c:
+        return c.post("/v1/auth/refresh", json={"refresh_token": refresh_token})
