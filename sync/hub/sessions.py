@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select, update
 
 from sync.hub.auth import Account
-from sync.hub.storage import schema
+from sync.hub.storage import schema, sql
 from sync.models import new_id
 
 
@@ -149,35 +149,25 @@ class Found:
 
 
 def account_for_access(conn: Connection, token: str, now: float) -> Found:
-    """The account behind an access token, or DeviceRevoked / TokenExpired / SessionEnded."""
-    s, a, d = schema.sessions, schema.accounts, schema.devices
-    row = conn.execute(
-        select(
-            a.c.id,
-            a.c.store_id,
-            a.c.login,
-            a.c.name,
-            a.c.role,
-            s.c.id.label("session_id"),
-            s.c.device_id,
-            s.c.access_expires,
-            s.c.revoked_at,
-            d.c.revoked_at.label("device_revoked_at"),
-        )
-        .join(s, s.c.account_id == a.c.id)
-        .join(d, d.c.id == s.c.device_id)
-        .where(s.c.access_hash == _hash(token))
-    ).first()
+    """The account behind an access token, or DeviceRevoked / TokenExpired / SessionEnded.
+    A plain driver statement (storage.sql): it runs on every session-cache miss."""
+    row = sql(
+        conn,
+        "SELECT a.id, a.store_id, a.login, a.name, a.role, s.id, s.device_id, s.access_expires, s.revoked_at, "
+        "d.revoked_at FROM sessions s JOIN accounts a ON a.id = s.account_id JOIN devices d ON d.id = s.device_id "
+        "WHERE s.access_hash = ?",
+        (_hash(token),),
+    ).fetchone()
     if row is None:
         raise SessionEnded()
-    if row.device_revoked_at is not None:
+    acc_id, store_id, login, name, role, session_id, device_id, expires, revoked_at, device_revoked_at = row
+    if device_revoked_at is not None:
         raise DeviceRevoked()
-    if row.revoked_at is not None:
+    if revoked_at is not None:
         raise SessionEnded()
-    if row.access_expires <= now:
+    if expires <= now:
         raise TokenExpired()
-    acc = Account(row.id, row.store_id, row.login, row.name, row.role, row.session_id, row.device_id)
-    return Found(acc, row.access_expires)
+    return Found(Account(acc_id, store_id, login, name, role, session_id, device_id), expires)
 
 
 def refresh(conn: Connection, token: str, now: float, life: Lifetimes) -> tuple[Issued, str]:
