@@ -1,7 +1,11 @@
 """Entry point: `python -m app` opens the desktop window, `--web PORT` serves a browser.
 
-One `App` (app.state.app) per process: the device has one cache file with one writer,
-and every browser tab of a web-served app is the same device.
+One `App` (app.state.app) per device. The desktop window is one device: one App, its cache
+file and the platform's secret store. In web mode every browser session is a device of its
+own (`Apps.browser`): its own login and hub session, its own cache folder under
+DATA/web/, and its tokens held in memory only (app.services.secrets.MemoryStore), so no
+browser rides on another's login and nothing of a session is left on disk when it ends
+(its queue sent first; a queue that cannot be sent keeps its folder, see `Apps.end`).
 """
 
 from __future__ import annotations
@@ -10,16 +14,19 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import flet as ft
 
-from app.services.secrets import NoSecretStore, SecretStore, open_store
+from app.cache import outbox
+from app.services.secrets import MemoryStore, NoSecretStore, SecretStore, open_store
 from app.state.app import App
 from app.state.context import Config
 from app.ui import strings, theme
 from app.ui.root import Root
+from sync.models import new_id
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 log = logging.getLogger("vitrine.app")
@@ -61,6 +68,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where no OS keyring exists, keep the secrets (cache key, token) in a file in the data folder: "
         "for tests and demos only, a copied folder reveals the cache",
     )
+    ap.add_argument(
+        "--single-session",
+        action="store_true",
+        help="web mode: every browser shares one login and cache (a kiosk whose only browser is the "
+        "tablet's own, on loopback); by default each browser session logs in for itself",
+    )
     ap.add_argument("--login", default=os.environ.get("VITRINE_LOGIN"), help="log in at start (demo)")
     ap.add_argument(
         "--sync-interval",
@@ -71,23 +84,70 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None, secrets: SecretStore | None = None):
-    """Flet's `main`: every page (window or browser tab) renders the one `App`, made on first use."""
-    shared = {} if shared is None else shared
-    lock = asyncio.Lock()
-    password = os.environ.get("VITRINE_PASSWORD")
+class Apps:
+    """The Apps this process serves: the desktop's one, or one per browser session."""
 
-    async def the_app() -> App:
-        async with lock:
-            if "app" not in shared:
-                # Off the loop: opening reads the key from the secret store and may encrypt an old cache.
-                app = await asyncio.to_thread(App, config(args), secrets)
-                await app.start()
-                if app.ui.route == "/login" and args.login and password:
-                    app.session.login, app.session.password = args.login, password
-                    await app.session.log_in()
-                shared["app"] = app
-            return shared["app"]
+    def __init__(self, args: argparse.Namespace, secrets: SecretStore | None = None):
+        self.args = args
+        self.secrets = secrets
+        self.live: dict[str, App] = {}
+        self._lock = asyncio.Lock()
+
+    async def _started(self, config: Config, secrets: SecretStore | None) -> App:
+        # Off the loop: opening reads the key from the secret store and may encrypt an old cache.
+        app = await asyncio.to_thread(App, config, secrets)
+        await app.start()
+        args, password = self.args, os.environ.get("VITRINE_PASSWORD")
+        if app.ui.route == "/login" and args.login and password:
+            app.session.login, app.session.password = args.login, password
+            await app.session.log_in()
+        return app
+
+    async def desktop(self) -> App:
+        """The window's App, made on first use (a window reopened renders the same one; with
+        --single-session, every browser's)."""
+        async with self._lock:
+            if "desktop" not in self.live:
+                self.live["desktop"] = await self._started(config(self.args), self.secrets)
+            return self.live["desktop"]
+
+    async def browser(self) -> tuple[str, App]:
+        """A new browser session's App: a folder and a login of its own, its secrets (tokens,
+        the cache key) in memory."""
+        key = f"web-{new_id()}"
+        app = await self._started(config(self.args, Path(self.args.data) / "web" / key), MemoryStore())
+        self.live[key] = app
+        return key, app
+
+    async def end(self, key: str) -> bool:
+        """A browser session is over: its queue sent and its hub session ended (best effort),
+        then its folder deleted, unless changes are still queued (kept, never lost: the
+        folder is named in the log). True when the folder went."""
+        app = self.live.pop(key, None)
+        if app is None:
+            return False
+        if app.session.current is not None:
+            await app.session.log_out()
+        counts = await app.cache.read(outbox.counts)
+        await app.close()
+        folder = app.ctx.config.data_dir
+        if counts["pending"] or counts["waiting"]:
+            log.warning("browser session ended with %d queued changes; kept in %s", counts["pending"], folder)
+            return False
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+        return True
+
+    async def close_all(self) -> None:
+        for key in list(self.live):
+            if key == "desktop":
+                await self.live.pop(key).close()
+            else:
+                await self.end(key)
+
+
+def make_main(args: argparse.Namespace, apps: Apps | None = None):
+    """Flet's `main`: a window renders the desktop's App; each browser session gets its own."""
+    apps = apps or Apps(args)
 
     async def main(page: ft.Page) -> None:
         page.title = "Vitrine"
@@ -96,14 +156,22 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None, se
         page.theme = theme.theme()
         page.theme_mode = ft.ThemeMode.LIGHT
         page.padding = 0
-        app = await the_app()
+        if page.web and not args.single_session:
+            key, app = await apps.browser()
+
+            async def ended(_e) -> None:  # Flet's session expired (the tab closed long enough ago)
+                await apps.end(key)
+
+            page.on_close = ended
+        else:
+            app = await apps.desktop()
         page.render(Root, app, app.ui)
 
     return main
 
 
-def config(args: argparse.Namespace) -> Config:
-    return Config(args.hub, Path(args.data), args.sync_interval, hub_ca=args.hub_ca)
+def config(args: argparse.Namespace, data: Path | None = None) -> Config:
+    return Config(args.hub, data or Path(args.data), args.sync_interval, hub_ca=args.hub_ca)
 
 
 def cli(argv: list[str] | None = None) -> None:
@@ -126,11 +194,11 @@ def cli(argv: list[str] | None = None) -> None:
 async def serve(args: argparse.Namespace, web: bool, port: int, secrets: SecretStore | None = None) -> None:
     """Run Flet on this loop; when it ends (window closed, Ctrl-C) the app shuts down on it too:
     background work cancelled, the sync engine stopped, the cache closed."""
-    shared: dict[str, App] = {}
+    apps = Apps(args, secrets)
     try:
         if web:
             await ft.run_async(
-                make_main(args, shared, secrets),
+                make_main(args, apps),
                 view=ft.AppView.WEB_BROWSER,
                 host=args.host,
                 port=port,
@@ -138,10 +206,9 @@ async def serve(args: argparse.Namespace, web: bool, port: int, secrets: SecretS
                 assets_dir=str(ASSETS),
             )
         else:
-            await ft.run_async(make_main(args, shared, secrets), assets_dir=str(ASSETS))
+            await ft.run_async(make_main(args, apps), assets_dir=str(ASSETS))
     finally:
-        if "app" in shared:
-            await shared["app"].close()
+        await apps.close_all()
 
 
 if __name__ == "__main__":

@@ -8,20 +8,25 @@ Pass `transport=` to talk to an in-process app in tests.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from sync.models import (
+    DEVICE_REVOKED,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
+    LoginRequest,
     LoginResponse,
     Mutation,
     MutationBatch,
     MutationResponse,
+    RefreshRequest,
+    TokenPair,
 )
 from sync.page import NEXT_CURSOR_HEADER, BadPage, FilePage, PageMeta, RawPage
 
@@ -57,12 +62,29 @@ class AuthExpired(HubError):
         return False
 
 
+class DeviceRevoked(AuthExpired):
+    """401 device-revoked: a manager revoked this device; it must wipe its cache and secrets."""
+
+
+T = TypeVar("T")
+TokensSaver = Callable[[str, str], "Awaitable[None] | None"]
+"""Called with (access token, refresh token) whenever they change: the app keeps them in its
+secret store (never in the cache or a log). A refresh token is spent once used, so the new
+one must be saved before the next refresh."""
+
+
 class HubClient:
+    """With a `refresh_token`, an access token the hub calls expired (any 401 but a revoked
+    device) is renewed once, transparently, and the request sent again; concurrent requests
+    share one renewal. `on_tokens` is told the new pair."""
+
     def __init__(
         self,
         base_url: str,
         token: str | None = None,
         *,
+        refresh_token: str | None = None,
+        on_tokens: TokensSaver | None = None,
         timeout: float = 15.0,
         transport: httpx.AsyncBaseTransport | None = None,
         verify: ssl.SSLContext | bool = True,
@@ -70,6 +92,9 @@ class HubClient:
         """`verify`: the default trust (True), or an SSL context that trusts a brand's own CA."""
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.refresh_token = refresh_token
+        self.on_tokens = on_tokens
+        self._renewing = asyncio.Lock()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=5.0),
@@ -94,6 +119,10 @@ class HubClient:
         return headers
 
     async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        headers = kw.pop("headers", None)
+        return await self._authed(lambda: self._send(method, path, headers=dict(headers or {}), **kw))
+
+    async def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
             resp = await self._http.request(method, path, headers=self._headers(kw.pop("headers", None)), **kw)
         except httpx.TransportError as e:
@@ -102,11 +131,73 @@ class HubClient:
             raise _error(resp)
         return resp
 
-    async def login(self, login: str, password: str) -> LoginResponse:
-        resp = await self._request("POST", "/v1/auth/login", json={"login": login, "password": password})
+    async def _authed(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call`, sent once more after renewing the access token if the hub refused it."""
+        used = self.token
+        try:
+            return await call()
+        except DeviceRevoked:
+            raise
+        except AuthExpired:
+            if self.refresh_token is None:
+                raise
+            await self._renew(used)
+        return await call()
+
+    async def _renew(self, used: str | None) -> None:
+        """Renew the access token, once for all the requests that found `used` refused."""
+        async with self._renewing:
+            if self.token != used:  # another request renewed it meanwhile
+                return
+            await self.refresh()
+
+    async def refresh(self) -> TokenPair:
+        """Rotate the tokens now (POST /v1/auth/refresh); AuthExpired when the session is over."""
+        if self.refresh_token is None:
+            raise AuthExpired(401, "Not logged in", "No refresh token.")
+        body = RefreshRequest(refresh_token=self.refresh_token).model_dump_json()
+        try:
+            resp = await self._send(
+                "POST", "/v1/auth/refresh", content=body, headers={"Content-Type": "application/json"}
+            )
+        except AuthExpired:
+            self.refresh_token = None  # spent or revoked: sending it again could only revoke more
+            raise
+        pair = TokenPair.model_validate_json(resp.content)
+        self.token, self.refresh_token = pair.access_token, pair.refresh_token
+        if self.on_tokens is not None:
+            saved = self.on_tokens(pair.access_token, pair.refresh_token)
+            if inspect.isawaitable(saved):
+                await saved
+        return pair
+
+    async def login(
+        self,
+        login: str,
+        password: str,
+        *,
+        device_label: str | None = None,
+        device_id: str | None = None,
+        device_key: str | None = None,
+    ) -> LoginResponse:
+        """Log in; the hub issues the device id (or keeps `device_id`, proved by its `device_key`)."""
+        body = LoginRequest(
+            login=login, password=password, device_label=device_label, device_id=device_id, device_key=device_key
+        )
+        resp = await self._send(
+            "POST",
+            "/v1/auth/login",
+            content=body.model_dump_json(exclude_none=True),
+            headers={"Content-Type": "application/json"},
+        )
         out = LoginResponse.model_validate_json(resp.content)
-        self.token = out.access_token
+        self.token, self.refresh_token = out.access_token, out.refresh_token
         return out
+
+    async def logout(self) -> None:
+        """End the session on the hub (its access and refresh tokens stop working)."""
+        await self._request("POST", "/v1/auth/logout")
+        self.token = self.refresh_token = None
 
     async def pull_page(self, cursor: int, limit: int = 1000, with_total: bool = False) -> RawPage:
         """One JSON page of the change feed (GET /v1/changes), its meta read from the headers.
@@ -144,6 +235,11 @@ class HubClient:
         params: dict[str, int | str] = {"cursor": cursor, "limit": limit}
         if with_total:
             params["with_total"] = "true"
+        return await self._authed(lambda: self._stream_file(params, path, on_headers))
+
+    async def _stream_file(
+        self, params: dict[str, int | str], path: Path, on_headers: Callable[[FilePage], None] | None
+    ) -> FilePage:
         try:
             async with self._http.stream("GET", "/v1/changes.sqlite", params=params, headers=self._headers()) as resp:
                 if resp.status_code >= 400:
@@ -205,5 +301,10 @@ def _error(resp: httpx.Response) -> HubError:
         body = {}
     title = str(body.get("title") or resp.reason_phrase or "Error")
     detail = body.get("detail")
-    cls = AuthExpired if resp.status_code == 401 and "login" not in str(resp.request.url) else HubError
-    return cls(resp.status_code, title, None if detail is None else str(detail), str(body.get("type", "about:blank")))
+    type_ = str(body.get("type", "about:blank"))
+    cls: type[HubError] = HubError
+    if resp.status_code == 401 and type_ == DEVICE_REVOKED:
+        cls = DeviceRevoked  # at login too: a revoked tablet wipes itself before anything else
+    elif resp.status_code == 401 and not resp.request.url.path.endswith("/auth/login"):
+        cls = AuthExpired
+    return cls(resp.status_code, title, None if detail is None else str(detail), type_)

@@ -205,18 +205,61 @@ class Change(Model):
 # --- auth ----------------------------------------------------------------------------
 
 
+# Problem types the device acts on (RFC 9457 `type`): an expired access token is renewed
+# with the refresh token; a revoked device wipes its cache and secrets.
+TOKEN_EXPIRED = "urn:vitrine:token-expired"
+DEVICE_REVOKED = "urn:vitrine:device-revoked"
+
+
 class LoginRequest(Model):
     login: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
+    device_label: str | None = Field(
+        default=None, max_length=100, description="the device's model or name, shown to managers"
+    )
+    device_id: str | None = Field(
+        default=None, max_length=36, description="the id this device was issued at an earlier login, kept with its key"
+    )
+    device_key: str | None = Field(default=None, max_length=100, description="the key issued with `device_id`")
 
 
 class LoginResponse(Model):
     access_token: str
     token_type: str = "bearer"
+    expires_in: int = Field(description="seconds the access token lives")
+    refresh_token: str
+    device_id: str = Field(description="issued by the hub, bound to this session: mutations must name it")
+    device_key: str = Field(description="proves the device id at a later login (kept in the secret store)")
     consultant_id: str
     consultant_name: str
     store_id: str
     store_name: str
+
+
+class RefreshRequest(Model):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class TokenPair(Model):
+    """A refreshed session: a new access token and the rotated refresh token (the old one is spent)."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    refresh_token: str
+
+
+class Device(Model):
+    """A device in the hub's registry, as managers see it."""
+
+    id: str
+    store_id: str
+    account_id: str
+    account_name: str
+    label: str | None
+    created_at: dt.datetime
+    last_seen: dt.datetime
+    revoked_at: dt.datetime | None
 
 
 # --- receipts ------------------------------------------------------------------------

@@ -39,7 +39,8 @@ class NoSecretStore(RuntimeError):
 
 
 class MemoryStore:
-    """Secrets for this process only: gone when it ends (tests)."""
+    """Secrets for this process only, gone when it ends: tests, and a web-mode browser
+    session's tokens (each browser logs in for itself; nothing of it stays on the server's disk)."""
 
     def __init__(self) -> None:
         self._data: dict[str, str] = {}

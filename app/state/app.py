@@ -1,7 +1,8 @@
 """The composition: one model per feature on one shared cache, and how they react to sync.
 
-One `App` per process: the device has one cache file with one writer, and every
-browser tab of a web-served app is the same device.
+One `App` per device: one cache file with one writer. A desktop process is one device;
+in web mode each browser session is its own (app.main), with its own cache folder and
+secrets held in memory.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class App:
     def _on_sync(self, before: SyncStatus, now: SyncStatus) -> None:
         """What the engine's progress means for the screens: re-read what the pull changed."""
         self.clients.book_loading = now.bulk
+        if now.device_revoked and not before.device_revoked:
+            self.ctx.tasks.spawn(self.session.device_revoked())  # wipes the cache and secrets, says so
+            return
         if now.auth_expired:
             self.ui.notice = Message("notice.session_expired")
         tasks = self.ctx.tasks

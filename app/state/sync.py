@@ -6,7 +6,7 @@ session is open (`connect` at login or resume, `disconnect` at logout or shutdow
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import InitVar, dataclass, field
 
 import flet as ft
@@ -41,10 +41,21 @@ class SyncModel:
     def engine(self) -> SyncEngine | None:
         return self._engine
 
-    def connect(self, token: str) -> None:
-        """Start syncing with the hub as the logged-in consultant."""
+    @property
+    def client(self) -> HubClient | None:
+        return self._client
+
+    def connect(
+        self,
+        token: str,
+        refresh_token: str | None = None,
+        on_tokens: Callable[[str, str], Awaitable[None]] | None = None,
+    ) -> None:
+        """Start syncing with the hub as the logged-in consultant; the client renews an
+        expired access token with `refresh_token` and hands the new pair to `on_tokens`."""
         ctx = self._ctx
         self._client = ctx.hub(token)
+        self._client.refresh_token, self._client.on_tokens = refresh_token, on_tokens
         self._engine = SyncEngine(
             CacheReplica(ctx.cache),
             self._client,

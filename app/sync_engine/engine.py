@@ -21,7 +21,7 @@ from datetime import datetime
 from app.sync_engine.pipeline import FetchAhead, Leads
 from app.sync_engine.replica_port import Replica
 from sync import page as page_format
-from sync.client import AuthExpired, HubClient, HubError, HubUnreachable, bad_page
+from sync.client import AuthExpired, DeviceRevoked, HubClient, HubError, HubUnreachable, bad_page
 from sync.models import MAX_REQUEST_BYTES, Mutation, MutationResult, utcnow
 from sync.page import BadPage, FilePage, RawPage
 
@@ -54,6 +54,7 @@ class SyncStatus:
     last_sync: datetime | None = None
     error: str | None = None
     auth_expired: bool = False
+    device_revoked: bool = False  # a manager revoked this device: the app wipes it (and syncs no more)
     pulled: int = 0  # changes applied in the current pull
     pull_total: int | None = None  # changes the hub had for us when it started
     bulk: bool = False  # the current pull loads in bulk (name search waits for its end)
@@ -124,7 +125,8 @@ class SyncEngine:
                 # A push the hub refuses does not keep the device from pulling: the
                 # consultant still gets everyone else's changes, and the status shows
                 # the push's error (raised after the pull). A lost session or network
-                # stops both.
+                # stops both. (An expired access token never gets here: the client
+                # renews it with the refresh token and sends the request again.)
                 push_error: HubError | None = None
                 try:
                     await self.push()
@@ -140,7 +142,8 @@ class SyncEngine:
                 await self.replica.set_last_sync(now)
                 self._set(online=True, last_sync=now, auth_expired=False)
             except AuthExpired as e:
-                self._set(online=True, error=e.detail or e.title, auth_expired=True)
+                revoked = isinstance(e, DeviceRevoked)
+                self._set(online=True, error=e.detail or e.title, auth_expired=True, device_revoked=revoked)
                 raise
             except HubUnreachable as e:
                 self._set(online=False, error=e.detail)
@@ -353,6 +356,8 @@ class SyncEngine:
                 await self.sync_once()
                 failures = 0
                 delay = self.interval
+            except DeviceRevoked:
+                return  # nothing more to say to the hub: the app wipes the device
             except AuthExpired:
                 delay = self.interval * 10  # nothing to do until the consultant logs in again
             except HubError as e:

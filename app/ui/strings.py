@@ -47,6 +47,11 @@ RU: dict[str, str] = {
     "утерян или заменён (или файл повреждён). Изменения, которые не успели уйти на сервер, "
     "восстановить нельзя — проверьте последние записи. Старый файл отложен как {0}, "
     "данные загружаются с сервера заново.",
+    "notice.device_revoked": "Это устройство отключено менеджером. Все данные клиентов и ключи на нём удалены. "
+    "Чтобы работать дальше, войдите заново — устройство будет зарегистрировано как новое.",
+    "login.device_revoked": "Устройство отключено менеджером; его данные удалены. Войдите ещё раз.",
+    "login.previous_outbox": "На устройстве остались неотправленные изменения ({0}) консультанта {1}. "
+    "Пусть {1} войдёт и дождётся синхронизации при подключении к сети — тогда можно будет сменить пользователя.",
     "notice.session_expired": "Сессия истекла — войдите снова. Несохранённые изменения остаются в очереди.",
     "notice.dismiss": "Понятно",
     "clients.search": "Поиск: телефон, фамилия, карта, email",
@@ -280,6 +285,11 @@ EN: dict[str, str] = {
     "store is lost or changed (or the file is damaged). Changes not yet sent to the server cannot be "
     "recovered — check your latest entries. The old file was set aside as {0}, "
     "and the data is being loaded from the server again.",
+    "notice.device_revoked": "A manager revoked this device. All client data and keys on it have been deleted. "
+    "To go on working, log in again — the device will be registered as a new one.",
+    "login.device_revoked": "A manager revoked this device; its data was deleted. Log in again.",
+    "login.previous_outbox": "{0} unsent changes by {1} are still on this device. "
+    "{1} must log in with a network connection and let them sync before someone else can log in here.",
     "notice.session_expired": "Your session has expired — log in again. Unsent changes stay queued.",
     "notice.dismiss": "OK",
     "clients.search": "Search: phone, surname, card, email",

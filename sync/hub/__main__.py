@@ -35,6 +35,18 @@ def main(argv: list[str] | None = None) -> int:
         "--keyfile",
         help="the certificate's PEM private key; a passphrase, if any, is read from VITRINE_HUB_KEY_PASSWORD",
     )
+    s.add_argument(
+        "--access-minutes",
+        type=float,
+        default=float(os.environ.get("VITRINE_ACCESS_MINUTES", "15")),
+        help="minutes an access token lives before the device renews it (default 15, or VITRINE_ACCESS_MINUTES)",
+    )
+    s.add_argument(
+        "--refresh-days",
+        type=float,
+        default=float(os.environ.get("VITRINE_REFRESH_DAYS", "30")),
+        help="days a session can be renewed without a login (default 30, or VITRINE_REFRESH_DAYS)",
+    )
     d = sub.add_parser("seed", help="fill a new database with demo data (accounts with shared demo passwords)")
     d.add_argument("--db", default="var/hub.sqlite")
     d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
@@ -99,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import uvicorn
 
+    from sync.hub import sessions
     from sync.hub.api import create_app
 
     if bool(args.certfile) != bool(args.keyfile):
@@ -117,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["VITRINE_HUB_DB"] = args.db
         os.environ["VITRINE_EXPIRY_INTERVAL"] = str(args.expiry_interval)
         os.environ["VITRINE_HUB_DOCS"] = args.docs
+        os.environ[sessions.ACCESS_ENV] = str(args.access_minutes)
+        os.environ[sessions.REFRESH_ENV] = str(args.refresh_days)
         uvicorn.run(
             "sync.hub.asgi:app",
             factory=True,
@@ -132,7 +147,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         uvicorn.run(
-            create_app(db, expiry_interval=args.expiry_interval or None, freeze_gc=True, docs=args.docs == "on"),
+            create_app(
+                db,
+                expiry_interval=args.expiry_interval or None,
+                freeze_gc=True,
+                docs=args.docs == "on",
+                lifetimes=sessions.Lifetimes.of(args.access_minutes, args.refresh_days),
+            ),
             host=args.host,
             port=args.port,
             log_level="warning",

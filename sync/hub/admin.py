@@ -15,12 +15,13 @@ import getpass
 import os
 import re
 import sys
+import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
-from sync.hub import auth, feed
+from sync.hub import auth, feed, sessions
 from sync.hub.storage import HubDB, schema
 from sync.models import utcnow
 
@@ -96,7 +97,7 @@ def _account_id(conn: Connection, login: str) -> str:
 
 
 def _end_sessions(conn: Connection, account_id: str) -> int:
-    return conn.execute(delete(schema.sessions).where(schema.sessions.c.account_id == account_id)).rowcount
+    return sessions.end_all(conn, account_id, time.time())
 
 
 def reset_password(conn: Connection, login: str, password_hash: str) -> int:

@@ -2,6 +2,7 @@
 database, so several processes can serve one PostgreSQL behind a load balancer."""
 
 import asyncio
+import datetime as dt
 import gc
 import hashlib
 import logging
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Path as Path_
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -31,18 +33,24 @@ from sync.hub import (
     problems,
     receipts,
     records,
+    sessions,
     throttle,
 )
 from sync.hub.auth import Account
 from sync.hub.problems import Problem
 from sync.hub.storage import HubDB
 from sync.models import (
+    DEVICE_REVOKED,
     PROTOCOL_VERSION,
+    TOKEN_EXPIRED,
+    Device,
     LoginRequest,
     LoginResponse,
     MutationBatch,
     MutationResponse,
     PosReceipt,
+    RefreshRequest,
+    TokenPair,
     utcnow,
 )
 
@@ -82,6 +90,29 @@ class Me(BaseModel):
     role: str
     store_id: str
     brand_id: str
+    device_id: str | None = None
+
+
+def _stores_of(conn, acc: Account) -> list[str]:
+    """The stores whose reports and devices `acc` manages: its brand's for an admin, else its own."""
+    return auth.brand_stores(conn, acc.brand_id) if acc.may(auth.BRAND_WIDE) else [acc.store_id]
+
+
+def _device_revoked() -> Problem:
+    return Problem(
+        401,
+        "Device revoked",
+        "A manager revoked this device: it must delete what it holds. Log in again to use it anew.",
+        DEVICE_REVOKED,
+    )
+
+
+def _session_ended() -> Problem:
+    return Problem(401, "Session expired", "The session is unknown, ended or revoked; log in again.")
+
+
+def _when(t: float | None):
+    return None if t is None else dt.datetime.fromtimestamp(t, dt.UTC)
 
 
 class BlobStored(BaseModel):
@@ -140,12 +171,14 @@ def create_app(
     docs: bool = True,
     login_limits: throttle.LoginLimits | None = None,
     clock: Callable[[], float] = time.time,
+    lifetimes: sessions.Lifetimes | None = None,
 ) -> FastAPI:
     """The API; with `expiry_interval` (seconds) it also runs the points-expiry job.
 
-    `freeze_gc`: for a serving process (`serve`), see the lifespan below. `docs`: serve
-    /docs, /redoc and /openapi.json. `login_limits`: login throttling (sync.hub.throttle),
-    on the time `clock` tells (epoch seconds)."""
+        `freeze_gc`: for a serving process (`serve`), see the lifespan below. `docs`: serve
+        /docs, /redoc and /openapi.json. `login_limits`: login throttling (sync.hub.throttle),
+        on the time `clock` tells (epoch seconds), as token lifetimes are (`lifetimes`: how long
+    access and refresh tokens live, sync.hub.sessions)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -179,25 +212,34 @@ def create_app(
     limits = login_limits or throttle.LoginLimits()
     checks = PasswordChecks(limits.concurrent_checks, limits.queued_checks)
     bearer = HTTPBearer(auto_error=False)
-    sessions = auth.SessionCache()
+    life = lifetimes or sessions.Lifetimes()
+    cache = sessions.SessionCache(clock=clock)
 
     # Both dependencies are `async def`: FastAPI runs a plain `def` dependency in the
     # thread pool, and a pull paid two extra thread hand-offs (and GIL round trips) for
     # a dictionary lookup and an integer comparison. Only a session-cache miss touches
     # the database, and that goes to the pool.
-    def lookup(token: str) -> Account | None:
+    def lookup(token: str) -> sessions.Found:
         with db.read() as conn:
-            return auth.account_for_token(conn, token)
+            return sessions.account_for_access(conn, token, clock())
 
     async def account(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Account:
         if creds is None:
             raise Problem(401, "Not logged in", "Send the access token from /v1/auth/login as a Bearer token.")
-        acc = sessions.get(creds.credentials)
+        acc = cache.get(creds.credentials)
         if acc is None:
-            acc = await run_in_threadpool(lookup, creds.credentials)
-            if acc is None:
-                raise Problem(401, "Session expired", "The access token is unknown or revoked; log in again.")
-            sessions.put(creds.credentials, acc)
+            try:
+                found = await run_in_threadpool(lookup, creds.credentials)
+            except sessions.DeviceRevoked:
+                raise _device_revoked() from None
+            except sessions.TokenExpired:
+                raise Problem(
+                    401, "Access token expired", "Renew it at /v1/auth/refresh with the refresh token.", TOKEN_EXPIRED
+                ) from None
+            except sessions.SessionEnded:
+                raise _session_ended() from None
+            cache.put(creds.credentials, found)
+            acc = found.account
         return acc
 
     def allowed(roles: frozenset[str], what: str):
@@ -216,6 +258,7 @@ def create_app(
     staff = allowed(auth.STORE_STAFF, "A store's client book")
     receipt_sender = allowed(auth.RECEIPT_SENDERS, "Posting till receipts")
     report_reader = allowed(auth.REPORT_READERS, "The reports")
+    device_manager = allowed(auth.DEVICE_MANAGERS, "The device registry")
 
     async def protocol(
         x_vitrine_protocol: Annotated[
@@ -252,10 +295,17 @@ def create_app(
         with db.write() as conn:
             throttle.failed(conn, counted, now)
 
-    def login_succeeded(counted: list[tuple[str, throttle.Limit]], acc: Account) -> str:
+    def claimed_device(acc: Account, body: LoginRequest) -> str | None:
+        with db.read() as conn:
+            return sessions.claimed_device(conn, acc, body.device_id, body.device_key)
+
+    def login_succeeded(
+        counted: list[tuple[str, throttle.Limit]], acc: Account, device_id: str | None, label: str | None
+    ) -> sessions.Issued:
         with db.write() as conn:
             throttle.succeeded(conn, counted)
-            return auth.start_session(conn, acc)
+            sessions.purge(conn, clock())  # sessions past renewal: cheap by index, and keeps the table small
+            return sessions.start(conn, acc, device_id, label, clock(), life)
 
     @app.post("/v1/auth/login", response_model=LoginResponse, tags=["auth"], responses=LOGIN_RESPONSES)
     async def login(body: LoginRequest, request: Request) -> LoginResponse:
@@ -287,18 +337,111 @@ def create_app(
                 "urn:vitrine:bad-credentials",
             )
         acc, store_name = found
-        token = await run_in_threadpool(login_succeeded, counted, acc)
+        try:  # a tablet a manager revoked wipes itself before anyone logs in on it again
+            device_id = await run_in_threadpool(claimed_device, acc, body)
+        except sessions.DeviceRevoked:
+            raise _device_revoked() from None
+        issued = await run_in_threadpool(login_succeeded, counted, acc, device_id, body.device_label)
         return LoginResponse(
-            access_token=token,
+            access_token=issued.access_token,
+            expires_in=issued.expires_in,
+            refresh_token=issued.refresh_token,
+            device_id=issued.device_id,
+            device_key=issued.device_key or "",
             consultant_id=acc.id,
             consultant_name=acc.name,
             store_id=acc.store_id,
             store_name=store_name,
         )
 
+    def rotate(token: str) -> sessions.Issued:
+        reused: sessions.SessionEnded | None = None
+        with db.write() as conn:
+            try:
+                issued, replaced = sessions.refresh(conn, token, clock(), life)
+            except sessions.SessionEnded as e:
+                if e.reused_by is None:
+                    raise
+                reused = e  # the revocation commits with this transaction; then the refusal
+            else:
+                cache.forget_hash(replaced)
+                return issued
+        cache.forget(session_id=reused.reused_by)
+        raise reused
+
+    @app.post("/v1/auth/refresh", response_model=TokenPair, tags=["auth"])
+    async def refresh(body: RefreshRequest) -> TokenPair:
+        """A new access token for the refresh token, which rotates: the one sent is spent, and
+        sending it again revokes the whole session (it was copied)."""
+        try:
+            issued = await run_in_threadpool(rotate, body.refresh_token)
+        except sessions.DeviceRevoked:
+            raise _device_revoked() from None
+        except sessions.SessionEnded:
+            raise _session_ended() from None
+        return TokenPair(
+            access_token=issued.access_token, expires_in=issued.expires_in, refresh_token=issued.refresh_token
+        )
+
+    def end_session(session_id: str) -> None:
+        with db.write() as conn:
+            sessions.end(conn, session_id, clock())
+        cache.forget(session_id=session_id)
+
+    @app.post("/v1/auth/logout", status_code=204, tags=["auth"], response_class=Response)
+    async def logout(acc: Annotated[Account, Depends(account)]) -> Response:
+        """End this session on the hub: its access and refresh tokens stop working."""
+        if acc.session_id is not None:
+            await run_in_threadpool(end_session, acc.session_id)
+        return Response(status_code=204)
+
+    @app.get("/v1/devices", response_model=list[Device], tags=["auth"])
+    def list_devices(acc: Annotated[Account, Depends(device_manager)]) -> list[Device]:
+        with db.read() as conn:
+            rows = sessions.devices(conn, _stores_of(conn, acc))
+        return [
+            Device(
+                id=r["id"],
+                store_id=r["store_id"],
+                account_id=r["account_id"],
+                account_name=r["account_name"],
+                label=r["label"],
+                created_at=_when(r["created_at"]),
+                last_seen=_when(r["last_seen"]),
+                revoked_at=_when(r["revoked_at"]),
+            )
+            for r in rows
+        ]
+
+    @app.post(
+        "/v1/devices/{device_id}/revoke",
+        status_code=204,
+        tags=["auth"],
+        response_class=Response,
+        responses={404: PROBLEM_RESPONSES[400]},
+    )
+    def revoke_device(
+        device_id: Annotated[str, Path_(max_length=36)], acc: Annotated[Account, Depends(device_manager)]
+    ) -> Response:
+        """Revoke a device (a lost tablet): every session on it ends, and its next request is
+        answered `device-revoked`, on which the app deletes its cache and secrets."""
+        with db.write() as conn:
+            done = sessions.revoke_device(conn, device_id, _stores_of(conn, acc), clock())
+        if not done:  # unknown, or another store's: the same answer
+            raise Problem(404, "No such device", f"No device {device_id} is registered for this store.")
+        cache.forget(device_id=device_id)
+        return Response(status_code=204)
+
     @app.get("/v1/me", response_model=Me, tags=["auth"])
     def me(acc: Annotated[Account, Depends(account)]) -> Me:
-        return Me(id=acc.id, name=acc.name, role=acc.role, store_id=acc.store_id, brand_id=acc.brand_id)
+        return Me(
+            id=acc.id,
+            name=acc.name,
+            role=acc.role,
+            store_id=acc.store_id,
+            brand_id=acc.brand_id,
+            device_id=acc.device_id,
+        )
 
     # The hot endpoints (pull, mutations, till receipts) are `async def` and run their
     # database work right on the event loop, not in the thread pool. A statement takes
@@ -365,6 +508,15 @@ def create_app(
 
     @app.post("/v1/mutations", response_model=MutationResponse, tags=["sync"], dependencies=[Depends(protocol)])
     async def post_mutations(batch: MutationBatch, acc: Annotated[Account, Depends(staff)]) -> Response:
+        if batch.device_id != acc.device_id:
+            # The device id is the hub's, bound to the session at login: a device cannot
+            # write (nor replay answers) under another's id.
+            raise Problem(
+                403,
+                "Another device's id",
+                "The batch names a device other than the one this session was issued at login.",
+                "urn:vitrine:device-mismatch",
+            )
         # A device back online pushes up to 500 at once; each mutation is its own
         # transaction, so let other requests run between them rather than hold the loop.
         results = []
@@ -433,7 +585,7 @@ def create_app(
     @app.get("/v1/reports/identified", tags=["receipts"])
     def identified(acc: Annotated[Account, Depends(report_reader)]) -> list[dict]:
         with db.read() as conn:
-            stores = auth.brand_stores(conn, acc.brand_id) if acc.may(auth.BRAND_WIDE) else [acc.store_id]
+            stores = _stores_of(conn, acc)
             return receipts.identified_share(conn, stores)
 
     audit_reader = allowed(audit.READERS, "A client's audit log")

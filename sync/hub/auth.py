@@ -1,24 +1,18 @@
-"""Accounts and who may do what: argon2 password hashes (pwdlib), opaque bearer tokens, roles.
+"""Accounts and who may do what: argon2 password hashes (pwdlib), roles.
 
-Only a token's SHA-256 is stored, so a copy of the database does not hand out sessions.
-Every account belongs to one store, and through it to one brand; what each role may do is
-written once, below, and the API and the mutation handlers ask these sets (rule 10: the
-device is trusted for none of it).
+Sessions and their tokens are sync.hub.sessions'. Every account belongs to one store, and
+through it to one brand; what each role may do is written once, below, and the API and the
+mutation handlers ask these sets (rule 10: the device is trusted for none of it).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import threading
-import time
 from dataclasses import dataclass
 
 from pwdlib import PasswordHash
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from sync.hub.storage import schema
-from sync.models import utcnow
 
 # --- roles ----------------------------------------------------------------------------------
 
@@ -32,9 +26,11 @@ RECEIPT_SENDERS = frozenset({TILL, MANAGER})
 """Post till receipts, for their own store only (a manager may post a correction by hand)."""
 REPORT_READERS = frozenset({MANAGER, ADMIN})
 """Read the reports: a manager its own store's, an admin those of every store of its brand."""
+DEVICE_MANAGERS = frozenset({MANAGER, ADMIN})
+"""List and revoke devices: a manager its own store's, an admin those of its brand's stores."""
 BRAND_WIDE = frozenset({ADMIN})
-"""Roles whose reports span their brand's stores (never another brand's). An admin manages
-accounts; it reads no client data (no feed, no blobs) and writes none."""
+"""Roles whose reports and device registry span their brand's stores (never another brand's).
+An admin manages accounts; it reads no client data (no feed, no blobs) and writes none."""
 # A till is a machine with a password typed at a counter: it posts receipts and nothing
 # else (no feed, no mutations, no blobs), so a stolen till password reaches no client book.
 
@@ -51,6 +47,8 @@ class Account:
     name: str
     role: str
     brand_id: str = ""  # its store's brand; "" (no brand) spans no store at all
+    session_id: str | None = None  # the session and device the request came with (sync.hub.sessions)
+    device_id: str | None = None
 
     def may(self, roles: frozenset[str]) -> bool:
         return self.role in roles
@@ -70,10 +68,6 @@ def hash_password(password: str) -> str:
     return hasher.hash(password)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def check_password(conn: Connection, login_: str, password: str) -> tuple[Account, str] | None:
     """(account, store name) when the password matches, else None. Only reads: argon2 takes
     a few hundred ms of purpose, which must not be spent inside a write transaction (on
@@ -91,55 +85,3 @@ def check_password(conn: Connection, login_: str, password: str) -> tuple[Accoun
     if not hasher.verify(password, row.password_hash) or row.disabled_at is not None:
         return None
     return _account(row), row.store_name
-
-
-def start_session(conn: Connection, account: Account) -> str:
-    """A new bearer token for the account (write transaction)."""
-    token = secrets.token_urlsafe(32)
-    conn.execute(
-        insert(schema.sessions).values(
-            token_hash=_token_hash(token), account_id=account.id, created_at=utcnow().isoformat()
-        )
-    )
-    return token
-
-
-def account_for_token(conn: Connection, token: str) -> Account | None:
-    accounts, sessions, stores = schema.accounts, schema.sessions, schema.stores
-    row = conn.execute(
-        select(accounts, stores.c.brand_id)
-        .join(sessions, sessions.c.account_id == accounts.c.id)
-        .join(stores, stores.c.id == accounts.c.store_id)
-        .where(sessions.c.token_hash == _token_hash(token), accounts.c.disabled_at.is_(None))
-    ).first()
-    if row is None:
-        return None
-    return _account(row)
-
-
-class SessionCache:
-    """Tokens seen lately, so a busy tablet's every request does not read the sessions table.
-
-    Per process and short-lived: a revoked token stops working within `ttl` seconds on
-    every process, which keeps the API processes interchangeable.
-    """
-
-    def __init__(self, ttl: float = 30.0, size: int = 10_000):
-        self.ttl, self.size = ttl, size
-        self._items: dict[str, tuple[float, Account]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, token: str) -> Account | None:
-        key = _token_hash(token)
-        with self._lock:
-            found = self._items.get(key)
-            if found is None or found[0] < time.monotonic():
-                self._items.pop(key, None)
-                return None
-            return found[1]
-
-    def put(self, token: str, account: Account) -> None:
-        with self._lock:
-            if len(self._items) >= self.size:
-                self._items.clear()
-            self._items[_token_hash(token)] = (time.monotonic() + self.ttl, account)

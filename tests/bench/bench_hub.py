@@ -60,7 +60,7 @@ async def tablet(
     rnd = random.Random(n)
     http = Conn("127.0.0.1", port)
     headers = {**PROTO, "Authorization": f"Bearer {token['access_token']}"}
-    device = f"bench-tablet-{n}"
+    device = token["device_id"]  # the hub's, bound to the session (tablets sharing a login share it)
     await asyncio.sleep(rnd.random())  # spread the tablets over the second
     while time.monotonic() < stop:
         t0 = time.monotonic()

@@ -157,7 +157,7 @@ async def initial_sync(url: str, folder: Path) -> tuple[int, float, list[Path]]:
         cache = Cache(path, KEY)
         async with HubClient(url, timeout=120) as client:
             me = await client.login(login, password)
-            engine = SyncEngine(CacheReplica(cache), client, f"bench-{login}")
+            engine = SyncEngine(CacheReplica(cache), client, me.device_id)
             t0 = time.perf_counter()
             await engine.sync_once()
             dt = time.perf_counter() - t0
@@ -209,8 +209,8 @@ async def push_1000(url: str, cache_path: Path) -> float:
             await cache.write(clients.update_client, cid, {"notes": f"offline edit {k} at {time.time()}"})
         assert (await cache.read(outbox.counts))["pending"] == 1000
         async with HubClient(url, timeout=120) as client:  # reconnect
-            await client.login(*LOGINS[0])
-            engine = SyncEngine(CacheReplica(cache), client, "bench-push")
+            me = await client.login(*LOGINS[0])
+            engine = SyncEngine(CacheReplica(cache), client, me.device_id)
             t0 = time.perf_counter()
             sent = await engine.push()
             dt = time.perf_counter() - t0
@@ -238,10 +238,10 @@ async def propagation(url: str, cache_b: Path, folder: Path, trials: int, poll: 
     a_cache.write_sync(position_a)
     out: list[float] = []
     async with HubClient(url, timeout=30) as ca, HubClient(url, timeout=30) as cb:
-        await ca.login(*LOGINS[0])
-        await cb.login("consultant01", "vitrine")
-        a = SyncEngine(CacheReplica(a_cache), ca, "bench-a", interval=30.0)
-        b = SyncEngine(CacheReplica(b_cache), cb, "bench-b", interval=poll)
+        me_a = await ca.login(*LOGINS[0])
+        me_b = await cb.login("consultant01", "vitrine")
+        a = SyncEngine(CacheReplica(a_cache), ca, me_a.device_id, interval=30.0)
+        b = SyncEngine(CacheReplica(b_cache), cb, me_b.device_id, interval=poll)
         await b.sync_once()
         a.start()
         b.start()

@@ -78,9 +78,9 @@ def test_mutations_apply_once_and_replay_the_first_answer(api, demo):
         cid,
         {"last_name": "Новикова", "first_name": "Дарья", "store_id": store, "phone": "+79990001122"},
     )
-    r1 = api.post("/v1/mutations", json={"device_id": "d1", "mutations": [reg]}, headers=h).json()
+    r1 = api.post("/v1/mutations", json={"device_id": demo["_me"]["device_id"], "mutations": [reg]}, headers=h).json()
     assert r1["results"][0]["status"] == "applied"
-    r2 = api.post("/v1/mutations", json={"device_id": "d1", "mutations": [reg]}, headers=h).json()
+    r2 = api.post("/v1/mutations", json={"device_id": demo["_me"]["device_id"], "mutations": [reg]}, headers=h).json()
     assert r2["results"][0]["status"] == "duplicate"
     assert r2["results"][0]["result"]["first"]["status"] == "applied"
     feed = api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
@@ -96,7 +96,9 @@ def test_a_history_entry_names_the_consultant_who_saved_the_change(api, demo):
         {"last_name": "Зуева", "first_name": "Инна", "store_id": demo["_me"]["store_id"], "sizes": {"shoe": "40"}},
     )
     upd = _mutation("client.update", cid, {"fields": {"sizes": {"shoe": "38.5"}}})
-    res = api.post("/v1/mutations", json={"device_id": "d3", "mutations": [reg, upd]}, headers=h).json()["results"]
+    res = api.post(
+        "/v1/mutations", json={"device_id": demo["_me"]["device_id"], "mutations": [reg, upd]}, headers=h
+    ).json()["results"]
     assert [r["status"] for r in res] == ["applied", "applied"]
     feed = api.get("/v1/changes?cursor=0&limit=5000", headers=h).json()["changes"]
     (entry,) = [c["data"] for c in feed if c["entity"] == "history" and c["client_id"] == cid]
@@ -115,7 +117,9 @@ def test_unknown_kind_and_bad_payload_are_rejected_with_reasons(api, demo):
         _mutation("client.register", new_id(), {"last_name": "", "first_name": "X", "store_id": "s"}),
         _mutation("client.update", new_id(), {"fields": {"tier": "Platinum"}}),
     ]
-    res = api.post("/v1/mutations", json={"device_id": "d2", "mutations": batch}, headers=h).json()["results"]
+    res = api.post("/v1/mutations", json={"device_id": demo["_me"]["device_id"], "mutations": batch}, headers=h).json()[
+        "results"
+    ]
     assert [r["status"] for r in res] == ["rejected"] * 3
     assert [r["code"] for r in res] == ["unknown_kind", "invalid_payload", "invalid_payload"]
     assert "last_name" in res[1]["reason"] and "tier" in res[2]["reason"]

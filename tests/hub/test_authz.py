@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 from sync.hub import auth, demo, mutations
 from sync.hub.api import create_app
 from sync.hub.storage import HubDB, sql
-from sync.models import MAX_RECEIPT_TOTAL, MAX_REDEEM_POINTS, MUTATION_KINDS, Mutation, new_id, utcnow
+from sync.models import DEVICE_REVOKED, MAX_RECEIPT_TOTAL, MAX_REDEEM_POINTS, MUTATION_KINDS, Mutation, new_id, utcnow
 from tests.hub.conftest import headers, login
 
 PROBLEM = "application/problem+json"
@@ -64,7 +64,11 @@ STAFF = frozenset({"consultant", "manager"})
 ALLOWED: dict[str, frozenset[str]] = {
     "GET /healthz": PUBLIC,
     "POST /v1/auth/login": PUBLIC,
+    "POST /v1/auth/refresh": PUBLIC,
+    "POST /v1/auth/logout": LOGGED_IN,
     "GET /v1/me": LOGGED_IN,
+    "GET /v1/devices": frozenset({"manager", "admin"}),
+    "POST /v1/devices/{device_id}/revoke": frozenset({"manager", "admin"}),
     "GET /v1/changes": STAFF,
     "GET /v1/changes.sqlite": STAFF,
     "POST /v1/mutations": STAFF,
@@ -105,6 +109,11 @@ class Ctx:
         if role == "anonymous":
             return {"X-Vitrine-Protocol": "1"}
         return headers(self.heads[(role, scope)])
+
+    def device(self, h: dict) -> str:
+        """The device id the hub issued to the session whose headers these are."""
+        (me,) = [m["_me"] for m in self.heads.values() if m["Authorization"] == h["Authorization"]]
+        return me["device_id"]
 
     def store_of(self, client_id: str) -> str | None:
         with self.db.read() as conn:
@@ -220,6 +229,57 @@ def check_login(ctx, role, scope, h):
     assert r.json()["store_id"] == _home(role, scope)
 
 
+def check_refresh(ctx, role, scope, h):
+    if role == "anonymous":
+        r = ctx.api.post("/v1/auth/refresh", json={"refresh_token": "not-a-token"})
+        assert r.status_code == 401 and r.headers["content-type"].startswith(PROBLEM)
+        return
+    fresh = login(ctx.api, *ACCOUNTS[(role, scope)])  # its own session: the shared ones stay as they are
+    r = ctx.api.post("/v1/auth/refresh", json={"refresh_token": fresh["_me"]["refresh_token"]})
+    assert r.status_code == 200
+    me = ctx.api.get("/v1/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert me.status_code == 200 and me.json()["role"] == role
+
+
+def check_logout(ctx, role, scope, h):
+    fresh = headers(login(ctx.api, *ACCOUNTS[(role, scope)]))
+    assert ctx.api.post("/v1/auth/logout", headers=fresh).status_code == 204
+    assert ctx.api.get("/v1/me", headers=fresh).status_code == 401
+
+
+def _consultant_device(ctx: Ctx, scope: str) -> dict:
+    """A fresh session (and device) of `scope`'s consultant, its headers with `_me`."""
+    return login(ctx.api, *ACCOUNTS[("consultant", scope)])
+
+
+def check_devices(ctx, role, scope, h):
+    theirs = _consultant_device(ctx, scope)
+    r = ctx.api.get("/v1/devices", headers=h)
+    assert r.status_code == 200
+    stores = {d["store_id"] for d in r.json()}
+    ids = {d["id"] for d in r.json()}
+    if role == "admin":  # its brand's stores, never another brand's
+        assert {OWN, OTHER} <= stores and BRAND not in stores
+        assert (theirs["_me"]["device_id"] in ids) == (scope != "brand")
+    else:
+        assert stores == {OWN}
+        assert (theirs["_me"]["device_id"] in ids) == (scope == "own")
+
+
+def check_revoke(ctx, role, scope, h):
+    theirs = _consultant_device(ctx, scope)
+    device = theirs["_me"]["device_id"]
+    r = ctx.api.post(f"/v1/devices/{device}/revoke", headers=h)
+    after = ctx.api.get("/v1/me", headers=headers(theirs))
+    if scope == "own" or (role == "admin" and scope == "other"):
+        assert r.status_code == 204
+        assert after.status_code == 401 and after.json()["type"] == DEVICE_REVOKED
+        return
+    unknown = ctx.api.post(f"/v1/devices/{new_id()}/revoke", headers=h)
+    assert r.status_code == unknown.status_code == 404  # another store's (or brand's) device: as if unknown
+    assert after.status_code == 200
+
+
 def check_me(ctx, role, scope, h):
     r = ctx.api.get("/v1/me", headers=h)
     assert r.status_code == 200 and (r.json()["role"], r.json()["store_id"]) == (role, OWN)
@@ -268,7 +328,7 @@ def check_changes_file(ctx, role, scope, h):
 def check_mutations(ctx, role, scope, h):
     client = ctx.clients[STORE[scope]][0]
     m = _mutation("contact.log", new_id(), {"client_id": client["id"], "channel": "calls", "text": "Звонок"})
-    r = ctx.api.post("/v1/mutations", json={"device_id": f"authz-{role}", "mutations": [m]}, headers=h)
+    r = ctx.api.post("/v1/mutations", json={"device_id": ctx.device(h), "mutations": [m]}, headers=h)
     assert r.status_code == 200
     (res,) = r.json()["results"]
     if scope == "own":
@@ -343,7 +403,11 @@ def check_client_audit(ctx, role, scope, h):
 CHECKS: dict[str, Callable] = {
     "GET /healthz": check_healthz,
     "POST /v1/auth/login": check_login,
+    "POST /v1/auth/refresh": check_refresh,
+    "POST /v1/auth/logout": check_logout,
     "GET /v1/me": check_me,
+    "GET /v1/devices": check_devices,
+    "POST /v1/devices/{device_id}/revoke": check_revoke,
     "GET /v1/changes": check_changes,
     "GET /v1/changes.sqlite": check_changes_file,
     "POST /v1/mutations": check_mutations,
@@ -373,6 +437,9 @@ def _refused_request(ctx: Ctx, op: str, scope: str, h: dict) -> httpx.Response:
         "PUT /v1/blobs/{sha256}": {"content": body},
         "POST /v1/pos/receipts": {"json": {"receipts": [_receipt(store)]}},
     }
+    if "{device_id}" in path:  # a throwaway device: a wrongly allowed revoke must not end the shared sessions
+        device = _consultant_device(ctx, scope)["_me"]["device_id"]
+        path = path.replace("{device_id}", device)
     path = path.replace("{sha256}", sha).replace("{client_id}", client["id"])
     return ctx.api.request(method, path, headers=h, **bodies.get(op, {}))
 
@@ -398,7 +465,7 @@ def test_authorisation_matrix(ctx, op, role, scope):
 
 
 def _push(ctx: Ctx, h: dict, *ms: dict) -> list[dict]:
-    r = ctx.api.post("/v1/mutations", json={"device_id": "authz-kinds", "mutations": list(ms)}, headers=h)
+    r = ctx.api.post("/v1/mutations", json={"device_id": ctx.device(h), "mutations": list(ms)}, headers=h)
     assert r.status_code == 200, r.text
     return r.json()["results"]
 

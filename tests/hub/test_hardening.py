@@ -54,7 +54,7 @@ def test_an_unexpected_error_rejects_that_mutation_alone_and_replays_the_same(ap
         _register(store, "Далёкая", "9999-12-31T23:59:00Z"),
         _register(store, "Третья"),
     )
-    batch = {"device_id": "hardening-d1", "mutations": [good1, bad, good2]}
+    batch = {"device_id": demo["_me"]["device_id"], "mutations": [good1, bad, good2]}
     with caplog.at_level(logging.ERROR, logger="vitrine.hub"):
         r = api.post("/v1/mutations", json=batch, headers=h)
     assert r.status_code == 200, r.text

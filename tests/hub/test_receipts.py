@@ -69,12 +69,12 @@ def test_consultants_cannot_post_till_receipts(api, demo):
 def test_link_before_upload_waits_then_matches_and_second_link_is_rejected(api, demo):
     h = headers(demo)
     a, b = _some_clients(api, h, 2)
-    first = api.post("/v1/mutations", json={"device_id": "t1", "mutations": [_link(a["id"], "777")]}, headers=h).json()[
-        "results"
-    ][0]
+    first = api.post(
+        "/v1/mutations", json={"device_id": demo["_me"]["device_id"], "mutations": [_link(a["id"], "777")]}, headers=h
+    ).json()["results"][0]
     assert first["status"] == "applied" and first["result"]["state"] == "waiting"
     second = api.post(
-        "/v1/mutations", json={"device_id": "t2", "mutations": [_link(b["id"], "777")]}, headers=h
+        "/v1/mutations", json={"device_id": demo["_me"]["device_id"], "mutations": [_link(b["id"], "777")]}, headers=h
     ).json()["results"][0]
     assert second["status"] == "rejected" and second["code"] == "receipt_taken"
     res = api.post("/v1/pos/receipts", json={"receipts": [_receipt("777")]}, headers=till(api)).json()
@@ -86,9 +86,9 @@ def test_link_before_upload_waits_then_matches_and_second_link_is_rejected(api, 
     assert link["state"] == "matched"
     # Any device can name the receipt and when it was linked: the till's sum and time, the link's time.
     assert link["s"] == 2_500_000 and link["t"].startswith("2026-11-20T14:05") and link["at"]
-    late = api.post("/v1/mutations", json={"device_id": "t3", "mutations": [_link(b["id"], "777")]}, headers=h).json()[
-        "results"
-    ][0]
+    late = api.post(
+        "/v1/mutations", json={"device_id": demo["_me"]["device_id"], "mutations": [_link(b["id"], "777")]}, headers=h
+    ).json()["results"][0]
     assert late["status"] == "rejected" and late["code"] == "receipt_taken"
 
 
@@ -151,7 +151,9 @@ def test_linked_receipt_counts_in_the_12_month_spend(api, demo):
     r["at"] = utcnow().isoformat()
     api.post("/v1/pos/receipts", json={"receipts": [r]}, headers=till(api))
     res = api.post(
-        "/v1/mutations", json={"device_id": "t9", "mutations": [_link(client["id"], "9001")]}, headers=h
+        "/v1/mutations",
+        json={"device_id": demo["_me"]["device_id"], "mutations": [_link(client["id"], "9001")]},
+        headers=h,
     ).json()["results"][0]
     assert res["status"] == "applied", res
     after = next(

@@ -26,8 +26,9 @@ def fuzz(tmp_path_factory):
     app = create_app(db)
     with TestClient(app) as c:
         tokens = {
-            who: c.post("/v1/auth/login", json={"login": who, "password": password}).json()["access_token"]
+            (who, op): c.post("/v1/auth/login", json={"login": who, "password": password}).json()["access_token"]
             for who, password in LOGINS.items()
+            for op in ("any", LOGOUT)  # logout ends its session: one of its own, so the others stay
         }
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     ops = {}
@@ -44,10 +45,15 @@ def fuzz(tmp_path_factory):
 LOGINS = {"demo": "vitrine-demo", "manager1": "vitrine", "till1": "vitrine", "admin": "vitrine"}
 
 
+LOGOUT = "POST /v1/auth/logout"
 OPERATIONS = [
     "GET /healthz",
     "POST /v1/auth/login",
+    "POST /v1/auth/refresh",
+    LOGOUT,
     "GET /v1/me",
+    "GET /v1/devices",
+    "POST /v1/devices/{device_id}/revoke",
     "GET /v1/changes",
     "GET /v1/changes.sqlite",
     "POST /v1/mutations",
@@ -68,7 +74,7 @@ def test_every_operation_is_fuzzed(fuzz):
 @pytest.mark.parametrize("who", [*LOGINS, None])
 def test_no_server_errors_and_schema_conformance(fuzz, label, who):
     ops, tokens = fuzz
-    headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+    headers = {"Authorization": f"Bearer {tokens[(who, LOGOUT if label == LOGOUT else 'any')]}"} if who else {}
 
     # A blob's body must hash to its address, which a schema cannot say: random bodies are
     # rightly refused there, so "valid data accepted" is not checked for that operation.

@@ -10,19 +10,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, HubProcess, free_port, seeded_db, wait_http, watch_hub_log
-from tests.sync.helpers import Device, HubView, login_token
+from tests.sync.helpers import Device, HubView, login_session
 
 SYNC_CLIENTS = int(os.environ.get("VITRINE_SYNC_CLIENTS", "200"))
 
 
 class Hub:
-    """The running hub, its database for inspection, and login tokens made once each."""
+    """The running hub, its database for inspection, and till tokens made once a while each."""
 
     def __init__(self, proc: HubProcess, db: str | None = None):
         self.proc = proc
@@ -30,12 +31,24 @@ class Hub:
         self.db_path = proc.db_path
         self.db = db or str(proc.db_path)  # what it serves: the SQLite file or a postgresql:// URL
         self.view = HubView(self.db)
-        self._tokens: dict[str, str] = {}
+        self._tokens: dict[str, tuple[float, str]] = {}
 
     def token(self, login: str) -> str:
-        if login not in self._tokens:  # argon2 makes a login cost ~0.1 s: one per account
-            self._tokens[login] = login_token(self.url, login)
-        return self._tokens[login]
+        """An access token of `login` (for a till's receipts): argon2 makes a login cost ~0.1 s,
+        so one per account, renewed well before the hub's 15 minutes are up."""
+        made = self._tokens.get(login)
+        if made is None or time.monotonic() - made[0] > 600:
+            made = self._tokens[login] = (time.monotonic(), login_session(self.url, login)["access_token"])
+        return made[1]
+
+    def session(self, login: str) -> dict:
+        """A new session, on a new device the hub issues (a device's mutations must name it)."""
+        return login_session(self.url, login)
+
+    def device_args(self, login: str) -> dict:
+        """Device(...)'s session arguments for a new session of `login`."""
+        s = self.session(login)
+        return {"token": s["access_token"], "device_id": s["device_id"], "refresh_token": s["refresh_token"]}
 
     def stop(self) -> None:
         self.view.close()
@@ -130,7 +143,7 @@ async def devices(tmp_path) -> AsyncIterator[Callable[..., Device]]:
     folder.mkdir()
 
     def make(hub: Hub, login: str = "demo", base_url: str | None = None, **kw) -> Device:
-        d = Device(folder, login, hub.token(login), base_url or hub.url, **kw)
+        d = Device(folder, login, base_url=base_url or hub.url, **hub.device_args(login), **kw)
         made.append(d)
         return d
 

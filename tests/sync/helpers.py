@@ -1,9 +1,10 @@
 """Devices, hub inspection and comparisons shared by the sync tests.
 
 A `Device` is what a tablet runs: its own cache file, its own HubClient (with its own
-login and token) and its own SyncEngine with its own device id. `HubView` reads the
-hub's database directly (SQLite's WAL lets a reader sit beside the serving process; or
-PostgreSQL), so the tests check what the hub really stored, not what it answered.
+login, session and tokens) and its own SyncEngine with the device id the hub issued.
+`HubView` reads the hub's database directly (SQLite's WAL lets a reader sit beside the
+serving process; or PostgreSQL), so the tests check what the hub really stored, not what
+it answered.
 """
 
 from __future__ import annotations
@@ -213,7 +214,8 @@ class Device:
     login: str
     token: str
     base_url: str
-    device_id: str = field(default_factory=lambda: f"dev-{new_id()}")
+    device_id: str  # the hub's, issued with the token's session
+    refresh_token: str | None = None
     timeout: float = 5.0
     blobs: dict[str, bytes] = field(default_factory=dict)  # what the device has on disk
     cache_file: str | None = None  # default: <device id>.sqlite
@@ -224,7 +226,11 @@ class Device:
         self.cache = Cache(self.folder / (self.cache_file or f"{self.device_id}.sqlite"), TEST_KEY)
         # A transport on a shared TLS context: httpx would build a new one per client (~35 ms).
         self.client = HubClient(
-            self.base_url, self.token, timeout=self.timeout, transport=httpx.AsyncHTTPTransport(verify=_tls())
+            self.base_url,
+            self.token,
+            refresh_token=self.refresh_token,
+            timeout=self.timeout,
+            transport=httpx.AsyncHTTPTransport(verify=_tls()),
         )
         self.engine = SyncEngine(
             CacheReplica(self.cache),
@@ -356,12 +362,17 @@ class Device:
         )
 
 
-def login_token(base_url: str, login: str) -> str:
+def login_session(base_url: str, login: str) -> dict:
+    """A new session (and a new device, issued by the hub): the login's whole answer."""
     r = httpx.post(
         base_url + "/v1/auth/login", json={"login": login, "password": PASSWORDS[login]}, timeout=30, verify=_tls()
     )
     r.raise_for_status()
-    return r.json()["access_token"]
+    return r.json()
+
+
+def login_token(base_url: str, login: str) -> str:
+    return login_session(base_url, login)["access_token"]
 
 
 def post_receipts(base_url: str, till_token: str, receipts: list[dict]) -> list[dict]:

@@ -264,7 +264,7 @@ class Fleet:
             return old, None
         logins = logins_of_store(0) if slot < 2 else logins_of_store(0) + logins_of_store(1)
         login = rnd.choice(logins)
-        d = Device(self.folder, login, self.hub.token(login), proxy_url, timeout=DEVICE_TIMEOUT)
+        d = Device(self.folder, login, base_url=proxy_url, timeout=DEVICE_TIMEOUT, **self.hub.device_args(login))
         push = d.client.push
 
         async def counted(device_id, mutations, _push=push):

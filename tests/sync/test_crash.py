@@ -25,7 +25,6 @@ from collections import Counter
 from pathlib import Path
 
 from app.cache import cipher, sync_state
-from sync.models import new_id
 from tests.conftest import ROOT
 from tests.sync.helpers import STORES, TEST_KEY, Device, compare_cache_with_hub
 
@@ -116,7 +115,8 @@ async def test_sigkill_during_push_and_pull_loses_no_committed_mutation(hub, tmp
     rnd = random.Random(int(os.environ.get("VITRINE_CRASH_SEED", "42")))
     login = "consultant01"
     cache_path, log = tmp_path / "cache.sqlite", tmp_path / "committed.log"
-    device_id = f"crash-{new_id()}"
+    session = hub.session(login)  # one session for the worker's every life and the last clean sync
+    device_id = session["device_id"]
     base = [
         sys.executable,
         str(WORKER),
@@ -127,7 +127,7 @@ async def test_sigkill_during_push_and_pull_loses_no_committed_mutation(hub, tmp
         "--hub",
         hub.url,
         "--token",
-        hub.token(login),
+        session["access_token"],
         "--device-id",
         device_id,
         "--store",
@@ -164,7 +164,15 @@ async def test_sigkill_during_push_and_pull_loses_no_committed_mutation(hub, tmp
     logged = _logged(log)
     assert len(logged) > KILLS, "the worker committed too little to prove anything"
     # one clean sync after the last kill
-    d = Device(tmp_path, login, hub.token(login), hub.url, device_id=device_id, cache_file=cache_path.name)
+    d = Device(
+        tmp_path,
+        login,
+        session["access_token"],
+        hub.url,
+        device_id=device_id,
+        refresh_token=session["refresh_token"],
+        cache_file=cache_path.name,
+    )
     try:
         await d.settle()
         assert d.outbox() == []

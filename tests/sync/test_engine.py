@@ -13,11 +13,11 @@ import pytest
 from app.cache import bulk_load, outbox, replica, sync_state
 from app.sync_engine import engine as engine_mod
 from app.sync_engine.engine import SyncStatus, backoff_delay
-from sync.client import AuthExpired, HubError, HubUnreachable
+from sync.client import AuthExpired, DeviceRevoked, HubError, HubUnreachable
 from sync.models import PROTOCOL_HEADER, new_id
 from tests.conftest import free_port
 from tests.sync.faulty_proxy import FaultyProxy
-from tests.sync.helpers import STORES, compare_cache_with_hub, post_receipts, till_receipt
+from tests.sync.helpers import STORES, compare_cache_with_hub, login_token, post_receipts, till_receipt
 
 
 def _fiscal() -> tuple[str, str, str]:
@@ -371,12 +371,53 @@ def _seed_one_client(db, hub, d) -> str:
 
 async def test_an_expired_session_keeps_the_outbox_and_says_so(hub, devices):
     d = devices(hub, "consultant02")
-    d.client.token = "not-a-token"
+    d.client.token, d.client.refresh_token = "not-a-token", "not-a-refresh-token"
     await d.raw("client.update", new_id(), {"fields": {"notes": "x"}})
     with pytest.raises(AuthExpired):
         await d.engine.sync_once()
     assert d.engine.status.auth_expired is True and d.engine.status.online is True
     assert [r["status"] for r in d.outbox()] == ["pending"]
+
+
+async def test_a_refused_access_token_is_renewed_once_for_concurrent_requests(hub, devices):
+    """The access token dies (here: replaced by garbage; on the hub, by its 15 minutes): the
+    client renews it with the refresh token once, however many requests found it refused,
+    hands the rotated pair to its saver, and the engine's round goes through."""
+    d = devices(hub, "consultant04")
+    saved: list[tuple[str, str]] = []
+
+    async def save(access: str, refresh: str) -> None:
+        saved.append((access, refresh))
+
+    d.client.on_tokens = save
+    first_refresh = d.client.refresh_token
+    d.client.token = "expired-or-unknown"
+    pages = await asyncio.gather(*(d.client.pull_page(0, 10) for _ in range(4)))
+    assert all(p.size > 0 for p in pages)
+    # one renewal: a second would have presented the spent refresh token and ended the session
+    assert len(saved) == 1 and saved[0][1] != first_refresh and d.client.token == saved[0][0]
+    cid = hub.view.q("SELECT id FROM clients WHERE store_id = ? ORDER BY id LIMIT 1", d.store_id)[0][0]
+    await d.raw("client.update", cid, {"fields": {"notes": "после продления"}})
+    d.client.token = "expired-again"
+    await d.settle()
+    assert len(saved) == 2 and hub.view.client(cid)["notes"] == "после продления"
+
+
+async def test_a_revoked_device_stops_syncing_and_says_so(hub, devices):
+    d = devices(hub, "consultant05")
+    await d.settle()
+    manager = login_token(hub.url, "manager1" if d.store_id == STORES[0] else "manager2")
+    r = httpx.post(
+        f"{hub.url}/v1/devices/{d.device_id}/revoke", headers={"Authorization": f"Bearer {manager}"}, timeout=30
+    )
+    assert r.status_code == 204, r.text
+    with pytest.raises(DeviceRevoked):
+        await d.engine.sync_once()
+    assert d.engine.status.device_revoked is True
+    d.engine.start()
+    await asyncio.wait_for(d.engine._task, 60)  # the loop ends by itself: nothing more to send
+    with pytest.raises(DeviceRevoked):  # the refresh token is refused too
+        await d.client.refresh()
 
 
 async def test_other_stores_data_never_reaches_the_cache(hub, devices):

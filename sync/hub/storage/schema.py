@@ -52,12 +52,44 @@ accounts = Table(
     Column("disabled_at", Text),  # set: no login, and its sessions are gone (admin CLI)
 )
 
+# One login: a session bound to one device (sync.hub.sessions). Only token hashes are kept;
+# times are epoch seconds. The refresh token rotates; the ones it replaced are kept in
+# spent_refresh_tokens until the session expires, so a copy used later is recognised.
 sessions = Table(
     "sessions",
     metadata,
-    Column("token_hash", String(64), primary_key=True),
+    Column("id", String(36), primary_key=True),
     Column("account_id", String(36), nullable=False),
-    Column("created_at", Text, nullable=False),
+    Column("device_id", String(36), nullable=False, index=True),
+    Column("access_hash", String(64), nullable=False, unique=True),
+    Column("access_expires", Float, nullable=False),
+    Column("refresh_hash", String(64), nullable=False, unique=True),
+    Column("refresh_expires", Float, nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+spent_refresh_tokens = Table(
+    "spent_refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("session_id", String(36), nullable=False, index=True),
+    Column("spent_at", Float, nullable=False),
+)
+
+# The device registry: ids the hub issued at login, the store they serve, who logged in last.
+# `key_hash`: the key a later login proves the id with. A revoked device's requests are refused.
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("store_id", String(36), nullable=False, index=True),
+    Column("account_id", String(36), nullable=False),
+    Column("label", String(100)),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("revoked_at", Float),
 )
 
 # Login tries by account ("account:<login>") and by client address ("address:<ip>"), in
