@@ -1,14 +1,14 @@
 """152-FZ: consent records per purpose and the audit log of who changed or viewed a client.
 
 Revision ID: 0007
-Revises: 0005 (0006 and 0008 revise 0005 too; the integrator chains them)
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
