@@ -51,6 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=10.0,
         help="seconds between background syncs (a pull at the head of the feed is cheap)",
     )
+    ap.add_argument(
+        "--lock-minutes",
+        type=float,
+        default=float(os.environ.get("VITRINE_LOCK_MINUTES", "5")),
+        help="minutes without a touch or a key before the PIN is asked (fractions allowed)",
+    )
     return ap.parse_args(argv)
 
 
@@ -62,7 +68,7 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
     async def the_app() -> App:
         async with lock:
             if "app" not in shared:
-                app = App(Config(args.hub, Path(args.data), args.sync_interval))
+                app = App(Config(args.hub, Path(args.data), args.sync_interval, lock_after=args.lock_minutes * 60))
                 await app.start()
                 if app.ui.route == "/login" and args.login and args.password:
                     app.session.login, app.session.password = args.login, args.password
@@ -78,6 +84,16 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
         page.theme_mode = ft.ThemeMode.LIGHT
         page.padding = 0
         app = await the_app()
+        lock = app.lock
+
+        def lifecycle(e: ft.AppLifecycleStateChangeEvent) -> None:
+            if e.state in (ft.AppLifecycleState.HIDE, ft.AppLifecycleState.PAUSE):
+                lock.app_hidden()
+            elif e.state in (ft.AppLifecycleState.SHOW, ft.AppLifecycleState.RESUME):
+                lock.app_shown()
+
+        page.on_keyboard_event = lambda _: lock.touch()
+        page.on_app_lifecycle_state_change = lifecycle
         page.render(Root, app, app.ui)
 
     return main

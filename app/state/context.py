@@ -24,6 +24,7 @@ class Config:
     hub_url: str
     data_dir: Path
     sync_interval: float = 10.0
+    lock_after: float = 300.0  # seconds without a touch or a key before the PIN is asked
 
     @property
     def cache_path(self) -> Path:

@@ -7,6 +7,7 @@ belongs to in the cache (`sync_state.session`, as JSON).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import InitVar, dataclass
 
 import flet as ft
@@ -79,9 +80,19 @@ class SessionModel:
     error: Message | None = None
     busy: bool = False
     current: Session | None = None
+    # Awaited before the store's book shows, with whether the session was resumed from storage
+    # (the PIN lock: app.state.lock).
+    on_begin: InitVar[Callable[[Session, bool], Awaitable[None]] | None] = None
 
-    def __post_init__(self, ctx: Context, sync: SyncModel, clients: ClientsModel) -> None:
+    def __post_init__(
+        self,
+        ctx: Context,
+        sync: SyncModel,
+        clients: ClientsModel,
+        on_begin: Callable[[Session, bool], Awaitable[None]] | None,
+    ) -> None:
         self._ctx, self._sync, self._clients = ctx, sync, clients
+        self._on_begin = on_begin
 
     @property
     def token_key(self) -> str:
@@ -97,6 +108,8 @@ class SessionModel:
         if session is not None and stored is not None and not stored.lstrip().startswith("{"):
             await ctx.cache.write(sync_state.set_state, SESSION_KEY, session.dumps())  # once, on upgrade
         if token and session:
+            if self._on_begin:
+                await self._on_begin(session, True)
             self._begin(token, session)
         else:
             ctx.ui.go("/login")
@@ -140,6 +153,8 @@ class SessionModel:
         await ctx.cache.write(sync_state.set_state, SESSION_KEY, session.dumps())
         await ctx.cache.write(sync_state.set_state, "store_id", me.store_id)
         self.password = ""
+        if self._on_begin:
+            await self._on_begin(session, False)
         self._begin(me.access_token, session)
         return True
 

@@ -30,6 +30,7 @@ ARGS = [
 ]
 
 E2E_DIR = Path(__file__).resolve().parent
+PIN = "4817"  # what the tests' consultants choose at their first login on a device
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects, so that `-m "not e2e"` sees the marker
@@ -156,6 +157,13 @@ class Screen:
 
     def click(self, name: str, role: str = "button") -> None:
         self.page.get_by_role(role, name=name).first.click()
+
+    def set_pin(self, pin: str = PIN) -> None:
+        """The first login on a device asks for a PIN, typed twice, before the book shows."""
+        self.text("Задайте PIN-код")
+        self.fill("PIN-код", pin)
+        self.fill("PIN-код ещё раз", pin)
+        self.click("Сохранить PIN")
 
     def shot(self, step: str) -> Path:
         # Semantics update before the canvas paints: give Flutter a few frames first.
