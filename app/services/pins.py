@@ -21,6 +21,11 @@ _MAXMEM = 64 * 1024 * 1024
 SCHEME = "scrypt"
 
 
+def pins_secret_key(hub_url: str) -> str:
+    """The one secret-store entry that holds every account's PIN hash on this device (a wipe deletes it)."""
+    return f"pins:{hub_url}"
+
+
 def is_trivial(pin: str) -> bool:
     """One digit repeated (0000), a run up or down (1234, 9876), or a repeated pair (1212)."""
     digits = [int(c) for c in pin]

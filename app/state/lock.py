@@ -1,8 +1,8 @@
 """The PIN lock: a PIN set at the first login on a device, asked after idle minutes,
 at a restart with a stored session and when the app comes back from the background.
 
-Only the PIN's slow salted hash is kept, with the count of wrong tries, in the secret
-store under the account (never in the cache or a log). Five wrong PINs end the session
+Only the PIN's slow salted hash is kept, with the count of wrong tries, per account in one
+entry of the secret store (`pins_secret_key`; never in the cache or a log). Five wrong PINs end the session
 (the outbox stays) and the password is needed again; the PIN is then set anew, as after
 "forgot PIN".
 """
@@ -18,7 +18,7 @@ from enum import StrEnum
 
 import flet as ft
 
-from app.services.pins import hash_pin, pin_problem, verify_pin
+from app.services.pins import hash_pin, pin_problem, pins_secret_key, verify_pin
 from app.state.context import Context
 from app.state.messages import Message
 from app.state.session import Session, SessionModel
@@ -39,18 +39,25 @@ class PinRecord:
     hash: str
     failures: int = 0
 
-    def dumps(self) -> str:
-        return json.dumps({"hash": self.hash, "failures": self.failures})
+    def dump(self) -> dict[str, object]:
+        return {"hash": self.hash, "failures": self.failures}
 
     @classmethod
-    def loads(cls, text: str | None) -> PinRecord | None:
-        if not text:
-            return None
+    def load(cls, data: object) -> PinRecord | None:
         try:
-            data = json.loads(text)
+            assert isinstance(data, dict)
             return cls(str(data["hash"]), int(data.get("failures", 0)))
-        except (ValueError, KeyError, TypeError):
+        except (AssertionError, ValueError, KeyError, TypeError):
             return None
+
+
+def load_records(text: str | None) -> dict[str, object]:
+    """All accounts' records on this device, under one secret (so a wipe knows its one key)."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 @ft.observable
@@ -69,7 +76,7 @@ class LockModel:
         self._ctx, self._session = ctx, session
         self._clock = clock or time.monotonic
         self._last = self._clock()
-        self._key: str | None = None  # the secret store's key for the account logged in
+        self._account: str | None = None  # whose PIN: the account logged in
         self._away = False
         self._watcher: asyncio.Task | None = None
 
@@ -82,22 +89,38 @@ class LockModel:
     def idle_limit(self) -> float:
         return self._ctx.config.lock_after
 
-    def key_for(self, who: Session) -> str:
-        account = who.consultant_id or who.consultant_name
-        return f"pin:{self._ctx.config.hub_url}:{account}"
+    @property
+    def secret_key(self) -> str:
+        return pins_secret_key(self._ctx.config.hub_url)
+
+    @staticmethod
+    def account_of(who: Session) -> str:
+        return who.consultant_id or who.consultant_name
 
     async def _record(self) -> PinRecord | None:
-        if self._key is None:
+        if self._account is None:
             return None
-        return PinRecord.loads(await asyncio.to_thread(self._ctx.secrets.get, self._key))
+        records = load_records(await asyncio.to_thread(self._ctx.secrets.get, self.secret_key))
+        return PinRecord.load(records.get(self._account))
 
     async def _save(self, record: PinRecord | None) -> None:
-        if self._key is None:
+        """Read, change and write back this account's record (the others stay as they are)."""
+        if self._account is None:
             return
-        if record is None:
-            await asyncio.to_thread(self._ctx.secrets.delete, self._key)
-        else:
-            await asyncio.to_thread(self._ctx.secrets.set, self._key, record.dumps())
+        secrets, key, account = self._ctx.secrets, self.secret_key, self._account
+
+        def change() -> None:
+            records = load_records(secrets.get(key))
+            if record is None:
+                records.pop(account, None)
+            else:
+                records[account] = record.dump()
+            if records:
+                secrets.set(key, json.dumps(records))
+            else:
+                secrets.delete(key)
+
+        await asyncio.to_thread(change)
 
     async def begin(self, who: Session, resumed: bool) -> None:
         """Called by the session before any screen of the store's book shows.
@@ -105,7 +128,7 @@ class LockModel:
         Resumed from storage: the PIN is asked (or set, for a session older than the lock).
         A password login: the PIN is set if this account has none here, and its wrong tries
         are forgiven (the password proved who it is)."""
-        self._key = self.key_for(who)
+        self._account = self.account_of(who)
         self._clear()
         record = await self._record()
         if record is None:

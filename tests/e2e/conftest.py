@@ -147,10 +147,10 @@ class Screen:
         loc.wait_for(state="attached", timeout=timeout)
         return loc
 
-    def fill(self, label: str, value: str) -> None:
+    def fill(self, label: str, value: str, exact: bool = False) -> None:
         from playwright.sync_api import expect
 
-        box = self.page.get_by_role("textbox", name=label)
+        box = self.page.get_by_role("textbox", name=label, exact=exact)
         box.click()
         box.fill(value)
         expect(box).to_have_value(value)
@@ -161,7 +161,7 @@ class Screen:
     def set_pin(self, pin: str = PIN) -> None:
         """The first login on a device asks for a PIN, typed twice, before the book shows."""
         self.text("Задайте PIN-код")
-        self.fill("PIN-код", pin)
+        self.fill("PIN-код", pin, exact=True)
         self.fill("PIN-код ещё раз", pin)
         self.click("Сохранить PIN")
 

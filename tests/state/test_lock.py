@@ -15,7 +15,7 @@ from app.services.pins import hash_pin, is_trivial, pin_problem, verify_pin
 from app.services.secrets import EncryptedFileStore
 from app.state.app import App
 from app.state.context import Config
-from app.state.lock import MAX_FAILURES, LockState, PinRecord
+from app.state.lock import MAX_FAILURES, LockModel, LockState, PinRecord, load_records
 from app.state.messages import Message
 from app.state.session import Session
 from tests.conftest import free_port
@@ -33,6 +33,21 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def stored_pin(app: App) -> PinRecord | None:
+    """What the secret store holds for WHO's PIN."""
+    records = load_records(app.secrets.get(app.lock.secret_key))
+    return PinRecord.load(records.get(LockModel.account_of(WHO)))
+
+
+def state(app: App) -> LockState:
+    """Read through a call: mypy would keep an asserted state across the awaits that change it."""
+    return app.lock.state
+
+
+def lock_state(lock: LockModel) -> LockState:
+    return lock.state
 
 
 def make(tmp_path, hub_url: str, clock: Clock) -> App:
@@ -62,10 +77,10 @@ async def with_pin(tmp_path, clock: Clock) -> tuple[App, str]:
     hub = f"http://127.0.0.1:{free_port()}"  # nobody answers: offline
     stored_session(tmp_path, hub)
     app = await resumed(tmp_path, hub, clock)
-    assert app.lock.state is LockState.SETUP  # a session older than the lock: a PIN first
+    assert state(app) is LockState.SETUP  # a session older than the lock: a PIN first
     app.lock.pin = app.lock.confirm = PIN
     assert await app.lock.set_pin()
-    assert app.lock.state is LockState.OPEN
+    assert state(app) is LockState.OPEN
     return app, hub
 
 
@@ -100,25 +115,24 @@ async def test_setup_refuses_trivial_and_mismatched_pins_with_a_message(tmp_path
     lock = app.lock
     lock.pin = lock.confirm = "1234"
     assert not await lock.set_pin()
-    assert lock.error == Message("lock.pin_trivial") and lock.state is LockState.SETUP
+    assert lock.error == Message("lock.pin_trivial") and lock_state(lock) is LockState.SETUP
     lock.pin, lock.confirm = PIN, "4871"
     assert not await lock.set_pin()
-    assert lock.error == Message("lock.pin_mismatch") and lock.state is LockState.SETUP
+    assert lock.error == Message("lock.pin_mismatch") and lock_state(lock) is LockState.SETUP
     assert (lock.pin, lock.confirm) == ("", "")  # typed again, both
-    assert app.secrets.get(lock.key_for(WHO)) is None
+    assert stored_pin(app) is None
     await app.close()
 
 
 async def test_only_the_hash_is_stored_in_the_secret_store_never_in_the_cache(tmp_path):
-    app, hub = await with_pin(tmp_path, Clock())
-    key = app.lock.key_for(WHO)
-    record = PinRecord.loads(app.secrets.get(key))
+    app, _ = await with_pin(tmp_path, Clock())
+    record = stored_pin(app)
     assert record is not None and record.failures == 0
-    assert PIN not in (app.secrets.get(key) or "")
+    assert PIN not in (app.secrets.get(app.lock.secret_key) or "")
     assert verify_pin(PIN, record.hash)
     await app.close()
     raw = (tmp_path / "device" / "cache.sqlite").read_bytes()
-    assert record.hash.encode() not in raw and b"pin:" not in raw
+    assert record.hash.encode() not in raw and b"pins:" not in raw
     secrets_folder = tmp_path / "device" / "secrets"
     for f in secrets_folder.iterdir():  # the file store is encrypted: no hash in clear either
         assert record.hash.split("$")[-1].encode() not in f.read_bytes()
@@ -129,15 +143,15 @@ async def test_locks_after_the_idle_time_and_activity_starts_it_over(tmp_path):
     app, _ = await with_pin(tmp_path, clock)
     lock = app.lock
     clock.now += IDLE - 1
-    assert not lock.check() and lock.state is LockState.OPEN
+    assert not lock.check() and lock_state(lock) is LockState.OPEN
     lock.touch()  # a key or a touch
     clock.now += IDLE - 1
     assert not lock.check()
     clock.now += 1
-    assert lock.check() and lock.state is LockState.LOCKED and lock.blocking
+    assert lock.check() and lock_state(lock) is LockState.LOCKED and lock.blocking
     lock.pin = PIN
     assert await lock.unlock()
-    assert lock.state is LockState.OPEN and not lock.check()
+    assert lock_state(lock) is LockState.OPEN and not lock.check()
     await app.close()
 
 
@@ -145,7 +159,7 @@ async def test_a_restart_with_a_stored_session_asks_for_the_pin(tmp_path):
     app, hub = await with_pin(tmp_path, Clock())
     await app.close()
     again = await resumed(tmp_path, hub, Clock())
-    assert again.lock.state is LockState.LOCKED
+    assert state(again) is LockState.LOCKED
     again.lock.pin = "1357"
     assert not await again.lock.unlock()
     assert again.lock.error == Message.of("lock.wrong", MAX_FAILURES - 1)
@@ -157,10 +171,10 @@ async def test_a_restart_with_a_stored_session_asks_for_the_pin(tmp_path):
 async def test_coming_back_from_the_background_locks(tmp_path):
     app, _ = await with_pin(tmp_path, Clock())
     app.lock.app_shown()  # shown without having been hidden (the first frame): nothing
-    assert app.lock.state is LockState.OPEN
+    assert state(app) is LockState.OPEN
     app.lock.app_hidden()
     app.lock.app_shown()
-    assert app.lock.state is LockState.LOCKED
+    assert state(app) is LockState.LOCKED
     await app.close()
 
 
@@ -189,13 +203,13 @@ async def test_five_wrong_pins_log_out_and_keep_the_outbox(tmp_path):
     assert queued["pending"] == 1
     app.lock.lock()
     for i in range(MAX_FAILURES):
-        assert app.lock.state is LockState.LOCKED, f"logged out after {i} wrong PINs"
+        assert state(app) is LockState.LOCKED, f"logged out after {i} wrong PINs"
         app.lock.pin = "1357"
         assert not await app.lock.unlock()
     assert app.ui.route == "/login" and app.session.current is None
     assert app.session.error == Message("lock.too_many")
     assert app.secrets.get(app.session.token_key) is None  # the password is needed again
-    assert app.secrets.get(app.lock.key_for(WHO)) is None  # and a new PIN after it
+    assert stored_pin(app) is None  # and a new PIN after it
     assert await app.cache.read(outbox.counts) == queued  # nothing queued is lost
     await app.close()
     again = make(tmp_path, hub, Clock())
@@ -209,7 +223,7 @@ async def test_forgot_pin_logs_in_with_the_password_and_sets_a_new_pin(demo_hub,
     await app.start()
     app.session.login, app.session.password = "demo", "vitrine-demo"
     assert await app.session.log_in()
-    assert app.ui.route == "/clients" and app.lock.state is LockState.SETUP
+    assert app.ui.route == "/clients" and state(app) is LockState.SETUP
     app.lock.pin = app.lock.confirm = PIN
     assert await app.lock.set_pin()
     app.lock.lock()
@@ -217,12 +231,33 @@ async def test_forgot_pin_logs_in_with_the_password_and_sets_a_new_pin(demo_hub,
     assert app.ui.route == "/login" and app.session.error == Message("lock.forgot_done")
     app.session.password = "vitrine-demo"
     assert await app.session.log_in()
-    assert app.lock.state is LockState.SETUP  # a new PIN, the old one is gone
+    assert state(app) is LockState.SETUP  # a new PIN, the old one is gone
     app.lock.pin = app.lock.confirm = "2468"
     assert await app.lock.set_pin()
     # A password login with a PIN already set opens straight away.
     await app.session.log_out()
     app.session.password = "vitrine-demo"
     assert await app.session.log_in()
-    assert app.lock.state is LockState.OPEN
+    assert state(app) is LockState.OPEN
     await app.close()
+
+
+async def test_each_account_on_the_device_has_its_own_pin(tmp_path):
+    app, hub = await with_pin(tmp_path, Clock())
+    await app.session.log_out()
+    await app.close()
+    other = WHO.model_copy(update={"consultant_name": "Пелагея Рогова", "consultant_id": "k2", "store_id": "s2"})
+    with Cache(tmp_path / "device" / "cache.sqlite") as cache:
+        cache.write_sync(sync_state.set_state, "session", other.dumps())
+    EncryptedFileStore(tmp_path / "device" / "secrets").set(f"token:{hub}", "her-token")
+    her = make(tmp_path, hub, Clock())
+    await her.start()
+    assert state(her) is LockState.SETUP  # the first consultant's PIN does not open hers
+    her.lock.pin = her.lock.confirm = "2468"
+    assert await her.lock.set_pin()
+    records = load_records(her.secrets.get(her.lock.secret_key))
+    assert set(records) == {"k1", "k2"}
+    first, second = PinRecord.load(records["k1"]), PinRecord.load(records["k2"])
+    assert first and second and verify_pin(PIN, first.hash) and verify_pin("2468", second.hash)
+    assert not verify_pin(PIN, second.hash)
+    await her.close()
