@@ -18,6 +18,7 @@ import flet as ft
 from app.state.app import App
 from app.state.context import Config
 from app.ui import theme
+from app.ui.activity import observe_activity
 from app.ui.root import Root
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -92,7 +93,8 @@ def make_main(args: argparse.Namespace, shared: dict[str, App] | None = None):
             elif e.state in (ft.AppLifecycleState.SHOW, ft.AppLifecycleState.RESUME):
                 lock.app_shown()
 
-        page.on_keyboard_event = lambda _: lock.touch()
+        page.on_keyboard_event = lambda _: None  # subscribed, so keys reach the session (and observe_activity)
+        observe_activity(page, lock.touch)
         page.on_app_lifecycle_state_change = lifecycle
         page.render(Root, app, app.ui)
 

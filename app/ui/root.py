@@ -1,8 +1,8 @@
 """The component tree's root: the login screen, the lock screen or the shell.
 
 The lock screen replaces the shell entirely: while it shows, nothing of the store's book
-is in the tree. Pointer activity over the shell restarts the idle time (keys are
-observed on the page, in app.main).
+is in the tree. Mouse moves over the shell restart the idle time (every other input event
+is observed for the whole page: app.ui.activity).
 """
 
 from __future__ import annotations
@@ -29,13 +29,11 @@ def Guarded(app: App, ui: AppModel, lock: LockModel) -> ft.Control:
     def active(_=None) -> None:
         lock.touch()
 
-    # Flutter reports a pan's "down" as the pointer lands, before any gesture wins, so every
-    # touch or click reaches this detector, through the buttons and fields below it too; its
-    # pan loses to their own gestures (a scroll, a signature) by its larger slop. Hover and the
-    # wheel need no gesture at all. Not in the semantics tree: it names nothing.
+    # A mouse moved or a wheel turned over the shell: no control's event says so (clicks, taps,
+    # typing and keys are seen for the whole page by app.ui.activity). Not in the semantics
+    # tree: it names nothing.
     return ft.GestureDetector(
         content=Shell(app, ui),
-        on_pan_down=active,
         on_hover=active,
         hover_interval=HOVER_EVERY,
         on_scroll=active,
