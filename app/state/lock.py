@@ -79,6 +79,7 @@ class LockModel:
         self._account: str | None = None  # whose PIN: the account logged in
         self._away = False
         self._watcher: asyncio.Task | None = None
+        self._trying = asyncio.Lock()
 
     @property
     def blocking(self) -> bool:
@@ -207,29 +208,32 @@ class LockModel:
         if not pin:
             self.error = Message("lock.pin_empty")
             return False
-        record = await self._record()
-        if record is None:  # removed from the secret store meanwhile: set one after the password
-            await self._end(Message("lock.forgot_done"))
-            return False
-        self.busy = True
-        try:
-            ok = await asyncio.to_thread(verify_pin, pin, record.hash)
-        finally:
-            self.busy = False
-        if ok:
-            if record.failures:
+        async with self._trying:  # one try at a time: each sees the count the one before left
+            if self.state is not LockState.LOCKED or self._session.current is None:
+                return False  # opened, or logged out, by the try before
+            record = await self._record()
+            if record is None:  # gone from the secret store meanwhile: a new one after the password
+                await self._end(Message("lock.forgot_done"))
+                return False
+            # Counted before the check: an app killed mid-check has not had a free try.
+            failures = record.failures + 1
+            await self._save(PinRecord(record.hash, failures))
+            self.busy = True
+            try:
+                ok = await asyncio.to_thread(verify_pin, pin, record.hash)
+            finally:
+                self.busy = False
+            if ok:
                 await self._save(PinRecord(record.hash))
-            self._clear()
-            self.state = LockState.OPEN
-            self.touch()
-            return True
-        record.failures += 1
-        if record.failures >= MAX_FAILURES:
-            await self._end(Message("lock.too_many"))
+                self._clear()
+                self.state = LockState.OPEN
+                self.touch()
+                return True
+            if failures >= MAX_FAILURES:
+                await self._end(Message("lock.too_many"))
+                return False
+            self.error = Message.of("lock.wrong", MAX_FAILURES - failures)
             return False
-        await self._save(record)
-        self.error = Message.of("lock.wrong", MAX_FAILURES - record.failures)
-        return False
 
     async def forgot(self) -> None:
         """Forgot the PIN: log in with the password again, then set a new one."""

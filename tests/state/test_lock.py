@@ -7,6 +7,8 @@ in to the session's demo hub.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from app.cache import outbox, sync_state
@@ -261,3 +263,18 @@ async def test_each_account_on_the_device_has_its_own_pin(tmp_path):
     assert first and second and verify_pin(PIN, first.hash) and verify_pin("2468", second.hash)
     assert not verify_pin(PIN, second.hash)
     await her.close()
+
+
+async def test_tries_at_once_are_each_counted(tmp_path):
+    """Submitting many PINs at once (Enter held down) gets no more than five tries."""
+    app, _ = await with_pin(tmp_path, Clock())
+    app.lock.lock()
+
+    async def guess(pin: str) -> bool:
+        app.lock.pin = pin
+        return await app.lock.unlock()
+
+    results = await asyncio.gather(*(guess(f"{1357 + i}") for i in range(MAX_FAILURES + 3)))
+    assert not any(results)
+    assert app.session.current is None and app.session.error == Message("lock.too_many")
+    await app.close()
