@@ -159,11 +159,19 @@ class Screen:
         self.page.get_by_role(role, name=name).first.click()
 
     def set_pin(self, pin: str = PIN) -> None:
-        """The first login on a device asks for a PIN, typed twice, before the book shows."""
+        """The first login on a device asks for a PIN, typed twice, before the book shows.
+        Sent with Enter in the last field, not a click on the button: the field's own key
+        comes after its text on the way to Python, a click may overtake it."""
         self.text("Задайте PIN-код")
         self.fill("PIN-код", pin, exact=True)
         self.fill("PIN-код ещё раз", pin)
-        self.click("Сохранить PIN")
+        self.page.get_by_role("textbox", name="PIN-код ещё раз").press("Enter")
+
+    def unlock(self, pin: str = PIN) -> None:
+        """The lock screen (after idle time or a restart): the PIN, sent with Enter (see set_pin)."""
+        self.text("Приложение заблокировано")
+        self.fill("PIN-код", pin, exact=True)
+        self.page.get_by_role("textbox", name="PIN-код", exact=True).press("Enter")
 
     def shot(self, step: str) -> Path:
         # Semantics update before the canvas paints: give Flutter a few frames first.

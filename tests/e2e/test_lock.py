@@ -61,7 +61,7 @@ def test_first_login_sets_a_pin_then_idle_time_locks_and_the_pin_unlocks(demo_hu
     screen.shot("1-pin-setup")
     screen.fill("PIN-код", "1234", exact=True)
     screen.fill("PIN-код ещё раз", "1234")
-    screen.click("Сохранить PIN")
+    screen.page.get_by_role("textbox", name="PIN-код ещё раз").press("Enter")
     screen.text("Слишком простой PIN-код")
     screen.shot("2-pin-too-simple")
     screen.set_pin(PIN)
@@ -78,12 +78,10 @@ def test_first_login_sets_a_pin_then_idle_time_locks_and_the_pin_unlocks(demo_hu
     leaked = [c["last_name"] for c in books[FIRST["id"]] if c["last_name"] in shown]
     assert leaked == [], f"client names on the lock screen: {leaked[:5]}"
 
-    screen.fill("PIN-код", "1357")
-    screen.click("Разблокировать")
+    screen.unlock("1357")
     screen.text("Неверный PIN-код. Осталось попыток: 4.")
     screen.shot("5-wrong-pin")
-    screen.fill("PIN-код", PIN)
-    screen.click("Разблокировать")
+    screen.unlock(PIN)
     screen.page.get_by_text(BOOK_COUNT).first.wait_for(state="attached", timeout=30_000)
     expect(screen.page.get_by_text("Приложение заблокировано")).to_have_count(0)
     screen.shot("6-unlocked")
