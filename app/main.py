@@ -25,6 +25,7 @@ from app.services.secrets import MemoryStore, NoSecretStore, SecretStore, open_s
 from app.state.app import App
 from app.state.context import Config
 from app.ui import strings, theme
+from app.ui.activity import observe_activity
 from app.ui.root import Root
 from sync.models import new_id
 
@@ -81,6 +82,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=10.0,
         help="seconds between background syncs (a pull at the head of the feed is cheap)",
     )
+    ap.add_argument(
+        "--lock-minutes",
+        type=float,
+        default=float(os.environ.get("VITRINE_LOCK_MINUTES", "5")),
+        help="minutes without a touch or a key before the PIN is asked (fractions allowed)",
+    )
     return ap.parse_args(argv)
 
 
@@ -113,7 +120,7 @@ class Apps:
 
     async def browser(self) -> tuple[str, App]:
         """A new browser session's App: a folder and a login of its own, its secrets (tokens,
-        the cache key) in memory."""
+        the cache key, the PIN's hash) in memory."""
         key = f"web-{new_id()}"
         app = await self._started(config(self.args, Path(self.args.data) / "web" / key), MemoryStore())
         self.live[key] = app
@@ -165,13 +172,26 @@ def make_main(args: argparse.Namespace, apps: Apps | None = None):
             page.on_close = ended
         else:
             app = await apps.desktop()
+        lock = app.lock
+
+        def lifecycle(e: ft.AppLifecycleStateChangeEvent) -> None:
+            if e.state in (ft.AppLifecycleState.HIDE, ft.AppLifecycleState.PAUSE):
+                lock.app_hidden()
+            elif e.state in (ft.AppLifecycleState.SHOW, ft.AppLifecycleState.RESUME):
+                lock.app_shown()
+
+        page.on_keyboard_event = lambda _: None  # subscribed, so keys reach the session (and observe_activity)
+        observe_activity(page, lock.touch)
+        page.on_app_lifecycle_state_change = lifecycle
         page.render(Root, app, app.ui)
 
     return main
 
 
 def config(args: argparse.Namespace, data: Path | None = None) -> Config:
-    return Config(args.hub, data or Path(args.data), args.sync_interval, hub_ca=args.hub_ca)
+    return Config(
+        args.hub, data or Path(args.data), args.sync_interval, hub_ca=args.hub_ca, lock_after=args.lock_minutes * 60
+    )
 
 
 def cli(argv: list[str] | None = None) -> None:

@@ -8,23 +8,25 @@ secrets held in memory.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from app.cache.store import Cache, CacheUnreadable, open_device_cache
 from app.services.secrets import SecretStore, open_store
 from app.state.clients import ClientsModel
 from app.state.context import AppModel, Config, Context
+from app.state.lock import LockModel
 from app.state.messages import Message
 from app.state.profile import ProfileModel
 from app.state.register import RegisterModel
 from app.state.scan import ScanModel
-from app.state.session import SessionModel
+from app.state.session import Session, SessionModel
 from app.state.sync import SyncModel, SyncStatus
 
 log = logging.getLogger("vitrine.app")
 
 
 class App:
-    def __init__(self, config: Config, secrets: SecretStore | None = None):
+    def __init__(self, config: Config, secrets: SecretStore | None = None, clock: Callable[[], float] | None = None):
         self.ui = AppModel()
         secrets = secrets or open_store(config.data_dir / "secrets")
         opened = open_device_cache(config.cache_path, secrets)  # encrypted; its key in `secrets`
@@ -39,7 +41,8 @@ class App:
             log.warning("hub address refused: %s", self.ctx.hub_refusal.key)
         self.sync = SyncModel(self.ctx, self._on_sync)
         self.clients = ClientsModel(self.ctx)
-        self.session = SessionModel(self.ctx, self.sync, self.clients)
+        self.session = SessionModel(self.ctx, self.sync, self.clients, on_begin=self._on_begin)
+        self.lock = LockModel(self.ctx, self.session, clock)
         self.profile = ProfileModel(self.ctx, self.session, self.sync, self.clients)
         self.register = RegisterModel(self.ctx, self.session, self.sync, self.clients, self.profile)
         self.scan = ScanModel(self.ctx, self.sync, self.profile)
@@ -54,6 +57,9 @@ class App:
 
     async def start(self) -> None:
         await self.session.start()
+
+    async def _on_begin(self, who: Session, resumed: bool) -> None:
+        await self.lock.begin(who, resumed)
 
     def _on_sync(self, before: SyncStatus, now: SyncStatus) -> None:
         """What the engine's progress means for the screens: re-read what the pull changed."""

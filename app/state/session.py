@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import platform
+from collections.abc import Awaitable, Callable
 from dataclasses import InitVar, dataclass
 
 import flet as ft
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.cache import outbox, sync_state
 from app.cache.store import open_device_cache, wipe
+from app.services.pins import pins_secret_key
 from app.state.clients import ClientsModel
 from app.state.context import Context
 from app.state.messages import Message
@@ -93,9 +95,19 @@ class SessionModel:
     error: Message | None = None
     busy: bool = False
     current: Session | None = None
+    # Awaited before the store's book shows, with whether the session was resumed from storage
+    # (the PIN lock: app.state.lock).
+    on_begin: InitVar[Callable[[Session, bool], Awaitable[None]] | None] = None
 
-    def __post_init__(self, ctx: Context, sync: SyncModel, clients: ClientsModel) -> None:
+    def __post_init__(
+        self,
+        ctx: Context,
+        sync: SyncModel,
+        clients: ClientsModel,
+        on_begin: Callable[[Session, bool], Awaitable[None]] | None,
+    ) -> None:
         self._ctx, self._sync, self._clients = ctx, sync, clients
+        self._on_begin = on_begin
 
     # --- secrets ---------------------------------------------------------------------------
 
@@ -146,6 +158,8 @@ class SessionModel:
         if session is not None and stored is not None and not stored.lstrip().startswith("{"):
             await ctx.cache.write(sync_state.set_state, SESSION_KEY, session.dumps())  # once, on upgrade
         if token and session:
+            if self._on_begin:
+                await self._on_begin(session, True)
             self._begin(token, refresh, session)
         else:
             ctx.ui.go("/login")
@@ -208,6 +222,8 @@ class SessionModel:
         await ctx.cache.write(sync_state.set_state, OWNER_KEY, session.dumps())
         await ctx.cache.write(sync_state.set_state, "store_id", me.store_id)
         self.password = ""
+        if self._on_begin:
+            await self._on_begin(session, False)
         self._begin(me.access_token, me.refresh_token, session)
         return True
 
@@ -309,6 +325,7 @@ class SessionModel:
         log.warning("this device was revoked on the hub: wiping its cache and secrets")
         await self._forget_tokens()
         await asyncio.to_thread(self._ctx.secrets.delete, self.device_key)
+        await asyncio.to_thread(self._ctx.secrets.delete, pins_secret_key(self._ctx.config.hub_url))
         self._ctx.device_id = ""
         await self._wipe_cache()
 

@@ -30,6 +30,7 @@ ARGS = [
 ]
 
 E2E_DIR = Path(__file__).resolve().parent
+PIN = "4817"  # what the tests' consultants choose at their first login on a device
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects, so that `-m "not e2e"` sees the marker
@@ -147,16 +148,31 @@ class Screen:
         loc.wait_for(state="attached", timeout=timeout)
         return loc
 
-    def fill(self, label: str, value: str) -> None:
+    def fill(self, label: str, value: str, exact: bool = False) -> None:
         from playwright.sync_api import expect
 
-        box = self.page.get_by_role("textbox", name=label)
+        box = self.page.get_by_role("textbox", name=label, exact=exact)
         box.click()
         box.fill(value)
         expect(box).to_have_value(value)
 
     def click(self, name: str, role: str = "button") -> None:
         self.page.get_by_role(role, name=name).first.click()
+
+    def set_pin(self, pin: str = PIN) -> None:
+        """The first login on a device asks for a PIN, typed twice, before the book shows.
+        Sent with Enter in the last field, not a click on the button: the field's own key
+        comes after its text on the way to Python, a click may overtake it."""
+        self.text("Задайте PIN-код")
+        self.fill("PIN-код", pin, exact=True)
+        self.fill("PIN-код ещё раз", pin)
+        self.page.get_by_role("textbox", name="PIN-код ещё раз").press("Enter")
+
+    def unlock(self, pin: str = PIN) -> None:
+        """The lock screen (after idle time or a restart): the PIN, sent with Enter (see set_pin)."""
+        self.text("Приложение заблокировано")
+        self.fill("PIN-код", pin, exact=True)
+        self.page.get_by_role("textbox", name="PIN-код", exact=True).press("Enter")
 
     def shot(self, step: str) -> Path:
         # Semantics update before the canvas paints: give Flutter a few frames first.

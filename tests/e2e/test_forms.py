@@ -106,7 +106,8 @@ def test_registration_draft_survives_an_app_restart(demo_hub, app_factory, scree
     again = app_factory(demo_hub.url)  # same device folder, same cache
     assert again.data == app.data
     screen.open(again.url)
-    screen.text("Клиентов в книге:")  # the session resumes
+    screen.unlock()  # the session resumes, behind the PIN
+    screen.text("Клиентов в книге:")
     open_register(screen)
     holds(screen, "Фамилия", "Черновая")
     holds(screen, "Телефон", "+7 916 555-01-02")

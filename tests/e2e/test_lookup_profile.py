@@ -99,6 +99,7 @@ def logged_in(screen: Screen, app_url: str) -> None:
     screen.fill("Логин", "demo")
     screen.fill("Пароль", "vitrine-demo")
     screen.click("Войти")
+    screen.set_pin()
     screen.text("Ожидают отправки: 0")
     screen.text("Синхронизировано:")
 

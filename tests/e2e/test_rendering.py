@@ -41,6 +41,7 @@ def log_in(screen: Screen) -> None:
     screen.fill("Логин", "demo")
     screen.fill("Пароль", "vitrine-demo")
     screen.click("Войти")
+    screen.set_pin()
     screen.text("Синхронизировано:")
 
 

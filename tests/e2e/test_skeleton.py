@@ -17,6 +17,7 @@ def test_login_and_client_list_fills_after_sync(demo_hub, app_factory, screen):
     screen.fill("Логин", "demo")
     screen.fill("Пароль", "vitrine-demo")
     screen.click("Войти")
+    screen.set_pin()
     count = screen.text("Клиентов в книге:")
     # The list fills from the hub through the cache: wait for a non-zero count.
     screen.page.get_by_text(re.compile(r"Клиентов в книге: [1-9]\d*")).first.wait_for(state="attached", timeout=30_000)
@@ -100,6 +101,7 @@ def test_sync_screen_speaks_plainly_and_folds_the_details(demo_hub, app_factory,
     screen.fill("Логин", "demo")
     screen.fill("Пароль", "vitrine-demo")
     screen.click("Войти")
+    screen.set_pin()
     screen.page.get_by_text(re.compile(r"Клиентов в книге: [1-9]")).first.wait_for(state="attached", timeout=30_000)
     screen.click("Синхронизация")
     screen.text("Всё отправлено, данные актуальны на")
