@@ -78,6 +78,9 @@ def start_app(data: Path, hub_url: str, extra: list[str] | None = None) -> AppPr
                 "--sync-interval",
                 "2",
                 "--secrets-file",  # no keyring here: the cache key in a file (tests only)
+                # The tablet's own browser is the device: one App, its cache in `data` (a
+                # restart finds it). Per-browser sessions: tests/state/test_device_session.py.
+                "--single-session",
                 *(extra or []),
             ],
             cwd=ROOT,

@@ -68,7 +68,7 @@ def test_damaged_cache_is_set_aside_with_a_message(demo_hub, tmp_path, screen):
     data.mkdir()
     # A plain cache of an earlier version, too damaged to encrypt.
     (data / "cache.sqlite").write_bytes(b"SQLite format 3\x00" + b"this is not a database" * 200)
-    app = start_app(data, demo_hub.url, ["--single-session"])  # the device's own cache file, not a browser's
+    app = start_app(data, demo_hub.url)
     try:
         screen.open(app.url)
         screen.text("Локальная база на устройстве была повреждена")

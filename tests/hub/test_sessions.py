@@ -176,7 +176,7 @@ def test_a_revoked_device_is_told_so_on_every_request_and_at_login(hub):
 def test_the_session_cache_never_outlives_the_token():
     clock = Clock()
     cache = sessions.SessionCache(ttl=10, clock=clock)
-    acc = Account("a", "s", "l", "n", "consultant", "sess", "dev")
+    acc = Account("a", "s", "l", "n", "consultant", brand_id="b", session_id="sess", device_id="dev")
     cache.put("t", sessions.Found(acc, expires=clock.now + 3))
     assert cache.get("t") == acc
     clock.now += 3
