@@ -7,7 +7,7 @@ import sqlite3
 
 from sqlite_utils import Database
 
-from app.cache import search_index
+from app.cache import diary_index, search_index
 from app.cache.sync_state import get_state, set_state
 
 BULK_DROPPED = (
@@ -22,6 +22,7 @@ BULK_DROPPED = (
     "search_doc_ai",
     "search_doc_ad",
     "search_doc_au",
+    *diary_index.BULK_DROPPED,
 )
 """Indexes and full-text triggers set aside while a big pull loads.
 
@@ -76,5 +77,7 @@ def finish_bulk(db: Database) -> bool:
     )
     db.execute("DELETE FROM bulk_gone")
     search_index.rebuild_names(db)
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'diary_words'").fetchone():
+        diary_index.rebuild(db)
     db.execute("DELETE FROM sync_state WHERE key = 'bulk_load'")
     return True

@@ -147,5 +147,13 @@ def m007_outbox_replayed(db: Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0")
 
 
+@migrations()
+def m011_diary_search(db: Database) -> None:
+    # Diary search and paging (issue 15): FTS5 over the entries' text, keyset paging index.
+    from app.cache import diary_index
+
+    diary_index.create_schema(db)
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -15,7 +15,7 @@ import msgspec
 import pydantic_core
 from sqlite_utils import Database
 
-from app.cache import bulk_load, outbox, search_index
+from app.cache import bulk_load, diary_index, outbox, search_index
 from app.cache.clients import ClientColumns, rebase_client, save_clients
 from app.cache.sync_state import FILE_PULL, set_state
 from sync.models import Change, utcnow
@@ -125,6 +125,7 @@ def apply_page(
     if page.client_deletes:
         db.conn.executemany("DELETE FROM clients WHERE id = ?", [(i,) for i in page.client_deletes])
         search_index.unindex_clients(db, page.client_deletes)
+        diary_index.forget_clients(db, page.client_deletes)
     plain = [(cols, text) for cols, text in page.clients if cols.id not in patched]
     if plain:  # nothing local to replay: the hub's snapshot is the local view
         save_clients(db, [(cols, cols) for cols, _ in plain], texts=[text for _, text in plain])
@@ -137,7 +138,11 @@ def apply_page(
             "INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, CAST(? AS TEXT))",
             page.entity_rows,
         )
+        diary = [(i, c, d) for e, i, c, d in page.entity_rows if e == "diary"]
+        if diary:  # a revision replaces the entry's text, a tombstone (deleted) removes it
+            diary_index.index_entries(db, diary)
     if page.entity_deletes:
+        diary_index.unindex_entries(db, [i for e, i in page.entity_deletes if e == "diary"])
         if bulk_load.bulk_loading(db):  # no key index to find them by: deleted when it is back
             upto = db.execute("SELECT coalesce(max(rowid), 0) FROM entities").fetchone()[0]
             db.conn.executemany(
@@ -198,6 +203,7 @@ def apply_page_file(db: Database, expect_cursor: int) -> int:
         "INSERT OR REPLACE INTO entities (entity, id, client_id, data) SELECT entity, entity_id,"
         " client_id, data FROM page.changes WHERE NOT deleted AND entity <> 'client'"
     ).rowcount
+    diary_index.index_page_file(db)
     found = db.execute(
         "SELECT entity, entity_id, deleted, data FROM page.changes WHERE deleted OR entity = 'client' ORDER BY seq"
     )
