@@ -95,8 +95,7 @@ def search_diary(db: Database, text: str, limit: int = 20) -> list[DiaryHit]:
             break
     texts = _texts(db, [e for e, _ in found.values()])
     return [
-        DiaryHit(cid, eid, snippet(texts.get(eid, ""), keys, last if p else None), p)
-        for cid, (eid, p) in found.items()
+        DiaryHit(cid, eid, snippet(texts.get(eid, ""), keys, last if p else None), p) for cid, (eid, p) in found.items()
     ]
 
 
@@ -116,16 +115,18 @@ def _texts(db: Database, entry_ids: list[str]) -> dict[str, str]:
 def snippet(text: str, keys: list[str], prefix: str | None = None) -> str:
     """A piece of `text` around the first word that matched (the text's start if none does)."""
     wanted = set(keys)
+    latin = any(k.isascii() for k in (*keys, prefix or ""))  # only then compare Latin keys
     at = 0
     for m in _WORD.finditer(text):
-        for w in translit.words(m.group()):
+        w = translit.norm_text(m.group())
+        if w in wanted or (prefix and w.startswith(prefix)):
+            at = m.start()
+            break
+        if latin and w.isalpha():
             lk = translit.latin_key(w)
-            if w in wanted or lk in wanted or (prefix and (w.startswith(prefix) or lk.startswith(prefix))):
+            if lk in wanted or (prefix and lk.startswith(prefix)):
                 at = m.start()
                 break
-        else:
-            continue
-        break
     start = max(0, at - SNIPPET_BEFORE)
     if start:  # do not cut a word in half
         space = text.find(" ", start, at)

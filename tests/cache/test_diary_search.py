@@ -6,6 +6,7 @@ import pytest
 
 from app.cache import bulk_load, diary_index, pages, records
 from app.cache.diary import diary_page, search_diary
+from app.cache.queries import DiaryEntry
 from app.cache.store import Cache
 
 
@@ -149,7 +150,8 @@ def test_paging_returns_all_500_pinned_first_then_newest_without_duplicates(tmp_
         feed = [_entry(n, "c1", f"запись {n}", pinned=n % 50 == 0) for n in range(500)]
         for k in range(0, 500, 100):  # in pages, newest not last
             c.write_sync(pages.apply_page, [_change(e) for e in reversed(feed[k : k + 100])], k)
-        got, cursor, pages_read = [], None, 0
+        got: list[DiaryEntry] = []
+        cursor, pages_read = None, 0
         while True:
             page = c.read_sync(diary_page, "c1", 30, cursor)
             got.extend(page.entries)
@@ -162,7 +164,7 @@ def test_paging_returns_all_500_pinned_first_then_newest_without_duplicates(tmp_
         pinned = [e for e in got if e.pinned]
         assert got[: len(pinned)] == pinned and len(pinned) == 10
         for part in (got[:10], got[10:]):
-            stamps = [e.updated_at for e in part]
+            stamps = [e.updated_at or "" for e in part]
             assert stamps == sorted(stamps, reverse=True)
 
 
