@@ -202,3 +202,27 @@ def test_diary_rows_cached_before_the_migration_are_indexed_by_it(tmp_path):
 
         c.write_sync(redo)
         assert _clients(c, "свадьба") == {"c3"}
+
+
+def test_a_first_sync_page_file_indexes_its_diary_and_drops_its_tombstones(tmp_path):
+    import json
+    import sqlite3
+
+    from sync.page import FILE_TABLES, PageMeta, file_meta_rows
+
+    path = tmp_path / "page.sqlite"
+    conn = sqlite3.connect(path)
+    for ddl in FILE_TABLES:
+        conn.execute(ddl.format(schema="main"))
+    rows = [
+        (k + 1, "diary", e["id"], e["client_id"], 0, json.dumps(e, ensure_ascii=False)) for k, e in enumerate(ENTRIES)
+    ]
+    rows.append((9, "diary", "e0002", None, 1, None))  # deleted later in the same feed
+    conn.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?)", rows)
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", file_meta_rows(PageMeta(9, False), len(rows)))
+    conn.commit()
+    conn.close()
+    with Cache(tmp_path / "c.db") as c:
+        c.submit(pages.apply_page_file, 9, attach=("page", path)).result()
+        assert _clients(c, "свадьба") == {"c3"}
+        assert _clients(c, "brunello") == set()
