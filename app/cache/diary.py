@@ -26,6 +26,8 @@ from app.cache.queries import DiaryEntry
 from app.services import translit
 
 MAX_WORDS = 4
+MAX_TERMS = 48
+"""A prefix that ends as more indexed words than this is left to FTS5's own prefix query."""
 SNIPPET_BEFORE = 30
 SNIPPET_AFTER = 70
 
@@ -80,8 +82,8 @@ def search_diary(db: Database, text: str, limit: int = 20) -> list[DiaryHit]:
     found: dict[str, tuple[str, bool]] = {}  # client -> (entry, by prefix)
     passes = [(" AND ".join(_quoted(k) for k in keys), False)]
     last = pkeys[-1]
-    if len(last) >= PREFIX_MIN:
-        passes.append((" AND ".join([*(_quoted(k) for k in keys[:-1]), _quoted(last) + "*"]), True))
+    if len(last) >= PREFIX_MIN and (expanded := _prefix(db, last)):
+        passes.append((" AND ".join([*(_quoted(k) for k in keys[:-1]), expanded]), True))
     for expr, by_prefix in passes:
         cur = db.conn.execute(_MATCHES, [expr])
         while len(found) < limit and (rows := cur.fetchmany(256)):
@@ -97,6 +99,22 @@ def search_diary(db: Database, text: str, limit: int = 20) -> list[DiaryHit]:
     return [
         DiaryHit(cid, eid, snippet(texts.get(eid, ""), keys, last if p else None), p) for cid, (eid, p) in found.items()
     ]
+
+
+def _prefix(db: Database, word: str) -> str | None:
+    """FTS5 for "a word starting with `word`"; None when no indexed word does (see diary_index)."""
+    if len(word) <= PREFIX_MIN:
+        return _quoted(word) + "*"  # FTS5's prefix index
+    rows = db.execute(
+        # U+10FFFF sorts after any character a word can go on with
+        "SELECT term FROM diary_vocab WHERE term >= ? AND term < ? LIMIT ?",
+        [word, word + "\U0010ffff", MAX_TERMS + 1],
+    ).fetchall()
+    if len(rows) > MAX_TERMS:
+        return _quoted(word) + "*"
+    if not rows:
+        return None
+    return "(" + " OR ".join(_quoted(r[0]) for r in rows) + ")"
 
 
 def _texts(db: Database, entry_ids: list[str]) -> dict[str, str]:

@@ -197,6 +197,7 @@ def test_diary_rows_cached_before_the_migration_are_indexed_by_it(tmp_path):
         def redo(db):
             db.execute("DROP TABLE diary_words")
             db.execute("DROP TABLE diary_doc")
+            db.execute("DROP TABLE diary_vocab")
             db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm011_diary_search'")
             migrations.apply(db)
 
@@ -226,3 +227,17 @@ def test_a_first_sync_page_file_indexes_its_diary_and_drops_its_tombstones(tmp_p
         c.submit(pages.apply_page_file, 9, attach=("page", path)).result()
         assert _clients(c, "свадьба") == {"c3"}
         assert _clients(c, "brunello") == set()
+
+
+def test_a_prefix_of_many_words_is_still_found(tmp_path, monkeypatch):
+    from app.cache import diary
+
+    with Cache(tmp_path / "c.db") as c:
+        endings = [a + b for a in "абвгдежзик" for b in "абвгде"]  # 60 words starting "подар"
+        feed = [_entry(n, f"c{n}", f"подар{e}") for n, e in enumerate(endings)]
+        c.write_sync(pages.apply_page, [_change(e) for e in feed], 60)
+        assert len(c.read_sync(search_diary, "подар", 100)) == 60  # FTS5's own prefix query
+        monkeypatch.setattr(diary, "MAX_TERMS", 100)
+        assert len(c.read_sync(search_diary, "подар", 100)) == 60  # expanded into the 60 words
+        assert len(c.read_sync(search_diary, "подарб", 100)) == 6
+        assert c.read_sync(search_diary, "подарю", 100) == []
