@@ -215,7 +215,7 @@ def test_a_first_sync_page_file_indexes_its_diary_and_drops_its_tombstones(tmp_p
     conn = sqlite3.connect(path)
     for ddl in FILE_TABLES:
         conn.execute(ddl.format(schema="main"))
-    rows = [
+    rows: list[tuple] = [
         (k + 1, "diary", e["id"], e["client_id"], 0, json.dumps(e, ensure_ascii=False)) for k, e in enumerate(ENTRIES)
     ]
     rows.append((9, "diary", "e0002", None, 1, None))  # deleted later in the same feed
