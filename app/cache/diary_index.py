@@ -157,9 +157,21 @@ def forget_client(db: Database, client_id: str) -> int:
 
 
 def forget_clients(db: Database, client_ids: Iterable[str]) -> int:
+    """`forget_client` for several; their words go from diary_vocab unless another entry has them."""
     n = 0
+    words: set[str] = set()
     for chunk in _chunks(list(client_ids)):
-        n += db.execute(f"DELETE FROM diary_doc WHERE client_id IN ({','.join('?' * len(chunk))})", chunk).rowcount
+        marks = ",".join("?" * len(chunk))
+        for (text,) in db.execute(f"SELECT words FROM diary_doc WHERE client_id IN ({marks})", chunk):
+            words.update(w for w in text.split() if len(w) > PREFIX_MIN)
+        n += db.execute(f"DELETE FROM diary_doc WHERE client_id IN ({marks})", chunk).rowcount
+    # A forgotten client's rare words (a name, a place) would otherwise stay listed.
+    gone = [
+        (w,)
+        for w in sorted(words)
+        if db.execute("SELECT 1 FROM diary_words WHERE diary_words MATCH ? LIMIT 1", [f'"{w}"']).fetchone() is None
+    ]
+    db.conn.executemany("DELETE FROM diary_vocab WHERE term = ?", gone)
     return n
 
 

@@ -130,6 +130,9 @@ def test_a_tombstoned_entry_is_not_found(cache):
 def test_a_forgotten_client_is_not_found(cache):
     assert cache.write_sync(diary_index.forget_client, "c3") == 1
     assert _clients(cache, "свадьба") == set()
+    vocab = {r[0] for r in cache.read_sync(lambda db: db.execute("SELECT term FROM diary_vocab").fetchall())}
+    assert "свадьба" not in vocab and "дочери" not in vocab  # her words are not listed either
+    assert "монограмма" in vocab  # the others' are
     assert cache.read_sync(diary_page, "c3").entries == ()
     cache.write_sync(pages.apply_page, [{"entity": "client", "entity_id": "c2", "deleted": True, "data": None}], 11)
     assert _clients(cache, "brunello") == set()
