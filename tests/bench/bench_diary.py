@@ -15,7 +15,9 @@
    * ``prefix``: the same word's first 3-6 letters;
    * ``latin``: a Cyrillic word typed in Latin letters (its anyascii spelling);
    * ``open_500``: the first page (50) of a client with 500 entries;
-   and pages through each 500-entry client to the end to check the count.
+   and pages through each 500-entry client to the end to check the count. Searches
+   also report this thread's CPU time (they run in it): on a loaded machine the wall
+   time is mostly waiting for a core.
 
 Ends with one JSON line: search_word_p95_ms, search_prefix_p95_ms, open_500_ms (median
 of the opens), with the details beside them.
@@ -176,19 +178,28 @@ def measure(path: str, built: dict) -> dict:
         cache.read_sync(search_diary, q, 20)
 
     out: dict = {}
-    print(f"\n{'class':10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'found':>7}  target")
+    print(f"\n{'class':10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p95':>8} {'found':>7}  target")
     for cls, items in qs.items():
-        times, found = [], 0
+        times, cpu, found = [], [], 0
         for q in items:
-            t = time.perf_counter()
-            hits = cache.read_sync(search_diary, q, 20)
+            t, c = time.perf_counter(), time.thread_time()
+            hits = cache.read_sync(search_diary, q, 20)  # runs in this thread
             times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.thread_time() - c) * 1000)
             found += bool(hits)
         p50, p95 = pct(times, 50), pct(times, 95)
-        out[cls] = {"p50_ms": round(p50, 3), "p95_ms": round(p95, 3), "max_ms": round(max(times), 2)}
+        out[cls] = {
+            "p50_ms": round(p50, 3),
+            "p95_ms": round(p95, 3),
+            "max_ms": round(max(times), 2),
+            "cpu_p95_ms": round(pct(cpu, 95), 3),  # this thread's CPU: the cost without waiting for a core
+        }
         ok = "ok" if p95 <= TARGET_SEARCH_MS else "MISSED"
         share = found / len(items)
-        print(f"{cls:10} {p50:8.3f} {p95:8.3f} {max(times):8.2f} {share:7.1%}  p95<={TARGET_SEARCH_MS:g} {ok}")
+        print(
+            f"{cls:10} {p50:8.3f} {p95:8.3f} {max(times):8.2f} {pct(cpu, 95):8.3f} {share:7.1%}"
+            f"  p95<={TARGET_SEARCH_MS:g} {ok}"
+        )
 
     opens, walks, counts = [], [], []
     for _ in range(5):
@@ -215,6 +226,8 @@ def measure(path: str, built: dict) -> dict:
     return {
         "search_word_p95_ms": out["word"]["p95_ms"],
         "search_prefix_p95_ms": out["prefix"]["p95_ms"],
+        "search_word_cpu_p95_ms": out["word"]["cpu_p95_ms"],
+        "search_prefix_cpu_p95_ms": out["prefix"]["cpu_p95_ms"],
         "open_500_ms": round(open_ms, 3),
         "open_500_p95_ms": round(pct(opens, 95), 3),
         "scroll_500_ms": round(statistics.median(walks), 3),
