@@ -6,7 +6,7 @@ import json
 
 from sqlite_utils import Database
 
-from app.cache import cipher, search_index
+from app.cache import cipher, diary_index, search_index
 from app.cache.sync_state import get_state, set_state
 
 BULK_DROPPED = (
@@ -21,6 +21,7 @@ BULK_DROPPED = (
     "search_doc_ai",
     "search_doc_ad",
     "search_doc_au",
+    *diary_index.BULK_DROPPED,
 )
 """Indexes and full-text triggers set aside while a big pull loads.
 
@@ -80,5 +81,7 @@ def finish_bulk(db: Database) -> bool:
     )
     db.execute("DELETE FROM bulk_gone_clients")
     search_index.rebuild_names(db)
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'diary_words'").fetchone():
+        diary_index.rebuild(db)
     db.execute("DELETE FROM sync_state WHERE key = 'bulk_load'")
     return True

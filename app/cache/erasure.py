@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from app.cache import bulk_load, search_index
+from app.cache import bulk_load, diary_index, search_index
 
 
 def forget_clients(db: Database, ids: list[str]) -> None:
@@ -31,6 +31,7 @@ def forget_clients(db: Database, ids: list[str]) -> None:
             )
         db.conn.executemany("DELETE FROM clients WHERE id = ?", rows)
         search_index.forget_clients(db, ids)
+        diary_index.forget_clients(db, ids)  # her diary's words, from search and prefix vocabulary
         if bulk_load.bulk_loading(db):  # no client index to find them by: deleted when it is back
             upto = db.execute("SELECT coalesce(max(rowid), 0) FROM entities").fetchone()[0]
             db.conn.executemany(

@@ -194,5 +194,13 @@ def m010_blobs(db: Database) -> None:
     )
 
 
+@migrations()
+def m011_diary_search(db: Database) -> None:
+    # Diary search and paging (issue 15): FTS5 over the entries' text, keyset paging index.
+    from app.cache import diary_index
+
+    diary_index.create_schema(db)
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -15,7 +15,7 @@ import msgspec
 import pydantic_core
 from sqlite_utils import Database
 
-from app.cache import bulk_load, erasure, outbox
+from app.cache import bulk_load, diary_index, erasure, outbox
 from app.cache.clients import ClientColumns, rebase_client, save_clients
 from app.cache.sync_state import FILE_PULL, set_state
 from sync.models import Change, utcnow
@@ -136,7 +136,11 @@ def apply_page(
             "INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, CAST(? AS TEXT))",
             page.entity_rows,
         )
+        diary = [(i, c, d) for e, i, c, d in page.entity_rows if e == "diary"]
+        if diary:  # a revision replaces the entry's text, a tombstone (deleted) removes it
+            diary_index.index_entries(db, diary)
     if page.entity_deletes:
+        diary_index.unindex_entries(db, [i for e, i in page.entity_deletes if e == "diary"])
         if bulk_load.bulk_loading(db):  # no key index to find them by: deleted when it is back
             upto = db.execute("SELECT coalesce(max(rowid), 0) FROM entities").fetchone()[0]
             db.conn.executemany(
@@ -197,6 +201,7 @@ def apply_page_file(db: Database, expect_cursor: int) -> int:
         "INSERT OR REPLACE INTO entities (entity, id, client_id, data) SELECT entity, entity_id,"
         " client_id, data FROM page.changes WHERE NOT deleted AND entity <> 'client'"
     ).rowcount
+    diary_index.index_page_file(db)
     found = db.execute(
         "SELECT entity, entity_id, deleted, data FROM page.changes WHERE deleted OR entity = 'client' ORDER BY seq"
     )

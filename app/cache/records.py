@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from app.cache import diary_index
 from app.cache.outbox import enqueue
 from sync.models import new_id
 from sync.rules.jsontext import dumps
@@ -13,10 +14,13 @@ from sync.rules.jsontext import dumps
 
 def add_record(db: Database, entity: str, kind: str, entity_id: str, client_id: str, data: dict, payload: dict) -> str:
     """A diary entry, contact or form: shown at once as pending, pushed later."""
+    text = dumps({**data, "pending": True})
     db.execute(
         "INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES (?, ?, ?, ?)",
-        [entity, entity_id, client_id, dumps({**data, "pending": True})],
+        [entity, entity_id, client_id, text],
     )
+    if entity == "diary":
+        diary_index.index_entries(db, [(entity_id, client_id, text)])
     return enqueue(db, kind, entity_id, payload)
 
 
