@@ -41,9 +41,11 @@ for _ in $(seq 1 100); do
 done
 echo "==> hub: http://127.0.0.1:$HUB_PORT  (API docs: http://127.0.0.1:$HUB_PORT/docs)"
 echo "==> demo consultant: login 'demo', password 'vitrine-demo'"
+echo "==> at the first login the app asks for a PIN (4-6 digits, not 1234); it asks for it again after 5 idle minutes"
 # --secrets-file: a demo machine may have no keyring; the cache key then lies in var/demo-device.
+# --single-session: the demo is one tablet; every browser tab shows that tablet.
 VITRINE_PASSWORD=vitrine-demo "$VENV/bin/python" -m app --hub "http://127.0.0.1:$HUB_PORT" --data var/demo-device \
-  --secrets-file --login demo "${WEB_ARGS[@]}" &
+  --secrets-file --single-session --login demo "${WEB_ARGS[@]}" &
 pids+=($!)
 echo "==> Ctrl-C stops both"
 wait "${pids[-1]}"
