@@ -23,9 +23,20 @@ PHONE, EMAIL = "+79167770011", "anna.lebedeva@example.ru"
 DIARY_TEXT = "Разводится, просила не звонить мужу"
 
 
+DEVICE: dict[str, str] = {}
+"""The device the hub issued to each session (by its Authorization header): a batch must name it."""
+
+
+def _session(api, who: str, password: str) -> dict:
+    me = login(api, who, password)
+    h = headers(me)
+    DEVICE[h["Authorization"]] = me["_me"]["device_id"]
+    return h
+
+
 @pytest.fixture(scope="module")
 def staff(api):
-    return headers(login(api, "demo", demo.DEMO_PASSWORD)), headers(login(api, "manager1", "vitrine"))
+    return _session(api, "demo", demo.DEMO_PASSWORD), _session(api, "manager1", "vitrine")
 
 
 def _m(kind: str, entity_id: str, payload: dict, client_time: dt.datetime | None = None) -> dict:
@@ -33,14 +44,14 @@ def _m(kind: str, entity_id: str, payload: dict, client_time: dt.datetime | None
     return {"id": new_id(), "kind": kind, "entity_id": entity_id, "payload": payload, "client_time": at.isoformat()}
 
 
-def _push(api, h: dict, *ms: dict, device: str = "fz-device") -> list[dict]:
-    r = api.post("/v1/mutations", json={"device_id": device, "mutations": list(ms)}, headers=h)
+def _push(api, h: dict, *ms: dict) -> list[dict]:
+    r = api.post("/v1/mutations", json={"device_id": DEVICE[h["Authorization"]], "mutations": list(ms)}, headers=h)
     assert r.status_code == 200, r.text
     return r.json()["results"]
 
 
-def _applied(api, h: dict, *ms: dict, device: str = "fz-device") -> list[dict]:
-    results = _push(api, h, *ms, device=device)
+def _applied(api, h: dict, *ms: dict) -> list[dict]:
+    results = _push(api, h, *ms)
     assert [x["status"] for x in results] == ["applied"] * len(ms), results
     return results
 
@@ -107,7 +118,7 @@ def test_a_signed_form_records_each_purpose_with_its_text_version_source_and_the
             "form",
             form_id,
             me["consultant_id"],
-            "fz-device",
+            DEVICE[h["Authorization"]],
         )
         assert dt.datetime.fromisoformat(c["received_at"]) >= before
     # the snapshot the profile shows is derived from them, dated by the hub
@@ -193,7 +204,7 @@ def test_erase_anonymises_purges_and_tombstones_her_and_keeps_the_consent_proof(
     h, manager = staff
     w = _her_world(api, hub_db, h)
     cid = w["client_id"]
-    (res,) = _applied(api, manager, _m("client.erase", cid, {"request_ref": "DSR-2026-17"}), device="fz-manager")
+    (res,) = _applied(api, manager, _m("client.erase", cid, {"request_ref": "DSR-2026-17"}))
     assert res["result"]["blobs_deleted"] == 1
     with hub_db.read() as conn:
 
@@ -293,7 +304,8 @@ def test_the_audit_export_lists_who_changed_and_viewed_her_with_ids_only(api, hu
         ("view", "client.viewed"),
         ("read", "audit.export"),
     ]
-    assert {x["account_id"] for x in rows[:4]} == {me} and {x["device_id"] for x in rows[:4]} == {"fz-device"}
+    assert {x["account_id"] for x in rows[:4]} == {me}
+    assert {x["device_id"] for x in rows[:4]} == {DEVICE[h["Authorization"]]}
     assert all(x["at"] and x["client_id"] == cid for x in rows)
     dump = json.dumps(rows, ensure_ascii=False)
     for secret in (PHONE, EMAIL, DIARY_TEXT, "Лебедева"):
@@ -303,9 +315,10 @@ def test_the_audit_export_lists_who_changed_and_viewed_her_with_ids_only(api, hu
     table = list(csv.DictReader(io.StringIO(r.text)))
     assert [x["kind"] for x in table] == [x["kind"] for x in rows] + ["audit.export"]
     # an erased client's log stays: the erase is in it
-    _applied(api, manager, _m("client.erase", cid, {}), device="fz-manager")
+    _applied(api, manager, _m("client.erase", cid, {}))
     after = api.get(f"/v1/clients/{cid}/audit", headers=manager).json()
-    assert ("change", "client.erase", "fz-manager") in {(x["action"], x["kind"], x["device_id"]) for x in after}
+    seen = {(x["action"], x["kind"], x["device_id"]) for x in after}
+    assert ("change", "client.erase", DEVICE[manager["Authorization"]]) in seen
 
 
 def test_a_refused_mutation_is_not_audited_as_a_change(api, hub_db, staff):

@@ -91,7 +91,7 @@ def test_a_database_that_goes_away_is_answered_503_to_retry_not_500(api, demo, m
 
     monkeypatch.setattr(api_module.mutations, "apply_one", lost)
     store = demo["_me"]["store_id"]
-    batch = {"device_id": "hardening-d2", "mutations": [_register(store, "Четвёртая")]}
+    batch = {"device_id": demo["_me"]["device_id"], "mutations": [_register(store, "Четвёртая")]}
     r = api.post("/v1/mutations", json=batch, headers=headers(demo))
     assert r.status_code == 503, r.text
     assert r.headers["content-type"].startswith("application/problem+json")

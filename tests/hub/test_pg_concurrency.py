@@ -51,21 +51,26 @@ PROTO = {"X-Vitrine-Protocol": "1"}
 class Cluster:
     urls: list[str]
     db: HubDB
-    tokens: dict[str, str]
+    sessions: dict[str, dict]
     logs: list[Path]
 
-    def token(self, login: str) -> str:
-        if login not in self.tokens:  # one login each: argon2 costs ~0.1 s
+    def session(self, login: str) -> dict:
+        """The login's session: its access token and the device the hub issued to it."""
+        if login not in self.sessions:  # one login each: argon2 costs ~0.1 s
             r = httpx.post(
                 self.urls[0] + "/v1/auth/login", json={"login": login, "password": PASSWORDS[login]}, timeout=30
             )
             r.raise_for_status()
-            self.tokens[login] = r.json()["access_token"]
-        return self.tokens[login]
+            self.sessions[login] = r.json()
+        return self.sessions[login]
 
     def post(self, k: int, path: str, login: str, body: dict) -> httpx.Response:
-        """POST through hub process k % HUBS."""
-        headers = {**PROTO, "Authorization": f"Bearer {self.token(login)}"}
+        """POST through hub process k % HUBS; a batch is sent as the login's device (the hub
+        refuses one naming another), so `body`'s device_id is only a label."""
+        me = self.session(login)
+        if "device_id" in body:
+            body = {**body, "device_id": me["device_id"]}
+        headers = {**PROTO, "Authorization": f"Bearer {me['access_token']}"}
         return httpx.post(self.urls[k % HUBS] + path, json=body, headers=headers, timeout=60)
 
 
@@ -100,7 +105,7 @@ def cluster(postgres, tmp_path_factory) -> Iterator[Cluster]:
             wait_http(u + "/healthz")
         cluster = Cluster(urls, db, {}, [folder / f"hub{k}.log" for k in range(HUBS)])
         for login in [*logins_of_store(0), "till1", "manager1"]:  # one by one: concurrent logins are throttled
-            cluster.token(login)
+            cluster.session(login)
         yield cluster
     finally:
         for p in procs:
