@@ -300,11 +300,12 @@ class SessionModel:
         engine, client = self._sync.engine, self._sync.client
         if engine is None or client is None:
             return
-        try:
-            await engine.stop()
-            await asyncio.wait_for(engine.push(), LOGOUT_PUSH_TIMEOUT)
-        except (HubError, TimeoutError) as e:
-            log.info("logout: queue not sent (%s)", type(e).__name__)
+        await engine.stop()
+        if self._ctx.device_id:  # none yet (a session from before the hub issued ids): the next login sends it
+            try:
+                await asyncio.wait_for(engine.push(), LOGOUT_PUSH_TIMEOUT)
+            except (HubError, TimeoutError) as e:
+                log.info("logout: queue not sent (%s)", type(e).__name__)
         try:
             await client.logout()
         except HubError as e:

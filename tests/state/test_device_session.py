@@ -12,7 +12,7 @@ import sqlite3
 
 import httpx
 
-from app.cache import outbox, sync_state
+from app.cache import cipher, outbox, store, sync_state
 from app.main import Apps, parse_args
 from app.state.messages import Message
 from sync.models import DEVICE_REVOKED
@@ -27,8 +27,12 @@ def _login(hub_url: str, who: str) -> str:
     return r.json()["access_token"]
 
 
-def _cache_rows(path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(path)
+def _cache_rows(app, sql: str) -> list[tuple]:
+    """Rows of the app's cache file read beside it, with the key the app keeps (the file is
+    encrypted); a wiped cache is read with its new key."""
+    path = app.cache.path
+    key = bytes.fromhex(app.secrets.get(store.key_name(path)))
+    conn = cipher.connect(path, key)
     try:
         return conn.execute(sql).fetchall()
     finally:
@@ -43,8 +47,7 @@ async def _as(app, who: str, password: str) -> bool:
 async def test_a_revoked_device_wipes_its_cache_and_secrets_and_says_so(demo_hub, tmp_path):
     app = await logged_in(demo_hub, tmp_path)
     await wait_for(lambda: app.clients.total > 0)
-    path = app.cache.path
-    some = _cache_rows(path, "SELECT id FROM clients LIMIT 5")
+    some = _cache_rows(app, "SELECT id FROM clients LIMIT 5")
     assert some and app.secrets.get(app.session.refresh_key) and app.secrets.get(app.session.device_key)
     device = app.ctx.device_id
     manager = _login(demo_hub.url, "manager1")
@@ -60,7 +63,7 @@ async def test_a_revoked_device_wipes_its_cache_and_secrets_and_says_so(demo_hub
         assert app.secrets.get(key) is None, key
     await app.close()
     # the file in its place is a fresh cache: no client of the store is left on the tablet
-    assert _cache_rows(path, "SELECT count(*) FROM clients") == [(0,)]
+    assert _cache_rows(app, "SELECT count(*) FROM clients") == [(0,)]
 
 
 async def test_logout_ends_the_session_on_the_hub(demo_hub, tmp_path):
@@ -77,15 +80,15 @@ async def test_logout_ends_the_session_on_the_hub(demo_hub, tmp_path):
 async def test_a_store_change_wipes_the_old_stores_book_once_the_outbox_drained(demo_hub, tmp_path):
     app = await logged_in(demo_hub, tmp_path)  # demo: the first store
     await wait_for(lambda: app.sync.status.last_sync is not None and app.clients.total > 0)
-    first_store = set(_cache_rows(app.cache.path, "SELECT id FROM clients"))
+    first_store = set(_cache_rows(app, "SELECT id FROM clients"))
     await app.session.log_out()
     other = next(w for w in logins_of_store(1))
     assert await _as(app, other, PASSWORDS[other]), app.session.error
     assert signed_in(app).store_id == STORES[1]
     await wait_for(lambda: app.sync.status.last_sync is not None and app.clients.total > 0)
-    now = set(_cache_rows(app.cache.path, "SELECT id FROM clients"))
+    now = set(_cache_rows(app, "SELECT id FROM clients"))
     assert now and not now & first_store
-    assert _cache_rows(app.cache.path, "SELECT DISTINCT store_id FROM clients") == [(STORES[1],)]
+    assert _cache_rows(app, "SELECT DISTINCT store_id FROM clients") == [(STORES[1],)]
     await app.close()
 
 
@@ -93,7 +96,7 @@ async def test_the_previous_consultants_queue_is_never_sent_under_the_next_ones_
     app = await logged_in(demo_hub, tmp_path)
     await wait_for(lambda: app.sync.status.last_sync is not None and app.clients.total > 0)
     demo_id = signed_in(app).consultant_id
-    (cid,) = _cache_rows(app.cache.path, "SELECT id FROM clients ORDER BY id LIMIT 1")[0]
+    (cid,) = _cache_rows(app, "SELECT id FROM clients ORDER BY id LIMIT 1")[0]
     demo_hub.stop()  # the hub goes away: the change stays queued, and logout cannot reach the hub
     try:
         mid = await app.cache.write(outbox.enqueue, "client.update", cid, {"fields": {"notes": "Анна: перезвонить"}})

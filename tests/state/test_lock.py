@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from app.cache import outbox, sync_state
+from app.cache import outbox, store, sync_state
 from app.cache.store import Cache
 from app.services.pins import hash_pin, is_trivial, pin_problem, verify_pin
 from app.services.secrets import EncryptedFileStore
@@ -60,10 +60,18 @@ def make(tmp_path, hub_url: str, clock: Clock) -> App:
     )
 
 
+def device_cache(tmp_path) -> Cache:
+    """The device's cache file opened beside the app: with its key once the app has encrypted
+    it, plain before (an earlier version's cache, which the app converts)."""
+    path = tmp_path / "device" / "cache.sqlite"
+    key = EncryptedFileStore(tmp_path / "device" / "secrets").get(store.key_name(path))
+    return Cache(path, bytes.fromhex(key) if key else None)
+
+
 def stored_session(tmp_path, hub_url: str) -> None:
     """A device that was logged in before: the session in the cache, the token in the secret store."""
     device = tmp_path / "device"
-    with Cache(device / "cache.sqlite") as cache:
+    with device_cache(tmp_path) as cache:
         cache.write_sync(sync_state.set_state, "session", WHO.dumps())
     EncryptedFileStore(device / "secrets").set(f"token:{hub_url}", "a-token")
 
@@ -249,7 +257,7 @@ async def test_each_account_on_the_device_has_its_own_pin(tmp_path):
     await app.session.log_out()
     await app.close()
     other = WHO.model_copy(update={"consultant_name": "Пелагея Рогова", "consultant_id": "k2", "store_id": "s2"})
-    with Cache(tmp_path / "device" / "cache.sqlite") as cache:
+    with device_cache(tmp_path) as cache:
         cache.write_sync(sync_state.set_state, "session", other.dumps())
     EncryptedFileStore(tmp_path / "device" / "secrets").set(f"token:{hub}", "her-token")
     her = make(tmp_path, hub, Clock())
