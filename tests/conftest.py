@@ -122,22 +122,28 @@ class HubProcess:
     proc: subprocess.Popen
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def start(self) -> None:
         """Start again on the same port and database (after stop())."""
         port = int(self.url.rsplit(":", 1)[1])
-        self.proc = _spawn_hub(self.db_path, port)
+        self.proc = spawn_hub(self.db_path, port)
         wait_http(self.url + "/healthz")
 
 
-def _spawn_hub(db_path: Path, port: int) -> subprocess.Popen:
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate, and kill what does not end within 10 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def spawn_hub(db_path: Path, port: int, extra: tuple[str, ...] = ()) -> subprocess.Popen:
+    """`python -m sync.hub serve` on loopback, its log watched for personal data."""
     # The hub writes to its own copy of the log's descriptor; ours closes once it is started
     # (it used to stay open, one file handle leaked per hub started).
     with open(watch_hub_log(db_path.with_suffix(f".{port}.log")), "ab") as log:
@@ -153,6 +159,7 @@ def _spawn_hub(db_path: Path, port: int) -> subprocess.Popen:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                *extra,
             ],
             cwd=ROOT,
             stdout=log,
@@ -175,7 +182,7 @@ def seeded_db(folder: Path, clients: int = 300) -> Path:
 def start_hub(folder: Path, clients: int = 300) -> HubProcess:
     path = seeded_db(folder, clients)
     port = free_port()
-    hub = HubProcess(f"http://127.0.0.1:{port}", path, _spawn_hub(path, port))
+    hub = HubProcess(f"http://127.0.0.1:{port}", path, spawn_hub(path, port))
     wait_http(hub.url + "/healthz")
     return hub
 

@@ -7,7 +7,6 @@ import datetime as dt
 import ipaddress
 import ssl
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import free_port, spawn_hub, stop_process
 
 
 @dataclass(frozen=True)
@@ -86,39 +85,12 @@ class TLSHub:
     proc: subprocess.Popen
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def start_tls_hub(db_path: Path, certs: Certs, timeout: float = 60) -> TLSHub:
     port = free_port()
-    with open(db_path.with_suffix(f".{port}.log"), "ab") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sync.hub",
-                "serve",
-                "--db",
-                str(db_path),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--certfile",
-                str(certs.cert),
-                "--keyfile",
-                str(certs.key),
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    proc = spawn_hub(db_path, port, ("--certfile", str(certs.cert), "--keyfile", str(certs.key)))
     hub = TLSHub(f"https://localhost:{port}", port, proc)
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT, free_port, wait_http
+from tests.conftest import ARTIFACTS, ROOT, free_port, stop_process, wait_http
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -94,13 +94,7 @@ def start_app(data: Path, hub_url: str, extra: list[str] | None = None) -> AppPr
 
 
 def stop_app(app: AppProcess) -> None:
-    if app.proc.poll() is None:
-        app.proc.terminate()
-        try:
-            app.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            app.proc.kill()
-            app.proc.wait()
+    stop_process(app.proc)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from sync.hub.admin import PASSWORD_ENV
-from tests.conftest import ROOT, HubProcess, _spawn_hub, free_port, wait_http
+from tests.conftest import ROOT, HubProcess, free_port, spawn_hub, wait_http
 
 PASSWORDS = {"anna.admin": "Ann-admin-2026", "boris.manager": "Boris-mgr-2026", "vera": "Vera-nord-2026"}
 
@@ -68,7 +68,7 @@ def hub(tmp_path_factory) -> Iterator[Hub]:
     db = folder / "hub.sqlite"
     subprocess.run([sys.executable, "-m", "sync.hub", "migrate", "--db", str(db)], cwd=ROOT, check=True, timeout=120)
     port = free_port()
-    proc = HubProcess(f"http://127.0.0.1:{port}", db, _spawn_hub(db, port))
+    proc = HubProcess(f"http://127.0.0.1:{port}", db, spawn_hub(db, port))
     wait_http(proc.url + "/healthz")
     h = Hub(db, proc, {}, {})
     yield h

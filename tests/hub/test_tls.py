@@ -11,7 +11,7 @@ import sys
 import httpx
 import pytest
 
-from tests.conftest import ROOT, HubProcess, _spawn_hub, free_port, seeded_db, wait_http
+from tests.conftest import ROOT, HubProcess, free_port, seeded_db, spawn_hub, wait_http
 from tests.tls import TLSHub, make_certs, start_tls_hub
 
 
@@ -69,7 +69,7 @@ def proxied_hub(tmp_path_factory):
     folder = tmp_path_factory.mktemp("proxied-hub")
     db = seeded_db(folder, clients=30)
     port = free_port()
-    hub = HubProcess(f"http://127.0.0.1:{port}", db, _spawn_hub(db, port))
+    hub = HubProcess(f"http://127.0.0.1:{port}", db, spawn_hub(db, port))
     wait_http(hub.url + "/healthz")
     yield hub
     hub.stop()
