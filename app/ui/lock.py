@@ -9,6 +9,7 @@ from app.state.context import AppModel
 from app.state.lock import LockModel, LockState
 from app.state.session import SessionModel
 from app.ui import theme
+from app.ui.card import centered_card
 from app.ui.fields import text_field
 from app.ui.strings import t
 
@@ -52,52 +53,38 @@ def LockScreen(lock: LockModel, session: SessionModel, ui: AppModel) -> ft.Contr
     fields = [pin_field(t(lang, "lock.pin"), lock.pin, set_pin, autofocus=True)]
     if setup:
         fields.append(pin_field(t(lang, "lock.pin_again"), lock.confirm, set_confirm))
-    return ft.Container(
-        expand=True,
-        bgcolor=theme.SURFACE,
-        alignment=ft.Alignment.CENTER,
-        content=ft.Container(
-            width=380,
-            padding=32,
-            bgcolor=ft.Colors.WHITE,
-            border_radius=16,
-            shadow=ft.BoxShadow(blur_radius=24, color="#22000000"),
-            content=ft.Column(
-                tight=True,
-                spacing=16,
-                controls=[
-                    ft.Row(
-                        [
-                            ft.Icon(ft.Icons.LOCK_OUTLINE, color=theme.ACCENT),
-                            ft.Text(t(lang, "app.title"), size=24, weight=ft.FontWeight.BOLD, color=theme.INK),
-                        ]
-                    ),
-                    ft.Text(
-                        t(lang, "lock.setup_title" if setup else "lock.locked_title"),
-                        size=18,
-                        weight=ft.FontWeight.W_600,
-                    ),
-                    ft.Text(t(lang, "lock.setup_hint" if setup else "lock.locked_hint"), color=theme.MUTED),
-                    ft.Text(t(lang, "lock.who", who.consultant_name if who else ""), visible=who is not None),
-                    *fields,
-                    ft.Checkbox(
-                        label=t(lang, "lock.show_pin"),
-                        value=shown,
-                        on_change=lambda e: set_shown(bool(e.control.value)),
-                    ),
-                    ft.Text(t(lang, lock.error), color=theme.ERROR, visible=bool(lock.error)),
-                    ft.Row(
-                        [
-                            ft.FilledButton(
-                                t(lang, "lock.save" if setup else "lock.unlock"), on_click=submit, disabled=lock.busy
-                            ),
-                            ft.ProgressRing(width=20, height=20, visible=lock.busy),
-                            ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
-                        ],
-                        alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
-                    ),
-                    ft.TextButton(t(lang, "lock.forgot"), on_click=forgot, disabled=lock.busy, visible=not setup),
-                ],
+    return centered_card(
+        [
+            ft.Row(
+                [
+                    ft.Icon(ft.Icons.LOCK_OUTLINE, color=theme.ACCENT),
+                    ft.Text(t(lang, "app.title"), size=24, weight=ft.FontWeight.BOLD, color=theme.INK),
+                ]
             ),
-        ),
+            ft.Text(
+                t(lang, "lock.setup_title" if setup else "lock.locked_title"),
+                size=18,
+                weight=ft.FontWeight.W_600,
+            ),
+            ft.Text(t(lang, "lock.setup_hint" if setup else "lock.locked_hint"), color=theme.MUTED),
+            ft.Text(t(lang, "lock.who", who.consultant_name if who else ""), visible=who is not None),
+            *fields,
+            ft.Checkbox(
+                label=t(lang, "lock.show_pin"),
+                value=shown,
+                on_change=lambda e: set_shown(bool(e.control.value)),
+            ),
+            ft.Text(t(lang, lock.error), color=theme.ERROR, visible=bool(lock.error)),
+            ft.Row(
+                [
+                    ft.FilledButton(
+                        t(lang, "lock.save" if setup else "lock.unlock"), on_click=submit, disabled=lock.busy
+                    ),
+                    ft.ProgressRing(width=20, height=20, visible=lock.busy),
+                    ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
+                ],
+                alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+            ),
+            ft.TextButton(t(lang, "lock.forgot"), on_click=forgot, disabled=lock.busy, visible=not setup),
+        ]
     )

@@ -7,6 +7,7 @@ import flet as ft
 from app.state.context import AppModel
 from app.state.session import SessionModel
 from app.ui import theme
+from app.ui.card import centered_card
 from app.ui.fields import text_field
 from app.ui.strings import t
 
@@ -26,54 +27,40 @@ def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
     def set_password(e):
         session.password = e.control.value
 
-    return ft.Container(
-        expand=True,
-        bgcolor=theme.SURFACE,
-        alignment=ft.Alignment.CENTER,
-        content=ft.Container(
-            width=380,
-            padding=32,
-            bgcolor=ft.Colors.WHITE,
-            border_radius=16,
-            shadow=ft.BoxShadow(blur_radius=24, color="#22000000"),
-            content=ft.Column(
-                tight=True,
-                spacing=16,
-                controls=[
-                    ft.Text(t(lang, "app.title"), size=32, weight=ft.FontWeight.BOLD, color=theme.INK),
-                    ft.Text(t(lang, "app.subtitle"), color=theme.MUTED),
-                    ft.Text(t(lang, "login.title"), size=18, weight=ft.FontWeight.W_600),
-                    text_field(
-                        t(lang, "login.login"),
-                        value=session.login,
-                        on_change=set_login,
-                        autofocus=True,
-                        on_submit=submit,
-                        disabled=session.busy,
-                    ),
-                    text_field(
-                        t(lang, "login.password"),
-                        value=session.password,
-                        password=not shown,
-                        on_change=set_password,
-                        on_submit=submit,
-                        disabled=session.busy,
-                    ),
-                    ft.Checkbox(
-                        label=t(lang, "login.show_password"),
-                        value=shown,
-                        on_change=lambda e: set_shown(bool(e.control.value)),
-                    ),
-                    ft.Text(t(lang, session.error), color=theme.ERROR, visible=bool(session.error)),
-                    ft.Row(
-                        [
-                            ft.FilledButton(t(lang, "login.submit"), on_click=submit, disabled=session.busy),
-                            ft.ProgressRing(width=20, height=20, visible=session.busy),
-                            ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
-                        ],
-                        alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
-                    ),
-                ],
+    return centered_card(
+        [
+            ft.Text(t(lang, "app.title"), size=32, weight=ft.FontWeight.BOLD, color=theme.INK),
+            ft.Text(t(lang, "app.subtitle"), color=theme.MUTED),
+            ft.Text(t(lang, "login.title"), size=18, weight=ft.FontWeight.W_600),
+            text_field(
+                t(lang, "login.login"),
+                value=session.login,
+                on_change=set_login,
+                autofocus=True,
+                on_submit=submit,
+                disabled=session.busy,
             ),
-        ),
+            text_field(
+                t(lang, "login.password"),
+                value=session.password,
+                password=not shown,
+                on_change=set_password,
+                on_submit=submit,
+                disabled=session.busy,
+            ),
+            ft.Checkbox(
+                label=t(lang, "login.show_password"),
+                value=shown,
+                on_change=lambda e: set_shown(bool(e.control.value)),
+            ),
+            ft.Text(t(lang, session.error), color=theme.ERROR, visible=bool(session.error)),
+            ft.Row(
+                [
+                    ft.FilledButton(t(lang, "login.submit"), on_click=submit, disabled=session.busy),
+                    ft.ProgressRing(width=20, height=20, visible=session.busy),
+                    ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
+                ],
+                alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+            ),
+        ]
     )
