@@ -41,7 +41,9 @@ from .program import (
     UTC,
     BirthdayCampaign,
     Duration,
+    ExtraPercentCampaign,
     Frozen,
+    MultiplierCampaign,
     Program,
     ReferralCampaign,
     Tier,
@@ -746,24 +748,28 @@ def on_purchase(
         )
     )
     subtotal = tier_points
+
+    def campaign_bucket(c: ExtraPercentCampaign | MultiplierCampaign, pts: int, reason: str) -> LedgerEntry:
+        return _bucket(
+            id=entry_id("campaign", receipt.id, c.id),
+            client_id=client.id,
+            kind="campaign",
+            points=pts,
+            at=t,
+            available_at=available_at,
+            expires_at=(c.expire_after or program.points.expire_after).after(available_at),
+            receipt_id=receipt.id,
+            campaign_id=c.id,
+            reason=reason,
+        )
+
     if base > 0:
         for c in program.active_campaigns(t, "extra_percent", tier.name):
             pts = points_for(c.percent)
             if pts > 0:
                 subtotal += pts
                 entries.append(
-                    _bucket(
-                        id=entry_id("campaign", receipt.id, c.id),
-                        client_id=client.id,
-                        kind="campaign",
-                        points=pts,
-                        at=t,
-                        available_at=available_at,
-                        expires_at=(c.expire_after or program.points.expire_after).after(available_at),
-                        receipt_id=receipt.id,
-                        campaign_id=c.id,
-                        reason=f"{c.title}: +{_pct(c.percent)}% of {_rub(base)}, receipt {receipt.label}",
-                    )
+                    campaign_bucket(c, pts, f"{c.title}: +{_pct(c.percent)}% of {_rub(base)}, receipt {receipt.label}")
                 )
         multipliers = program.active_campaigns(t, "multiplier", tier.name)
         if multipliers:
@@ -773,18 +779,7 @@ def on_purchase(
             pts = math.floor((Fraction(c.factor) - 1) * subtotal)
             if pts > 0:
                 entries.append(
-                    _bucket(
-                        id=entry_id("campaign", receipt.id, c.id),
-                        client_id=client.id,
-                        kind="campaign",
-                        points=pts,
-                        at=t,
-                        available_at=available_at,
-                        expires_at=(c.expire_after or program.points.expire_after).after(available_at),
-                        receipt_id=receipt.id,
-                        campaign_id=c.id,
-                        reason=f"{c.title}: points x{_pct(c.factor)} on receipt {receipt.label}",
-                    )
+                    campaign_bucket(c, pts, f"{c.title}: points x{_pct(c.factor)} on receipt {receipt.label}")
                 )
     accrual = sum(e.points for e in entries if e.kind != "redemption")
     return PurchaseResult(
