@@ -149,7 +149,14 @@ class Screen:
         from playwright.sync_api import expect
 
         box = self.page.get_by_role("textbox", name=label, exact=exact)
-        box.click()
+        for _ in range(2):  # a re-render from the previous field's change may clear text typed meanwhile
+            box.click()
+            box.fill(value)
+            try:
+                expect(box).to_have_value(value, timeout=2000)
+                return
+            except AssertionError:
+                continue
         box.fill(value)
         expect(box).to_have_value(value)
 
