@@ -341,6 +341,11 @@ class FormSignPayload(Model):
     version: str = Field(min_length=1, max_length=20)
     signature_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     pdf_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    form_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the form's canonical serialisation (docs/signed-forms.md); absent from old clients",
+    )
     signed_at: dt.datetime
     consents: dict[ConsentPurpose, bool | ConsentTerms] = Field(
         default_factory=dict, description="per purpose: granted, with its text's version (a bare bool: the form's)"

@@ -80,7 +80,7 @@ def _registered(api, h: dict, **fields) -> str:
     return cid
 
 
-def _signed(api, h: dict, cid: str, consents: dict) -> tuple[str, str]:
+def _signed(api, h: dict, cid: str, consents: dict, **extra) -> tuple[str, str]:
     body = b"\x89PNG signature " + new_id().encode()
     sha = hashlib.sha256(body).hexdigest()
     assert api.put(f"/v1/blobs/{sha}", content=body, headers=h).status_code == 200
@@ -92,9 +92,27 @@ def _signed(api, h: dict, cid: str, consents: dict) -> tuple[str, str]:
         "signature_sha256": sha,
         "signed_at": utcnow().isoformat(),
         "consents": consents,
+        **extra,
     }
     _applied(api, h, _m("form.sign", form_id, payload))
     return form_id, sha
+
+
+def _form(hub_db, form_id: str) -> dict:
+    with hub_db.read() as conn:
+        row = sql(conn, "SELECT data FROM records WHERE entity = 'form' AND id = ?", (form_id,)).fetchone()
+    assert row is not None
+    return json.loads(row[0])
+
+
+def test_a_signed_form_keeps_its_canonical_hash_and_an_old_clients_form_has_none(api, hub_db, staff):
+    h, _ = staff
+    cid = _registered(api, h)
+    form_sha = hashlib.sha256(b"canonical form").hexdigest()
+    form_id, _ = _signed(api, h, cid, {"processing": True}, form_sha256=form_sha)
+    assert _form(hub_db, form_id)["form_sha256"] == form_sha
+    old_id, _ = _signed(api, h, cid, {"processing": True})  # a client from before the field
+    assert _form(hub_db, old_id)["form_sha256"] is None
 
 
 # --- consents -----------------------------------------------------------------------------
