@@ -122,9 +122,10 @@ def save_client(db: Database, data: dict, hub_data: dict | None) -> None:
     save_clients(db, [(data, hub_data)])
 
 
-def register_client(db: Database, profile: ClientProfile, store_id: str) -> str:
-    """A new client, usable at once offline; the hub learns of it on the next push."""
-    cid = new_id()
+def register_client(db: Database, profile: ClientProfile, store_id: str, cid: str | None = None) -> str:
+    """A new client, usable at once offline; the hub learns of it on the next push. `cid`: an
+    id chosen before (a signed form names its client in what it hashes)."""
+    cid = cid or new_id()
     payload = {**profile.model_dump(mode="json"), "store_id": store_id}
     client = Client(id=cid, store_id=store_id, created_at=utcnow(), **profile.model_dump())
     save_client(db, client.model_dump(mode="json"), None)

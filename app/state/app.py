@@ -20,6 +20,7 @@ from app.state.profile import ProfileModel
 from app.state.register import RegisterModel
 from app.state.scan import ScanModel
 from app.state.session import Session, SessionModel
+from app.state.signed_forms import SignedFormsModel
 from app.state.sync import SyncModel, SyncStatus
 
 log = logging.getLogger("vitrine.app")
@@ -44,8 +45,9 @@ class App:
         self.session = SessionModel(self.ctx, self.sync, self.clients, on_begin=self._on_begin)
         self.lock = LockModel(self.ctx, self.session, clock)
         self.profile = ProfileModel(self.ctx, self.session, self.sync, self.clients)
-        self.register = RegisterModel(self.ctx, self.session, self.sync, self.clients, self.profile)
+        self.register = RegisterModel(self.ctx, self.session, self.sync, self.clients, self.profile, self.lock)
         self.scan = ScanModel(self.ctx, self.sync, self.profile)
+        self.forms = SignedFormsModel(self.ctx, self.sync)
 
     @property
     def cache(self) -> Cache:
@@ -59,6 +61,7 @@ class App:
         await self.session.start()
 
     async def _on_begin(self, who: Session, resumed: bool) -> None:
+        self.register.handover = False  # a new session starts on the consultant's screens
         await self.lock.begin(who, resumed)
 
     def _on_sync(self, before: SyncStatus, now: SyncStatus) -> None:

@@ -6,7 +6,7 @@ from dataclasses import InitVar, dataclass, field
 
 import flet as ft
 
-from app.cache import queries
+from app.cache import queries, signed_forms
 from app.cache.queries import ClientRow
 from app.state.context import Context
 
@@ -22,6 +22,7 @@ class ClientsModel:
     total: int = 0
     more: bool = False  # the search found more than the list shows (LIST_LIMIT)
     book_loading: bool = False  # a bulk pull is on: name search finds new clients only at its end
+    unsigned: set[str] = field(default_factory=set)  # listed clients without a signed consent to processing
 
     def __post_init__(self, ctx: Context) -> None:
         self._ctx = ctx
@@ -42,8 +43,9 @@ class ClientsModel:
         rows = await cache.read(queries.client_list, self.query, LIST_LIMIT + 1)  # one more: are there more?
         if recount:
             self.total = await cache.read(queries.client_count)
+        unsigned = await cache.read(signed_forms.without_processing_consent, [r.id for r in rows[:LIST_LIMIT]])
         if seq == self._search_seq:
-            self.rows, self.more = rows[:LIST_LIMIT], len(rows) > LIST_LIMIT
+            self.rows, self.more, self.unsigned = rows[:LIST_LIMIT], len(rows) > LIST_LIMIT, unsigned
 
     @property
     def searching(self) -> bool:

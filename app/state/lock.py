@@ -235,6 +235,28 @@ class LockModel:
             self.error = Message.of("lock.wrong", MAX_FAILURES - failures)
             return False
 
+    async def verify_consultant(self, pin: str) -> Message | None:
+        """The consultant's PIN asked by a screen handed to a client (hand-over mode): None
+        when right. Wrong ones count as at the lock screen, the fifth ends the session; with
+        no PIN on this device the session ends too, and the password (a new login) decides."""
+        if not pin:
+            return Message("lock.pin_empty")
+        async with self._trying:
+            record = await self._record()
+            if record is None:
+                await self._end(Message("lock.forgot_done"))
+                return Message("lock.forgot_done")
+            failures = record.failures + 1
+            await self._save(PinRecord(record.hash, failures))  # counted first, as in unlock
+            if await asyncio.to_thread(verify_pin, pin, record.hash):
+                await self._save(PinRecord(record.hash))
+                self.touch()
+                return None
+            if failures >= MAX_FAILURES:
+                await self._end(Message("lock.too_many"))
+                return Message("lock.too_many")
+            return Message.of("lock.wrong", MAX_FAILURES - failures)
+
     async def forgot(self) -> None:
         """Forgot the PIN: log in with the password again, then set a new one."""
         await self._end(Message("lock.forgot_done"))

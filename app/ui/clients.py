@@ -41,7 +41,7 @@ def ClientsScreen(clients: ClientsModel, ui: AppModel, open_client: OpenClient) 
         pending["t"] = asyncio.create_task(later())
 
     if clients.rows:
-        items = [client_tile(row, lang, open_client) for row in clients.rows]
+        items = [client_tile(row, lang, open_client, row.id in clients.unsigned) for row in clients.rows]
     else:
         items = [ft.Text(t(lang, "clients.nothing" if clients.query else "clients.empty"), color=theme.MUTED)]
     if clients.book_loading and clients.query:
@@ -75,12 +75,14 @@ def count_text(clients: ClientsModel, lang: str) -> str:
     return t(lang, "clients.found_more" if clients.more else "clients.found", fmt.number(clients.matches, lang), total)
 
 
-def client_tile(row: ClientRow, lang: str, open_client: OpenClient) -> ft.Control:
+def client_tile(row: ClientRow, lang: str, open_client: OpenClient, unsigned: bool = False) -> ft.Control:
     bits = [row.masked_phone, row.store_name or ""]
     if row.last_visit:
         bits.append(t(lang, "clients.last_visit", fmt.date(row.last_visit, lang)))
     if row.duplicate:
         bits.append("⚠ " + t(lang, "clients.duplicate"))
+    if unsigned:
+        bits.append(t(lang, "clients.unsigned"))
 
     async def open_it(_):
         await open_client(row.id)

@@ -10,10 +10,13 @@ from app.cache.queries import Account, ClientDetail, LedgerLine, ProfileData, Re
 from app.services import phones
 from app.state.context import AppModel
 from app.state.profile import ProfileModel
+from app.state.register import RegisterModel
+from app.state.signed_forms import SignedFormsModel
 from app.ui import formatting as fmt
 from app.ui import history, operations, theme
 from app.ui.common import tier_badge
 from app.ui.profile_form import ProfileForm
+from app.ui.signed_forms import SignedFormsCard
 from app.ui.strings import points, t
 from sync.models import CHANNELS, SIZE_FIELDS
 
@@ -325,7 +328,13 @@ def pending_card(p: ProfileData, lang: str) -> ft.Control | None:
 
 
 @ft.component
-def ProfileScreen(profile: ProfileModel, ui: AppModel, scan_for: Callable[[str, str], None]) -> ft.Control:
+def ProfileScreen(
+    profile: ProfileModel,
+    ui: AppModel,
+    scan_for: Callable[[str, str], None],
+    forms: SignedFormsModel | None = None,
+    register: RegisterModel | None = None,
+) -> ft.Control:
     lang = ui.lang
     p = profile.data
     back = ft.TextButton(t(lang, "profile.back"), icon=ft.Icons.ARROW_BACK, on_click=lambda _: profile.close())
@@ -363,6 +372,7 @@ def ProfileScreen(profile: ProfileModel, ui: AppModel, scan_for: Callable[[str, 
             sizes_card(c, lang),
             preferences_card(c, lang),
             consents_card(c, lang),
+            SignedFormsCard(forms, register, c, lang) if forms and register else None,
             history_card(p, lang),
         )
         if x

@@ -59,6 +59,7 @@ def ProfileForm(
     on_save: Callable[[], Awaitable[object]],
     on_cancel: Callable[[], Awaitable[object]],
     save_label: str = "profile.save",
+    extra_actions: list[ft.Control] | None = None,
 ) -> ft.Control:
     """The client fields, for editing a profile and for registering a new client."""
     lang = ui.lang
@@ -166,6 +167,7 @@ def ProfileForm(
                     vertical_alignment=ft.CrossAxisAlignment.CENTER,
                     controls=[
                         ft.FilledButton(t(lang, save_label), icon=ft.Icons.SAVE, on_click=save),
+                        *(extra_actions or []),
                         ft.TextButton(t(lang, "profile.cancel"), on_click=cancel),
                         ft.Text(draft, color=theme.MUTED, visible=bool(draft)),
                     ],

@@ -12,6 +12,8 @@ import flet as ft
 from app.state.app import App
 from app.state.context import AppModel
 from app.state.lock import LockModel
+from app.state.register import RegisterModel
+from app.ui.handover import HandoverScreen
 from app.ui.lock import LockScreen
 from app.ui.login import LoginScreen
 from app.ui.shell import Notice, Shell
@@ -22,7 +24,7 @@ HOVER_EVERY = 1000
 
 
 @ft.component
-def Guarded(app: App, ui: AppModel, lock: LockModel) -> ft.Control:
+def Guarded(app: App, ui: AppModel, lock: LockModel, register: RegisterModel) -> ft.Control:
     if lock.blocking:
         return ft.Column([Notice(ui), LockScreen(lock, app.session, ui)], expand=True, spacing=0)
 
@@ -33,7 +35,8 @@ def Guarded(app: App, ui: AppModel, lock: LockModel) -> ft.Control:
     # typing and keys are seen for the whole page by app.ui.activity). Not in the semantics
     # tree: it names nothing.
     return ft.GestureDetector(
-        content=Shell(app, ui),
+        # Hand-over mode replaces the shell: no navigation, nothing but her questionnaire.
+        content=HandoverScreen(register, ui) if register.handover else Shell(app, ui),
         on_hover=active,
         hover_interval=HOVER_EVERY,
         on_scroll=active,
@@ -46,4 +49,4 @@ def Guarded(app: App, ui: AppModel, lock: LockModel) -> ft.Control:
 def Root(app: App, ui: AppModel) -> ft.Control:
     if ui.route == "/login":
         return ft.Column([Notice(ui), LoginScreen(app.session, ui)], expand=True, spacing=0)
-    return Guarded(app, ui, app.lock)
+    return Guarded(app, ui, app.lock, app.register)

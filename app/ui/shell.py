@@ -40,7 +40,7 @@ def screen_for(app: App, ui: AppModel) -> ft.Control:
     if route.startswith("/register"):
         return RegisterScreen(app.register, ui)
     if route.startswith("/clients/"):
-        return ProfileScreen(app.profile, ui, app.scan.start)
+        return ProfileScreen(app.profile, ui, app.scan.start, app.forms, app.register)
     return ClientsScreen(app.clients, ui, app.profile.open)
 
 
