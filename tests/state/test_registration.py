@@ -147,7 +147,7 @@ async def test_signing_stores_the_client_the_pdf_and_queues_the_form_behind_her(
     assert ctrl.cache.read_sync(signed_forms.without_processing_consent, [cid]) == set()
 
 
-async def test_the_stored_hash_is_the_canonical_hash_of_what_was_signed(tmp_path):
+async def test_the_stored_hash_is_the_canonical_hash_of_what_was_signed(tmp_path, monkeypatch):
     ctrl = await device(tmp_path)
     await ctrl.register.open()
     await _typed(ctrl, GOOD)
@@ -158,11 +158,8 @@ async def test_the_stored_hash_is_the_canonical_hash_of_what_was_signed(tmp_path
         seen["decisions"] = real(form, shown)
         return seen["decisions"]
 
-    registration.decisions = spy  # type: ignore[assignment]
-    try:
-        await ctrl.register.sign()
-    finally:
-        registration.decisions = real  # type: ignore[assignment]
+    monkeypatch.setattr(registration, "decisions", spy)
+    await ctrl.register.sign()
     sign = next(p for k, _, p in _outbox(ctrl) if k == "form.sign")
     from app.services.signed_form import SignedForm
 
