@@ -116,7 +116,15 @@ def consents_section(r: RegisterModel, lang: str, large: bool = False) -> list[f
                 content=ft.Column(
                     spacing=8,
                     controls=[
-                        ft.Markdown(text.text, selectable=False),
+                        ft.Markdown(
+                            text.text,
+                            selectable=False,
+                            md_style_sheet=ft.MarkdownStyleSheet(
+                                p_text_style=ft.TextStyle(size=18), list_bullet_text_style=ft.TextStyle(size=18)
+                            )
+                            if large
+                            else None,
+                        ),
                         ft.Text(t(lang, "register.text_version", text.version), color=theme.MUTED, size=12),
                         ft.Checkbox(
                             label=t(lang, f"register.agree_{text.purpose}"),

@@ -30,8 +30,7 @@ def LocalMatches(r: RegisterModel, ui: AppModel) -> ft.Control:
         return go
 
     rows: list[ft.Control] = [
-        ft.Row(
-            wrap=True,
+        ft.Row(  # not wrapping: an expanding text cannot sit in a wrap
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
             controls=[
                 ft.Icon(ft.Icons.PERSON_SEARCH, color=theme.WARN),

@@ -56,12 +56,15 @@ def SignedFormsCard(forms: SignedFormsModel, register: RegisterModel, client: Cl
             when = formatting.date_time(f.signed_at, lang) if f.signed_at else ""
             state = t(lang, "forms.pending") if f.pending else ""
             controls.append(
-                ft.Row(
-                    wrap=True,
-                    vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                ft.Column(  # stacked: the profile's column is narrow in portrait
+                    spacing=2,
                     controls=[
-                        ft.Icon(ft.Icons.PICTURE_AS_PDF, color=theme.ACCENT),
-                        ft.Text(t(lang, "forms.signed_at", when), expand=True),
+                        ft.Row(
+                            [
+                                ft.Icon(ft.Icons.PICTURE_AS_PDF, color=theme.ACCENT),
+                                ft.Text(t(lang, "forms.signed_at", when), expand=True),
+                            ]
+                        ),
                         ft.Text(state, color=theme.WARN, size=12, visible=bool(state)),
                         ft.TextButton(
                             t(lang, "forms.open"), icon=ft.Icons.DOWNLOAD, on_click=opener(f), disabled=not f.pdf_sha256
