@@ -34,8 +34,9 @@ EXTRA_FIELDS: dict[str, object] = {
 QUICK_FIELDS = ("last_name", "first_name", "phone")
 """The quick card: enough to find her again and to finish the questionnaire later."""
 
-QUESTIONNAIRE = ("last_name", "first_name", "middle_name", "phone", "email", "birthday", "gender")
-"""The answers the profile names as missing when she has not given them."""
+QUESTIONNAIRE = ("last_name", "first_name", "phone", "email", "birthday", "gender")
+"""The answers the profile names as missing when she has not given them (a patronymic is not
+everyone's, so it is never "missing")."""
 
 
 def blank() -> dict:

@@ -64,20 +64,14 @@ def RegisterScreen(register: RegisterModel, ui: AppModel) -> ft.Control:
         await r.cancel()
 
     hand_over = ft.OutlinedButton(t(lang, "register.hand_over"), icon=ft.Icons.DRAW, on_click=lambda _: r.hand_over())
+    def mode_button(key: str, quick: bool) -> ft.Control:
+        # Buttons, not chips: a chip's accessible name is not its label in Flutter's web semantics.
+        kind = ft.FilledTonalButton if r.quick == quick else ft.TextButton
+        return kind(t(lang, key), on_click=lambda _: r.set_quick(quick))
+
     mode = ft.Row(
         wrap=True,
-        controls=[
-            ft.Chip(
-                label=ft.Text(t(lang, "register.quick")),
-                selected=r.quick,
-                on_select=lambda _: r.set_quick(True),
-            ),
-            ft.Chip(
-                label=ft.Text(t(lang, "register.full")),
-                selected=not r.quick,
-                on_select=lambda _: r.set_quick(False),
-            ),
-        ],
+        controls=[mode_button("register.quick", True), mode_button("register.full", False)],
         visible=r.client_id is None,
     )
     title = t(lang, "register.activate_title", r.client_name) if r.client_id is not None else t(lang, "register.title")

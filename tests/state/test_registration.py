@@ -243,7 +243,7 @@ async def test_an_existing_client_signs_later_and_the_profile_says_what_was_miss
     cid = await register(ctrl, "Квикова", "Мария")  # a quick card
     assert ctrl.cache.read_sync(signed_forms.without_processing_consent, [cid]) == {cid}
     await ctrl.forms.load(cid, ctrl.profile.data.client.fields if ctrl.profile.data else {})
-    assert not ctrl.forms.signed and ctrl.forms.missing == ["middle_name", "phone", "email", "birthday", "gender"]
+    assert not ctrl.forms.signed and ctrl.forms.missing == ["phone", "email", "birthday", "gender"]
     await ctrl.register.open_for(cid)
     assert ctrl.register.client_id == cid and ctrl.register.form["last_name"] == "Квикова"
     await _typed(ctrl, {"phone": "+79160000001", "gender": "female", "consent_processing": True})
