@@ -71,7 +71,13 @@ def HandoverScreen(r: RegisterModel, ui: AppModel) -> ft.Control:
     else:
         problem = problem_line(r, lang, lambda n: label_of(lang, n))
         body = [
-            ft.Text(t(lang, "handover.title"), size=28, weight=ft.FontWeight.BOLD),
+            ft.Row(
+                [
+                    ft.Text(t(lang, "handover.title"), size=28, weight=ft.FontWeight.BOLD, expand=True),
+                    # She reads the consents in her language; the PDF records which texts she was shown.
+                    ft.TextButton(t(lang, "lang.switch"), on_click=lambda _: ui.switch_lang()),
+                ]
+            ),
             ft.Text(t(lang, "handover.hint"), size=18, color=theme.MUTED),
             ft.Container(height=8),
             *questionnaire_fields(r, lang, large=True),

@@ -64,6 +64,7 @@ def RegisterScreen(register: RegisterModel, ui: AppModel) -> ft.Control:
         await r.cancel()
 
     hand_over = ft.OutlinedButton(t(lang, "register.hand_over"), icon=ft.Icons.DRAW, on_click=lambda _: r.hand_over())
+
     def mode_button(key: str, quick: bool) -> ft.Control:
         # Buttons, not chips: a chip's accessible name is not its label in Flutter's web semantics.
         kind = ft.FilledTonalButton if r.quick == quick else ft.TextButton

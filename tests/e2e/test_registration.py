@@ -166,6 +166,8 @@ def open_pdf(screen: Screen, step: str) -> str:
 def find_by_phone(screen: Screen, phone_digits: str, name: str) -> None:
     screen.page.get_by_role("button", name=re.compile(r"^Клиенты")).first.click()
     search(screen, phone_digits[-4:])
+    screen.text(name)
+    screen.shot("found-by-phone")
     screen.text(name).click()
     forms_card(screen)
 

@@ -274,3 +274,20 @@ async def test_hand_over_is_left_with_the_consultants_pin_only(tmp_path):
     ctrl.register.exit_pin = "4817"
     assert await ctrl.register.leave_handover()
     assert not ctrl.register.handover and ctrl.ui.route.startswith("/clients/")
+
+
+async def test_she_signs_the_texts_in_the_language_she_read(tmp_path):
+    ctrl = await device(tmp_path)
+    await ctrl.register.open()
+    ctrl.register.hand_over()
+    ctrl.ui.switch_lang()  # hand-over's language button
+    await _typed(ctrl, GOOD)
+    assert await ctrl.register.sign()
+    sign = next(p for k, _, p in _outbox(ctrl) if k == "form.sign")
+    assert {c["text_version"] for c in sign["consents"].values()} == {
+        f"{p}.v1.en" for p in ("processing", "sms", "email", "messengers", "calls")
+    }
+    pdf = ctrl.cache.read_sync(blobs.load, sign["pdf_sha256"])
+    assert pdf is not None
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf[0])).pages)
+    assert "Client questionnaire" in text and "Consent to the processing of personal data" in text
