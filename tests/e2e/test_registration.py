@@ -257,6 +257,12 @@ def test_a_quick_card_completed_and_signed_later(own_hub, app_factory, screen):
     screen.text("Анкета не подписана: нет согласия на обработку персональных данных")
     screen.text("Не заполнено:")
     screen.shot("1-quick-card-profile")
+    screen.page.get_by_role("button", name=re.compile(r"^Клиенты")).first.click()
+    search(screen, "0303")
+    screen.text("анкета не подписана")  # the list says so too (activation)
+    screen.shot("1-quick-card-in-list")
+    screen.text("Быстрова Нина").click()
+    forms_card(screen)
 
     later = Effort()
     click(screen, later, "Подписать анкету")
