@@ -291,3 +291,17 @@ async def test_she_signs_the_texts_in_the_language_she_read(tmp_path):
     assert pdf is not None
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf[0])).pages)
     assert "Client questionnaire" in text and "Consent to the processing of personal data" in text
+
+
+async def test_five_wrong_pins_in_hand_over_end_the_session_not_the_mode_alone(tmp_path):
+    ctrl = await device(tmp_path)
+    await ctrl.lock.begin(ANNA, resumed=False)
+    ctrl.lock.pin = ctrl.lock.confirm = "4817"
+    assert await ctrl.lock.set_pin()
+    await ctrl.register.open()
+    ctrl.register.hand_over()
+    for _ in range(5):
+        ctrl.register.exit_pin = "1111"
+        assert not await ctrl.register.leave_handover()
+    assert ctrl.session.current is None and ctrl.ui.route == "/login"  # the password decides now
+    assert not ctrl.register.handover and ctrl.register.exit_error == Message("lock.too_many")
