@@ -137,6 +137,11 @@ class RegisterModel:
     def set_quick(self, quick: bool) -> None:
         self.quick = quick
 
+    def forget_error(self, name: str) -> None:
+        """A field's message goes once it is worked on again."""
+        if name in self.errors:
+            self.errors = {k: v for k, v in self.errors.items() if k != name}
+
     def set_field(self, name: str, value: object) -> None:
         """What the consultant (or she) typed: into the form and into its draft."""
         self.form[name] = value

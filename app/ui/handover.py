@@ -82,7 +82,7 @@ def HandoverScreen(r: RegisterModel, ui: AppModel) -> ft.Control:
             ft.Container(height=8),
             *questionnaire_fields(r, lang, large=True),
             *consents_section(r, lang, large=True),
-            SignaturePad(r.pad, lang),
+            SignaturePad(r.pad, lang, on_stroke=lambda: r.forget_error("signature")),
             ft.Text(problem, color=theme.ERROR, weight=ft.FontWeight.W_600, size=18, visible=bool(problem)),
             ft.FilledButton(
                 t(lang, "handover.sign"),

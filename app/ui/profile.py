@@ -341,12 +341,9 @@ def ProfileScreen(
     if p is None:
         return ft.Column([back])
     c = p.client
-    header = ft.Row(
+    # Two rows: the actions never squeeze the name into a column of letters on a portrait tablet.
+    actions = ft.Row(
         [
-            back,
-            ft.Text(c.full_name, size=24, weight=ft.FontWeight.BOLD, expand=True),
-            ft.Container(ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN), visible=c.pending),
-            tier_badge(p.tier),
             ft.OutlinedButton(
                 t(lang, "scan.from_profile"),
                 icon=ft.Icons.QR_CODE_SCANNER,
@@ -359,7 +356,23 @@ def ProfileScreen(
                 on_click=lambda _: profile.start_edit(),
                 visible=not profile.editing,
             ),
-        ]
+        ],
+        wrap=True,
+    )
+    header = ft.Column(
+        [
+            ft.Row([back, actions], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+            ft.Row(
+                [
+                    ft.Text(c.full_name, size=24, weight=ft.FontWeight.BOLD, expand=True),
+                    ft.Container(
+                        ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN), visible=c.pending
+                    ),
+                    tier_badge(p.tier),
+                ]
+            ),
+        ],
+        spacing=4,
     )
     if profile.editing:
         return ft.Column([header, ProfileForm(profile, ui, profile.save, profile.cancel_edit)], expand=True)

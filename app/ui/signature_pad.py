@@ -7,6 +7,8 @@ canvas's (the detector wraps it exactly); each becomes a point of the current st
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import flet as ft
 import flet.canvas as cv
 
@@ -30,9 +32,11 @@ def _shapes(strokes: list[list[tuple[float, float]]]) -> list[cv.Shape]:
 
 
 @ft.component
-def SignaturePad(pad: SignaturePadModel, lang: str) -> ft.Control:
+def SignaturePad(pad: SignaturePadModel, lang: str, on_stroke: Callable[[], None] | None = None) -> ft.Control:
     def start(e: ft.DragStartEvent) -> None:
         pad.begin(e.local_position.x, e.local_position.y)
+        if on_stroke is not None:
+            on_stroke()  # a refused signature's message goes once she draws again
 
     def move(e: ft.DragUpdateEvent) -> None:
         pad.extend(e.local_position.x, e.local_position.y)

@@ -131,6 +131,9 @@ def hand_over_and_sign(screen: Screen, effort: Effort, step: str, email: str | N
     screen.text("Поставьте подпись в рамке")
     effort.clicks -= 1  # the test's own check, not a person's step
     draw_signature(screen, effort)
+    # Drawing again takes the refusal's message away (the field's and the summary's).
+    screen.page.get_by_text("Поставьте подпись в рамке").first.wait_for(state="detached", timeout=15_000)
+    screen.page.get_by_text("Проверьте поля").first.wait_for(state="detached", timeout=15_000)
     screen.shot(f"{step}-signed-pad")
     click(screen, effort, "Подписать")
     screen.text("Спасибо! Анкета подписана.", timeout=60_000)
