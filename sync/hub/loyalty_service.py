@@ -16,12 +16,11 @@ import os
 from collections.abc import Iterable
 from functools import lru_cache
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
-from sync.hub import feed
+from sync.hub import clock, feed
 from sync.hub import loyalty as rules
-from sync.hub.storage import schema, sql
-from sync.models import utcnow
+from sync.hub.storage import row_locks, schema, sql
 
 PROGRAM_ENV = "VITRINE_PROGRAM"
 
@@ -70,6 +69,11 @@ def to_receipt(data: dict) -> rules.Receipt:
     return rules.receipt_from_record({**data, "redeem_points": data.get("redeem_points", 0)})
 
 
+def due_row(client_id: str, when: dt.datetime | None) -> dict | None:
+    """A loyalty_due row for a bulk insert (the seed, an import); None: nothing due."""
+    return None if when is None else {"client_id": client_id, "due_at": _utc_key(when)}
+
+
 def ledger_rows(client_id: str, new: Iterable[rules.LedgerEntry]) -> list[dict]:
     return [
         {
@@ -97,10 +101,13 @@ def append(conn: Connection, client: dict, new: list[rules.LedgerEntry]) -> None
 # --- events ---------------------------------------------------------------------------
 
 
-def member(client: dict) -> rules.Member:
+def member(client: dict, referred_by: rules.ReferralLink | None = None) -> rules.Member:
     born = client.get("birthday")
     return rules.Member(
-        id=client["id"], registered_at=client.get("created_at"), birthday=dt.date.fromisoformat(born) if born else None
+        id=client["id"],
+        registered_at=client.get("created_at"),
+        birthday=dt.date.fromisoformat(born) if born else None,
+        referred_by=referred_by,
     )
 
 
@@ -109,7 +116,7 @@ def enroll(client: dict, at: dt.datetime) -> tuple[list[rules.LedgerEntry], dict
     being registered has no ledger and no receipts yet). The handler stores the client
     with its figures once, then `append`s the entries and publishes the account."""
     new = list(rules.on_register(program(), client["id"], at).entries)
-    figures, data = account(client["id"], _in_order(new), [], utcnow(), client.get("birthday"))
+    figures, data = account(client["id"], _in_order(new), [], clock.now(), client.get("birthday"))
     return new, figures, data
 
 
@@ -117,7 +124,7 @@ def on_receipt(conn: Connection, client: dict, receipt: dict, now: dt.datetime |
     """A receipt just tied to `client`: accrue and redeem (sale) or reverse (return).
 
     Fills the receipt's points in place; the handler then refreshes the figures."""
-    now = now or utcnow()
+    now = now or clock.now()
     prog = program()
     ledger_now = entries(conn, client["id"])
     past = history(conn, client["id"], exclude=receipt["id"])
@@ -187,6 +194,7 @@ def account(
         "progress": round(progress, 4),
         "max_redeem_percent": str(s.max_redeem_percent),
         "campaigns": s.campaigns,
+        "referral_code": rules.referral_code(prog, client_id) if has_referrals(prog) else None,
     }
     return figures, data
 
@@ -194,7 +202,11 @@ def account(
 def figures(conn: Connection, client: dict, now: dt.datetime | None = None) -> tuple[dict, dict]:
     """(client figures, account entity) from the client's stored ledger and receipts."""
     return account(
-        client["id"], entries(conn, client["id"]), history(conn, client["id"]), now or utcnow(), client.get("birthday")
+        client["id"],
+        entries(conn, client["id"]),
+        history(conn, client["id"]),
+        now or clock.now(),
+        client.get("birthday"),
     )
 
 
@@ -232,3 +244,175 @@ def record_expiry_run(conn: Connection, now: dt.datetime) -> None:
         "INSERT INTO hub_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         ("expiry_run", _utc_key(now)),
     )
+
+
+# --- time-driven changes (run by sync.hub.schedule) ---------------------------------------
+
+
+def has_referrals(prog: rules.Program) -> bool:
+    return any(c.kind == "referral" for c in prog.campaigns)
+
+
+def schedule_next(
+    conn: Connection,
+    client: dict,
+    now: dt.datetime,
+    *,
+    tried: bool = False,
+    ledger_now: list[rules.LedgerEntry] | None = None,
+    past: list[rules.Receipt] | None = None,
+) -> dt.datetime | None:
+    """Store when the client's figures next change by time alone (loyalty_due). `tried`:
+    the job has just looked at her birthday (see rules.next_change)."""
+    ledger_now = entries(conn, client["id"]) if ledger_now is None else ledger_now
+    past = history(conn, client["id"]) if past is None else past
+    who = member(client, referral_of(conn, client["id"]))
+    when = rules.next_change(program(), ledger_now, past, now, who, birthday_tried=tried)
+    due = schema.loyalty_due
+    if when is None or client.get("erased_at"):
+        conn.execute(delete(due).where(due.c.client_id == client["id"]))
+    else:
+        sql(
+            conn,
+            "INSERT INTO loyalty_due (client_id, due_at) VALUES (?, ?) "
+            "ON CONFLICT (client_id) DO UPDATE SET due_at = excluded.due_at",
+            (client["id"], _utc_key(when)),
+        )
+    return when
+
+
+def claim_due(conn: Connection, now: dt.datetime, limit: int) -> list[str]:
+    """Up to `limit` clients whose figures are due to change by `now`, soonest first.
+
+    On PostgreSQL their client rows are locked (FOR UPDATE, the lock every writer of a
+    client takes first: storage.locks) and rows another transaction holds are skipped
+    (SKIP LOCKED): several workers running the job share the due clients without waiting
+    for each other, and a client a till is busy with is taken on the next run. SQLite has
+    one writer: the transaction itself is the lock."""
+    key = _utc_key(now)
+    if row_locks(conn):
+        rows = sql(
+            conn,
+            "SELECT c.id FROM loyalty_due d JOIN clients c ON c.id = d.client_id WHERE d.due_at <= ? "
+            "ORDER BY d.due_at, d.client_id LIMIT ? FOR UPDATE OF c SKIP LOCKED",
+            (key, limit),
+        ).fetchall()
+    else:
+        rows = sql(
+            conn,
+            "SELECT client_id FROM loyalty_due WHERE due_at <= ? ORDER BY due_at, client_id LIMIT ?",
+            (key, limit),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def due_now(conn: Connection, client_id: str) -> None:
+    sql(
+        conn,
+        "INSERT INTO loyalty_due (client_id, due_at) VALUES (?, '') "
+        "ON CONFLICT (client_id) DO UPDATE SET due_at = excluded.due_at",
+        (client_id,),
+    )
+
+
+def rewarded(conn: Connection, reward: list[rules.LedgerEntry]) -> bool:
+    """Whether these (deterministic) entries are in the ledger already."""
+    ledger = schema.ledger
+    ids = [e.id for e in reward]
+    return len(conn.execute(select(ledger.c.id).where(ledger.c.id.in_(ids))).all()) == len(ids)
+
+
+def drop_due(conn: Connection, client_id: str) -> None:
+    due = schema.loyalty_due
+    conn.execute(delete(due).where(due.c.client_id == client_id))
+
+
+def due_entries(conn: Connection, client: dict, now: dt.datetime) -> list[rules.LedgerEntry]:
+    """What time alone has made due for the client by `now` (not appended yet): expiries
+    and a birthday bonus. Both are dated by the rule, not by the run, so a job that runs
+    late (after downtime) writes what an on-time run would have."""
+    prog = program()
+    ledger_now = entries(conn, client["id"])
+    past = history(conn, client["id"])
+    new = rules.run_expiry(prog, ledger_now, now)
+    new += rules.on_birthday(prog, member(client), past, now)
+    return new
+
+
+def referral_reward(conn: Connection, client: dict, now: dt.datetime) -> list[rules.LedgerEntry]:
+    """The referrer's reward this newcomer has earned by `now` (entries for the code
+    owner's ledger: their client_id is the owner's); empty when none is due."""
+    link = referral_of(conn, client["id"])
+    if link is None or link.owner_kind != "client":
+        return []  # a stylist's reward is paid by the brand outside the ledger (docs/loyalty.md)
+    return rules.on_referral_unlock(program(), member(client, link), history(conn, client["id"]), now)
+
+
+# --- manager grants and deductions ---------------------------------------------------------
+
+
+def grant(
+    client: dict, grant_id: str, points: int, at: dt.datetime, reason: str, life: str | None
+) -> rules.LedgerEntry:
+    """Promotional points (kind "campaign"): the program's short promo life unless `life`
+    says otherwise; they expire first, so they are also spent first (FIFO by expiry)."""
+    return rules.grant(program(), client["id"], grant_id, points, at, reason, expire_after=life)
+
+
+def deduct(
+    conn: Connection, client: dict, deduction_id: str, points: int, at: dt.datetime, reason: str
+) -> list[rules.LedgerEntry]:
+    """A deduction of available points (ValueError when she has fewer)."""
+    return rules.deduct(program(), entries(conn, client["id"]), client["id"], deduction_id, points, at, reason)
+
+
+# --- referral codes -------------------------------------------------------------------------
+
+
+def code_for(conn: Connection, owner_id: str, owner_kind: str, store_id: str) -> str | None:
+    """The owner's referral code, stored so a registration can resolve it (None: the
+    program runs no referral campaign)."""
+    prog = program()
+    if not has_referrals(prog):
+        return None
+    code = rules.referral_code(prog, owner_id)
+    sql(
+        conn,
+        "INSERT INTO referral_codes (code, owner_id, owner_kind, store_id) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (code) DO NOTHING",
+        (code, owner_id, owner_kind, store_id),
+    )
+    return code
+
+
+def resolve_code(conn: Connection, code: str) -> rules.ReferralCode | None:
+    codes = schema.referral_codes
+    row = conn.execute(select(codes.c.owner_id, codes.c.owner_kind).where(codes.c.code == code.strip().upper())).first()
+    return None if row is None else rules.ReferralCode(code=code.strip().upper(), owner_id=row[0], owner_kind=row[1])
+
+
+def save_referral(conn: Connection, client_id: str, link: rules.ReferralLink) -> None:
+    conn.execute(
+        insert(schema.referrals).values(client_id=client_id, owner_id=link.owner_id, data=link.model_dump_json())
+    )
+
+
+def referral_of(conn: Connection, client_id: str) -> rules.ReferralLink | None:
+    refs = schema.referrals
+    raw = conn.execute(select(refs.c.data).where(refs.c.client_id == client_id)).scalar_one_or_none()
+    return None if raw is None else rules.ReferralLink.model_validate_json(raw)
+
+
+def register_referral(
+    conn: Connection, client_id: str, code: str | None, at: dt.datetime
+) -> tuple[rules.ReferralLink | None, list[str]]:
+    """Accept a newcomer's referral code (the link is stored); notes say why not."""
+    if not code:
+        return None, []
+    ref = resolve_code(conn, code)
+    if ref is None:
+        return None, [f"Referral code {code.strip().upper()} is not known"]
+    reg = rules.on_register(program(), client_id, at, ref)
+    if reg.referral is not None:
+        save_referral(conn, client_id, reg.referral)
+    return reg.referral, reg.notes
