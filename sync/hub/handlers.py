@@ -216,10 +216,12 @@ def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) ->
     return {"receipt_id": data["id"], "client_id": client["id"], "duplicate": False}
 
 
-def _attach(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
+def _attach(
+    conn: Connection, receipt: dict, client: dict, linked_by: str | None, now: dt.datetime | None = None
+) -> dict:
     """Tie a stored receipt to a client, run the loyalty rules, publish the result."""
     receipt = receipts.own(conn, receipt, client, linked_by)
-    now = clock.now()
+    now = now or clock.now()
     loyalty_service.on_receipt(conn, client, receipt, now)
     extra = {}
     if receipt.get("type") == 1 and receipt.get("at"):  # a purchase is a visit (a return is not)
