@@ -222,7 +222,7 @@ def test_several_workers_apply_each_due_change_once(db):
     def worker() -> None:
         try:
             results.append(schedule.run_due(db, when, batch=3))
-        except BaseException as e:  # reported below
+        except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
