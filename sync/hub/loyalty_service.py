@@ -195,6 +195,19 @@ def account(
         "max_redeem_percent": str(s.max_redeem_percent),
         "campaigns": s.campaigns,
         "referral_code": rules.referral_code(prog, client_id) if has_referrals(prog) else None,
+        "offers": [
+            {
+                "id": o.id,
+                "kind": o.kind,
+                "title": o.title,
+                # in the program's local time: the profile shows the days the file names
+                "starts": o.starts.astimezone(prog.tz).isoformat() if o.starts else None,
+                "ends": o.ends.astimezone(prog.tz).isoformat() if o.ends else None,
+                "discount_percent": None if o.discount_percent is None else str(o.discount_percent),
+                "code": o.code,
+            }
+            for o in prog.offers_for(s.tier, now)
+        ],
     }
     return figures, data
 

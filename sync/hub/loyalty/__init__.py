@@ -45,6 +45,7 @@ from .calculator import (
 from .program import (
     BUILTIN_PROGRAMS,
     Duration,
+    Offer,
     Program,
     ProgramError,
     Tier,
@@ -58,6 +59,7 @@ __all__ = [
     "Duration",
     "LedgerEntry",
     "Member",
+    "Offer",
     "PointsAt",
     "Program",
     "ProgramError",

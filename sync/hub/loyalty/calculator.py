@@ -1299,7 +1299,7 @@ def next_change(
             times += [h.expires_at, h.expires_at - soon]
     start = program.tier_window.before(now)
     times += [_drop_out(program, r.at) for r in receipts if r.kind == "sale" and start < r.at]
-    for c in program.campaigns:
+    for c in [*program.campaigns, *program.offers]:
         times += [t for t in (c.starts, c.ends) if t is not None]
     if member is not None and member.referred_by is not None:
         first = min(
