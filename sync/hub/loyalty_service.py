@@ -55,18 +55,20 @@ def entries(conn: Connection, client_id: str) -> list[rules.LedgerEntry]:
 def history(conn: Connection, client_id: str, exclude: str | None = None) -> list[rules.Receipt]:
     receipts = schema.receipts
     rows = conn.execute(select(receipts.c.id, receipts.c.data).where(receipts.c.client_id == client_id)).all()
-    out = []
-    for r in rows:
-        if r.id == exclude:
-            continue
-        data = json.loads(r.data)
-        if data.get("type") in (1, 2):
-            out.append(to_receipt(data))
-    return sorted(out, key=lambda x: x.at)
+    datas = [json.loads(r.data) for r in rows if r.id != exclude]
+    sales = [to_receipt(d) for d in datas if d.get("type") == 1]
+    returns = [to_receipt(d, _original_of(sales, d)) for d in datas if d.get("type") == 2]
+    return sorted([*sales, *returns], key=lambda x: x.at)
 
 
-def to_receipt(data: dict) -> rules.Receipt:
-    return rules.receipt_from_record({**data, "redeem_points": data.get("redeem_points", 0)})
+def to_receipt(data: dict, original: rules.Receipt | None = None) -> rules.Receipt:
+    """The rules' Receipt of a stored receipt. A return names its sale by fiscal key
+    (or not at all); the rules want the sale's id: `original`, found by the caller. A
+    return whose sale the hub does not hold counts on its own date (rules.spend_in_window)."""
+    record = {**data, "redeem_points": data.get("redeem_points", 0)}
+    if data.get("type") == 2:
+        record["refers_to"] = original.id if original is not None else f"unknown:{data['id']}"
+    return rules.receipt_from_record(record)
 
 
 def due_row(client_id: str, when: dt.datetime | None) -> dict | None:
@@ -128,7 +130,7 @@ def on_receipt(conn: Connection, client: dict, receipt: dict, now: dt.datetime |
     prog = program()
     ledger_now = entries(conn, client["id"])
     past = history(conn, client["id"], exclude=receipt["id"])
-    r = to_receipt(receipt)
+    r = to_receipt(receipt, _original_of(past, receipt) if receipt.get("type") == 2 else None)
     if r.kind == "sale":
         res = rules.on_purchase(prog, member(client), ledger_now, past, r, now)
         receipt["points_earned"] = res.accrual

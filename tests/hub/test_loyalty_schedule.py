@@ -289,3 +289,36 @@ def test_the_referrers_reward_comes_when_the_newcomers_first_purchase_clears_its
     rewards = [e for e in _ledger(db, owner) if e.kind == "referral"]
     assert [(e.points, e.at) for e in rewards] == [(1_000, t0 + dt.timedelta(days=16))]
     assert _account(db, owner)[1]["balance"] == 500 + 1_000  # her welcome bonus, and the reward
+
+
+def test_a_till_return_naming_its_sale_by_fiscal_key_takes_the_points_back(db):
+    # A return receipt names its sale by fiscal key (PosReceipt.refers_to); the rules want
+    # the sale's id. Before, such a receipt failed validation on every later figure.
+    t0 = dt.datetime(2026, 6, 1, 12, tzinfo=UTC)
+    cid = _client(db, t0 - dt.timedelta(days=40))
+    sale = _buy(db, cid, t0, 1_000_000)
+    rid = new_id()
+    back: dict[str, Any] = {
+        "id": rid,
+        "store_id": STORE,
+        "fn": sale["fn"],
+        "i": rid[-12:],
+        "fp": "1",
+        "type": 2,
+        "at": (t0 + dt.timedelta(days=2)).isoformat(),
+        "total": 1_000_000,
+        "refers_to": {"fn": sale["fn"], "i": sale["i"], "fp": sale["fp"]},
+        "lines": [{"sku": "A", "name": "Пальто", "price": 1_000_000}],
+    }
+    with db.write() as conn:
+        conn.execute(
+            insert(schema.receipts),
+            [{"id": rid, "store_id": STORE, "fn": back["fn"], "i": back["i"], "fp": "1", "data": json.dumps(back)}],
+        )
+        client = members.load(conn, cid)
+        assert client is not None
+        back = handlers._attach(conn, back, client, "till", now=t0 + dt.timedelta(days=2))
+    assert back["points_earned"] == -300
+    _, acc = _account(db, cid)
+    assert (acc["balance"], acc["pending_total"], acc["spend_12m"]) == (0, 0, 0)
+    assert _client_row(db, cid)["last_visit"] == "2026-06-01"  # a return is no visit
