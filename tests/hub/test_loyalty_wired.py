@@ -10,8 +10,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from sync.hub import loyalty_service, members, mutations
 from sync.hub import loyalty as rules
+from sync.hub import loyalty_service, members, mutations
 from sync.hub.auth import Account
 from sync.hub.storage import HubDB, schema
 from sync.models import Mutation, new_id, utcnow

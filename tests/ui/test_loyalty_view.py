@@ -14,14 +14,13 @@ UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 10, 12, tzinfo=UTC)
 
 
-def _account(**over) -> Account:
-    base = dict(
+def _account(as_of: str = "2026-03-08T09:00:00+00:00") -> Account:
+    return Account(
         balance=500,
-        as_of="2026-03-08T09:00:00+00:00",
+        as_of=as_of,
         pending=(PointsOn(300, "2026-03-09T12:00:00+00:00"), PointsOn(200, "2026-03-20T12:00:00+00:00")),
         expiring=(PointsOn(100, "2026-03-10T11:00:00+00:00"), PointsOn(50, "2026-04-01T00:00:00+00:00")),
     )
-    return Account(**(base | over))
 
 
 def test_pending_points_whose_date_passed_count_as_available_as_of_now():
