@@ -257,12 +257,15 @@ class Account:
     """The hub's time when it computed these figures."""
     referral_code: str | None = None
     offers: tuple[Offer, ...] = ()
+    newcomer_discount_percent: str | None = None
+    """A referred newcomer's till discount still to use ("0" once used)."""
 
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> Account:
         return cls(
             as_of=d.get("as_of"),
             referral_code=d.get("referral_code"),
+            newcomer_discount_percent=d.get("newcomer_discount_percent"),
             offers=tuple(Offer.from_data(o) for o in d.get("offers") or ()),
             tier=d.get("tier"),
             balance=d.get("balance"),

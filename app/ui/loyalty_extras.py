@@ -38,9 +38,12 @@ def _last_day(ends: str | None, lang: str) -> str:
 
 def privileges_card(p: ProfileData, lang: str) -> ft.Control | None:
     acc = p.account
-    if acc is None or (not acc.referral_code and not acc.offers):
+    discount = acc.newcomer_discount_percent if acc else None
+    if acc is None or (not acc.referral_code and not acc.offers and not discount):
         return None
     rows: list[ft.Control] = []
+    if discount and discount != "0":
+        rows.append(ft.Text(t(lang, "profile.newcomer_discount", discount), color=theme.OK))
     if acc.referral_code:
         rows.append(
             ft.Row(

@@ -28,6 +28,7 @@ from sync.hub import (
     feed,
     handlers,
     http_guard,
+    loyalty_api,
     mutations,
     page_file,
     problems,
@@ -613,6 +614,7 @@ def create_app(
             )
         return Response(feed.dumps(rows), media_type="application/json", headers={"Cache-Control": "no-store"})
 
+    loyalty_api.add_loyalty_routes(app, db, staff)
     return app
 
 

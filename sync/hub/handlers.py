@@ -49,7 +49,10 @@ def register(conn: Connection, m: Mutation, account: Account, device_id: str) ->
     code = m.payload.get("referral_code")
     link, notes = loyalty_service.register_referral(conn, client["id"], code if isinstance(code, str) else None, now)
     loyalty_service.code_for(conn, client["id"], "client", client["store_id"])
-    loyalty_service.schedule_next(conn, client, now)
+    if link is not None:  # her account shows the newcomer's discount
+        refresh_figures(conn, {**client, **figures}, now)
+    else:
+        loyalty_service.schedule_next(conn, client, now)
     out: dict = {"client_id": m.entity_id}
     if code:
         out["referral"] = {"accepted": link is not None, "notes": notes}

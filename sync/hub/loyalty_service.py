@@ -170,8 +170,10 @@ def account(
     past: list[rules.Receipt],
     now: dt.datetime,
     birthday: str | None = None,
+    referral: rules.ReferralLink | None = None,
 ) -> tuple[dict, dict]:
-    """(client figures, account entity) from a ledger and receipts (pure)."""
+    """(client figures, account entity) from a ledger and receipts (pure). `referral`:
+    the newcomer's accepted referral, for the till discount she still has."""
     prog = program()
     s = rules.summary(prog, ledger_now, past, now, birthday=dt.date.fromisoformat(birthday) if birthday else None)
     threshold = next((t.min_spend_kopecks for t in prog.tiers if t.name == s.next_tier), None) if s.next_tier else None
@@ -197,6 +199,11 @@ def account(
         "max_redeem_percent": str(s.max_redeem_percent),
         "campaigns": s.campaigns,
         "referral_code": rules.referral_code(prog, client_id) if has_referrals(prog) else None,
+        "newcomer_discount_percent": str(
+            rules.referral_discount(prog, rules.Member(id=client_id, referred_by=referral), past, now)
+        )
+        if referral
+        else None,
         "offers": [
             {
                 "id": o.id,
@@ -222,6 +229,7 @@ def figures(conn: Connection, client: dict, now: dt.datetime | None = None) -> t
         history(conn, client["id"]),
         now or clock.now(),
         client.get("birthday"),
+        referral_of(conn, client["id"]),
     )
 
 

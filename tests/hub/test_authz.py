@@ -77,6 +77,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "POST /v1/pos/receipts": frozenset({"till", "manager"}),
     "GET /v1/reports/identified": frozenset({"manager", "admin"}),
     "GET /v1/clients/{client_id}/audit": frozenset({"manager", "admin"}),
+    "GET /v1/loyalty/referral-code": STAFF,
 }
 
 
@@ -400,6 +401,18 @@ def check_client_audit(ctx, role, scope, h):
     assert {**r.json(), "instance": ""} == {**unknown.json(), "instance": ""}  # the instance is each one's path
 
 
+def check_stylist_code(ctx, role, scope, h):
+    """Her own code, always the same, filed as a stylist's under her own store."""
+    r = ctx.api.get("/v1/loyalty/referral-code", headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["owner_kind"] == "stylist"
+    assert ctx.api.get("/v1/loyalty/referral-code", headers=h).json() == r.json()
+    me = ctx.heads[(role, "own")]["_me"]
+    with ctx.db.read() as conn:
+        row = sql(conn, "SELECT owner_id, store_id FROM referral_codes WHERE code = ?", (r.json()["code"],)).fetchone()
+    assert tuple(row) == (me["consultant_id"], me["store_id"])
+
+
 CHECKS: dict[str, Callable] = {
     "GET /healthz": check_healthz,
     "POST /v1/auth/login": check_login,
@@ -416,6 +429,7 @@ CHECKS: dict[str, Callable] = {
     "POST /v1/pos/receipts": check_receipts,
     "GET /v1/reports/identified": check_report,
     "GET /v1/clients/{client_id}/audit": check_client_audit,
+    "GET /v1/loyalty/referral-code": check_stylist_code,
 }
 
 

@@ -282,6 +282,7 @@ def test_the_referrers_reward_comes_when_the_newcomers_first_purchase_clears_its
         assert unknown is None and why == ["Referral code DBO-NOPE is not known"]
     _buy(db, newcomer, t0 + dt.timedelta(days=2), 1_500_000)  # from 10,000 RUB: counts
     _buy(db, small, t0 + dt.timedelta(days=2), 500_000)  # too small a first purchase
+    assert _account(db, newcomer)[1]["newcomer_discount_percent"] == "0"  # used on her first purchase
     schedule.run_due(db, t0 + dt.timedelta(days=15))
     assert not [e for e in _ledger(db, owner) if e.kind == "referral"]
     schedule.run_due(db, t0 + dt.timedelta(days=16, minutes=1))

@@ -104,6 +104,7 @@ def test_a_registration_with_a_referral_code_is_linked_to_its_owner(db):
         stored = members.load(conn, newcomer)
     assert link is not None and link.owner_id == owner and link.discount_percent == 10
     assert stored is not None and "referral_code" not in stored  # a referral, not a profile field
+    assert _account(db, newcomer)["newcomer_discount_percent"] == "10"  # until her first purchase
     _, result = _register(db, "DBO-UNKNOWN")
     assert result["referral"]["accepted"] is False
 
