@@ -35,6 +35,11 @@ def program() -> rules.Program:
     return _load(os.environ.get(PROGRAM_ENV, "dboutique"))
 
 
+_NEXT = dt.timedelta(microseconds=1)
+"""The newcomer's discount shown is for her next purchase: one after `now`, so a purchase
+made at `now` has used it."""
+
+
 def _utc_key(t: dt.datetime | None) -> str | None:
     return None if t is None else t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -200,7 +205,7 @@ def account(
         "campaigns": s.campaigns,
         "referral_code": rules.referral_code(prog, client_id) if has_referrals(prog) else None,
         "newcomer_discount_percent": str(
-            rules.referral_discount(prog, rules.Member(id=client_id, referred_by=referral), past, now)
+            rules.referral_discount(prog, rules.Member(id=client_id, referred_by=referral), past, now + _NEXT)
         )
         if referral
         else None,
