@@ -18,6 +18,7 @@ from sync.models import utcnow
 
 OFFSET_ENV = "VITRINE_HUB_CLOCK_OFFSET_DAYS"
 ENABLE_ENV = "VITRINE_HUB_TEST_CLOCK"
+_warned: list[bool] = []  # the ignored offset is said once, not on every reading of the clock
 
 
 def offset() -> dt.timedelta:
@@ -26,7 +27,11 @@ def offset() -> dt.timedelta:
     if not raw:
         return dt.timedelta(0)
     if os.environ.get(ENABLE_ENV) != "1":
-        logging.getLogger("vitrine.hub").warning("%s is ignored: it needs %s=1 (tests, demos)", OFFSET_ENV, ENABLE_ENV)
+        if not _warned:
+            _warned.append(True)
+            logging.getLogger("vitrine.hub").warning(
+                "%s is ignored: it needs %s=1 (tests, demos)", OFFSET_ENV, ENABLE_ENV
+            )
         return dt.timedelta(0)
     return dt.timedelta(days=float(raw))
 

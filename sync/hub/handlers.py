@@ -243,11 +243,10 @@ def refresh_figures(
     """The client's figures from its ledger and receipts, into its snapshot and account,
     and when they next change by time alone (sync.hub.schedule). `extra`: other hub-owned
     fields to save with them (last_visit)."""
-    figures, summary = loyalty_service.figures(conn, client, now)
+    figures, summary = loyalty_service.refresh(conn, client, now, tried=tried)
     figures.update(extra or {})
     members.set_figures(conn, client, figures)
     loyalty_service.publish_account(conn, client, summary)
-    loyalty_service.schedule_next(conn, client, now, tried=tried)
 
 
 # --- scheduled job ------------------------------------------------------------------------

@@ -289,13 +289,15 @@ def schedule_next(
     tried: bool = False,
     ledger_now: list[rules.LedgerEntry] | None = None,
     past: list[rules.Receipt] | None = None,
+    link: rules.ReferralLink | None = None,
 ) -> dt.datetime | None:
     """Store when the client's figures next change by time alone (loyalty_due). `tried`:
-    the job has just looked at her birthday (see rules.next_change)."""
+    the job has just looked at her birthday (see rules.next_change). What the caller has
+    loaded already (her ledger, receipts, referral) is not read again."""
     ledger_now = entries(conn, client["id"]) if ledger_now is None else ledger_now
     past = history(conn, client["id"]) if past is None else past
-    who = member(client, referral_of(conn, client["id"]))
-    when = rules.next_change(program(), ledger_now, past, now, who, birthday_tried=tried)
+    link = referral_of(conn, client["id"]) if link is None else link
+    when = rules.next_change(program(), ledger_now, past, now, member(client, link), birthday_tried=tried)
     due = schema.loyalty_due
     if when is None or client.get("erased_at"):
         conn.execute(delete(due).where(due.c.client_id == client["id"]))
@@ -307,6 +309,15 @@ def schedule_next(
             (client["id"], _utc_key(when)),
         )
     return when
+
+
+def refresh(conn: Connection, client: dict, now: dt.datetime, *, tried: bool = False) -> tuple[dict, dict]:
+    """(client figures, account entity) as `figures`, and her next moment stored
+    (`schedule_next`), from one read of her ledger, receipts and referral."""
+    ledger_now, past, link = entries(conn, client["id"]), history(conn, client["id"]), referral_of(conn, client["id"])
+    out = account(client["id"], ledger_now, past, now, client.get("birthday"), link)
+    schedule_next(conn, client, now, tried=tried, ledger_now=ledger_now, past=past, link=link)
+    return out
 
 
 def claim_due(conn: Connection, now: dt.datetime, limit: int) -> list[str]:

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import threading
 from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
 
-from sync.hub import handlers, loyalty_service, members, schedule
+from sync.hub import clock, handlers, loyalty_service, members, schedule
 from sync.hub import loyalty as rules
 from sync.hub.auth import Account
 from sync.hub.storage import HubDB, schema
 from sync.models import Mutation, new_id
+from tests.conftest import ROOT
 
 UTC = dt.UTC
 MSK = dt.timezone(dt.timedelta(hours=3))
@@ -323,3 +327,38 @@ def test_a_till_return_naming_its_sale_by_fiscal_key_takes_the_points_back(db):
     _, acc = _account(db, cid)
     assert (acc["balance"], acc["pending_total"], acc["spend_12m"]) == (0, 0, 0)
     assert _client_row(db, cid)["last_visit"] == "2026-06-01"  # a return is no visit
+
+
+def test_run_due_from_the_command_line(tmp_path):
+    """`python -m sync.hub run-due` (for cron): brings a database up to date and says so."""
+    path = tmp_path / "hub.sqlite"
+    d = HubDB(str(path))
+    d.migrate()
+    cid = _client(d, dt.datetime.now(UTC) - dt.timedelta(days=60))  # her welcome bonus expired
+    assert _account(d, cid)[1]["balance"] == 500
+    d.dispose()
+    out = subprocess.run(
+        [sys.executable, "-m", "sync.hub", "run-due", "--db", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "VITRINE_PROGRAM": "dboutique"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "loyalty job: 1 clients up to date" in out.stdout
+    d = HubDB(str(path))
+    try:
+        assert _account(d, cid)[1]["balance"] == 0
+        assert [e.points for e in _ledger(d, cid) if e.kind == "expiry"] == [-500]
+    finally:
+        d.dispose()
+
+
+def test_the_test_clock_needs_its_switch(monkeypatch):
+    monkeypatch.setenv(clock.OFFSET_ENV, "15")
+    monkeypatch.delenv(clock.ENABLE_ENV, raising=False)
+    assert clock.offset() == dt.timedelta(0)  # a stray offset on a real hub is ignored
+    monkeypatch.setenv(clock.ENABLE_ENV, "1")
+    assert clock.offset() == dt.timedelta(days=15)
+    assert clock.now() - dt.datetime.now(UTC) > dt.timedelta(days=14, hours=23)
