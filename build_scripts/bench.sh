@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run one benchmark: ./build_scripts/bench.sh NAME [args]   (NAME: hub, sync, lookup, scan, diary, signed_pdf)
+# Run one benchmark: ./build_scripts/bench.sh NAME [args]   (NAME: one of tests/bench/bench_NAME.py)
 # Each prints its figures and ends with one JSON line.
 set -euo pipefail
 cd "$(dirname "$0")/.."

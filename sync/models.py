@@ -143,12 +143,34 @@ MutationKind = Literal[
     "consent.record",
     "client.erase",
     "client.viewed",
+    "points.grant",
+    "points.deduct",
 ]
 MUTATION_KINDS: tuple[str, ...] = MutationKind.__args__  # type: ignore[attr-defined]
 
 
 class RegisterPayload(ClientProfile):
     store_id: str
+    referral_code: str | None = Field(
+        default=None, max_length=40, description="A client's or stylist's referral code the newcomer came with"
+    )
+
+
+class PointsGrantPayload(Model):
+    """points.grant (a manager): promotional points with their own short life, burned first."""
+
+    client_id: str
+    points: int = Field(gt=0, le=1_000_000)
+    reason: str = Field(min_length=1, max_length=200)
+    expire_days: int | None = Field(default=None, ge=1, le=366, description="Default: the program's promo life")
+
+
+class PointsDeductPayload(Model):
+    """points.deduct (a manager): take available points, with the reason recorded."""
+
+    client_id: str
+    points: int = Field(gt=0, le=1_000_000)
+    reason: str = Field(min_length=1, max_length=200)
 
 
 class UpdatePayload(Model):

@@ -215,6 +215,31 @@ class PointsOn:
 
 
 @dataclass(frozen=True, slots=True)
+class Offer:
+    """A coupon or a closed sale her tier gives, with its validity dates."""
+
+    id: str
+    kind: str
+    title: str
+    starts: str | None = None
+    ends: str | None = None
+    discount_percent: str | None = None
+    code: str | None = None
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> Offer:
+        return cls(
+            id=d.get("id") or "",
+            kind=d.get("kind") or "",
+            title=d.get("title") or "",
+            starts=d.get("starts"),
+            ends=d.get("ends"),
+            discount_percent=d.get("discount_percent"),
+            code=d.get("code"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     """The hub's loyalty summary of a client (it owns the figures)."""
 
@@ -228,10 +253,20 @@ class Account:
     next_tier_by: str | None = None
     spend_12m: int | None = None
     max_redeem_percent: str | None = None
+    as_of: str | None = None
+    """The hub's time when it computed these figures."""
+    referral_code: str | None = None
+    offers: tuple[Offer, ...] = ()
+    newcomer_discount_percent: str | None = None
+    """A referred newcomer's till discount still to use ("0" once used)."""
 
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> Account:
         return cls(
+            as_of=d.get("as_of"),
+            referral_code=d.get("referral_code"),
+            newcomer_discount_percent=d.get("newcomer_discount_percent"),
+            offers=tuple(Offer.from_data(o) for o in d.get("offers") or ()),
             tier=d.get("tier"),
             balance=d.get("balance"),
             pending=tuple(PointsOn(x["points"], x["at"]) for x in d.get("pending") or ()),
@@ -290,6 +325,8 @@ class LedgerLine:
     """The kind of the points an entry moves, where it is not its own: an expiry or a
     redemption names its bucket's (a purchase's "accrual" or a "campaign" bonus), a
     reversal the entry it answers. Tells a purchase's points from its bonus expiring."""
+    campaign_id: str | None = None
+    """The program campaign behind it; none on a manager's grant or deduction."""
 
     @classmethod
     def from_data(cls, d: dict[str, Any], by_id: dict[str, dict] | None = None) -> LedgerLine:
@@ -305,6 +342,7 @@ class LedgerLine:
             receipt_id=d.get("receipt_id"),
             reason=d.get("reason"),
             source=source,
+            campaign_id=d.get("campaign_id"),
         )
 
 

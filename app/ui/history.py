@@ -165,3 +165,18 @@ def _items(name: str, old: list, new: list, lang: str) -> list[str]:
     removed = [str(x) for x in old if x not in new]
     added = [str(x) for x in new if x not in old]
     return [t(lang, "history.removed", name, x) for x in removed] + [t(lang, "history.added", name, x) for x in added]
+
+
+def ledger_label(
+    kind: str | None, source: str | None, points: int, campaign_id: str | None, reason: str | None, lang: str
+) -> str:
+    """A points-history line's label in the consultant's language. The hub's generated
+    reasons are English; a manager's grant or deduction carries the reason the manager
+    typed, shown as it is."""
+    if kind == "campaign" and not campaign_id and points > 0:  # a manager's promotional grant
+        return t(lang, "ledger.grant", reason or "")
+    if kind == "adjustment" and points < 0:  # a manager's deduction
+        return t(lang, "ledger.deduct", reason or "")
+    specific = f"ledger.{kind}.{source}"
+    text = t(lang, specific)
+    return text if text != specific else t(lang, f"ledger.{kind}")

@@ -8,6 +8,7 @@ import flet as ft
 
 from app.cache.queries import Account, ClientDetail, LedgerLine, ProfileData, ReceiptLink
 from app.services import phones
+from app.state import loyalty_view
 from app.state.context import AppModel
 from app.state.profile import ProfileModel
 from app.state.register import RegisterModel
@@ -15,10 +16,11 @@ from app.state.signed_forms import SignedFormsModel
 from app.ui import formatting as fmt
 from app.ui import history, operations, theme
 from app.ui.common import tier_badge
+from app.ui.loyalty_extras import privileges_card
 from app.ui.profile_form import ProfileForm
 from app.ui.signed_forms import SignedFormsCard
 from app.ui.strings import points, t
-from sync.models import CHANNELS, SIZE_FIELDS
+from sync.models import CHANNELS, SIZE_FIELDS, utcnow
 
 
 def card(title: str, *controls: ft.Control, key: str | None = None) -> ft.Control:
@@ -44,22 +46,26 @@ def muted(text: str) -> ft.Control:
 
 def loyalty_card(p: ProfileData, lang: str) -> ft.Control:
     acc = p.account
+    # Never a figure known to be past: pending points whose date has come count as available.
+    now = loyalty_view.figures(acc, p.balance, utcnow())
     rows: list[ft.Control] = [
         ft.Row([tier_badge(p.tier), ft.Text(t(lang, "profile.balance"), color=theme.MUTED)]),
-        ft.Text(fmt.number(p.balance, lang), size=34, weight=ft.FontWeight.BOLD, color=theme.INK),
+        ft.Text(fmt.number(now.balance, lang), size=34, weight=ft.FontWeight.BOLD, color=theme.INK, key="balance"),
     ]
     if acc is None:
         return card(t(lang, "profile.loyalty"), *rows, key="loyalty")
-    if acc.pending:
+    if now.estimated and now.as_of:
+        rows.append(muted(t(lang, "profile.as_of", fmt.date_time(now.as_of, lang))))
+    if now.pending:
         rows.append(muted(t(lang, "profile.pending_points")))
         rows += [
-            ft.Text(t(lang, "profile.unlock", points(lang, x.points), fmt.date(x.at, lang))) for x in acc.pending[:4]
+            ft.Text(t(lang, "profile.unlock", points(lang, x.points), fmt.date(x.at, lang))) for x in now.pending[:4]
         ]
-    if acc.expiring:
+    if now.expiring:
         rows.append(muted(t(lang, "profile.expiring")))
         rows += [
             ft.Text(t(lang, "profile.expire_item", points(lang, x.points), fmt.date(x.at, lang)), color=theme.WARN)
-            for x in acc.expiring[:4]
+            for x in now.expiring[:4]
         ]
     if acc.next_tier:
         rows.append(
@@ -272,10 +278,7 @@ def ledger_text(p: ProfileData, e: LedgerLine, lang: str) -> str:
     """The hub's own reason is English; the consultant reads the kind in her language,
     with the points it moved where that tells two lines apart (a purchase's points and
     its campaign bonus expiring on the same receipt)."""
-    specific = f"ledger.{e.kind}.{e.source}"
-    text = t(lang, specific)
-    if text == specific:
-        text = t(lang, f"ledger.{e.kind}")
+    text = history.ledger_label(e.kind, e.source, e.points, e.campaign_id, e.reason, lang)
     r = p.receipt(e.receipt_id)
     if r:
         text += ", " + t(lang, "ledger.receipt", r.i)
@@ -381,6 +384,7 @@ def ProfileScreen(
         x
         for x in (
             loyalty_card(p, lang),
+            privileges_card(p, lang),
             contacts_card(c, lang, p.consultant_name),
             sizes_card(c, lang),
             preferences_card(c, lang),

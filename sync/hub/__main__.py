@@ -1,4 +1,4 @@
-"""`python -m sync.hub serve|seed|migrate|import-csv|brands|stores|accounts` — the central loyalty API."""
+"""`python -m sync.hub serve|seed|migrate|run-due|import-csv|brands|stores|accounts` — the central loyalty API."""
 
 from __future__ import annotations
 
@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("expire", help="run the points-expiry job once")
     e.add_argument("--db", default="var/hub.sqlite")
     e.add_argument("--program")
+    r = sub.add_parser("run-due", help="run the scheduled loyalty job once (for cron): unlocks, expiries, birthdays")
+    r.add_argument("--db", default="var/hub.sqlite")
+    r.add_argument("--program")
     c = sub.add_parser("import-csv", help="import till receipts from a 1C CSV export")
     c.add_argument("files", nargs="+")
     c.add_argument("--db", default="var/hub.sqlite")
@@ -79,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         db = HubDB(args.db)
         db.migrate()
         print(f"expired: {expire_points(db)} ledger entries")
+        return 0
+    if args.cmd == "run-due":
+        from sync.hub.handlers import expire_points
+        from sync.hub.schedule import run_due
+
+        db = HubDB(args.db)
+        db.migrate()
+        done = run_due(db)
+        print(f"loyalty job: {done.clients} clients up to date, {done.entries + expire_points(db)} ledger entries")
         return 0
     if args.cmd == "migrate":
         HubDB(args.db).migrate()

@@ -28,14 +28,17 @@ from sync.hub import (
     feed,
     handlers,
     http_guard,
+    loyalty_api,
     mutations,
     page_file,
     problems,
     receipts,
     records,
+    schedule,
     sessions,
     throttle,
 )
+from sync.hub import clock as hub_clock
 from sync.hub.auth import Account
 from sync.hub.problems import Problem
 from sync.hub.storage import HubDB
@@ -51,7 +54,6 @@ from sync.models import (
     PosReceipt,
     RefreshRequest,
     TokenPair,
-    utcnow,
 )
 
 MAX_BLOB = 20 * 1024 * 1024
@@ -560,7 +562,7 @@ def create_app(
 
     @app.post("/v1/pos/receipts", response_model=PosResponse, tags=["receipts"])
     async def post_receipts(batch: PosBatch, acc: Annotated[Account, Depends(receipt_sender)]) -> Response:
-        foreign, out_of_bounds = receipts.till_refusals(batch.receipts, acc.store_id, utcnow())
+        foreign, out_of_bounds = receipts.till_refusals(batch.receipts, acc.store_id, hub_clock.now())
         if foreign:
             raise Problem(
                 403,
@@ -612,6 +614,7 @@ def create_app(
             )
         return Response(feed.dumps(rows), media_type="application/json", headers={"Cache-Control": "no-store"})
 
+    loyalty_api.add_loyalty_routes(app, db, staff)
     return app
 
 
@@ -623,12 +626,15 @@ def _json(model: BaseModel) -> Response:
 
 
 async def _expiry_loop(db: HubDB, interval: float) -> None:
+    """The scheduled loyalty job (sync.hub.schedule): what time made due, every `interval`
+    seconds, from the first moment the hub serves (so it catches up after downtime)."""
     log = logging.getLogger("vitrine.hub.expiry")
     while True:
         try:
+            done = await asyncio.to_thread(schedule.run_due, db)
             written = await asyncio.to_thread(handlers.expire_points, db)
-            if written:
-                log.info("expired points: %d ledger entries", written)
+            if done.clients or written:
+                log.info("loyalty job: %d clients brought up to date, %d ledger entries", done.clients, done.entries)
         except Exception:  # another process may have run it; try next time
-            log.exception("expiry job failed")
+            log.exception("loyalty job failed")
         await asyncio.sleep(interval)

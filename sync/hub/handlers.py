@@ -13,9 +13,9 @@ import json
 
 from sqlalchemy import Connection
 
-from sync.hub import consents, loyalty_service, members, receipts, records
+from sync.hub import clock, consents, loyalty_service, members, receipts, records
 from sync.hub.auth import Account
-from sync.hub.errors import parse
+from sync.hub.errors import Rejected, parse
 from sync.hub.storage import HubDB
 from sync.models import (
     ClientViewedPayload,
@@ -23,8 +23,9 @@ from sync.models import (
     ContactPayload,
     FormSignPayload,
     Mutation,
+    PointsDeductPayload,
+    PointsGrantPayload,
     PosReceipt,
-    utcnow,
 )
 from sync.rules.contacts import normalise_phone
 
@@ -44,7 +45,18 @@ def register(conn: Connection, m: Mutation, account: Account, device_id: str) ->
     members.save(conn, {**client, **figures}, new=True)  # the client row, written once
     loyalty_service.append(conn, client, welcome)
     loyalty_service.publish_account(conn, client, summary)
-    return {"client_id": m.entity_id}
+    now = clock.now()
+    code = m.payload.get("referral_code")
+    link, notes = loyalty_service.register_referral(conn, client["id"], code if isinstance(code, str) else None, now)
+    loyalty_service.code_for(conn, client["id"], "client", client["store_id"])
+    if link is not None:  # her account shows the newcomer's discount
+        refresh_figures(conn, {**client, **figures}, now)
+    else:
+        loyalty_service.schedule_next(conn, client, now)
+    out: dict = {"client_id": m.entity_id}
+    if code:
+        out["referral"] = {"accepted": link is not None, "notes": notes}
+    return out
 
 
 def update(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
@@ -66,7 +78,44 @@ def diary(conn: Connection, m: Mutation, account: Account, device_id: str) -> di
 
 def contact(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     p = parse(ContactPayload, m.payload)
-    return records.contact(conn, m, account, p, members.existing(conn, p.client_id, account.store_id)["store_id"])
+    client = members.existing(conn, p.client_id, account.store_id)
+    out = records.contact(conn, m, account, p, client["store_id"])
+    if p.channel == "visit":  # a visit to the boutique is a visit, bought or not
+        _visited(conn, client, p.at or m.client_time)
+    return out
+
+
+def _visited(conn: Connection, client: dict, at: dt.datetime) -> None:
+    """Move the client's last_visit forward to the local date of `at` (never back)."""
+    day = at.astimezone(loyalty_service.program().tz).date().isoformat()
+    if not client.get("last_visit") or client["last_visit"] < day:
+        members.set_figures(conn, client, {"last_visit": day})
+
+
+def grant_points(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    """points.grant: promotional points, fast-burning; the mutation id makes it once only."""
+    p = parse(PointsGrantPayload, m.payload)
+    client = members.existing(conn, p.client_id, account.store_id)
+    now = clock.now()
+    life = f"{p.expire_days} days" if p.expire_days else None
+    entry = loyalty_service.grant(client, m.entity_id, p.points, now, p.reason, life)
+    loyalty_service.append(conn, client, [entry])
+    refresh_figures(conn, client, now)
+    return {"entry_id": entry.id, "points": p.points, "expires_at": entry.expires_at and entry.expires_at.isoformat()}
+
+
+def deduct_points(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    """points.deduct: take available points (soonest-expiring first) with a reason."""
+    p = parse(PointsDeductPayload, m.payload)
+    client = members.existing(conn, p.client_id, account.store_id)
+    now = clock.now()
+    try:
+        new = loyalty_service.deduct(conn, client, m.entity_id, p.points, now, p.reason)
+    except ValueError as e:
+        raise Rejected("not_enough_points", str(e)) from None
+    loyalty_service.append(conn, client, new)
+    refresh_figures(conn, client, now)
+    return {"entry_ids": [e.id for e in new], "points": p.points}
 
 
 def form(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
@@ -170,19 +219,32 @@ def _identify(conn: Connection, r: PosReceipt, data: dict, link: dict | None) ->
     return {"receipt_id": data["id"], "client_id": client["id"], "duplicate": False}
 
 
-def _attach(conn: Connection, receipt: dict, client: dict, linked_by: str | None) -> dict:
+def _attach(
+    conn: Connection, receipt: dict, client: dict, linked_by: str | None, now: dt.datetime | None = None
+) -> dict:
     """Tie a stored receipt to a client, run the loyalty rules, publish the result."""
     receipt = receipts.own(conn, receipt, client, linked_by)
-    now = utcnow()
+    now = now or clock.now()
     loyalty_service.on_receipt(conn, client, receipt, now)
-    _refresh_figures(conn, client, now)
+    extra = {}
+    if receipt.get("type") == 1 and receipt.get("at"):  # a purchase is a visit (a return is not)
+        at = dt.datetime.fromisoformat(receipt["at"])
+        day = at.astimezone(loyalty_service.program().tz).date().isoformat()
+        if not client.get("last_visit") or client["last_visit"] < day:
+            extra["last_visit"] = day
+    refresh_figures(conn, client, now, extra=extra)
     receipts.publish(conn, receipt, client["store_id"])
     return receipt
 
 
-def _refresh_figures(conn: Connection, client: dict, now: dt.datetime) -> None:
-    """The client's figures from its ledger and receipts, into its snapshot and account."""
-    figures, summary = loyalty_service.figures(conn, client, now)
+def refresh_figures(
+    conn: Connection, client: dict, now: dt.datetime, *, tried: bool = False, extra: dict | None = None
+) -> None:
+    """The client's figures from its ledger and receipts, into its snapshot and account,
+    and when they next change by time alone (sync.hub.schedule). `extra`: other hub-owned
+    fields to save with them (last_visit)."""
+    figures, summary = loyalty_service.refresh(conn, client, now, tried=tried)
+    figures.update(extra or {})
     members.set_figures(conn, client, figures)
     loyalty_service.publish_account(conn, client, summary)
 
@@ -196,7 +258,7 @@ def expire_points(db: HubDB, now: dt.datetime | None = None) -> int:
     Visible as ledger entries of kind "expiry"; one transaction per client. Returns how
     many entries were written.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     with db.read() as conn:
         due = loyalty_service.due_for_expiry(conn, now)
     written = 0
@@ -209,7 +271,7 @@ def expire_points(db: HubDB, now: dt.datetime | None = None) -> int:
             if new:
                 loyalty_service.append(conn, client, new)
                 written += len(new)
-                _refresh_figures(conn, client, now)
+                refresh_figures(conn, client, now)
     with db.write() as conn:
         loyalty_service.record_expiry_run(conn, now)
     return written

@@ -71,7 +71,8 @@ def registration(conn: Connection, m: Mutation, store_id: str) -> dict:
         )
     if load(conn, m.entity_id) is not None:
         raise Rejected("client_exists", "A client with this id is already registered.")
-    return Client(id=m.entity_id, created_at=m.client_time, **p.model_dump()).model_dump(mode="json")
+    profile = p.model_dump(exclude={"referral_code"})  # a code is a referral (loyalty_service), not a field
+    return Client(id=m.entity_id, created_at=m.client_time, **profile).model_dump(mode="json")
 
 
 def update_fields(

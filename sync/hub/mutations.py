@@ -56,6 +56,9 @@ KIND_ROLES: dict[str, frozenset[str]] = {
     "client.viewed": auth.STORE_STAFF,
     # A data-subject request is carried out by the store's manager, not at the counter.
     "client.erase": frozenset({auth.MANAGER}),
+    # Points are money: a manager grants and deducts them, never the counter.
+    "points.grant": frozenset({auth.MANAGER}),
+    "points.deduct": frozenset({auth.MANAGER}),
 }
 assert set(KIND_ROLES) == set(MUTATION_KINDS)
 
@@ -73,6 +76,8 @@ HANDLERS: dict[str, Handler] = {
         "consent.record": handlers.consent,
         "client.viewed": handlers.viewed,
         "client.erase": erase.erase,
+        "points.grant": handlers.grant_points,
+        "points.deduct": handlers.deduct_points,
     }.items()
 }
 assert set(HANDLERS) == set(MUTATION_KINDS)

@@ -118,7 +118,7 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
     ]
     chunks = ((base, n, chunk) for gen, base in populations for n, chunk in enumerate(_chunks(gen, BATCH)))
     for base, idx0, chunk in chunks:
-        client_rows, receipt_rows, ledger_rows, feed_rows = [], [], [], []
+        client_rows, receipt_rows, ledger_rows, feed_rows, due_rows = [], [], [], [], []
         for k, c in enumerate(chunk):
             idx = base + idx0 * BATCH + k
             # The client's life replayed through the same rules the live hub applies.
@@ -151,6 +151,10 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
             ledger_rows += loyalty_service.ledger_rows(c["id"], entries)
             feed_rows += [("ledger", e.id, c["store_id"], e.model_dump(mode="json"), False) for e in entries]
             figures, account = loyalty_service.account(c["id"], entries, past, now, c.get("birthday"))
+            # Due now if her birthday window is open (the job's first run grants it).
+            due = loyalty_service.due_row(c["id"], rules.next_change(prog, entries, past, now, member))
+            if due:
+                due_rows.append(due)
             feed_rows.append(("account", c["id"], c["store_id"], account, False))
             client = Client(**c, last_visit=last_visit[:10] if last_visit else None, **figures).model_dump(mode="json")
             client_rows.append(
@@ -169,6 +173,8 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                 conn.execute(insert(schema.receipts), receipt_rows)
             if ledger_rows:
                 conn.execute(insert(schema.ledger), ledger_rows)
+            if due_rows:
+                conn.execute(insert(schema.loyalty_due), due_rows)
             _append_feed(conn, feed_rows)
         counts["clients"] += len(client_rows)
         counts["receipts"] += len(receipt_rows)

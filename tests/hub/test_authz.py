@@ -77,6 +77,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "POST /v1/pos/receipts": frozenset({"till", "manager"}),
     "GET /v1/reports/identified": frozenset({"manager", "admin"}),
     "GET /v1/clients/{client_id}/audit": frozenset({"manager", "admin"}),
+    "GET /v1/loyalty/referral-code": STAFF,
 }
 
 
@@ -400,6 +401,18 @@ def check_client_audit(ctx, role, scope, h):
     assert {**r.json(), "instance": ""} == {**unknown.json(), "instance": ""}  # the instance is each one's path
 
 
+def check_stylist_code(ctx, role, scope, h):
+    """Her own code, always the same, filed as a stylist's under her own store."""
+    r = ctx.api.get("/v1/loyalty/referral-code", headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["owner_kind"] == "stylist"
+    assert ctx.api.get("/v1/loyalty/referral-code", headers=h).json() == r.json()
+    me = ctx.heads[(role, "own")]["_me"]
+    with ctx.db.read() as conn:
+        row = sql(conn, "SELECT owner_id, store_id FROM referral_codes WHERE code = ?", (r.json()["code"],)).fetchone()
+    assert tuple(row) == (me["consultant_id"], me["store_id"])
+
+
 CHECKS: dict[str, Callable] = {
     "GET /healthz": check_healthz,
     "POST /v1/auth/login": check_login,
@@ -416,6 +429,7 @@ CHECKS: dict[str, Callable] = {
     "POST /v1/pos/receipts": check_receipts,
     "GET /v1/reports/identified": check_report,
     "GET /v1/clients/{client_id}/audit": check_client_audit,
+    "GET /v1/loyalty/referral-code": check_stylist_code,
 }
 
 
@@ -490,7 +504,7 @@ def _registered(ctx: Ctx, scope: str) -> str:
     return cid
 
 
-KIND_SENDER = {"client.erase": "manager"}
+KIND_SENDER = {"client.erase": "manager", "points.grant": "manager", "points.deduct": "manager"}
 """Who sends a kind in the store tests (a consultant, unless only another role may)."""
 
 
@@ -532,6 +546,13 @@ def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
         return _mutation(kind, cid, {})
     if kind == "client.erase":  # a client registered for it: the others are every test's
         return _mutation(kind, _registered(ctx, target) if store else cid, {"request_ref": "DSR-1"})
+    if kind == "points.grant":
+        return _mutation(kind, new_id(), {"client_id": cid, "points": 300, "reason": "Извинение за ожидание"})
+    if kind == "points.deduct":
+        if store:  # points to take: granted by her own store's manager
+            (res,) = _push(ctx, ctx.h("manager", target), _kind_case(ctx, "points.grant", target))
+            assert res["status"] == "applied", res
+        return _mutation(kind, new_id(), {"client_id": cid, "points": 100, "reason": "Ошибка начисления"})
     raise AssertionError(f"no test case for mutation kind {kind}")
 
 
@@ -709,6 +730,16 @@ def test_a_manager_posts_receipts_of_its_own_store_only(ctx):
 
 def test_only_a_manager_erases_a_client(ctx):
     m = _kind_case(ctx, "client.erase", "own")
+    (res,) = _push(ctx, ctx.h("consultant", "own"), m)
+    assert (res["status"], res["code"]) == ("rejected", "forbidden")
+    (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})
+    assert res["status"] == "applied", res
+
+
+@pytest.mark.parametrize("kind", ["points.grant", "points.deduct"])
+def test_points_are_granted_and_deducted_by_a_manager_only(ctx, kind):
+    """Points are money: a consultant at the counter can neither give nor take them."""
+    m = _kind_case(ctx, kind, "own")
     (res,) = _push(ctx, ctx.h("consultant", "own"), m)
     assert (res["status"], res["code"]) == ("rejected", "forbidden")
     (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})

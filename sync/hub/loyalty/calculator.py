@@ -1236,3 +1236,82 @@ def summary(
         ],
         next_birthday_bonus=next_bday,
     )
+
+
+# --- when the figures next change ---------------------------------------------------------
+
+
+def _birthday_due(
+    program: Program, client_id: str, born: dt.date, ledger: Sequence[LedgerEntry], now: dt.datetime, tried: bool
+) -> dt.datetime | None:
+    """When the job should next look at this client's birthday: the opening (local
+    midnight) of the next window whose bonus the ledger does not hold yet. A window open
+    at `now` answers `now`, or, when the job has just `tried` it (the campaign was not
+    running, or not for her tier), the next local midnight still inside it."""
+    ids = {e.id for e in ledger}
+    today = now.astimezone(program.tz).date()
+    best: dt.datetime | None = None
+    for c in program.campaigns:
+        if not isinstance(c, BirthdayCampaign):
+            continue
+        for year in (today.year - 1, today.year, today.year + 1):
+            day = _birthday_in(born, year)
+            first, last = day - dt.timedelta(days=c.days_before), day + dt.timedelta(days=c.days_after)
+            if last < today or entry_id("birthday", client_id, c.id, year) in ids:
+                continue
+            at = dt.datetime(first.year, first.month, first.day, tzinfo=program.tz).astimezone(UTC)
+            if at <= now:
+                nxt = today + dt.timedelta(days=1)
+                at = now if not tried else dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=program.tz)
+                if nxt > last and tried:
+                    continue
+            if best is None or at < best:
+                best = at.astimezone(UTC)
+            break
+    return best
+
+
+def next_change(
+    program: Program,
+    ledger: Sequence[LedgerEntry],
+    receipts: Sequence[Receipt],
+    now: dt.datetime,
+    member: Member | None = None,
+    *,
+    birthday_tried: bool = False,
+) -> dt.datetime | None:
+    """The next moment at which the client's published figures change with no new
+    event: a pending bucket unlocks, a bucket expires or enters the "expiring soon"
+    horizon, a purchase leaves the tier window (spend, tier, deadline), a campaign starts
+    or ends, a birthday window opens with its bonus not yet in the ledger, a referred
+    newcomer's first purchase clears its pending period (the referrer's reward). None:
+    nothing is scheduled. Later than `now`, except a birthday window open at `now` that
+    the job has not tried yet (see _birthday_due)."""
+    now = now.astimezone(UTC)
+    times: list[dt.datetime] = []
+    soon = dt.timedelta(days=program.points.expiring_soon_days)
+    for b in _buckets(ledger).values():
+        if b.remaining <= 0:
+            continue
+        h = b.head
+        times.append(h.available_at)
+        if h.expires_at is not None:
+            times += [h.expires_at, h.expires_at - soon]
+    start = program.tier_window.before(now)
+    times += [_drop_out(program, r.at) for r in receipts if r.kind == "sale" and start < r.at]
+    for c in [*program.campaigns, *program.offers]:
+        times += [t for t in (c.starts, c.ends) if t is not None]
+    if member is not None and member.referred_by is not None:
+        first = min(
+            (r for r in receipts if r.kind == "sale" and r.at >= member.referred_by.registered_at),
+            key=lambda r: (r.at, r.id),
+            default=None,
+        )
+        if first is not None:
+            times.append(program.points.return_window.after(first.at))
+    later = [t for t in times if t > now]
+    if member is not None and member.birthday is not None:
+        due = _birthday_due(program, member.id, member.birthday, ledger, now, birthday_tried)
+        if due is not None:
+            later.append(due)
+    return min(later) if later else None

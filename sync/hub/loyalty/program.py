@@ -34,7 +34,7 @@ from pydantic import (
 
 UTC = dt.UTC
 PROGRAMS_DIR = Path(__file__).with_name("programs")
-BUILTIN_PROGRAMS = ("dboutique", "intermoda")
+BUILTIN_PROGRAMS = ("dboutique", "intermoda", "you")
 
 
 class ProgramError(ValueError):
@@ -229,6 +229,40 @@ Campaign = Annotated[
 ]
 
 
+class Offer(Frozen):
+    """A tier privilege with validity dates: a coupon (a till discount the client shows)
+    or access to a closed sale (the first days of a sale, a private event). Shown on the
+    profile of every client of its tiers while it is valid or coming; nothing is accrued."""
+
+    id: Slug
+    kind: Literal["coupon", "closed_sale"]
+    title: str = Field(min_length=1, max_length=120)
+    tiers: list[str] = Field(default_factory=list)
+    """Tiers it is for; empty means every tier."""
+    starts: UtcDatetime | None = None
+    ends: UtcDatetime | None = None
+    """Exclusive end; a bare date in the file includes that whole local day."""
+    discount_percent: Percent | None = None
+    """A coupon's till discount."""
+    code: str | None = Field(default=None, max_length=40)
+    """What the till is told (a coupon code, the sale's name)."""
+
+    @model_validator(mode="after")
+    def _valid(self) -> Offer:
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValueError(f"offer {self.id!r} ends before it starts")
+        if self.kind == "coupon" and self.discount_percent is None:
+            raise ValueError(f"coupon {self.id!r} needs discount_percent")
+        return self
+
+    def applies_to(self, tier: str) -> bool:
+        return not self.tiers or tier in self.tiers
+
+    def visible_at(self, t: dt.datetime) -> bool:
+        """Valid now or still to come."""
+        return self.ends is None or t < self.ends
+
+
 def _localise(value: Any, tz: dt.timezone, *, end: bool) -> Any:
     """Bare dates and naive datetimes in a file are local to the program."""
     if isinstance(value, dt.datetime):
@@ -253,6 +287,8 @@ class Program(Frozen):
     redemption: RedemptionRules = RedemptionRules()
     tiers: list[Tier] = Field(min_length=1)
     campaigns: list[Campaign] = Field(default_factory=list)
+    offers: list[Offer] = Field(default_factory=list)
+    """Coupons and closed sales by tier (docs/loyalty.md)."""
 
     @field_validator("utc_offset")
     @classmethod
@@ -263,21 +299,26 @@ class Program(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _local_dates(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not isinstance(data.get("campaigns"), list):
+        if not isinstance(data, dict):
             return data
         try:
             tz = parse_utc_offset(str(data.get("utc_offset", "+03:00")))
         except ValueError:
             return data  # the field validator reports it
-        campaigns = []
-        for c in data["campaigns"]:
-            if isinstance(c, dict):
-                c = dict(c)
-                for key in ("starts", "ends"):
-                    if key in c:
-                        c[key] = _localise(c[key], tz, end=key == "ends")
-            campaigns.append(c)
-        return {**data, "campaigns": campaigns}
+        out = dict(data)
+        for section in ("campaigns", "offers"):
+            if not isinstance(data.get(section), list):
+                continue
+            items = []
+            for c in data[section]:
+                if isinstance(c, dict):
+                    c = dict(c)
+                    for key in ("starts", "ends"):
+                        if key in c:
+                            c[key] = _localise(c[key], tz, end=key == "ends")
+                items.append(c)
+            out[section] = items
+        return out
 
     @model_validator(mode="after")
     def _consistent(self) -> Program:
@@ -297,6 +338,12 @@ class Program(Frozen):
             unknown -= set(names)
             if unknown:
                 raise ValueError(f"campaign {c.id!r} names unknown tiers: {', '.join(sorted(unknown))}")
+        offer_ids = [o.id for o in self.offers]
+        if len(set(offer_ids)) != len(offer_ids):
+            raise ValueError("offer ids must be unique")
+        for o in self.offers:
+            if set(o.tiers) - set(names):
+                raise ValueError(f"offer {o.id!r} names unknown tiers: {', '.join(sorted(set(o.tiers) - set(names)))}")
         return self
 
     # --- lookups ------------------------------------------------------------------
@@ -322,6 +369,14 @@ class Program(Frozen):
     def next_tier(self, tier: Tier) -> Tier | None:
         i = self.tiers.index(tier)
         return self.tiers[i + 1] if i + 1 < len(self.tiers) else None
+
+    def offers_for(self, tier: str, at: dt.datetime) -> list[Offer]:
+        """The tier's coupons and closed sales valid at `at` or still to come, soonest first."""
+        far = dt.datetime.max.replace(tzinfo=UTC)
+        return sorted(
+            (o for o in self.offers if o.applies_to(tier) and o.visible_at(at)),
+            key=lambda o: (o.starts or at, o.ends or far, o.id),
+        )
 
     def active_campaigns(self, at: dt.datetime, kind: str | None = None, tier: str | None = None) -> list[Any]:
         """Campaigns running at `at`, in file order, optionally of one kind / for one tier."""

@@ -7,7 +7,7 @@ always named through the module: `schema.clients`, `schema.feed`, ...
 
 from sync.hub.storage import commit_hooks, schema
 from sync.hub.storage.database import MIGRATIONS, HubDB
-from sync.hub.storage.locks import for_update, lock_clients, lock_names, row_locks
+from sync.hub.storage.locks import for_update, lock_clients, lock_names, row_locks, try_lock_client
 from sync.hub.storage.statements import sql, sql_many
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "schema",
     "sql",
     "sql_many",
+    "try_lock_client",
 ]

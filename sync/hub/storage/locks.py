@@ -71,3 +71,12 @@ def lock_names(conn: Connection, names: Iterable[str]) -> None:
     )
     if keys:
         sql(conn, "SELECT pg_advisory_xact_lock(?::int, k) FROM unnest(?::int[]) AS k", (NAME_LOCKS, keys))
+
+
+def try_lock_client(conn: Connection, client_id: str) -> bool:
+    """Lock a client's row unless another transaction holds it (PostgreSQL SKIP LOCKED):
+    for a job that already holds one client and must not wait for a second, which a
+    till's batch might hold while it waits for the first. True on SQLite (one writer)."""
+    if not row_locks(conn):
+        return True
+    return sql(conn, "SELECT id FROM clients WHERE id = ? FOR UPDATE SKIP LOCKED", (client_id,)).fetchone() is not None

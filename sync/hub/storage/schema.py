@@ -266,3 +266,33 @@ audit_log = Table(
     Column("device_time", Text),
     Index("audit_log_client", "client_id", "id"),
 )
+
+# When each client's loyalty figures next change by time alone (sync.hub.schedule):
+# UTC "YYYY-MM-DDTHH:MM:SS"; '' is due at once. No row: nothing scheduled.
+loyalty_due = Table(
+    "loyalty_due",
+    metadata,
+    Column("client_id", String(36), primary_key=True),
+    Column("due_at", String(32), nullable=False),
+    Index("loyalty_due_at", "due_at"),
+)
+
+# Referral codes of clients and stylists (sync.hub.loyalty.referral_code) -> their owner.
+referral_codes = Table(
+    "referral_codes",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("owner_id", String(36), nullable=False),
+    Column("owner_kind", String(10), nullable=False),  # client | stylist
+    Column("store_id", String(36), nullable=False),
+)
+
+# A newcomer's accepted referral: sync.hub.loyalty.ReferralLink as JSON.
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("client_id", String(36), primary_key=True),
+    Column("owner_id", String(36), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("referrals_owner", "owner_id"),
+)
