@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from sync.hub import audit, auth, erase, feed, handlers
 from sync.hub.auth import Account
@@ -114,6 +114,12 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
         return MutationResult(id=m.id, status="waiting", code=w.code, reason=w.reason)
     except Exception as e:
         if transient(e):
+            # On PostgreSQL a retry racing in another worker can abort this transaction on the
+            # mutations key, and psycopg's pipeline then reports PipelineAborted, which reads as
+            # transient. The winner's answer stands.
+            prior = _answered(db, device_id, m)
+            if prior is not None:
+                return prior
             raise  # the whole batch fails and is retried; what was applied before it answers as duplicates
         # Its transaction is rolled back. The reason is fixed text: an exception's message
         # may quote the mutation's data (a phone, a name), so neither it nor the traceback
@@ -138,6 +144,15 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
         if prior is None:
             raise
         return prior
+
+
+def _answered(db: HubDB, device_id: str, m: Mutation) -> MutationResult | None:
+    """The recorded answer to `m`, read in a fresh transaction; None also when the database is down."""
+    try:
+        with db.read() as conn:
+            return _prior(conn, device_id, m)
+    except SQLAlchemyError:
+        return None
 
 
 # Plain driver statements (storage.sql) for the two per-mutation bookkeeping statements.
