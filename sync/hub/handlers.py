@@ -13,7 +13,7 @@ import json
 
 from sqlalchemy import Connection
 
-from sync.hub import consents, loyalty_service, members, receipts, records
+from sync.hub import consents, duplicates, loyalty_service, members, receipts, records
 from sync.hub.auth import Account
 from sync.hub.errors import parse
 from sync.hub.storage import HubDB
@@ -44,7 +44,9 @@ def register(conn: Connection, m: Mutation, account: Account, device_id: str) ->
     members.save(conn, {**client, **figures}, new=True)  # the client row, written once
     loyalty_service.append(conn, client, welcome)
     loyalty_service.publish_account(conn, client, summary)
-    return {"client_id": m.entity_id}
+    # Both kept: two tablets may have registered her offline; a manager merges the pair.
+    flagged = duplicates.flag(conn, client, account.brand_id)
+    return {"client_id": m.entity_id, "duplicates": len(flagged)} if flagged else {"client_id": m.entity_id}
 
 
 def update(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
