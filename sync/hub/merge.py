@@ -58,9 +58,11 @@ def merge(conn: Connection, pair_id: str, survivor_id: str, account: Account) ->
     # every store that served either keeps serving her
     for store in {*shares.stores_of(conn, merged_id), m["store_id"]} - {home}:
         shares.add(conn, survivor_id, store, account.id)
+    shares.remove_all(conn, merged_id)
+    # the forms' blobs (now all hers) readable wherever she is served
+    for store in {home, *shares.stores_of(conn, survivor_id)}:
         for sha in sorted(records.form_blobs(conn, survivor_id)):
             records.grant_blob(conn, sha, store)
-    shares.remove_all(conn, merged_id)
 
     survivor = _merged_profile(s, m)
     members.save(conn, survivor)

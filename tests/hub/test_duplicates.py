@@ -254,7 +254,10 @@ def test_one_phone_registered_in_two_stores_is_a_pair_a_manager_merges_keeping_e
     with hub_db.read() as conn:
         survivor = json.loads(sql(conn, "SELECT data FROM clients WHERE id = ?", (a,)).fetchone()[0])
         gone = json.loads(sql(conn, "SELECT data FROM clients WHERE id = ?", (b_id,)).fetchone()[0])
-        left = {t: sql(conn, f"SELECT count(*) FROM {t} WHERE client_id = ?", (b_id,)).fetchone()[0] for t in ("receipts", "ledger", "consents")}  # fmt: skip
+        left = {
+            t: sql(conn, f"SELECT count(*) FROM {t} WHERE client_id = ?", (b_id,)).fetchone()[0]
+            for t in ("receipts", "ledger", "consents")
+        }
         records_left = sql(conn, "SELECT count(*) FROM records WHERE owner_id = ?", (b_id,)).fetchone()[0]
     assert gone["merged_into"] == a and "phone" not in gone
     assert left == {"receipts": 0, "ledger": 0, "consents": 0} and records_left == 0
