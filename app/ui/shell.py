@@ -10,6 +10,7 @@ from app.state.session import SessionModel
 from app.ui import theme
 from app.ui.banner import SyncBanner
 from app.ui.clients import ClientsScreen
+from app.ui.duplicates import DuplicatesPanel
 from app.ui.profile import ProfileScreen
 from app.ui.register import RegisterScreen
 from app.ui.scan import ScanScreen
@@ -38,7 +39,9 @@ def screen_for(app: App, ui: AppModel) -> ft.Control:
     if route.startswith("/scan"):
         return ScanScreen(app.scan, ui, app.profile.open)
     if route.startswith("/register"):
-        return RegisterScreen(app.register, ui)
+        return ft.Column(
+            [DuplicatesPanel(app.duplicates, app.register, ui), RegisterScreen(app.register, ui)], expand=True
+        )
     if route.startswith("/clients/"):
         return ProfileScreen(app.profile, ui, app.scan.start)
     return ClientsScreen(app.clients, ui, app.profile.open)

@@ -261,6 +261,19 @@ RU: dict[str, str] = {
     "profile.link_pending": "Чек {0} — сохранён на устройстве, ждёт отправки",
     "profile.link_waiting": "Чек {0} — сервер принял привязку, ждём данных кассы",
     "profile.link_rejected": "Чек {0} не привязан: {1}",
+    "duplicates.title": "Возможно, она уже клиент",
+    "duplicates.hint": "Откройте её профиль вместо новой регистрации.",
+    "duplicates.open": "Открыть её",
+    "duplicates.opening": "Открываем…",
+    "duplicates.here": "в этом бутике",
+    "duplicates.other_store": "бутик «{0}»",
+    "duplicates.by.phone": "тот же телефон",
+    "duplicates.by.email": "та же почта",
+    "duplicates.by.name_birthday": "те же имя и дата рождения",
+    "duplicates.asking": "Проверяем по всем бутикам…",
+    "duplicates.offline": "Нет связи с сервером: проверены только клиенты на этом устройстве.",
+    "duplicates.limited": "Слишком много проверок подряд; повторим чуть позже. Проверены клиенты на устройстве.",
+    "duplicates.failed": "Сервер не ответил на проверку; проверены только клиенты на этом устройстве.",
 }
 
 EN: dict[str, str] = {
@@ -518,6 +531,19 @@ EN: dict[str, str] = {
     "profile.link_pending": "Receipt {0} — saved on this device, waiting to be sent",
     "profile.link_waiting": "Receipt {0} — the server accepted the link, waiting for the till's data",
     "profile.link_rejected": "Receipt {0} was not linked: {1}",
+    "duplicates.title": "She may be a client already",
+    "duplicates.hint": "Open her profile instead of registering her again.",
+    "duplicates.open": "Open her",
+    "duplicates.opening": "Opening…",
+    "duplicates.here": "this boutique",
+    "duplicates.other_store": "boutique “{0}”",
+    "duplicates.by.phone": "same phone",
+    "duplicates.by.email": "same e-mail",
+    "duplicates.by.name_birthday": "same name and birthday",
+    "duplicates.asking": "Checking every boutique…",
+    "duplicates.offline": "No connection to the server: only the clients on this device were checked.",
+    "duplicates.limited": "Too many checks in a row; trying again shortly. The clients on this device were checked.",
+    "duplicates.failed": "The server did not answer the check; only the clients on this device were checked.",
 }
 
 TABLES = {"ru": RU, "en": EN}

@@ -1,0 +1,86 @@
+"""The duplicate check's panel on the registration form: who she may already be, and
+"Open her" (app.state.duplicates). Shows nothing while there is no match."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import flet as ft
+
+from app.state.context import AppModel
+from app.state.duplicates import DuplicatesModel, Match
+from app.ui import theme
+from app.ui.strings import t
+
+WATCHED = ("phone", "email", "last_name", "first_name", "birthday")
+"""The form's fields that can identify her: a change of any starts a check."""
+
+
+class HasForm(Protocol):
+    form: dict  # the registration form's values, as typed
+
+
+@ft.component
+def DuplicatesPanel(duplicates: DuplicatesModel, register: HasForm, ui: AppModel) -> ft.Control:
+    """`register`: the registration's observable model; typing in its form re-renders this."""
+    lang = ui.lang
+    form = register.form
+    ft.use_effect(lambda: duplicates.check(dict(form)), [form.get(k) for k in WATCHED])
+    ft.use_effect(lambda: None, [], cleanup=duplicates.clear)  # leaving the form forgets its matches
+    rows: list[ft.Control] = [_row(duplicates, m, lang) for m in duplicates.matches]
+    if duplicates.asking:
+        rows.append(ft.Text(t(lang, "duplicates.asking"), size=12, color=theme.MUTED))
+    if duplicates.notice is not None and duplicates.matches:
+        rows.append(ft.Text(t(lang, duplicates.notice), size=12, color=theme.WARN))
+    if not duplicates.matches:
+        return ft.Container(key="duplicates-panel", visible=bool(rows), content=ft.Column(rows, spacing=4))
+    return ft.Container(
+        key="duplicates-panel",
+        border=ft.Border.all(1, theme.WARN),
+        border_radius=8,
+        padding=12,
+        bgcolor=ft.Colors.with_opacity(0.06, theme.WARN),
+        content=ft.Column(
+            spacing=8,
+            controls=[
+                ft.Row(
+                    [
+                        ft.Icon(ft.Icons.PERSON_SEARCH, color=theme.WARN),
+                        ft.Text(t(lang, "duplicates.title"), weight=ft.FontWeight.BOLD),
+                    ]
+                ),
+                ft.Text(t(lang, "duplicates.hint"), size=12, color=theme.MUTED),
+                *rows,
+            ],
+        ),
+    )
+
+
+def _row(duplicates: DuplicatesModel, m: Match, lang: str) -> ft.Control:
+    where = t(lang, "duplicates.here") if m.cached else t(lang, "duplicates.other_store", m.store_name or "—")
+    why = ", ".join(t(lang, f"duplicates.by.{b}") for b in m.matched_by)
+    busy = duplicates.opening == m.client_id
+
+    async def open_her(_) -> None:
+        await duplicates.open_match(m.client_id)
+
+    return ft.Row(
+        key=f"dup-{m.client_id}",
+        alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+        controls=[
+            ft.Column(
+                spacing=0,
+                expand=True,
+                controls=[
+                    ft.Text(f"{m.name}  {m.phone}".strip(), weight=ft.FontWeight.W_500),
+                    ft.Text(f"{where} · {why}", size=12, color=theme.MUTED),
+                ],
+            ),
+            ft.OutlinedButton(
+                t(lang, "duplicates.opening" if busy else "duplicates.open"),
+                icon=ft.Icons.OPEN_IN_NEW,
+                disabled=duplicates.opening is not None,
+                on_click=open_her,
+            ),
+        ],
+    )
