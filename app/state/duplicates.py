@@ -17,6 +17,7 @@ the registration itself never waits for any of this.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 
@@ -31,8 +32,8 @@ from app.state.messages import Message
 from app.state.profile import ProfileModel
 from app.state.profile_form import parse_birthday
 from app.state.sync import SyncModel
-from sync.client import HubError, HubUnreachable
-from sync.models import ClientLookup
+from sync.client import HubClient, HubError, HubUnreachable
+from sync.models import ClientLookup, DuplicatePair
 from sync.rules.contacts import is_email, normalise_phone
 
 DEBOUNCE = 0.4
@@ -231,4 +232,66 @@ class DuplicatesModel:
             self._sync.sync_now()
         self.clear()
         await self._profile.open(client_id)
+        return True
+
+
+# --- a manager's duplicate pairs ----------------------------------------------------------
+
+
+@ft.observable
+@dataclass(eq=False)
+class PairsModel:
+    """The store's open duplicate pairs (GET /v1/duplicates), for a manager to merge or
+    dismiss. A consultant's hub answers 403: then `allowed` is False and nothing shows."""
+
+    ctx: InitVar[Context]
+    sync: InitVar[SyncModel]
+    pairs: list[DuplicatePair] = field(default_factory=list)
+    allowed: bool | None = None  # None: not asked yet (or offline)
+    busy: str | None = None  # the pair being merged or dismissed
+    notice: Message | None = None
+
+    def __post_init__(self, ctx: Context, sync: SyncModel) -> None:
+        self._ctx, self._sync = ctx, sync
+
+    async def load(self) -> None:
+        client = self._sync.client
+        if client is None:
+            return
+        try:
+            self.pairs = await client.duplicate_pairs()
+        except HubUnreachable:
+            return  # offline: the list waits for the next visit
+        except HubError as e:
+            if e.status == 403:
+                self.allowed, self.pairs = False, []
+            else:
+                self.notice = Message("duplicates.failed")
+            return
+        self.allowed = True
+
+    async def merge(self, pair_id: str, survivor_id: str) -> bool:
+        return await self._resolve(pair_id, lambda c: c.merge_pair(pair_id, survivor_id))
+
+    async def dismiss(self, pair_id: str) -> bool:
+        return await self._resolve(pair_id, lambda c: c.dismiss_pair(pair_id))
+
+    async def _resolve(self, pair_id: str, call: Callable[[HubClient], Awaitable[object]]) -> bool:
+        client = self._sync.client
+        if client is None:
+            self.notice = Message("duplicates.offline")
+            return False
+        self.busy, self.notice = pair_id, None
+        try:
+            await call(client)
+        except HubUnreachable:
+            self.notice = Message("duplicates.offline")
+            return False
+        except HubError:
+            self.notice = Message("duplicates.pair_failed")
+            return False
+        finally:
+            self.busy = None
+        self._sync.sync_now()  # the merged one's tombstone and her records, now under the survivor
+        await self.load()
         return True

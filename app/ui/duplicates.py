@@ -8,9 +8,10 @@ from typing import Protocol
 import flet as ft
 
 from app.state.context import AppModel
-from app.state.duplicates import DuplicatesModel, Match
+from app.state.duplicates import DuplicatesModel, Match, PairsModel
 from app.ui import theme
 from app.ui.strings import t
+from sync.models import DuplicatePair
 
 WATCHED = ("phone", "email", "last_name", "first_name", "birthday")
 """The form's fields that can identify her: a change of any starts a check."""
@@ -83,4 +84,70 @@ def _row(duplicates: DuplicatesModel, m: Match, lang: str) -> ft.Control:
                 on_click=open_her,
             ),
         ],
+    )
+
+
+@ft.component
+def DuplicatePairsSection(pairs: PairsModel, ui: AppModel) -> ft.Control:
+    """A manager's list of the store's duplicate pairs: keep one (merge the other into her)
+    or say they are two people. Shows nothing to a consultant (the hub answers 403)."""
+    lang = ui.lang
+    ft.use_effect(pairs.load, [])  # a coroutine function: Flet awaits it
+    if not pairs.allowed:
+        return ft.Container(visible=False)
+    items: list[ft.Control] = [ft.Text(t(lang, "duplicates.pairs"), weight=ft.FontWeight.BOLD)]
+    if not pairs.pairs:
+        items.append(ft.Text(t(lang, "duplicates.pairs_none"), color=theme.MUTED))
+    for p in pairs.pairs:
+        items.append(_pair(pairs, p, lang))
+    if pairs.notice is not None:
+        items.append(ft.Text(t(lang, pairs.notice), color=theme.WARN))
+    return ft.Container(key="duplicate-pairs", padding=ft.Padding.only(top=12), content=ft.Column(items, spacing=8))
+
+
+def _pair(pairs: PairsModel, p: DuplicatePair, lang: str) -> ft.Control:
+    busy = pairs.busy is not None
+
+    def keep(survivor_id: str):
+        async def handler(_) -> None:
+            await pairs.merge(p.id, survivor_id)
+
+        return handler
+
+    async def dismiss(_) -> None:
+        await pairs.dismiss(p.id)
+
+    rows: list[ft.Control] = [
+        ft.Row(
+            [
+                ft.Text(
+                    t(
+                        lang,
+                        "duplicates.pair_client",
+                        c.name or "—",
+                        c.phone or "",
+                        c.store_name or "—",
+                        c.receipts,
+                        c.points_balance,
+                    ),
+                    expand=True,
+                ),
+                ft.OutlinedButton(t(lang, "duplicates.keep"), disabled=busy, on_click=keep(c.client_id)),
+            ]
+        )
+        for c in p.clients
+    ]
+    return ft.Container(
+        key=f"pair-{p.id}",
+        border=ft.Border.all(1, theme.WARN),
+        border_radius=8,
+        padding=10,
+        content=ft.Column(
+            spacing=4,
+            controls=[
+                ft.Text(t(lang, f"duplicates.pair_reason.{p.reason}"), size=12, color=theme.MUTED),
+                *rows,
+                ft.TextButton(t(lang, "duplicates.dismiss"), disabled=busy, on_click=dismiss),
+            ],
+        ),
     )

@@ -35,7 +35,7 @@ def section_index(route: str) -> int:
 def screen_for(app: App, ui: AppModel) -> ft.Control:
     route = ui.route
     if route.startswith("/sync"):
-        return SyncScreen(app.sync, ui)
+        return SyncScreen(app.sync, ui, app.pairs)
     if route.startswith("/scan"):
         return ScanScreen(app.scan, ui, app.profile.open)
     if route.startswith("/register"):

@@ -274,6 +274,14 @@ RU: dict[str, str] = {
     "duplicates.offline": "Нет связи с сервером: проверены только клиенты на этом устройстве.",
     "duplicates.limited": "Слишком много проверок подряд; повторим чуть позже. Проверены клиенты на устройстве.",
     "duplicates.failed": "Сервер не ответил на проверку; проверены только клиенты на этом устройстве.",
+    "duplicates.pairs": "Возможные дубли клиентов",
+    "duplicates.pairs_none": "Дублей нет.",
+    "duplicates.pair_reason.phone": "один телефон",
+    "duplicates.pair_reason.email": "одна почта",
+    "duplicates.keep": "Оставить эту",
+    "duplicates.dismiss": "Это разные люди",
+    "duplicates.pair_client": "{0} {1} · {2} · покупок: {3} · баллов: {4}",
+    "duplicates.pair_failed": "Не удалось: сервер отказал. Обновите список и попробуйте ещё раз.",
 }
 
 EN: dict[str, str] = {
@@ -544,6 +552,14 @@ EN: dict[str, str] = {
     "duplicates.offline": "No connection to the server: only the clients on this device were checked.",
     "duplicates.limited": "Too many checks in a row; trying again shortly. The clients on this device were checked.",
     "duplicates.failed": "The server did not answer the check; only the clients on this device were checked.",
+    "duplicates.pairs": "Possible duplicate clients",
+    "duplicates.pairs_none": "No duplicates.",
+    "duplicates.pair_reason.phone": "one phone",
+    "duplicates.pair_reason.email": "one e-mail",
+    "duplicates.keep": "Keep this one",
+    "duplicates.dismiss": "Different people",
+    "duplicates.pair_client": "{0} {1} · {2} · purchases: {3} · points: {4}",
+    "duplicates.pair_failed": "That failed: the server refused. Refresh the list and try again.",
 }
 
 TABLES = {"ru": RU, "en": EN}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from sync.hub.storage import sql
+from sync.hub.storage import lock_names, sql
 from sync.models import utcnow
 from sync.rules.matching import mask_email, mask_name, mask_phone, name_key
 
@@ -123,14 +123,24 @@ def flag(conn: Connection, client: dict, brand_id: str) -> list[str]:
     return sorted(found)
 
 
+def lock_contacts(conn: Connection, payload: dict) -> None:
+    """Take the names of a registration's phone and e-mail (storage.lock_names, first in its
+    transaction): two tablets registering one phone at the same moment (PostgreSQL, two
+    workers) would each miss the other's uncommitted client, and no pair be flagged."""
+    names = [
+        f"contact {kind} {value.strip().lower()}"
+        for kind in ("phone", "email")
+        if isinstance(value := payload.get(kind), str) and value.strip()
+    ]
+    lock_names(conn, names)
+
+
 def add_pair(conn: Connection, brand_id: str, one: str, other: str, reason: str) -> None:
     a, b = sorted((one, other))
-    if sql(conn, "SELECT 1 FROM duplicate_pairs WHERE client_a = ? AND client_b = ?", (a, b)).fetchone():
-        return
     sql(
         conn,
         "INSERT INTO duplicate_pairs (id, brand_id, client_a, client_b, reason, status, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_a, client_b) DO NOTHING",
         (
             str(uuid.uuid5(uuid.NAMESPACE_URL, f"vitrine:pair:{a}:{b}")),
             brand_id,

@@ -34,6 +34,7 @@ from sync.rules.contacts import normalise_phone
 
 
 def register(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    duplicates.lock_contacts(conn, m.payload)  # names before rows (storage.locks)
     client = members.registration(conn, m, account.store_id)
     if client.get("consents"):  # recorded as consents, dated by the hub (sync.hub.consents)
         source = consents.Source("register", m, account.id, device_id)

@@ -31,15 +31,15 @@ def stores_of(conn: Connection, client_id: str) -> list[str]:
 
 
 def add(conn: Connection, client_id: str, store_id: str, account_id: str) -> bool:
-    """Share the client into `store_id`; False when she was already."""
-    if shared(conn, client_id, store_id):
-        return False
-    sql(
+    """Share the client into `store_id`; False when she was already (two shares at once
+    on PostgreSQL: one inserts, the other finds the row, neither fails)."""
+    done = sql(
         conn,
-        "INSERT INTO client_shares (client_id, store_id, account_id, at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO client_shares (client_id, store_id, account_id, at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (client_id, store_id) DO NOTHING",
         (client_id, store_id, account_id, utcnow().isoformat()),
     )
-    return True
+    return done.rowcount == 1
 
 
 def remove_all(conn: Connection, client_id: str) -> None:

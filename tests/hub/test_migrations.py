@@ -144,10 +144,13 @@ def test_0009_indexes_existing_clients_by_email_and_name_and_birthday_and_goes_b
             command.upgrade(cfg, "0008")
             conn.execute(
                 text(
-                    "INSERT INTO clients (id, store_id, data) VALUES ('c1', 's1', :a), ('c2', 's1', :b), ('c3', 's1', :c)"
+                    "INSERT INTO clients (id, store_id, data)"
+                    " VALUES ('c1', 's1', :a), ('c2', 's1', :b), ('c3', 's1', :c)"
                 ),
                 {
-                    "a": '{"last_name": "Ковалёва ", "first_name": "Анна", "birthday": "1990-04-12", "email": "a@b.ru"}',
+                    "a": (
+                        '{"last_name": "Ковалёва ", "first_name": "Анна", "birthday": "1990-04-12", "email": "a@b.ru"}'
+                    ),
                     "b": '{"last_name": "Орлова", "first_name": "Вера"}',  # no birthday: no name key
                     "c": '{"last_name": "—", "first_name": "—", "birthday": "1980-01-01"}',  # erased: none
                 },

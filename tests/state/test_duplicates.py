@@ -12,7 +12,7 @@ from app.state.duplicates import DuplicatesModel, criteria_of
 from app.state.messages import Message
 from sync.models import new_id, utcnow
 from tests.state.helpers import engine, shown
-from tests.state.test_app import logged_in, wait_for
+from tests.state.test_app import logged_in, make, wait_for
 
 
 def _hub_login(url: str, login: str, password: str) -> dict:
@@ -105,10 +105,42 @@ async def test_the_cache_answers_at_once_and_offline_says_only_the_device_was_ch
         (m,) = [m for m in dup.matches if m.client_id == cid]
         assert m.cached and m.name == f"{last} {first}"
     # the hub unreachable: the cache still answers; the panel says the brand was not asked
-    ctrl.sync.client.base_url = "http://127.0.0.1:9"
-    ctrl.sync.client._http.base_url = httpx.URL("http://127.0.0.1:9")
+    client = ctrl.sync.client
+    assert client is not None
+    client.base_url = "http://127.0.0.1:9"
+    client._http.base_url = httpx.URL("http://127.0.0.1:9")
     dup.check({"phone": phone, "email": ""})
     await wait_for(lambda: dup.notice is not None and not dup.asking)
     assert dup.notice == Message("duplicates.offline") and [m.client_id for m in dup.matches] == [cid]
     assert await dup.open_match(cid) and ctrl.ui.route == f"/clients/{cid}"
     await ctrl.close()
+
+
+async def test_a_manager_lists_the_stores_pairs_and_keeps_one_a_consultant_sees_none(demo_hub, tmp_path):
+    phone = f"+7926{random.randrange(10**7):07d}"
+    there = _register_elsewhere(demo_hub.url, last_name="Горина", first_name="Нина", phone=phone)
+    consultant = await logged_in(demo_hub, tmp_path / "consultant")
+    await wait_for(lambda: consultant.sync.status.last_sync is not None)
+    await consultant.register.open()
+    consultant.register.form.update(last_name="Горина", first_name="Нина", phone=phone)
+    here = await consultant.register.save()  # registered anyway (she is in no cache here): a pair on the hub
+    assert here
+    await engine(consultant).sync_once()
+    await consultant.pairs.load()
+    assert consultant.pairs.allowed is False and consultant.pairs.pairs == []
+    await consultant.close()
+
+    manager = make(tmp_path / "manager", demo_hub.url)
+    await manager.start()
+    manager.session.login, manager.session.password = "manager1", "vitrine"
+    assert await manager.session.log_in()
+    await wait_for(lambda: manager.sync.status.last_sync is not None)
+    await manager.pairs.load()
+    assert manager.pairs.allowed is True
+    (pair,) = [p for p in manager.pairs.pairs if {c.client_id for c in p.clients} == {there, here}]
+    assert {c.store_name for c in pair.clients} == {"Петровка", "Невский"} and phone not in pair.model_dump_json()
+    assert await manager.pairs.merge(pair.id, here)
+    assert pair.id not in [p.id for p in manager.pairs.pairs] and manager.pairs.notice is None
+    assert not await manager.pairs.merge(pair.id, here)  # closed now: refused, said so
+    assert manager.pairs.notice == Message("duplicates.pair_failed")
+    await manager.close()
