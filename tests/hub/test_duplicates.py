@@ -298,3 +298,12 @@ def test_a_manager_dismisses_a_pair_of_two_people(api, who):
     assert api.post(f"/v1/duplicates/{pair['id']}/dismiss", headers=headers(who["manager_other"])).status_code == 404
     assert api.post(f"/v1/duplicates/{pair['id']}/dismiss", headers=headers(who["manager_own"])).status_code == 204
     assert pair["id"] not in [p["id"] for p in api.get("/v1/duplicates", headers=headers(who["manager_own"])).json()]
+
+
+def test_a_seeded_client_is_found_by_email_and_by_name_and_birthday(api, who, hub_db):
+    with hub_db.read() as conn:
+        rows = sql(conn, "SELECT data FROM clients WHERE store_id = ? ORDER BY id", (OWN,)).fetchall()
+    c = next(d for d in map(lambda r: json.loads(r[0]), rows) if d.get("email") and d.get("birthday"))
+    assert c["id"] in [m["client_id"] for m in _lookup(api, who["other"], email=c["email"])]
+    by_name = _lookup(api, who["other"], last_name=c["last_name"], first_name=c["first_name"], birthday=c["birthday"])
+    assert c["id"] in [m["client_id"] for m in by_name]
