@@ -53,6 +53,15 @@ def merge(conn: Connection, pair_id: str, survivor_id: str, account: Account) ->
         if c.get("erased_at") or c.get("merged_into"):
             raise Rejected("client_gone", "One of the two was erased or merged since; dismiss the pair.")
     home = s["store_id"]
+    # Her own entities again, at the end of the feed, so a store she is newly shared into
+    # gets them all. First: what this transaction publishes later (her account, her
+    # snapshot) must win over these copies (the feed keeps an entity's last publication).
+    live = sql(
+        conn,
+        "SELECT entity, entity_id, store_id, data FROM feed WHERE client_id = ? AND NOT deleted AND entity <> 'client'",
+        (survivor_id,),
+    ).fetchall()
+    feed.publish_many(conn, [(e, i, st, json.loads(d), False) for e, i, st, d in live if d is not None])
     moved = _move_rows(conn, merged_id, survivor_id, home)
 
     # every store that served either keeps serving her
@@ -73,15 +82,6 @@ def merge(conn: Connection, pair_id: str, survivor_id: str, account: Account) ->
     members.save(
         conn, {k: m[k] for k in KEPT if k in m} | {"last_name": "—", "first_name": "—", "merged_into": survivor_id}
     )
-
-    # the survivor's entities again, at the end of the feed: a store she is newly shared
-    # into gets them all (the moved ones were published just above, in this transaction)
-    live = sql(
-        conn,
-        "SELECT entity, entity_id, store_id, data FROM feed WHERE client_id = ? AND NOT deleted AND entity <> 'client'",
-        (survivor_id,),
-    ).fetchall()
-    feed.publish_many(conn, [(e, i, st, json.loads(d), False) for e, i, st, d in live if d is not None])
 
     duplicates.resolve(conn, pair_id, duplicates.MERGED, account.id, survivor_id)
     duplicates.repoint(conn, merged_id, survivor_id, account.brand_id)
@@ -107,8 +107,6 @@ def _move_rows(conn: Connection, merged_id: str, survivor_id: str, home: str) ->
                     f"UPDATE {table} SET owner_id = ?, data = ? WHERE {key} = ? AND entity = ?",
                     (survivor_id, text, rid, publish_as),
                 )
-            elif table == "records":
-                sql(conn, f"UPDATE {table} SET data = ? WHERE {key} = ? AND entity = 'diary_rev'", (text, rid))
             else:
                 sql(conn, f"UPDATE {table} SET client_id = ?, data = ? WHERE {key} = ?", (survivor_id, text, rid))
             out.append((rid, d))

@@ -36,10 +36,10 @@ def add(conn: Connection, client_id: str, store_id: str, account_id: str) -> boo
     done = sql(
         conn,
         "INSERT INTO client_shares (client_id, store_id, account_id, at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (client_id, store_id) DO NOTHING",
+        " ON CONFLICT (client_id, store_id) DO NOTHING RETURNING client_id",
         (client_id, store_id, account_id, utcnow().isoformat()),
     )
-    return done.rowcount == 1
+    return done.fetchone() is not None  # not rowcount: a pipelined write (PostgreSQL) has none yet
 
 
 def remove_all(conn: Connection, client_id: str) -> None:

@@ -269,6 +269,11 @@ def test_one_phone_registered_in_two_stores_is_a_pair_a_manager_merges_keeping_e
     for h, cursor in ((who["own"], cursor_own), (who["other"], cursor_other)):
         by = {(c["entity"], c["entity_id"]): c for c in _pull(api, h, cursor)[0]}
         assert by[("client", a)]["deleted"] is False
+        account = by[("account", a)]["data"]  # her loyalty summary as the profile shows it: both ledgers
+        assert (account["balance"], account["pending_total"]) == (
+            survivor["points_balance"],
+            survivor["pending_points"],
+        )
         assert by[("diary", entry)]["client_id"] == a and by[("contact", contact)]["client_id"] == a
         assert ("client", b_id) not in by or by[("client", b_id)]["deleted"] is True
     other = {(c["entity"], c["entity_id"]): c for c in _pull(api, who["other"], cursor_other)[0]}
