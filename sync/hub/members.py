@@ -71,18 +71,25 @@ def existing(conn: Connection, client_id: str, store_id: str) -> dict:
     """The client's snapshot when she belongs to `store_id` (the account's store) or is
     shared into it (sync.hub.shares); Rejected("unknown_client") when the hub has none, she
     is another store's or she was erased: all answered alike, so the answer tells no one
-    which ids exist elsewhere. One merged into another is answered `client_merged`, naming
-    the survivor, whom the device's feed brings it."""
+    which ids exist elsewhere. One merged into another raises `Merged` (a `client_merged`
+    rejection naming the survivor), on which sync.hub.mutations applies the mutation to her."""
     client = load(conn, client_id)
     if client is None or client.get("erased_at"):
         raise Rejected("unknown_client", "This client is not known to the hub.")
     if client["store_id"] != store_id and not shares.shared(conn, client_id, store_id):
         raise Rejected("unknown_client", "This client is not known to the hub.")
     if client.get("merged_into"):
-        raise Rejected(
-            "client_merged", f"This client was merged into client {client['merged_into']}; send it for her instead."
-        )
+        raise Merged(client_id, client["merged_into"])
     return client
+
+
+class Merged(Rejected):
+    """The client was merged into another (sync.hub.merge): sync.hub.mutations applies the
+    mutation to the survivor instead, so what a tablet wrote offline about her is kept."""
+
+    def __init__(self, merged_id: str, survivor_id: str):
+        super().__init__("client_merged", f"This client was merged into client {survivor_id}; send it for her instead.")
+        self.merged_id, self.survivor_id = merged_id, survivor_id
 
 
 def registration(conn: Connection, m: Mutation, store_id: str) -> dict:

@@ -12,8 +12,9 @@ either keeps serving her.
 
 The merged client becomes a tombstone that redirects: her row keeps no personal data and
 names the survivor (`merged_into`); the feed publishes her deletion, on which devices drop
-her (app.cache.erasure); a mutation that still names her is refused `client_merged` with
-the survivor's id. All in one write transaction.
+her (app.cache.erasure); a mutation that still names her (written offline before the
+device heard of the merge) is applied to the survivor (sync.hub.mutations). All in one
+write transaction.
 """
 
 from __future__ import annotations

@@ -53,14 +53,16 @@ async def test_one_phone_registered_offline_on_two_tablets_is_flagged_merged_and
         assert pair.reason == "phone" and phone not in pair.model_dump_json()
         merged = await manager.merge_pair(pair.id, ca)
     assert merged.merged_id == cb and merged.moved["diary"] == 1 and merged.moved["form"] == 1
+    # tablet b, not yet told, writes about her again: its push (before its pull) reaches the survivor
+    late, _ = await b.diary_add(cb, "Записано до того, как планшет узнал о слиянии")
 
-    await a.settle()
     await b.settle()
+    await a.settle()
     for d in (a, b):
         assert d.client_row(cb) is None, d.login  # dropped: her tombstone reached the tablet that had her
         _, hub_data = d.client_row(ca)
         assert hub_data is not None and hub_data["birthday"] == "1985-01-02" and hub_data["email"]
-        for entity, eid in (("diary", entry_a), ("diary", entry_b), ("form", form_b)):
+        for entity, eid in (("diary", entry_a), ("diary", entry_b), ("form", form_b), ("diary", late)):
             got = d.entity(entity, eid)
             assert got is not None and got["client_id"] == ca, (d.login, entity)
     assert a.client_row(ca)[1] == b.client_row(ca)[1]  # one survivor, the same on both
