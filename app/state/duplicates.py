@@ -151,17 +151,16 @@ class DuplicatesModel:
 
     async def _check(self, c: Criteria, generation: int) -> None:
         if c.empty:
-            self.matches, self.notice, self.asking = [], None, False
+            self._show([], None, False)
             return
         local = await self._ctx.cache.read(_local, c)
         if generation != self._generation:
             return  # a newer keystroke has its own check
-        self.matches = local
         client = self._sync.client
         if client is None or self._sync.status.online is False:
-            self.asking = False
+            self._show(local, self.notice, False)
             return
-        self.asking = True
+        self._show(local, self.notice, True)
         await asyncio.sleep(DEBOUNCE)
         if generation != self._generation:
             return
@@ -188,7 +187,7 @@ class DuplicatesModel:
         if generation != self._generation:
             return
         cached = {m.client_id for m in local}
-        self.matches = local + [
+        found = [
             Match(
                 client_id=m.client_id,
                 name=m.name,
@@ -200,7 +199,16 @@ class DuplicatesModel:
             for m in remote
             if m.client_id not in cached
         ]
-        self.notice, self.asking = notice, False
+        self._show(local + found, notice, False)
+
+    def _show(self, matches: list[Match], notice: Message | None, asking: bool) -> None:
+        """Set what changed only: each assignment re-renders the panel, while the consultant types."""
+        if matches != self.matches:
+            self.matches = matches
+        if notice != self.notice:
+            self.notice = notice
+        if asking != self.asking:
+            self.asking = asking
 
     async def open_match(self, client_id: str) -> bool:
         """Open her profile; one of another store is shared into this one and cached first.
