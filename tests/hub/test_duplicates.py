@@ -180,6 +180,9 @@ def test_a_shared_client_reaches_the_other_stores_feed_with_her_records_and_may_
     # the page file carries her too
     r = api.get("/v1/changes.sqlite?cursor=0&limit=50000", headers=headers(who["other"]))
     assert r.status_code == 200 and cid.encode() in r.content
+    # an erasure is her home store's to carry out, not a store she is served in
+    (res,) = _push(api, who["manager_other"], _m("client.erase", cid, {"request_ref": "DSR-1"}))
+    assert (res["status"], res["code"]) == ("rejected", "unknown_client"), res
     # sharing again changes nothing; another brand's consultant cannot
     assert api.post(f"/v1/clients/{cid}/share", headers=headers(who["other"])).json()["shared"] is False
     r = api.post(f"/v1/clients/{cid}/share", headers=headers(who["brand"]))
