@@ -58,9 +58,7 @@ def add_duplicate_routes(
     """`staff`, `manager`: the API's dependencies for an account of those roles (create_app's)."""
     per_account = limit or LOOKUP_LIMIT
 
-    def run_lookup(body: ClientLookup, acc: Account) -> tuple[float | None, list[dict]]:
-        phone = normalise_phone(body.phone) if body.phone else None
-        c = duplicates.criteria(phone, body.email, body.last_name, body.first_name, body.birthday)
+    def run_lookup(c: duplicates.Criteria, acc: Account) -> tuple[float | None, list[dict]]:
         with db.write() as conn:
             wait = throttle.begin_attempt(conn, [(f"lookup:{acc.id}", per_account)], clock())
             if wait is not None:
@@ -78,17 +76,14 @@ def add_duplicate_routes(
     )
     async def lookup_clients(body: ClientLookup, acc: Annotated[Account, Depends(staff)]) -> LookupResult:
         """Clients of the caller's brand with this phone, e-mail, or surname + name + birthday,
-        masked. A phone that is no phone number, or no complete criterion, is a 422."""
-        if body.phone and normalise_phone(body.phone) is None:
-            raise Problem(422, "Invalid request", "The phone is not a phone number.", "urn:vitrine:invalid-phone")
-        if not (body.phone or body.email or (body.last_name and body.first_name and body.birthday)):
-            raise Problem(
-                422,
-                "Invalid request",
-                "Send a phone, an e-mail, or a surname, a name and a birthday.",
-                "urn:vitrine:lookup-criteria",
-            )
-        wait, found = await run_in_threadpool(run_lookup, body, acc)
+        masked. What is not a complete criterion (a phone that is no phone number yet, a
+        surname without the name and birthday) is not asked: nothing complete, no matches
+        (and no lookup counted), as a form being typed sends it."""
+        phone = normalise_phone(body.phone) if body.phone else None
+        c = duplicates.criteria(phone, body.email, body.last_name, body.first_name, body.birthday)
+        if not (c.phone or c.email or c.name_key):
+            return LookupResult(matches=[])
+        wait, found = await run_in_threadpool(run_lookup, c, acc)
         if wait is not None:
             raise Problem(
                 429,

@@ -62,6 +62,11 @@ OPERATIONS = [
     "POST /v1/pos/receipts",
     "GET /v1/reports/identified",
     "GET /v1/clients/{client_id}/audit",
+    "POST /v1/clients/lookup",
+    "POST /v1/clients/{client_id}/share",
+    "GET /v1/duplicates",
+    "POST /v1/duplicates/{pair_id}/merge",
+    "POST /v1/duplicates/{pair_id}/dismiss",
 ]
 
 
