@@ -20,12 +20,19 @@ from sync.models import (
     DEVICE_REVOKED,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
+    ClientLookup,
+    DuplicatePair,
     LoginRequest,
     LoginResponse,
+    LookupMatch,
+    LookupResult,
+    MergeRequest,
+    MergeResult,
     Mutation,
     MutationBatch,
     MutationResponse,
     RefreshRequest,
+    ShareResult,
     TokenPair,
 )
 from sync.page import NEXT_CURSOR_HEADER, BadPage, FilePage, PageMeta, RawPage
@@ -281,6 +288,43 @@ class HubClient:
 
     async def get_blob(self, sha256: str) -> bytes:
         return (await self._request("GET", f"/v1/blobs/{sha256}")).content
+
+    # --- duplicates across the brand (sync.hub.duplicates_api) ------------------------------
+
+    async def lookup_clients(self, query: ClientLookup) -> list[LookupMatch]:
+        """Masked clients of the brand with this phone, e-mail or name + birthday. POST: the
+        values travel in the body, never in a URL. A 429 (rate limit) is a HubError."""
+        resp = await self._request(
+            "POST",
+            "/v1/clients/lookup",
+            content=query.model_dump_json(exclude_none=True),
+            headers={"Content-Type": "application/json"},
+        )
+        return LookupResult.model_validate_json(resp.content).matches
+
+    async def share_client(self, client_id: str) -> ShareResult:
+        """Serve a client of another store of the brand in this one: her record and entities."""
+        resp = await self._request("POST", f"/v1/clients/{client_id}/share")
+        return ShareResult.model_validate_json(resp.content)
+
+    async def duplicate_pairs(self, status: str = "open") -> list[DuplicatePair]:
+        """A manager's: the brand's duplicate pairs with a client of this store."""
+        resp = await self._request("GET", "/v1/duplicates", params={"status": status})
+        return [DuplicatePair.model_validate(p) for p in resp.json()]
+
+    async def merge_pair(self, pair_id: str, survivor_id: str) -> MergeResult:
+        """A manager's: merge the pair into `survivor_id` (the other becomes a tombstone)."""
+        resp = await self._request(
+            "POST",
+            f"/v1/duplicates/{pair_id}/merge",
+            content=MergeRequest(survivor_id=survivor_id).model_dump_json(),
+            headers={"Content-Type": "application/json"},
+        )
+        return MergeResult.model_validate_json(resp.content)
+
+    async def dismiss_pair(self, pair_id: str) -> None:
+        """A manager's: the two are different people; the pair is closed."""
+        await self._request("POST", f"/v1/duplicates/{pair_id}/dismiss")
 
 
 def bad_page(e: BadPage) -> HubError:

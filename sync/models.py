@@ -401,3 +401,85 @@ class ClientErasePayload(Model):
 class ClientViewedPayload(Model):
     """client.viewed: a consultant opened the client's profile (an offline view arrives later;
     the mutation's client_time is when it happened, the hub adds its time of receipt)."""
+
+
+# --- duplicates across a brand (sync.hub.duplicates, sync.hub.sharing, sync.hub.merge) ------
+
+
+class ClientLookup(Model):
+    """POST /v1/clients/lookup: who of the brand has this phone, e-mail or name + birthday.
+    In the body, never in a URL: a URL ends up in access logs."""
+
+    phone: str | None = Field(default=None, max_length=40, description="Any usual form; matched as E.164")
+    email: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=80)
+    first_name: str | None = Field(default=None, max_length=80)
+    birthday: dt.date | None = Field(default=None, description="With last_name and first_name")
+
+
+class LookupMatch(Model):
+    """A client of the brand, masked: enough to recognise her, too little to harvest."""
+
+    client_id: str
+    store_id: str
+    store_name: str
+    name: str = Field(description='First name and initial, e.g. "Анна К."')
+    phone: str | None = Field(default=None, description='e.g. "+7 *** ***-**-67"')
+    email: str | None = Field(default=None, description='e.g. "a***@mail.ru"')
+    matched_by: list[Literal["phone", "email", "name_birthday"]]
+    in_my_store: bool = Field(description="Her store is the caller's, or she is shared into it")
+
+
+class LookupResult(Model):
+    matches: list[LookupMatch]
+
+
+class SharedEntity(Model):
+    entity: str
+    entity_id: str
+    client_id: str | None = None
+    data: dict[str, Any]
+
+
+class ShareResult(Model):
+    """POST /v1/clients/{id}/share: she is now served in the caller's store."""
+
+    client_id: str
+    home_store_id: str
+    shared: bool = Field(description="False when she was the caller's store's or shared into it already")
+    client: Client
+    entities: list[SharedEntity] = Field(description="Her other entities as the feed carries them")
+
+
+class PairClient(Model):
+    client_id: str
+    store_id: str | None = None
+    store_name: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    created_at: str | None = None
+    receipts: int = 0
+    points_balance: int = 0
+    live: bool = True
+
+
+class DuplicatePair(Model):
+    id: str
+    reason: Literal["phone", "email"]
+    status: Literal["open", "merged", "dismissed"]
+    created_at: str
+    resolved_at: str | None = None
+    survivor_id: str | None = None
+    clients: list[PairClient]
+
+
+class MergeRequest(Model):
+    survivor_id: str = Field(pattern=UUID_PATTERN, description="The one of the pair who stays")
+
+
+class MergeResult(Model):
+    pair_id: str
+    survivor_id: str
+    merged_id: str
+    moved: dict[str, int] = Field(description="Rows moved to the survivor, by kind")

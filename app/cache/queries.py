@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from app.cache import search
+from app.cache import search, search_index
 from app.cache.clients import HUB_DATA
 from app.services import phones
 from sync.models import PROFILE_FIELDS
@@ -113,6 +113,34 @@ def client_by_card(db: Database, card: str) -> ClientRow | None:
 def client_by_phone(db: Database, phone: str) -> ClientRow | None:
     row = db.execute(f"SELECT {LIST_COLUMNS} FROM clients WHERE phone = ? LIMIT 1", [phone]).fetchone()
     return None if row is None else _row(row)
+
+
+def clients_by_email(db: Database, email: str, limit: int = 5) -> list[ClientRow]:
+    """Cached clients with this e-mail (by the search index: no scan of `clients`)."""
+    key = search_index.norm_email(email)
+    rows = db.execute(
+        f"SELECT {LIST_COLUMNS} FROM clients WHERE id IN (SELECT client_id FROM search_doc WHERE email = ?) LIMIT ?",
+        [key, limit],
+    ).fetchall()
+    stores = store_names(db)
+    return [_row(r, stores) for r in rows]
+
+
+def clients_by_name_birthday(
+    db: Database, last_name: str, first_name: str, birthday: str, limit: int = 5
+) -> list[ClientRow]:
+    """Cached clients with this surname, name and birthday ("YYYY-MM-DD"), as the search
+    index normalises them (its twin key: the same one that marks a possible duplicate)."""
+    last, first, _ = search_index.name_words({"last_name": last_name, "first_name": first_name})
+    key = search_index.twin_key(last, first, birthday)
+    if key is None:
+        return []
+    rows = db.execute(
+        f"SELECT {LIST_COLUMNS} FROM clients WHERE id IN (SELECT client_id FROM search_doc WHERE twin_key = ?) LIMIT ?",
+        [key, limit],
+    ).fetchall()
+    stores = store_names(db)
+    return [_row(r, stores) for r in rows]
 
 
 def store_names(db: Database) -> dict[str, str]:

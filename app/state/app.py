@@ -14,6 +14,7 @@ from app.cache.store import Cache, CacheUnreadable, open_device_cache
 from app.services.secrets import SecretStore, open_store
 from app.state.clients import ClientsModel
 from app.state.context import AppModel, Config, Context
+from app.state.duplicates import DuplicatesModel, PairsModel
 from app.state.lock import LockModel
 from app.state.messages import Message
 from app.state.profile import ProfileModel
@@ -48,6 +49,8 @@ class App:
         self.register = RegisterModel(self.ctx, self.session, self.sync, self.clients, self.profile, self.lock)
         self.scan = ScanModel(self.ctx, self.sync, self.profile)
         self.forms = SignedFormsModel(self.ctx, self.sync)
+        self.duplicates = DuplicatesModel(self.ctx, self.sync, self.profile)  # the registration's duplicate check
+        self.pairs = PairsModel(self.ctx, self.sync)  # a manager's duplicate pairs (the sync screen)
 
     @property
     def cache(self) -> Cache:

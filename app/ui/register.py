@@ -1,7 +1,7 @@
 """Registering a client, offline-capable: a quick card, or the questionnaire handed to her to sign.
 
-The screen has one place for the brand-wide duplicate panel (the duplicates work,
-app/ui/duplicates.py): `hub_duplicates` below, under the local matches.
+Under the mode switch: the clients on this device that match what is typed (`LocalMatches`),
+then the brand's (app/ui/duplicates.py: clients of other boutiques of the chain, asked of the hub).
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from __future__ import annotations
 import flet as ft
 
 from app.state.context import AppModel
+from app.state.duplicates import DuplicatesModel
 from app.state.register import RegisterModel
 from app.ui import theme
+from app.ui.duplicates import DuplicatesPanel
 from app.ui.profile_form import ProfileForm
 from app.ui.questionnaire import label_of, problem_line, questionnaire_fields
 from app.ui.strings import t
@@ -48,16 +50,8 @@ def LocalMatches(r: RegisterModel, ui: AppModel) -> ft.Control:
     )
 
 
-def hub_duplicates(r: RegisterModel, ui: AppModel) -> ft.Control:
-    """EMBEDDING POINT for the brand-wide duplicates panel (app/ui/duplicates.py, issue 14's hub
-    side): replace the body with `DuplicatesPanel(...)` given `r.form` (the fields as typed) and
-    `ui`. It sits under the local matches, above the fields, in both the quick card and the
-    questionnaire; never in hand-over mode (the client must not see other clients)."""
-    return ft.Container(visible=False)
-
-
 @ft.component
-def RegisterScreen(register: RegisterModel, ui: AppModel) -> ft.Control:
+def RegisterScreen(register: RegisterModel, ui: AppModel, duplicates: DuplicatesModel | None = None) -> ft.Control:
     r, lang = register, ui.lang
 
     async def cancel(_=None) -> None:
@@ -76,13 +70,14 @@ def RegisterScreen(register: RegisterModel, ui: AppModel) -> ft.Control:
         visible=r.client_id is None,
     )
     title = t(lang, "register.activate_title", r.client_name) if r.client_id is not None else t(lang, "register.title")
-    head = [
+    head: list[ft.Control] = [
         ft.Text(title, size=22, weight=ft.FontWeight.BOLD),
         ft.Text(t(lang, "register.hint_sign" if r.client_id else "register.hint"), color=theme.MUTED),
         mode,
         LocalMatches(r, ui),
-        hub_duplicates(r, ui),
     ]
+    if duplicates is not None:  # never in hand-over mode (another screen): she must not see other clients
+        head.append(DuplicatesPanel(duplicates, r, ui, remote_only=True))
     if r.client_id is None and not r.quick:
         body: ft.Control = ProfileForm(r, ui, r.save, r.cancel, "register.submit", extra_actions=[hand_over])
         return ft.Column(expand=True, controls=[*head, body])

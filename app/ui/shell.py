@@ -34,11 +34,11 @@ def section_index(route: str) -> int:
 def screen_for(app: App, ui: AppModel) -> ft.Control:
     route = ui.route
     if route.startswith("/sync"):
-        return SyncScreen(app.sync, ui)
+        return SyncScreen(app.sync, ui, app.pairs)
     if route.startswith("/scan"):
         return ScanScreen(app.scan, ui, app.profile.open)
     if route.startswith("/register"):
-        return RegisterScreen(app.register, ui)
+        return RegisterScreen(app.register, ui, app.duplicates)
     if route.startswith("/clients/"):
         return ProfileScreen(app.profile, ui, app.scan.start, app.forms, app.register)
     return ClientsScreen(app.clients, ui, app.profile.open)

@@ -6,14 +6,17 @@ from __future__ import annotations
 import flet as ft
 
 from app.state.context import AppModel
+from app.state.duplicates import PairsModel
 from app.state.sync import SyncModel, SyncStatus
 from app.ui import formatting as fmt
 from app.ui import operations, theme
+from app.ui.duplicates import DuplicatePairsSection
 from app.ui.strings import count, t
 
 
 @ft.component
-def SyncScreen(sync: SyncModel, ui: AppModel) -> ft.Control:
+def SyncScreen(sync: SyncModel, ui: AppModel, pairs: PairsModel | None = None) -> ft.Control:
+    """`pairs`: the store's duplicate pairs, listed here for a manager (app.ui.duplicates)."""
     lang = ui.lang
     s = sync.status
 
@@ -73,6 +76,7 @@ def SyncScreen(sync: SyncModel, ui: AppModel) -> ft.Control:
             ft.Text(t(lang, "sync.rejected_title"), size=16, weight=ft.FontWeight.W_600, visible=bool(rejected)),
             *rejected,
             details,
+            *([DuplicatePairsSection(pairs, ui)] if pairs is not None else []),
         ],
     )
 

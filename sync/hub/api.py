@@ -25,6 +25,7 @@ from sync import page
 from sync.hub import (
     audit,
     auth,
+    duplicates_api,
     feed,
     handlers,
     http_guard,
@@ -174,13 +175,15 @@ def create_app(
     login_limits: throttle.LoginLimits | None = None,
     clock: Callable[[], float] = time.time,
     lifetimes: sessions.Lifetimes | None = None,
+    lookup_limit: throttle.Limit | None = None,
 ) -> FastAPI:
     """The API; with `expiry_interval` (seconds) it also runs the points-expiry job.
 
         `freeze_gc`: for a serving process (`serve`), see the lifespan below. `docs`: serve
         /docs, /redoc and /openapi.json. `login_limits`: login throttling (sync.hub.throttle),
         on the time `clock` tells (epoch seconds), as token lifetimes are (`lifetimes`: how long
-    access and refresh tokens live, sync.hub.sessions)."""
+    access and refresh tokens live, sync.hub.sessions). `lookup_limit`: brand-wide client
+    lookups per account (sync.hub.duplicates_api)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -615,6 +618,9 @@ def create_app(
         return Response(feed.dumps(rows), media_type="application/json", headers={"Cache-Control": "no-store"})
 
     loyalty_api.add_loyalty_routes(app, db, staff)
+    duplicates_api.add_duplicate_routes(
+        app, db, staff, allowed(frozenset({auth.MANAGER}), "Duplicate pairs"), clock, lookup_limit
+    )
     return app
 
 

@@ -95,6 +95,24 @@ def log_read(conn: Connection, client_id: str, account_id: str, role: str, store
     )
 
 
+def log_change(
+    conn: Connection, client_id: str, account_id: str, role: str, store_id: str | None, what: str, entity_id: str | None
+) -> None:
+    """A hub endpoint changed a client (a merge, sync.hub.merge): `entity_id` names the other party."""
+    conn.execute(
+        insert(schema.audit_log).values(
+            at=utcnow().isoformat(),
+            client_id=client_id,
+            store_id=store_id,
+            account_id=account_id,
+            role=role,
+            action="change",
+            kind=what[:40],
+            entity_id=entity_id,
+        )
+    )
+
+
 def of_client(conn: Connection, client_id: str) -> list[dict]:
     """The client's audit rows, in the order they were written."""
     a = schema.audit_log

@@ -30,7 +30,7 @@ from sqlalchemy import Connection
 
 from sync.hub import consents, feed, members
 from sync.hub.auth import Account
-from sync.hub.errors import parse
+from sync.hub.errors import Rejected, parse
 from sync.hub.storage import sql
 from sync.models import CONSENT_PURPOSES, ClientErasePayload, Mutation, utcnow
 
@@ -42,6 +42,8 @@ ANONYMOUS = {"last_name": "—", "first_name": "—"}
 def erase(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     p = parse(ClientErasePayload, m.payload)
     client = members.existing(conn, m.entity_id, account.store_id)
+    if client["store_id"] != account.store_id:  # she is only shared into this store: her home store erases
+        raise Rejected("unknown_client", "This client is not known to the hub.")
     cid = client["id"]
     # Every purpose withdrawn, on the record the law keeps (not published: she leaves every device).
     answers = {purpose: (False, None) for purpose in CONSENT_PURPOSES}

@@ -137,13 +137,27 @@ PageRow = tuple[int, bytes]
 # snapshot on PostgreSQL under READ COMMITTED: two separate queries could miss a store
 # row committed between them yet see a later store-less row, and the device's cursor
 # would then jump past the first for good.
+# The third range: the entities of clients of other stores shared into this one
+# (sync.hub.shares), by feed_client_seq; empty (one probe of client_shares) for a store
+# that shares none. Their rows are filed under the client's home store, never this one.
 PAGE_SQL = (
     "SELECT * FROM (SELECT seq, {change} FROM feed"
     " WHERE store_id = ? AND seq > ? ORDER BY seq LIMIT ?) AS own"
     " UNION ALL"
     " SELECT * FROM (SELECT seq, {change} FROM feed"
     " WHERE store_id IS NULL AND seq > ? ORDER BY seq LIMIT ?) AS shared"
+    " UNION ALL"
+    " SELECT * FROM (SELECT seq, {change} FROM feed"
+    " WHERE client_id IN (SELECT client_id FROM client_shares WHERE store_id = ?) AND store_id <> ?"
+    " AND seq > ? ORDER BY seq LIMIT ?) AS lent"
 )
+
+
+def page_params(store_id: str, cursor: int, limit: int) -> tuple:
+    """PAGE_SQL's parameters: up to `limit` rows after `cursor` from each range."""
+    return (store_id, cursor, limit, cursor, limit, store_id, store_id, cursor, limit)
+
+
 # Each change is rendered by the database, as UTF-8 bytes with the entity's stored JSON
 # inside as it is: pages are most of the hub's traffic, and building each change in
 # Python (a str round trip of ~600 bytes of mostly Cyrillic text, then formatting) cost
@@ -173,8 +187,8 @@ def page(
     """
     # A plain driver statement (storage.sql): pulls are most of the hub's traffic.
     statement = PAGE_SQL.format(change=columns or _PAGE_CHANGE[conn.dialect.name])
-    found = sql(conn, statement, (store_id, cursor, limit + 1, cursor, limit + 1)).fetchall()
-    found.sort(key=_by_seq)  # two sorted runs: a linear merge for timsort
+    found = sql(conn, statement, page_params(store_id, cursor, limit + 1)).fetchall()
+    found.sort(key=_by_seq)  # sorted runs: a linear merge for timsort
     has_more = len(found) > limit
     rows = found[:limit]
     next_cursor = rows[-1][0] if rows else cursor
@@ -182,8 +196,9 @@ def page(
 
 
 def remaining(conn: Connection, store_id: str, cursor: int) -> int:
-    feed = schema.feed
+    feed, shares = schema.feed, schema.client_shares
+    lent = feed.c.client_id.in_(select(shares.c.client_id).where(shares.c.store_id == store_id))
     return sum(
         conn.execute(select(func.count()).select_from(feed).where(where, feed.c.seq > cursor)).scalar_one()
-        for where in _visible(store_id)
+        for where in (*_visible(store_id), lent & (feed.c.store_id != store_id))
     )

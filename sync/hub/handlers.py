@@ -13,7 +13,7 @@ import json
 
 from sqlalchemy import Connection
 
-from sync.hub import clock, consents, loyalty_service, members, receipts, records
+from sync.hub import clock, consents, duplicates, loyalty_service, members, receipts, records
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, parse
 from sync.hub.storage import HubDB
@@ -35,6 +35,7 @@ from sync.rules.contacts import normalise_phone
 
 
 def register(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    duplicates.lock_contacts(conn, m.payload)  # names before rows (storage.locks)
     client = members.registration(conn, m, account.store_id)
     if client.get("consents"):  # recorded as consents, dated by the hub (sync.hub.consents)
         source = consents.Source("register", m, account.id, device_id)
@@ -56,6 +57,10 @@ def register(conn: Connection, m: Mutation, account: Account, device_id: str) ->
     out: dict = {"client_id": m.entity_id}
     if code:
         out["referral"] = {"accepted": link is not None, "notes": notes}
+    # Both kept: two tablets may have registered her offline; a manager merges the pair.
+    flagged = duplicates.flag(conn, client, account.brand_id)
+    if flagged:
+        out["duplicates"] = len(flagged)
     return out
 
 

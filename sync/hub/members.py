@@ -13,11 +13,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
-from sync.hub import feed
+from sync.hub import feed, shares
 from sync.hub.errors import Rejected, describe, parse
 from sync.hub.storage import for_update, lock_clients, row_locks, sql
 from sync.models import Client, Mutation, RegisterPayload
 from sync.profile import NotEditable, merge_profile, not_editable
+from sync.rules.matching import name_key
 
 # load/save/the history insert are plain driver statements (storage.sql): every mutation and
 # every identified receipt runs them, and SQLAlchemy's per-statement overhead was most
@@ -35,25 +36,60 @@ def load(conn: Connection, client_id: str) -> dict | None:
 
 def save(conn: Connection, data: dict, new: bool = False) -> None:
     """Store a client snapshot and publish it to its store's devices."""
-    values = (data["store_id"], data.get("phone"), data.get("card_number"), feed.dumps(data), data["id"])
+    values = (
+        data["store_id"],
+        data.get("phone"),
+        data.get("card_number"),
+        data.get("email"),
+        name_key(data),
+        feed.dumps(data),
+        data["id"],
+    )
     if new:
-        sql(conn, "INSERT INTO clients (store_id, phone, card_number, data, id) VALUES (?, ?, ?, ?, ?)", values)
+        sql(
+            conn,
+            "INSERT INTO clients (store_id, phone, card_number, email, name_key, data, id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )
     else:
-        sql(conn, "UPDATE clients SET store_id = ?, phone = ?, card_number = ?, data = ? WHERE id = ?", values)
-    if data.get("erased_at"):  # an erased client (sync.hub.erase) is a tombstone to every device
+        sql(
+            conn,
+            "UPDATE clients SET store_id = ?, phone = ?, card_number = ?, email = ?, name_key = ?, data = ?"
+            " WHERE id = ?",
+            values,
+        )
+    if data.get("erased_at") or data.get("merged_into"):
+        # an erased client (sync.hub.erase) or one merged into another (sync.hub.merge) is a
+        # tombstone to every device
         feed.publish(conn, "client", data["id"], data["store_id"], None, deleted=True)
     else:
         feed.publish(conn, "client", data["id"], data["store_id"], data)
 
 
 def existing(conn: Connection, client_id: str, store_id: str) -> dict:
-    """The client's snapshot when she belongs to `store_id` (the account's store);
-    Rejected("unknown_client") when the hub has none, she is another store's or she was
-    erased: all answered alike, so the answer tells no one which ids exist elsewhere."""
+    """The client's snapshot when she belongs to `store_id` (the account's store) or is
+    shared into it (sync.hub.shares); Rejected("unknown_client") when the hub has none, she
+    is another store's or she was erased: all answered alike, so the answer tells no one
+    which ids exist elsewhere. One merged into another raises `Merged` (a `client_merged`
+    rejection naming the survivor), on which sync.hub.mutations applies the mutation to her."""
     client = load(conn, client_id)
-    if client is None or client["store_id"] != store_id or client.get("erased_at"):
+    if client is None or client.get("erased_at"):
         raise Rejected("unknown_client", "This client is not known to the hub.")
+    if client["store_id"] != store_id and not shares.shared(conn, client_id, store_id):
+        raise Rejected("unknown_client", "This client is not known to the hub.")
+    if client.get("merged_into"):
+        raise Merged(client_id, client["merged_into"])
     return client
+
+
+class Merged(Rejected):
+    """The client was merged into another (sync.hub.merge): sync.hub.mutations applies the
+    mutation to the survivor instead, so what a tablet wrote offline about her is kept."""
+
+    def __init__(self, merged_id: str, survivor_id: str):
+        super().__init__("client_merged", f"This client was merged into client {survivor_id}; send it for her instead.")
+        self.merged_id, self.survivor_id = merged_id, survivor_id
 
 
 def registration(conn: Connection, m: Mutation, store_id: str) -> dict:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from sync.hub import audit, auth, erase, feed, handlers
+from sync.hub import audit, auth, erase, feed, handlers, members
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, Waiting
 from sync.hub.problems import log_unexpected, transient
@@ -103,9 +103,10 @@ def apply_one(db: HubDB, account: Account, device_id: str, m: Mutation) -> Mutat
             handler = HANDLERS.get(m.kind)
             if handler is None:
                 raise Rejected("unknown_kind", f"Unknown mutation kind '{m.kind}'.")
-            outcome = MutationResult(id=m.id, status="applied", result=handler(conn, m, account, device_id))
+            result, applied = _handle(handler, conn, m, account, device_id)
+            outcome = MutationResult(id=m.id, status="applied", result=result)
             _record(conn, device_id, m, outcome)
-            client_id = audit.client_of_mutation(conn, m)
+            client_id = audit.client_of_mutation(conn, applied)
             audit.log_mutation(conn, m, account.id, account.role, account.store_id, device_id, client_id)
             return outcome
     except Rejected as r:
@@ -153,6 +154,29 @@ def _answered(db: HubDB, device_id: str, m: Mutation) -> MutationResult | None:
             return _prior(conn, device_id, m)
     except SQLAlchemyError:
         return None
+
+
+MAX_REDIRECTS = 3  # a survivor merged in turn into another, and so on
+
+
+def _handle(handler: Handler, conn: Connection, m: Mutation, account: Account, device_id: str) -> tuple[dict, Mutation]:
+    """Run the handler; a mutation naming a merged client (a tablet that wrote about her
+    offline, before it heard of the merge) is applied to her survivor. Handlers look the
+    client up before they write, so nothing of the first try is left to undo."""
+    for _ in range(MAX_REDIRECTS):
+        try:
+            return handler(conn, m, account, device_id), m
+        except members.Merged as e:
+            m = _redirect(m, e.merged_id, e.survivor_id)
+    return handler(conn, m, account, device_id), m
+
+
+def _redirect(m: Mutation, merged_id: str, survivor_id: str) -> Mutation:
+    payload = {**m.payload}
+    if payload.get("client_id") == merged_id:
+        payload["client_id"] = survivor_id
+    entity_id = survivor_id if m.entity_id == merged_id else m.entity_id  # client.update, .viewed, .erase
+    return m.model_copy(update={"payload": payload, "entity_id": entity_id})
 
 
 # Plain driver statements (storage.sql) for the two per-mutation bookkeeping statements.

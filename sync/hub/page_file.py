@@ -22,6 +22,9 @@ from sync.hub.storage import HubDB
 _RANGES = (
     f"SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id = ? AND seq > ? AND seq <= ?"
     f" UNION ALL SELECT seq, {feed.RAW_COLUMNS} FROM feed WHERE store_id IS NULL AND seq > ? AND seq <= ?"
+    f" UNION ALL SELECT seq, {feed.RAW_COLUMNS} FROM feed"
+    " WHERE client_id IN (SELECT client_id FROM client_shares WHERE store_id = ?) AND store_id <> ?"
+    " AND seq > ? AND seq <= ?"
 )
 
 
@@ -61,7 +64,7 @@ def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path)
             seqs = sorted(
                 seq
                 for seq, _ in conn.execute(
-                    feed.PAGE_SQL.format(change="NULL"), (store_id, cursor, limit + 1, cursor, limit + 1)
+                    feed.PAGE_SQL.format(change="NULL"), feed.page_params(store_id, cursor, limit + 1)
                 )
             )
             has_more = len(seqs) > limit
@@ -69,7 +72,7 @@ def _write_sqlite(db: HubDB, store_id: str, cursor: int, limit: int, path: Path)
             next_cursor = seqs[-1] if seqs else cursor
             conn.execute(
                 f"INSERT INTO page.changes ({page.FILE_COLUMNS}) {_RANGES}",
-                (store_id, cursor, next_cursor, cursor, next_cursor),
+                (store_id, cursor, next_cursor, cursor, next_cursor, store_id, store_id, cursor, next_cursor),
             )
             meta = page.PageMeta(next_cursor, has_more)
             _finish(conn, "page", meta, len(seqs))

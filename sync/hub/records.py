@@ -198,3 +198,26 @@ def get_blob(conn: Connection, sha256: str, store_id: str) -> bytes | None:
         .where(blobs.c.sha256 == sha256, owners.c.store_id == store_id)
     ).first()
     return None if row is None else bytes(row.content)
+
+
+def form_blobs(conn: Connection, client_id: str) -> set[str]:
+    """The blobs the client's signed forms name (signature images, signed PDFs)."""
+    records = schema.records
+    rows = conn.execute(select(records.c.data).where(records.c.entity == "form", records.c.owner_id == client_id)).all()
+    out: set[str] = set()
+    for r in rows:
+        form = json.loads(r.data)
+        out.update(filter(None, (form.get("signature_sha256"), form.get("pdf_sha256"))))
+    return out
+
+
+def grant_blob(conn: Connection, sha256: str, store_id: str) -> None:
+    """Let `store_id` read a blob the hub holds (her forms, for a store she is shared into)."""
+    if not has_blob(conn, sha256, store_id):
+        conn.execute(insert(schema.blob_stores).values(sha256=sha256, store_id=store_id))
+
+
+def republish_entry(conn: Connection, entry_id: str) -> None:
+    """Publish a diary entry again from its revisions (after sync.hub.merge moved them)."""
+    if _revisions(conn, entry_id):
+        _publish_entry(conn, entry_id)

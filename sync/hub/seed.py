@@ -17,6 +17,7 @@ from sync.hub import auth, demo, feed, loyalty_service
 from sync.hub import loyalty as rules
 from sync.hub.storage import HubDB, schema
 from sync.models import Client, utcnow
+from sync.rules.matching import name_key
 
 BATCH = 2000
 
@@ -163,6 +164,8 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                     "store_id": client["store_id"],
                     "phone": client["phone"],
                     "card_number": client["card_number"],
+                    "email": client.get("email"),
+                    "name_key": name_key(client),  # the brand-wide lookup's keys (sync.hub.duplicates)
                     "data": feed.dumps(client),
                 }
             )

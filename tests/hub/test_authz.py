@@ -78,6 +78,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "GET /v1/reports/identified": frozenset({"manager", "admin"}),
     "GET /v1/clients/{client_id}/audit": frozenset({"manager", "admin"}),
     "GET /v1/loyalty/referral-code": STAFF,
+    "POST /v1/clients/lookup": STAFF,
+    "POST /v1/clients/{client_id}/share": STAFF,
+    "GET /v1/duplicates": frozenset({"manager"}),
+    "POST /v1/duplicates/{pair_id}/merge": frozenset({"manager"}),
+    "POST /v1/duplicates/{pair_id}/dismiss": frozenset({"manager"}),
 }
 
 
@@ -210,7 +215,10 @@ def _feed_client_ids(changes: list[dict]) -> set[str]:
 
 
 def _only_own_store(ctx: Ctx, role: str, client_ids: set[str]) -> None:
-    stores = {ctx.store_of(cid) for cid in client_ids}
+    own = ctx.heads[(role, "own")]["_me"]["store_id"]
+    with ctx.db.read() as conn:  # clients of other stores shared into this one (check_share) are served here
+        lent = {r[0] for r in sql(conn, "SELECT client_id FROM client_shares WHERE store_id = ?", (own,))}
+    stores = {ctx.store_of(cid) for cid in client_ids - lent}
     assert stores <= {ctx.heads[(role, "own")]["_me"]["store_id"], None}, stores
 
 
@@ -413,6 +421,74 @@ def check_stylist_code(ctx, role, scope, h):
     assert tuple(row) == (me["consultant_id"], me["store_id"])
 
 
+def _fresh_client(ctx: Ctx, scope: str, **fields) -> str:
+    """A client registered now in `scope`'s store by its consultant."""
+    h = ctx.h("consultant", scope)
+    cid = new_id()
+    payload = {"last_name": "Дубль", "first_name": "Ольга", "store_id": STORE[scope], **fields}
+    (res,) = _push(ctx, h, _mutation("client.register", cid, payload))
+    assert res["status"] == "applied", res
+    return cid
+
+
+def _fresh_pair(ctx: Ctx, scope: str) -> tuple[str, str, str]:
+    """Two clients of `scope`'s store with one e-mail: (pair id, one, the other)."""
+    email = f"dup-{new_id()[-12:]}@example.ru"
+    a, b = _fresh_client(ctx, scope, email=email), _fresh_client(ctx, scope, email=email)
+    with ctx.db.read() as conn:
+        (pid,) = sql(
+            conn, "SELECT id FROM duplicate_pairs WHERE client_a = ? AND client_b = ?", sorted((a, b))
+        ).fetchone()
+    return pid, a, b
+
+
+def check_lookup(ctx, role, scope, h):
+    client = ctx.clients[STORE[scope]][1]
+    r = ctx.api.post("/v1/clients/lookup", json={"phone": client["phone"]}, headers=h)
+    assert r.status_code == 200, r.text
+    found = {m["client_id"]: m for m in r.json()["matches"]}
+    if scope == "brand":  # another brand's clients are never found
+        assert found == {}
+        return
+    assert found[client["id"]]["in_my_store"] is (scope == "own")
+    assert client["phone"] not in r.text and client["last_name"] not in r.text  # masked
+
+
+def check_share(ctx, role, scope, h):
+    cid = ctx.clients[OWN][2]["id"] if scope == "own" else _fresh_client(ctx, scope)
+    r = ctx.api.post(f"/v1/clients/{cid}/share", headers=h)
+    if scope == "brand":
+        unknown = ctx.api.post(f"/v1/clients/{new_id()}/share", headers=h)
+        assert r.status_code == unknown.status_code == 404 and r.json()["detail"] == unknown.json()["detail"]
+        return
+    assert r.status_code == 200, r.text
+    assert (r.json()["client"]["id"], r.json()["shared"]) == (cid, scope == "other")
+
+
+def check_duplicate_pairs(ctx, role, scope, h):
+    pid, _, _ = _fresh_pair(ctx, scope)
+    r = ctx.api.get("/v1/duplicates", headers=h)
+    assert r.status_code == 200
+    assert (pid in {p["id"] for p in r.json()}) is (scope == "own")  # another store's or brand's: not listed
+
+
+def check_merge(ctx, role, scope, h):
+    pid, a, b = _fresh_pair(ctx, scope)
+    r = ctx.api.post(f"/v1/duplicates/{pid}/merge", json={"survivor_id": a}, headers=h)
+    if scope == "own":
+        assert r.status_code == 200 and r.json()["merged_id"] == b, r.text
+        return
+    unknown = ctx.api.post(f"/v1/duplicates/{new_id()}/merge", json={"survivor_id": a}, headers=h)
+    assert r.status_code == unknown.status_code == 404
+    assert ctx.store_of(b) == STORE[scope]
+
+
+def check_dismiss(ctx, role, scope, h):
+    pid, _, _ = _fresh_pair(ctx, scope)
+    r = ctx.api.post(f"/v1/duplicates/{pid}/dismiss", headers=h)
+    assert r.status_code == (204 if scope == "own" else 404)
+
+
 CHECKS: dict[str, Callable] = {
     "GET /healthz": check_healthz,
     "POST /v1/auth/login": check_login,
@@ -430,6 +506,11 @@ CHECKS: dict[str, Callable] = {
     "GET /v1/reports/identified": check_report,
     "GET /v1/clients/{client_id}/audit": check_client_audit,
     "GET /v1/loyalty/referral-code": check_stylist_code,
+    "POST /v1/clients/lookup": check_lookup,
+    "POST /v1/clients/{client_id}/share": check_share,
+    "GET /v1/duplicates": check_duplicate_pairs,
+    "POST /v1/duplicates/{pair_id}/merge": check_merge,
+    "POST /v1/duplicates/{pair_id}/dismiss": check_dismiss,
 }
 
 
@@ -450,11 +531,13 @@ def _refused_request(ctx: Ctx, op: str, scope: str, h: dict) -> httpx.Response:
         },
         "PUT /v1/blobs/{sha256}": {"content": body},
         "POST /v1/pos/receipts": {"json": {"receipts": [_receipt(store)]}},
+        "POST /v1/clients/lookup": {"json": {"phone": client["phone"]}},
+        "POST /v1/duplicates/{pair_id}/merge": {"json": {"survivor_id": client["id"]}},
     }
     if "{device_id}" in path:  # a throwaway device: a wrongly allowed revoke must not end the shared sessions
         device = _consultant_device(ctx, scope)["_me"]["device_id"]
         path = path.replace("{device_id}", device)
-    path = path.replace("{sha256}", sha).replace("{client_id}", client["id"])
+    path = path.replace("{sha256}", sha).replace("{client_id}", client["id"]).replace("{pair_id}", new_id())
     return ctx.api.request(method, path, headers=h, **bodies.get(op, {}))
 
 

@@ -131,3 +131,45 @@ def test_0008_on_an_empty_database_makes_no_brand(hub_url):
             assert conn.execute(text("SELECT count(*) FROM accounts")).scalar() == 0  # and no default login
     finally:
         db.dispose()
+
+
+def test_0009_indexes_existing_clients_by_email_and_name_and_birthday_and_goes_back(hub_url):
+    db = HubDB(hub_url)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+            command.upgrade(cfg, "0008")
+            conn.execute(
+                text(
+                    "INSERT INTO clients (id, store_id, data)"
+                    " VALUES ('c1', 's1', :a), ('c2', 's1', :b), ('c3', 's1', :c)"
+                ),
+                {
+                    "a": (
+                        '{"last_name": "Ковалёва ", "first_name": "Анна", "birthday": "1990-04-12", "email": "a@b.ru"}'
+                    ),
+                    "b": '{"last_name": "Орлова", "first_name": "Вера"}',  # no birthday: no name key
+                    "c": '{"last_name": "—", "first_name": "—", "birthday": "1980-01-01"}',  # erased: none
+                },
+            )
+        db.migrate()
+        with db.read() as conn:
+            got = conn.execute(text("SELECT id, email, name_key FROM clients ORDER BY id")).all()
+            assert conn.execute(text("SELECT count(*) FROM client_shares")).scalar() == 0
+            assert conn.execute(text("SELECT count(*) FROM duplicate_pairs")).scalar() == 0
+        assert [tuple(r) for r in got] == [
+            ("c1", "a@b.ru", "ковалева|анна|1990-04-12"),
+            ("c2", None, None),
+            ("c3", None, None),
+        ]
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0008")
+        with db.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM clients")).scalar() == 3
+        db.migrate()
+    finally:
+        db.dispose()

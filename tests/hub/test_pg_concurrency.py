@@ -390,3 +390,46 @@ def test_one_mutation_sent_to_every_worker_at_once_is_applied_once_and_logs_no_e
         assert statuses == ["applied"] + ["duplicate"] * (HUBS - 1), statuses
     logged = [line for log in cluster.logs for line in log.read_text(errors="replace").splitlines() if "failed" in line]
     assert not logged, logged
+
+
+def test_one_phone_registered_by_several_tablets_at_once_is_flagged_as_pairs(cluster):
+    """Each registration takes its phone's name first (sync.hub.duplicates.lock_contacts):
+    without it, registrations side by side in different processes each missed the others'
+    uncommitted client, and no pair was flagged."""
+    consultants = logins_of_store(0)
+    phone = f"+7925{uuid.uuid4().int % 10**7:07d}"
+    ids = [new_id() for _ in range(4)]
+    answers = _together(
+        [
+            partial(
+                cluster.post,
+                k,
+                "/v1/mutations",
+                consultants[k % len(consultants)],
+                {
+                    "device_id": f"pg-device-{k}",
+                    "mutations": [
+                        {
+                            "id": new_id(),
+                            "kind": "client.register",
+                            "entity_id": cid,
+                            "payload": {"store_id": STORE, "last_name": "Одна", "first_name": "Вера", "phone": phone},
+                            "client_time": utcnow().isoformat(),
+                        }
+                    ],
+                },
+            )
+            for k, cid in enumerate(ids)
+        ]
+    )
+    for r in answers:
+        assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied", r.text
+    with cluster.db.read() as conn:
+        pairs = sql(
+            conn,
+            f"SELECT client_a, client_b FROM duplicate_pairs WHERE client_a IN ({', '.join('?' * 4)})",
+            ids,
+        ).fetchall()
+    assert sorted(tuple(p) for p in pairs) == sorted(
+        (a, b) for i, a in enumerate(sorted(ids)) for b in sorted(ids)[i + 1 :]
+    )  # every two of the four, once

@@ -63,6 +63,11 @@ OPERATIONS = [
     "GET /v1/reports/identified",
     "GET /v1/clients/{client_id}/audit",
     "GET /v1/loyalty/referral-code",
+    "POST /v1/clients/lookup",
+    "POST /v1/clients/{client_id}/share",
+    "GET /v1/duplicates",
+    "POST /v1/duplicates/{pair_id}/merge",
+    "POST /v1/duplicates/{pair_id}/dismiss",
 ]
 
 

@@ -113,8 +113,44 @@ clients = Table(
     Column("phone", String(20)),
     Column("card_number", String(32)),
     Column("data", Text, nullable=False),  # sync.models.Client as JSON
+    Column("email", String(200)),  # match keys of a brand-wide lookup (sync.hub.duplicates)
+    Column("name_key", String(200)),  # sync.rules.matching.name_key
     Index("clients_phone", "phone"),
     Index("clients_card", "card_number"),
+    Index("clients_email", "email"),
+    Index("clients_name_key", "name_key"),
+)
+
+# A client of one store served in another store of her brand (sync.hub.shares): that
+# store's devices get her entities in their feed too (sync.hub.feed, a page's third range).
+client_shares = Table(
+    "client_shares",
+    metadata,
+    Column("client_id", String(36), primary_key=True),
+    Column("store_id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("at", Text, nullable=False),
+    Index("client_shares_store", "store_id", "client_id"),
+)
+
+# Two clients of a brand with one phone or e-mail (two tablets registered her offline):
+# kept both, flagged for a manager to merge or dismiss (sync.hub.duplicates, sync.hub.merge).
+duplicate_pairs = Table(
+    "duplicate_pairs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("brand_id", String(36), nullable=False),
+    Column("client_a", String(36), nullable=False),  # the smaller id of the two
+    Column("client_b", String(36), nullable=False),
+    Column("reason", String(20), nullable=False),  # phone | email
+    Column("status", String(20), nullable=False),  # open | merged | dismissed
+    Column("created_at", Text, nullable=False),
+    Column("resolved_at", Text),
+    Column("resolved_by", String(36)),
+    Column("survivor_id", String(36)),
+    UniqueConstraint("client_a", "client_b", name="duplicate_pairs_clients"),
+    Index("duplicate_pairs_brand", "brand_id", "status"),
+    Index("duplicate_pairs_b", "client_b"),
 )
 
 # Values overwritten by a later write in hub order (conflict rule for profile fields).
@@ -226,6 +262,7 @@ feed = Table(
     Column("client_id", String(36)),  # the client the entity belongs to (feed.client_of)
     UniqueConstraint("entity", "entity_id", name="feed_entity"),
     Index("feed_store_seq", "store_id", "seq"),
+    Index("feed_client_seq", "client_id", "seq"),  # a shared client's entities (client_shares)
 )
 
 # 152-FZ consent records (sync.hub.consents): append-only, one row per purpose answered.

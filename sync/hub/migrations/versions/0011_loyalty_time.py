@@ -8,14 +8,14 @@ up to date. `referral_codes` maps a client's or stylist's code to its owner;
 `referrals` holds a newcomer's accepted referral (a ReferralLink as JSON).
 
 Revision ID: 0011
-Revises: 0008 (the integrator chains the session's revisions)
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,100 @@
+"""Duplicates across stores with real devices: each tablet its own encrypted cache, HubClient
+and SyncEngine, against the real hub subprocess on loopback (SQLite, and PostgreSQL with two
+worker processes).
+
+- Two tablets of two stores of the brand register one phone while offline; at their sync
+  the hub keeps both and flags the pair; a manager merges it; at their next sync both
+  tablets hold the survivor with every record of both, and neither holds the merged one.
+- A consultant of another store finds a client by her phone (HubClient.lookup_clients,
+  masked), shares her into the store (HubClient.share_client), and the tablet's next sync
+  brings her with her records; what it then writes for her reaches her home store's tablet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+
+from sync.client import HubClient
+from sync.models import ClientLookup
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_hub(request):
+    return request.getfixturevalue("hub" if request.param == "sqlite" else "pg_hub")
+
+
+def _phone() -> str:
+    return f"+7926{random.randrange(10**7):07d}"
+
+
+async def test_one_phone_registered_offline_on_two_tablets_is_flagged_merged_and_both_converge(any_hub, devices):
+    hub = any_hub
+    a, b = devices(hub, "demo"), devices(hub, "consultant04")
+    assert a.store_id != b.store_id
+    await a.settle()
+    await b.settle()
+    phone = _phone()
+    # offline: each tablet registers her and writes about her; nothing reaches the hub yet
+    ca = await a.register("Орлова", "Вера", phone=phone)
+    cb = await b.register("Орлова", "Вера", phone=phone, email="vera.orlova@example.ru", birthday="1985-01-02")
+    entry_a, _ = await a.diary_add(ca, "Любит кашемир")
+    entry_b, _ = await b.diary_add(cb, "Размер 38")
+    signature = b"signature-strokes-" + cb.encode()
+    form_b, _ = await b.sign_form(cb, signature)
+    await a.settle()
+    await b.settle()
+    assert a.client_row(ca) is not None and b.client_row(cb) is not None  # both kept
+
+    async with HubClient(hub.url, hub.token("manager1")) as manager:
+        (pair,) = [p for p in await manager.duplicate_pairs() if {c.client_id for c in p.clients} == {ca, cb}]
+        assert pair.reason == "phone" and phone not in pair.model_dump_json()
+        merged = await manager.merge_pair(pair.id, ca)
+    assert merged.merged_id == cb and merged.moved["diary"] == 1 and merged.moved["form"] == 1
+    # tablet b, not yet told, writes about her again: its push (before its pull) reaches the survivor
+    late, _ = await b.diary_add(cb, "Записано до того, как планшет узнал о слиянии")
+
+    await b.settle()
+    await a.settle()
+    for d in (a, b):
+        assert d.client_row(cb) is None, d.login  # dropped: her tombstone reached the tablet that had her
+        _, hub_data = d.client_row(ca)
+        assert hub_data is not None and hub_data["birthday"] == "1985-01-02" and hub_data["email"]
+        for entity, eid in (("diary", entry_a), ("diary", entry_b), ("form", form_b), ("diary", late)):
+            got = d.entity(entity, eid)
+            assert got is not None and got["client_id"] == ca, (d.login, entity)
+    assert a.client_row(ca)[1] == b.client_row(ca)[1]  # one survivor, the same on both
+    # the merged one's signed form is readable from the survivor's home store
+    assert await a.client.get_blob(hashlib.sha256(signature).hexdigest()) == signature
+
+
+async def test_a_client_of_another_store_is_found_shared_and_served_by_its_tablet(any_hub, devices):
+    hub = any_hub
+    home, here = devices(hub, "demo"), devices(hub, "consultant04")
+    await home.settle()
+    await here.settle()
+    phone = _phone()
+    cid = await home.register("Белова", "Анна", phone=phone)
+    entry, _ = await home.diary_add(cid, "Предпочитает шёлк")
+    await home.settle()
+    assert here.client_row(cid) is None
+
+    typed = f"8 {phone[2:5]} {phone[5:8]} {phone[8:10]} {phone[10:]}"
+    (match,) = await here.client.lookup_clients(ClientLookup(phone=typed))
+    assert (match.client_id, match.name, match.in_my_store) == (cid, "Анна Б.", False)
+    assert match.phone == f"+7 *** ***-**-{phone[-2:]}"
+    shared = await here.client.share_client(cid)
+    assert shared.client.id == cid and shared.shared
+    assert ("diary", entry) in {(e.entity, e.entity_id) for e in shared.entities}
+
+    await here.settle()
+    assert here.client_row(cid) is not None and here.entity("diary", entry)["client_id"] == cid
+    (again,) = await here.client.lookup_clients(ClientLookup(phone=phone))
+    assert again.in_my_store is True
+    # served here: a note written at this store reaches her home store's tablet
+    note, _ = await here.diary_add(cid, "Заходила в Невский")
+    await here.settle()
+    await home.settle()
+    assert home.entity("diary", note)["client_id"] == cid
