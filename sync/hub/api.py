@@ -25,6 +25,7 @@ from sync import page
 from sync.hub import (
     audit,
     auth,
+    counter_api,
     feed,
     handlers,
     http_guard,
@@ -259,6 +260,7 @@ def create_app(
     receipt_sender = allowed(auth.RECEIPT_SENDERS, "Posting till receipts")
     report_reader = allowed(auth.REPORT_READERS, "The reports")
     device_manager = allowed(auth.DEVICE_MANAGERS, "The device registry")
+    counter_api.add_counter_routes(app, db, staff)
 
     async def protocol(
         x_vitrine_protocol: Annotated[

@@ -77,6 +77,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "POST /v1/pos/receipts": frozenset({"till", "manager"}),
     "GET /v1/reports/identified": frozenset({"manager", "admin"}),
     "GET /v1/clients/{client_id}/audit": frozenset({"manager", "admin"}),
+    "POST /v1/clients/{client_id}/counter-quote": STAFF,
 }
 
 
@@ -400,6 +401,23 @@ def check_client_audit(ctx, role, scope, h):
     assert {**r.json(), "instance": ""} == {**unknown.json(), "instance": ""}  # the instance is each one's path
 
 
+QUOTE_BODY = {"lines": [{"price": 1_000_000}, {"price": 500_000, "sale": True}]}
+
+
+def check_counter_quote(ctx, role, scope, h):
+    """Her own store's client gets a quote; another store's (or brand's) is unknown."""
+    client = ctx.clients[STORE[scope]][7]
+    r = ctx.api.post(f"/v1/clients/{client['id']}/counter-quote", json=QUOTE_BODY, headers=h)
+    if scope == "own":
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["client_id"] == client["id"] and body["total"] == 1_500_000 and not body["estimate"]
+        return
+    unknown = ctx.api.post(f"/v1/clients/{new_id()}/counter-quote", json=QUOTE_BODY, headers=h)
+    assert r.status_code == unknown.status_code == 404
+    assert {**r.json(), "instance": ""} == {**unknown.json(), "instance": ""}
+
+
 CHECKS: dict[str, Callable] = {
     "GET /healthz": check_healthz,
     "POST /v1/auth/login": check_login,
@@ -416,6 +434,7 @@ CHECKS: dict[str, Callable] = {
     "POST /v1/pos/receipts": check_receipts,
     "GET /v1/reports/identified": check_report,
     "GET /v1/clients/{client_id}/audit": check_client_audit,
+    "POST /v1/clients/{client_id}/counter-quote": check_counter_quote,
 }
 
 
@@ -436,6 +455,7 @@ def _refused_request(ctx: Ctx, op: str, scope: str, h: dict) -> httpx.Response:
         },
         "PUT /v1/blobs/{sha256}": {"content": body},
         "POST /v1/pos/receipts": {"json": {"receipts": [_receipt(store)]}},
+        "POST /v1/clients/{client_id}/counter-quote": {"json": QUOTE_BODY},
     }
     if "{device_id}" in path:  # a throwaway device: a wrongly allowed revoke must not end the shared sessions
         device = _consultant_device(ctx, scope)["_me"]["device_id"]
