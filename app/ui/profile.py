@@ -13,6 +13,7 @@ from app.state.profile import ProfileModel
 from app.ui import formatting as fmt
 from app.ui import history, operations, theme
 from app.ui.common import tier_badge
+from app.ui.counter import CounterPanel
 from app.ui.profile_form import ProfileForm
 from app.ui.strings import points, t
 from sync.models import CHANNELS, SIZE_FIELDS
@@ -359,6 +360,7 @@ def ProfileScreen(profile: ProfileModel, ui: AppModel, scan_for: Callable[[str, 
         x
         for x in (
             loyalty_card(p, lang),
+            CounterPanel(profile.counter, c.id, lang),
             contacts_card(c, lang, p.consultant_name),
             sizes_card(c, lang),
             preferences_card(c, lang),

@@ -261,6 +261,25 @@ RU: dict[str, str] = {
     "profile.link_pending": "Чек {0} — сохранён на устройстве, ждёт отправки",
     "profile.link_waiting": "Чек {0} — сервер принял привязку, ждём данных кассы",
     "profile.link_rejected": "Чек {0} не привязан: {1}",
+    "counter.title": "Оплата баллами: сколько можно списать",
+    "counter.total": "Сумма корзины",
+    "counter.sale": "Из них товары распродажи",
+    "counter.discount": "Скидка кассы",
+    "counter.calculate": "Рассчитать",
+    "counter.bad_sum": "Суммы — это рубли, например 15 000 или 15 000,50.",
+    "counter.no_sum": "Введите сумму корзины.",
+    "counter.parts_exceed": "Распродажа и скидка вместе не могут быть больше суммы корзины.",
+    "counter.no_figures": "На устройстве нет данных о баллах клиента — расчёт возможен только со связью с сервером.",
+    "counter.max": "Можно списать: {0}",
+    "counter.limits": "Лимит программы — {0}; на счёте {1}",
+    "counter.excluded": "Товары распродажи на {0} баллами не оплачиваются",
+    "counter.to_pay": "К оплате деньгами: {0}",
+    "counter.earn": "Будет начислено: {0} (без списания — {1})",
+    "counter.exact": "Расчёт сервера лояльности. Списание проводит касса.",
+    "counter.estimate_offline": "Оценка: нет связи с сервером, расчёт по данным устройства на {0}. "
+    "Точную сумму покажет касса.",
+    "counter.estimate_not_on_hub": "Оценка: клиент ещё не передан на сервер, расчёт по данным устройства на {0}. "
+    "Точную сумму покажет касса.",
 }
 
 EN: dict[str, str] = {
@@ -518,6 +537,25 @@ EN: dict[str, str] = {
     "profile.link_pending": "Receipt {0} — saved on this device, waiting to be sent",
     "profile.link_waiting": "Receipt {0} — the server accepted the link, waiting for the till's data",
     "profile.link_rejected": "Receipt {0} was not linked: {1}",
+    "counter.title": "Paying with points: how much she can use",
+    "counter.total": "Basket total",
+    "counter.sale": "Of which sale items",
+    "counter.discount": "Till discount",
+    "counter.calculate": "Calculate",
+    "counter.bad_sum": "Amounts are roubles, e.g. 15 000 or 15 000.50.",
+    "counter.no_sum": "Enter the basket total.",
+    "counter.parts_exceed": "Sale items and the discount together cannot exceed the basket total.",
+    "counter.no_figures": "This device holds no points figures for her — the calculation needs the server.",
+    "counter.max": "Points she can pay with: {0}",
+    "counter.limits": "Program limit {0}; her balance {1}",
+    "counter.excluded": "Sale items for {0} cannot be paid with points",
+    "counter.to_pay": "To pay in money: {0}",
+    "counter.earn": "She will earn: {0} (without paying with points: {1})",
+    "counter.exact": "The loyalty server's figures. The till makes the redemption.",
+    "counter.estimate_offline": "Estimate: no connection to the server; from this device's figures as of {0}. "
+    "The till shows the exact amount.",
+    "counter.estimate_not_on_hub": "Estimate: she is not on the server yet; from this device's figures as of {0}. "
+    "The till shows the exact amount.",
 }
 
 TABLES = {"ru": RU, "en": EN}
