@@ -51,6 +51,16 @@ def till_refusals(batch: list[PosReceipt], store_id: str, now: dt.datetime) -> t
     return foreign, out_of_bounds
 
 
+def utc_key(t: dt.datetime | str | None) -> str | None:
+    """A receipt time as the `receipts.at` column holds it: UTC "YYYY-MM-DDTHH:MM:SS" (a
+    naive time is taken as UTC, as the till's model does)."""
+    if t is None or t == "":
+        return None
+    if isinstance(t, str):
+        t = dt.datetime.fromisoformat(t)
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 class Stored(NamedTuple):
     id: str
     client_id: str | None
@@ -110,7 +120,9 @@ def store_new(conn: Connection, batch: list[PosReceipt]) -> tuple[list[dict], se
         for r in batch
     ]
     params = [
-        v for r, d in zip(batch, datas, strict=True) for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))
+        v
+        for r, d in zip(batch, datas, strict=True)
+        for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d), utc_key(r.at), r.type, r.cashier)
     ]
     new = {row[0] for row in sql(conn, _insert_sql(len(batch)), params).fetchall()}
     return datas, new
@@ -127,8 +139,8 @@ def known(conn: Connection, r: PosReceipt) -> dict:
 @lru_cache(maxsize=64)
 def _insert_sql(n: int) -> str:
     return (
-        "INSERT INTO receipts (id, store_id, fn, i, fp, data) VALUES "
-        + ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
+        "INSERT INTO receipts (id, store_id, fn, i, fp, data, at, kind, cashier) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * n)
         + " ON CONFLICT (fn, i, fp) DO NOTHING RETURNING id"
     )
 
