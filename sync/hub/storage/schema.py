@@ -282,6 +282,7 @@ member_imports = Table(
     Column("external_id", String(100), primary_key=True),
     Column("client_id", String(36), nullable=False, unique=True),
     Column("run_id", String(36), nullable=False),
+    Column("row", Integer, nullable=False),  # her row in the file: a re-run tells a repeat from her
     Column("points", BigInteger, nullable=False),  # available + pending, as the file gave them
     Column("tier", String(40)),  # the tier the other system gave her
 )

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(100), primary_key=True),
         sa.Column("client_id", sa.String(36), nullable=False, unique=True),
         sa.Column("run_id", sa.String(36), nullable=False),
+        sa.Column("row", sa.Integer, nullable=False),
         sa.Column("points", sa.BigInteger, nullable=False),
         sa.Column("tier", sa.String(40)),
     )
