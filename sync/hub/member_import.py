@@ -32,12 +32,14 @@ import csv
 import datetime as dt
 import itertools
 import json
+import re
 import tomllib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -216,16 +218,25 @@ def _date(v: Any, what: str, formats: tuple[str, ...]) -> dt.datetime | None:
     text = _text(v)
     if not text:
         return None
+    t = _parse_day(text, formats)
+    if t is None:
+        raise Reject(f"{what}: not a date")
+    return t
+
+
+@lru_cache(maxsize=65_536)
+def _parse_day(text: str, formats: tuple[str, ...]) -> dt.datetime | None:
+    """Cached: an export repeats the same few thousand dates, and strptime costs ~40 us."""
     for f in formats:
         try:
-            t = dt.datetime.strptime(text, f)
+            return dt.datetime.strptime(text, f).replace(tzinfo=MSK)
         except ValueError:
             continue
-        return t.replace(tzinfo=MSK)
-    raise Reject(f"{what}: not a date")
+    return None
 
 
 MSK = dt.timezone(dt.timedelta(hours=3))
+RU_E164 = re.compile(r"\+79\d{9}")
 
 
 def _flag(v: Any, what: str) -> bool | None:
@@ -276,7 +287,8 @@ def member(
     if store_id is None:
         raise Reject("unknown store")
     phone_raw = _text(get("phone"))
-    phone = normalise_phone(phone_raw) if phone_raw else None
+    # An export's phones are mostly E.164 already; a Russian one needs no parse (~200 us).
+    phone = phone_raw if RU_E164.fullmatch(phone_raw) else normalise_phone(phone_raw) if phone_raw else None
     if phone_raw and phone is None:
         raise Reject("phone is not a phone number")
     try:
@@ -484,6 +496,32 @@ def _points_in_hub(conn: Any, source: str) -> int:
     return int(sql(conn, q, (source, ref)).fetchone()[0])
 
 
+def figures_of(
+    client_id: str, entries: list[rules.LedgerEntry], tier: str | None, now: dt.datetime, memo: dict
+) -> tuple[dict, dict]:
+    """(client figures, account entity) of a member with these buckets and no receipts.
+
+    The summary is the hub's own (loyalty_service.account); members with the same buckets
+    (points, dates) and tier share it, so a million members cost a few thousand summaries.
+    Her birthday is left out: the account shows no birthday figure today."""
+    key = tuple((e.points, e.available_at, e.expires_at) for e in entries)
+    found = memo.get(key)
+    if found is None:
+        if len(memo) > 200_000:  # bounded memory
+            memo.clear()
+        found = memo[key] = loyalty_service.account(client_id, entries, [], now)
+    figures, account = dict(found[0]), {**found[1], "id": client_id, "client_id": client_id}
+    if tier:  # the other system's tier stands until her own purchases here decide it
+        rules_of = memo.get(("counter", tier))
+        if rules_of is None:
+            rules_of = memo[("counter", tier)] = loyalty_service.counter_rules(
+                loyalty_service.program(), tier, now
+            ).to_data()
+        figures["tier"] = account["tier"] = tier
+        account["counter"] = rules_of
+    return figures, account
+
+
 def _write_batch(
     conn: Any,
     batch: list[tuple[int, Member]],
@@ -493,6 +531,7 @@ def _write_batch(
     publish: bool,
     now: dt.datetime,
     reject: Any,
+    memo: dict,
 ) -> None:
     """Skip the members imported before, reject cards another client holds, insert the rest."""
     ids = [m.external_id for _, m in batch]
@@ -530,16 +569,14 @@ def _write_batch(
         fresh.append((n, m))
     if not fresh:
         return
-    prog = loyalty_service.program()
     client_rows, ledger_rows, consent_rows, map_rows, items = [], [], [], [], []
     for n, m in fresh:
         c = m.client
         ordered = sorted(m.entries, key=lambda e: (e.at, e.id))
-        figures, account = loyalty_service.account(c["id"], ordered, [], now, c.get("birthday"))
-        if m.tier:  # the other system's tier stands until her own purchases here decide it
-            figures["tier"] = account["tier"] = m.tier
-            account["counter"] = loyalty_service.counter_rules(prog, m.tier, now).to_data()
-        c.update(figures)
+        account: dict = {}
+        if publish:  # a dry run keeps nothing and shows no device anything: no figures needed
+            figures, account = figures_of(c["id"], ordered, m.tier, now, memo)
+            c.update(figures)
         client_rows.append((c["id"], c["store_id"], c.get("phone"), c.get("card_number"), feed.dumps(c)))
         ledger_rows += [
             (r["id"], r["client_id"], r["data"], r["expires_at"]) for r in loyalty_service.ledger_rows(c["id"], ordered)
@@ -617,6 +654,7 @@ def run(
     stores = _stores(db)
     rep = Report(source=mapping.source, file=str(path), dry_run=dry_run)
     run_id = new_id()
+    memo: dict = {}
     out = csv.writer(rejects_to) if rejects_to is not None else None
     if out is not None:
         out.writerow(["row", "external_id", "reason"])
@@ -655,7 +693,7 @@ def run(
         try:
             with db.write() as conn:  # one transaction, rolled back: later batches see earlier ones
                 for batch in batches:
-                    _write_batch(conn, batch, mapping, run_id, rep, False, now, reject)
+                    _write_batch(conn, batch, mapping, run_id, rep, False, now, reject, memo)
                 rep.points_in_hub = _points_in_hub(conn, mapping.source)
                 raise _Rollback
         except _Rollback:
@@ -669,7 +707,7 @@ def run(
             )
         for batch in batches:
             with db.write() as conn:
-                _write_batch(conn, batch, mapping, run_id, rep, True, now, reject)
+                _write_batch(conn, batch, mapping, run_id, rep, True, now, reject, memo)
         with db.read() as conn:
             rep.points_in_hub = _points_in_hub(conn, mapping.source)
         rep.seconds = time.monotonic() - t0
