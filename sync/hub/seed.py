@@ -147,6 +147,7 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                         "at": receipts.utc_key(r["at"]),
                         "kind": int(r.get("type") or 1),
                         "cashier": r.get("consultant_id"),  # her consultant served her at the till
+                        "linked_by": "till",
                     }
                 )
                 feed_rows.append(("receipt", r["id"], c["store_id"], r, False))

@@ -62,6 +62,7 @@ OPERATIONS = [
     "POST /v1/pos/receipts",
     "GET /v1/reports/identified",
     "GET /v1/clients/{client_id}/audit",
+    "POST /v1/clients/{client_id}/counter-quote",
 ]
 
 

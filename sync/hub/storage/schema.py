@@ -146,6 +146,7 @@ receipts = Table(
     Column("at", String(32)),
     Column("kind", Integer),
     Column("cashier", String(100)),
+    Column("linked_by", String(36)),  # who tied it to its client: an account id, or "till"
     UniqueConstraint("fn", "i", "fp", name="receipts_fiscal"),
     Index("receipts_store_at", "store_id", "at"),
 )

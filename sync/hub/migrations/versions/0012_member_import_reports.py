@@ -3,10 +3,11 @@
 - member_imports: which client a member of another loyalty system became (by the source
   system's name and its own member id), so a re-run of `import-members` adds nothing;
   import_runs: each run's reconciliation (rows read, imported, rejected, point totals).
-- receipts.at / kind / cashier: the receipt's time (UTC, "YYYY-MM-DDTHH:MM:SS"), its
-  fiscal type (1 sale, 2 return, 3 expense, 4 expense return) and the till's cashier, as
-  columns, so the identified-receipt report filters a period and a type by index instead
-  of reading every receipt's JSON. Existing rows are filled from their JSON.
+- receipts.at / kind / cashier / linked_by: the receipt's time (UTC,
+  "YYYY-MM-DDTHH:MM:SS"), its fiscal type (1 sale, 2 return, 3 expense, 4 expense
+  return), the till's cashier and who tied it to its client (an account id, or "till"),
+  as columns, so the identified-receipt report filters a period and a type by index
+  instead of reading every receipt's JSON. Existing rows are filled from their JSON.
 
 Revision ID: 0012
 Revises: 0008 (the integrator chains the session's revisions)
@@ -56,22 +57,33 @@ def upgrade() -> None:
         batch.add_column(sa.Column("at", sa.String(32)))
         batch.add_column(sa.Column("kind", sa.Integer))
         batch.add_column(sa.Column("cashier", sa.String(100)))
+        batch.add_column(sa.Column("linked_by", sa.String(36)))
     op.create_index("receipts_store_at", "receipts", ["store_id", "at"])
     conn = op.get_bind()
     rows = conn.execute(sa.text("SELECT id, data FROM receipts")).all()
     filled = []
     for rid, data in rows:
         d = json.loads(data)
-        filled.append({"id": rid, "at": _utc_key(d.get("at")), "kind": int(d.get("type") or 1), "c": d.get("cashier")})
+        filled.append(
+            {
+                "id": rid,
+                "at": _utc_key(d.get("at")),
+                "kind": int(d.get("type") or 1),
+                "c": d.get("cashier"),
+                "by": d.get("linked_by"),
+            }
+        )
     for k in range(0, len(filled), 1000):
         conn.execute(
-            sa.text("UPDATE receipts SET at = :at, kind = :kind, cashier = :c WHERE id = :id"), filled[k : k + 1000]
+            sa.text("UPDATE receipts SET at = :at, kind = :kind, cashier = :c, linked_by = :by WHERE id = :id"),
+            filled[k : k + 1000],
         )
 
 
 def downgrade() -> None:
     op.drop_index("receipts_store_at", "receipts")
     with op.batch_alter_table("receipts") as batch:
+        batch.drop_column("linked_by")
         batch.drop_column("cashier")
         batch.drop_column("kind")
         batch.drop_column("at")
