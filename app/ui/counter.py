@@ -14,14 +14,18 @@ def _field(model: CounterModel, name: str, label: str) -> ft.Control:
     def typed(e: ft.Event[ft.TextField]) -> None:
         model.set_field(name, e.control.value or "")
 
+    async def entered(e: ft.Event[ft.TextField]) -> None:  # Enter calculates, after the field's own text
+        model.set_field(name, e.control.value or "")
+        await model.calculate()
+
     return ft.TextField(
         label=label,
         value=getattr(model, name),
         on_change=typed,
+        on_submit=entered,
         keyboard_type=ft.KeyboardType.NUMBER,
         suffix="₽",
         dense=True,
-        expand=True,
     )
 
 
@@ -34,13 +38,9 @@ def CounterPanel(model: CounterModel, client_id: str, lang: str) -> ft.Control:
 
     rows: list[ft.Control] = [
         ft.Text(t(lang, "counter.title"), size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT),
-        ft.Row(
-            [
-                _field(model, "total", t(lang, "counter.total")),
-                _field(model, "sale", t(lang, "counter.sale")),
-                _field(model, "discount", t(lang, "counter.discount")),
-            ]
-        ),
+        _field(model, "total", t(lang, "counter.total")),  # one under another: the column is narrow
+        _field(model, "sale", t(lang, "counter.sale")),
+        _field(model, "discount", t(lang, "counter.discount")),
         ft.FilledButton(t(lang, "counter.calculate"), icon=ft.Icons.CALCULATE, on_click=calculate, disabled=model.busy),
     ]
     if model.error is not None:
