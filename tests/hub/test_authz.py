@@ -381,10 +381,12 @@ def check_report(ctx, role, scope, h):
     consultants = {row["consultant_id"] for row in r.json()["consultants"]}
     assert {row["store_id"] for row in r.json()["consultants"]} <= stores
     with ctx.db.read() as conn:
-        allowed = (OWN, OTHER) if role == "admin" else (OWN,)
+        brand = sql(conn, "SELECT brand_id FROM stores WHERE id = ?", (OWN,)).fetchone()[0]
+        allowed = auth.brand_stores(conn, brand) if role == "admin" else [OWN]
         marks = ", ".join("?" * len(allowed))
         readable = {row[0] for row in sql(conn, f"SELECT id FROM accounts WHERE store_id IN ({marks})", allowed)}
-    assert consultants <= readable
+    assert stores == set(allowed)  # every store in reach listed (a store without receipts with zeros), no other
+    assert consultants and consultants <= readable
 
 
 def check_client_audit(ctx, role, scope, h):
