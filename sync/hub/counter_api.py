@@ -10,7 +10,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sync.hub import loyalty as rules
 from sync.hub import loyalty_service
@@ -20,8 +20,12 @@ from sync.hub.storage import HubDB, sql
 from sync.models import MAX_RECEIPT_TOTAL, utcnow
 from sync.rules import counter
 
+NOT_FOUND = {"description": "No such client in the account's store", "content": {"application/problem+json": {}}}
+
 
 class QuoteLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     price: int = Field(ge=0, le=MAX_RECEIPT_TOTAL, description="Unit price in kopecks before till discounts")
     qty: int = Field(default=1, ge=1, le=10_000)
     discount: int = Field(default=0, ge=0, le=MAX_RECEIPT_TOTAL, description="Till discount on the line, kopecks")
@@ -35,6 +39,8 @@ class QuoteLine(BaseModel):
 
 
 class QuoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     lines: list[QuoteLine] = Field(min_length=1, max_length=500)
     redeem_points: int | None = Field(default=None, ge=0, description="Ask for fewer points than the most allowed")
 
@@ -81,7 +87,12 @@ def quote_for(conn: Any, client: dict, body: QuoteRequest, now: dt.datetime) -> 
 def add_counter_routes(app: FastAPI, db: HubDB, staff: Any) -> None:
     """`staff`: the dependency admitting consultants and managers (their own store's clients)."""
 
-    @app.post("/v1/clients/{client_id}/counter-quote", response_model=QuoteResponse, tags=["loyalty"])
+    @app.post(
+        "/v1/clients/{client_id}/counter-quote",
+        response_model=QuoteResponse,
+        tags=["loyalty"],
+        responses={404: NOT_FOUND},
+    )
     def counter_quote(client_id: str, body: QuoteRequest, acc: Annotated[Account, Depends(staff)]) -> QuoteResponse:
         """The most points she may pay with for this basket (the program's caps and her
         balance) and what the purchase would earn. Nothing is redeemed."""
