@@ -10,6 +10,9 @@
    stores.
 3. `import-members --dry-run`, then the import, each in its own process (its peak
    memory is its own: ru_maxrss of that process), through sync.hub.member_import.run.
+   ru_maxrss counts the database file's pages that SQLite maps (the hub sets mmap_size
+   to 2 GB), which grow with the database, not with the import; `peak_anon_mib` (RssAnon,
+   sampled) is the process's own memory.
 
 Ends with one JSON line: {"members", "dry_run": {...}, "import": {...}, "equal_totals"}.
 """
@@ -26,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -125,11 +129,26 @@ def child(db_url: str, export: str, mapping: str, dry: bool) -> None:
     from sync.hub.storage import HubDB
 
     db = HubDB(db_url)
+    peak_anon = [0]
+    done = threading.Event()
+
+    def sample() -> None:  # the heap's own pages, without the file pages SQLite maps
+        while not done.wait(0.25):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("RssAnon:"):
+                    peak_anon[0] = max(peak_anon[0], int(line.split()[1]))
+
+    threading.Thread(target=sample, daemon=True).start()
     t0 = time.monotonic()
     rep = member_import.run(db, Path(export), member_import.load_mapping(Path(mapping)), dry_run=dry)
     seconds = time.monotonic() - t0
+    done.set()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
-    out = rep.as_dict() | {"seconds": round(seconds, 1), "peak_rss_mib": round(peak_kib / 1024, 1)}
+    out = rep.as_dict() | {
+        "seconds": round(seconds, 1),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "peak_anon_mib": round(peak_anon[0] / 1024, 1),
+    }
     print(json.dumps(out, ensure_ascii=False))
 
 
@@ -177,7 +196,7 @@ def main() -> None:
             print(
                 f"{step:>6}: {r['rows_read']:,} rows, {r['imported']:,} imported, {r['rejected']:,} rejected "
                 f"in {r['seconds']:.0f} s ({r['rows_read'] / max(r['seconds'], 0.001):,.0f} rows/s), "
-                f"peak RSS {r['peak_rss_mib']:.0f} MiB; points expected {r['points_expected']:,}, "
+                f"peak RSS {r['peak_rss_mib']:.0f} MiB (own {r.get('peak_anon_mib', 0):.0f} MiB); points expected {r['points_expected']:,}, "
                 f"in hub {r['points_in_hub']:,}",
                 file=sys.stderr,
             )
