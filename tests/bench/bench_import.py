@@ -196,8 +196,8 @@ def main() -> None:
             print(
                 f"{step:>6}: {r['rows_read']:,} rows, {r['imported']:,} imported, {r['rejected']:,} rejected "
                 f"in {r['seconds']:.0f} s ({r['rows_read'] / max(r['seconds'], 0.001):,.0f} rows/s), "
-                f"peak RSS {r['peak_rss_mib']:.0f} MiB (own {r.get('peak_anon_mib', 0):.0f} MiB); points expected {r['points_expected']:,}, "
-                f"in hub {r['points_in_hub']:,}",
+                f"peak RSS {r['peak_rss_mib']:.0f} MiB (own {r.get('peak_anon_mib', 0):.0f} MiB); "
+                f"points expected {r['points_expected']:,}, in hub {r['points_in_hub']:,}",
                 file=sys.stderr,
             )
         d, i = results["dry"], results["import"]
