@@ -326,6 +326,12 @@ class HubClient:
         """A manager's: the two are different people; the pair is closed."""
         await self._request("POST", f"/v1/duplicates/{pair_id}/dismiss")
 
+    async def counter_quote(self, client_id: str, lines: list[dict], redeem_points: int | None = None) -> dict:
+        """The hub's counter figures for a basket (POST /v1/clients/{id}/counter-quote):
+        `lines` as {"price", "qty", "discount", "sale"}; see sync.rules.counter.Quote."""
+        body = {"lines": lines, "redeem_points": redeem_points}
+        return (await self._request("POST", f"/v1/clients/{client_id}/counter-quote", json=body)).json()
+
 
 def bad_page(e: BadPage) -> HubError:
     """A page that does not follow sync.page's format, as the engine reports it."""

@@ -322,6 +322,9 @@ class PosReceipt(FiscalKey):
     client_card: str | None = None
     redeem_points: int = Field(default=0, ge=0, le=MAX_REDEEM_POINTS)
     refers_to: FiscalKey | None = Field(default=None, description="the sale a return reverses")
+    cashier: str | None = Field(
+        default=None, max_length=100, description="who served at the till: a consultant's login (the reports)"
+    )
 
 
 class ReceiptLinkPayload(FiscalKey):

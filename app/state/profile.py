@@ -19,6 +19,7 @@ from app.cache.queries import ProfileData
 from app.state import profile_form
 from app.state.clients import ClientsModel
 from app.state.context import Context
+from app.state.counter import CounterModel
 from app.state.form_draft import FormDraft, owner_of
 from app.state.messages import Message
 from app.state.session import SessionModel
@@ -58,6 +59,7 @@ class ProfileModel:
     def __post_init__(self, ctx: Context, session: SessionModel, sync: SyncModel, clients: ClientsModel) -> None:
         self._ctx, self._session, self._sync, self._clients = ctx, session, sync, clients
         self._draft: FormDraft | None = None  # the open edit's draft
+        self.counter = CounterModel(ctx, sync)  # the counter panel's basket (app.state.counter)
 
     @property
     def is_open(self) -> bool:

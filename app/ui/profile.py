@@ -16,6 +16,7 @@ from app.state.signed_forms import SignedFormsModel
 from app.ui import formatting as fmt
 from app.ui import history, operations, theme
 from app.ui.common import tier_badge
+from app.ui.counter import CounterPanel
 from app.ui.loyalty_extras import privileges_card
 from app.ui.profile_form import ProfileForm
 from app.ui.signed_forms import SignedFormsCard
@@ -385,6 +386,7 @@ def ProfileScreen(
         for x in (
             loyalty_card(p, lang),
             privileges_card(p, lang),
+            CounterPanel(profile.counter, c.id, lang),
             contacts_card(c, lang, p.consultant_name),
             sizes_card(c, lang),
             preferences_card(c, lang),

@@ -350,6 +350,25 @@ RU: dict[str, str] = {
     "duplicates.dismiss": "Это разные люди",
     "duplicates.pair_client": "{0} {1} · {2} · покупок: {3} · баллов: {4}",
     "duplicates.pair_failed": "Не удалось: сервер отказал. Обновите список и попробуйте ещё раз.",
+    "counter.title": "Оплата баллами: сколько можно списать",
+    "counter.total": "Сумма корзины",
+    "counter.sale": "Из них распродажа",
+    "counter.discount": "Скидка кассы на остальное",
+    "counter.calculate": "Рассчитать",
+    "counter.bad_sum": "Суммы — это рубли, например 15 000 или 15 000,50.",
+    "counter.no_sum": "Введите сумму корзины.",
+    "counter.parts_exceed": "Распродажа и скидка вместе не могут быть больше суммы корзины.",
+    "counter.no_figures": "На устройстве нет данных о баллах клиента — расчёт возможен только со связью с сервером.",
+    "counter.max": "Можно списать: {0}",
+    "counter.limits": "Лимит программы — {0}; на счёте {1}",
+    "counter.excluded": "Товары распродажи на {0} баллами не оплачиваются",
+    "counter.to_pay": "К оплате деньгами: {0}",
+    "counter.earn": "Будет начислено: {0} (без списания — {1})",
+    "counter.exact": "Расчёт сервера лояльности. Списание проводит касса.",
+    "counter.estimate_offline": "Оценка: нет связи с сервером, расчёт по данным устройства на {0}. "
+    "Точную сумму покажет касса.",
+    "counter.estimate_not_on_hub": "Оценка: клиент ещё не передан на сервер, расчёт по данным устройства на {0}. "
+    "Точную сумму покажет касса.",
 }
 
 EN: dict[str, str] = {
@@ -697,6 +716,25 @@ EN: dict[str, str] = {
     "duplicates.dismiss": "Different people",
     "duplicates.pair_client": "{0} {1} · {2} · purchases: {3} · points: {4}",
     "duplicates.pair_failed": "That failed: the server refused. Refresh the list and try again.",
+    "counter.title": "Paying with points: how much she can use",
+    "counter.total": "Basket total",
+    "counter.sale": "Of which sale items",
+    "counter.discount": "Till discount on the rest",
+    "counter.calculate": "Calculate",
+    "counter.bad_sum": "Amounts are roubles, e.g. 15 000 or 15 000.50.",
+    "counter.no_sum": "Enter the basket total.",
+    "counter.parts_exceed": "Sale items and the discount together cannot exceed the basket total.",
+    "counter.no_figures": "This device holds no points figures for her — the calculation needs the server.",
+    "counter.max": "Points she can pay with: {0}",
+    "counter.limits": "Program limit {0}; her balance {1}",
+    "counter.excluded": "Sale items for {0} cannot be paid with points",
+    "counter.to_pay": "To pay in money: {0}",
+    "counter.earn": "She will earn: {0} (without paying with points: {1})",
+    "counter.exact": "The loyalty server's figures. The till makes the redemption.",
+    "counter.estimate_offline": "Estimate: no connection to the server; from this device's figures as of {0}. "
+    "The till shows the exact amount.",
+    "counter.estimate_not_on_hub": "Estimate: she is not on the server yet; from this device's figures as of {0}. "
+    "The till shows the exact amount.",
 }
 
 TABLES = {"ru": RU, "en": EN}

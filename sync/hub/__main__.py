@@ -1,4 +1,4 @@
-"""`python -m sync.hub serve|seed|migrate|run-due|import-csv|brands|stores|accounts` — the central loyalty API."""
+"""`python -m sync.hub serve|seed|migrate|run-due|import-csv|import-members|brands|stores|accounts`: the loyalty API."""
 
 from __future__ import annotations
 
@@ -62,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("import-csv", help="import till receipts from a 1C CSV export")
     c.add_argument("files", nargs="+")
     c.add_argument("--db", default="var/hub.sqlite")
+    im = sub.add_parser(
+        "import-members", help="import members (clients, cards, points, tiers, consents) from another system's export"
+    )
+    im.add_argument("file", help="the export: CSV or XLSX, one row per member")
+    im.add_argument("--mapping", required=True, help="the column mapping (TOML), see docs/loyalty.md")
+    im.add_argument("--dry-run", action="store_true", help="check and reconcile, keep nothing")
+    im.add_argument("--rejects", help="write every rejected row (row, external id, reason) to this CSV")
+    im.add_argument("--db", default="var/hub.sqlite")
+    im.add_argument("--program", help="loyalty program: built-in name or TOML path")
     m = sub.add_parser("migrate", help="bring the schema up to date")
     m.add_argument("--db", default="var/hub.sqlite")
     from sync.hub import admin
@@ -95,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "migrate":
         HubDB(args.db).migrate()
         return 0
+    if args.cmd == "import-members":
+        from sync.hub import member_import
+
+        return member_import.main(HubDB(args.db), args.file, args.mapping, args.dry_run, args.rejects)
     if args.cmd == "import-csv":
         from pathlib import Path
 

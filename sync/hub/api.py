@@ -25,6 +25,7 @@ from sync import page
 from sync.hub import (
     audit,
     auth,
+    counter_api,
     duplicates_api,
     feed,
     handlers,
@@ -35,6 +36,7 @@ from sync.hub import (
     problems,
     receipts,
     records,
+    reports_api,
     schedule,
     sessions,
     throttle,
@@ -264,6 +266,8 @@ def create_app(
     receipt_sender = allowed(auth.RECEIPT_SENDERS, "Posting till receipts")
     report_reader = allowed(auth.REPORT_READERS, "The reports")
     device_manager = allowed(auth.DEVICE_MANAGERS, "The device registry")
+    counter_api.add_counter_routes(app, db, staff)
+    reports_api.add_report_routes(app, db, report_reader)
 
     async def protocol(
         x_vitrine_protocol: Annotated[
@@ -586,12 +590,6 @@ def create_app(
         with db.write() as conn:
             out = [PosResult(**x) for x in handlers.ingest_receipts(conn, batch.receipts)]
         return _json(PosResponse(results=out))
-
-    @app.get("/v1/reports/identified", tags=["receipts"])
-    def identified(acc: Annotated[Account, Depends(report_reader)]) -> list[dict]:
-        with db.read() as conn:
-            stores = _stores_of(conn, acc)
-            return receipts.identified_share(conn, stores)
 
     audit_reader = allowed(audit.READERS, "A client's audit log")
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, delete, insert, select
 from sync.hub import clock, feed
 from sync.hub import loyalty as rules
 from sync.hub.storage import row_locks, schema, sql
+from sync.rules import counter
 
 PROGRAM_ENV = "VITRINE_PROGRAM"
 
@@ -222,8 +223,27 @@ def account(
             }
             for o in prog.offers_for(s.tier, now)
         ],
+        "counter": counter_rules(prog, s.tier, now).to_data(),
     }
     return figures, data
+
+
+def counter_rules(prog: rules.Program, tier: str, at: dt.datetime) -> counter.CounterRules:
+    """The program's caps and her accrual as of `at` (sync.rules.counter): the hub quotes
+    with them, and publishes them in the account so the device can quote offline."""
+    r, a = prog.redemption, prog.accrual
+    multipliers = prog.active_campaigns(at, "multiplier", tier)
+    return counter.CounterRules(
+        point_value_kopecks=prog.point_value_kopecks,
+        max_percent=r.max_percent,
+        redeem_sale_items=r.sale_items,
+        cap_includes_discounts=r.cap_includes_discounts,
+        accrue_sale_items=a.sale_items,
+        accrue_on_points_paid=a.on_points_paid,
+        tier_percent=prog.tier(tier).accrual_percent,
+        extra_percents=tuple(c.percent for c in prog.active_campaigns(at, "extra_percent", tier)),
+        multiplier=max(c.factor for c in multipliers) if multipliers else None,
+    )
 
 
 def figures(conn: Connection, client: dict, now: dt.datetime | None = None) -> tuple[dict, dict]:

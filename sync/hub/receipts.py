@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, update
 
 from sync.hub import feed
 from sync.hub.auth import Account
@@ -51,6 +51,16 @@ def till_refusals(batch: list[PosReceipt], store_id: str, now: dt.datetime) -> t
     return foreign, out_of_bounds
 
 
+def utc_key(t: dt.datetime | str | None) -> str | None:
+    """A receipt time as the `receipts.at` column holds it: UTC "YYYY-MM-DDTHH:MM:SS" (a
+    naive time is taken as UTC, as the till's model does)."""
+    if t is None or t == "":
+        return None
+    if isinstance(t, str):
+        t = dt.datetime.fromisoformat(t)
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 class Stored(NamedTuple):
     id: str
     client_id: str | None
@@ -80,7 +90,9 @@ def own(conn: Connection, receipt: dict, client: dict, linked_by: str | None) ->
     """Give a stored receipt its client: first, so the client's figures count it."""
     receipt = {**receipt, "client_id": client["id"], "linked_by": linked_by}
     receipts = schema.receipts
-    conn.execute(update(receipts).where(receipts.c.id == receipt["id"]).values(client_id=client["id"]))
+    conn.execute(
+        update(receipts).where(receipts.c.id == receipt["id"]).values(client_id=client["id"], linked_by=linked_by)
+    )
     return receipt
 
 
@@ -110,7 +122,9 @@ def store_new(conn: Connection, batch: list[PosReceipt]) -> tuple[list[dict], se
         for r in batch
     ]
     params = [
-        v for r, d in zip(batch, datas, strict=True) for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d))
+        v
+        for r, d in zip(batch, datas, strict=True)
+        for v in (d["id"], r.store_id, r.fn, r.i, r.fp, feed.dumps(d), utc_key(r.at), r.type, r.cashier)
     ]
     new = {row[0] for row in sql(conn, _insert_sql(len(batch)), params).fetchall()}
     return datas, new
@@ -127,8 +141,8 @@ def known(conn: Connection, r: PosReceipt) -> dict:
 @lru_cache(maxsize=64)
 def _insert_sql(n: int) -> str:
     return (
-        "INSERT INTO receipts (id, store_id, fn, i, fp, data) VALUES "
-        + ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
+        "INSERT INTO receipts (id, store_id, fn, i, fp, data, at, kind, cashier) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * n)
         + " ON CONFLICT (fn, i, fp) DO NOTHING RETURNING id"
     )
 
@@ -240,27 +254,3 @@ def link_waiting(conn: Connection, m: Mutation, account: Account, p: ReceiptLink
         raise Rejected("receipt_taken", "This receipt is already linked to another client.")
     publish_link(conn, {**values, "s": p.s, "t": p.t.isoformat() if p.t else None}, store_id, "waiting")
     return {"state": "waiting"}
-
-
-def identified_share(conn: Connection, store_ids: list[str]) -> list[dict]:
-    """Share of sale receipts linked to a client, per store and per consultant who linked them:
-    of the stores in `store_ids` only (their receipts, their consultants' links)."""
-    receipts, receipt_links, accounts = schema.receipts, schema.receipt_links, schema.accounts
-    by_store_q = select(receipts.c.store_id, func.count(), func.count(receipts.c.client_id)).where(
-        receipts.c.store_id.in_(store_ids)
-    )
-    names_q = select(accounts.c.id, accounts.c.name).where(accounts.c.store_id.in_(store_ids))
-    links_q = (
-        select(receipt_links.c.account_id, func.count(), func.count(receipt_links.c.receipt_id))
-        .join(accounts, accounts.c.id == receipt_links.c.account_id)
-        .where(accounts.c.store_id.in_(store_ids))
-    )
-    by_store = conn.execute(by_store_q.group_by(receipts.c.store_id)).all()
-    out = [
-        {"store_id": s, "receipts": n, "identified": k, "share": round(k / n, 4) if n else 0.0} for s, n, k in by_store
-    ]
-    names = dict(conn.execute(names_q).all())
-    links = conn.execute(links_q.group_by(receipt_links.c.account_id)).all()
-    for account_id, n, matched in links:
-        out.append({"consultant_id": account_id, "consultant": names.get(account_id), "links": n, "matched": matched})
-    return out

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from sync.hub import auth, demo, feed, loyalty_service
+from sync.hub import auth, demo, feed, loyalty_service, receipts
 from sync.hub import loyalty as rules
 from sync.hub.storage import HubDB, schema
 from sync.models import Client, utcnow
@@ -145,6 +145,10 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                         "fp": r["fp"],
                         "client_id": c["id"],
                         "data": feed.dumps(r),
+                        "at": receipts.utc_key(r["at"]),
+                        "kind": int(r.get("type") or 1),
+                        "cashier": r.get("consultant_id"),  # her consultant served her at the till
+                        "linked_by": "till",
                     }
                 )
                 feed_rows.append(("receipt", r["id"], c["store_id"], r, False))
@@ -200,6 +204,9 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                         "fp": r["fp"],
                         "client_id": None,
                         "data": feed.dumps(r),
+                        "at": receipts.utc_key(r["at"]),
+                        "kind": int(r.get("type") or 1),
+                        "cashier": r.get("cashier"),
                     }
                     for r in chunk
                 ],

@@ -83,6 +83,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "GET /v1/duplicates": frozenset({"manager"}),
     "POST /v1/duplicates/{pair_id}/merge": frozenset({"manager"}),
     "POST /v1/duplicates/{pair_id}/dismiss": frozenset({"manager"}),
+    "POST /v1/clients/{client_id}/counter-quote": STAFF,
 }
 
 
@@ -381,17 +382,20 @@ def check_receipts(ctx, role, scope, h):
 def check_report(ctx, role, scope, h):
     r = ctx.api.get("/v1/reports/identified", headers=h)
     assert r.status_code == 200
-    stores = {row["store_id"] for row in r.json() if "store_id" in row}
+    stores = {row["store_id"] for row in r.json()["stores"]}
     if role == "admin":  # its brand's stores, never another brand's
         assert {OWN, OTHER} <= stores and BRAND not in stores
     else:
         assert stores == {OWN}
-    consultants = {row["consultant_id"] for row in r.json() if "consultant_id" in row}
+    consultants = {row["consultant_id"] for row in r.json()["consultants"]}
+    assert {row["store_id"] for row in r.json()["consultants"]} <= stores
     with ctx.db.read() as conn:
-        allowed = (OWN, OTHER) if role == "admin" else (OWN,)
+        brand = sql(conn, "SELECT brand_id FROM stores WHERE id = ?", (OWN,)).fetchone()[0]
+        allowed = auth.brand_stores(conn, brand) if role == "admin" else [OWN]
         marks = ", ".join("?" * len(allowed))
         readable = {row[0] for row in sql(conn, f"SELECT id FROM accounts WHERE store_id IN ({marks})", allowed)}
-    assert consultants <= readable
+    assert stores == set(allowed)  # every store in reach listed (a store without receipts with zeros), no other
+    assert consultants and consultants <= readable
 
 
 def check_client_audit(ctx, role, scope, h):
@@ -489,6 +493,23 @@ def check_dismiss(ctx, role, scope, h):
     assert r.status_code == (204 if scope == "own" else 404)
 
 
+QUOTE_BODY = {"lines": [{"price": 1_000_000}, {"price": 500_000, "sale": True}]}
+
+
+def check_counter_quote(ctx, role, scope, h):
+    """Her own store's client gets a quote; another store's (or brand's) is unknown."""
+    client = ctx.clients[STORE[scope]][7]
+    r = ctx.api.post(f"/v1/clients/{client['id']}/counter-quote", json=QUOTE_BODY, headers=h)
+    if scope == "own":
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["client_id"] == client["id"] and body["total"] == 1_500_000 and not body["estimate"]
+        return
+    unknown = ctx.api.post(f"/v1/clients/{new_id()}/counter-quote", json=QUOTE_BODY, headers=h)
+    assert r.status_code == unknown.status_code == 404
+    assert {**r.json(), "instance": ""} == {**unknown.json(), "instance": ""}
+
+
 CHECKS: dict[str, Callable] = {
     "GET /healthz": check_healthz,
     "POST /v1/auth/login": check_login,
@@ -511,6 +532,7 @@ CHECKS: dict[str, Callable] = {
     "GET /v1/duplicates": check_duplicate_pairs,
     "POST /v1/duplicates/{pair_id}/merge": check_merge,
     "POST /v1/duplicates/{pair_id}/dismiss": check_dismiss,
+    "POST /v1/clients/{client_id}/counter-quote": check_counter_quote,
 }
 
 
@@ -533,6 +555,7 @@ def _refused_request(ctx: Ctx, op: str, scope: str, h: dict) -> httpx.Response:
         "POST /v1/pos/receipts": {"json": {"receipts": [_receipt(store)]}},
         "POST /v1/clients/lookup": {"json": {"phone": client["phone"]}},
         "POST /v1/duplicates/{pair_id}/merge": {"json": {"survivor_id": client["id"]}},
+        "POST /v1/clients/{client_id}/counter-quote": {"json": QUOTE_BODY},
     }
     if "{device_id}" in path:  # a throwaway device: a wrongly allowed revoke must not end the shared sessions
         device = _consultant_device(ctx, scope)["_me"]["device_id"]
@@ -675,11 +698,11 @@ def test_another_brands_staff_see_their_brand_only(ctx):
     sha, _ = _blob(ctx, ctx.h("consultant", "own"))
     assert ctx.api.get(f"/v1/blobs/{sha}", headers=ctx.h("consultant", "brand")).status_code == 404
     for role in ("manager", "admin"):
-        rows = ctx.api.get("/v1/reports/identified", headers=ctx.h(role, "brand")).json()
-        assert {row["store_id"] for row in rows if "store_id" in row} == {BRAND}
+        report = ctx.api.get("/v1/reports/identified", headers=ctx.h(role, "brand")).json()
+        assert {row["store_id"] for row in report["stores"]} == {BRAND}
         with ctx.db.read() as conn:
             theirs = {row[0] for row in sql(conn, "SELECT id FROM accounts WHERE store_id = ?", (BRAND,))}
-        assert {row["consultant_id"] for row in rows if "consultant_id" in row} <= theirs
+        assert {row["consultant_id"] for row in report["consultants"]} <= theirs
     r = ctx.api.post("/v1/pos/receipts", json={"receipts": [_receipt(OWN)]}, headers=ctx.h("till", "brand"))
     assert r.status_code == 403
     seen = ctx.api.get("/v1/changes?cursor=0&limit=5000", headers=ctx.h("consultant", "brand")).json()["changes"]

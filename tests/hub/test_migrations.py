@@ -173,3 +173,30 @@ def test_0009_indexes_existing_clients_by_email_and_name_and_birthday_and_goes_b
         db.migrate()
     finally:
         db.dispose()
+
+
+def test_0012_copies_each_receipts_time_type_cashier_and_linker_into_columns(hub_url):
+    db = HubDB(hub_url)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0008")
+            conn.execute(
+                text(
+                    "INSERT INTO receipts (id, store_id, fn, i, fp, client_id, data) VALUES "
+                    "('r1', 's', '1', '1', '1', 'c1', "
+                    '\'{"at": "2026-03-01T02:30:00+03:00", "type": 2, "cashier": "anna", "linked_by": "a1"}\'), '
+                    "('r2', 's', '1', '2', '1', NULL, '{\"at\": \"2026-03-01T10:00:00\"}')"
+                )
+            )
+        db.migrate()
+        with db.read() as conn:
+            got = conn.execute(text("SELECT id, at, kind, cashier, linked_by FROM receipts ORDER BY id")).fetchall()
+        assert [tuple(r) for r in got] == [
+            ("r1", "2026-02-28T23:30:00", 2, "anna", "a1"),  # UTC, as the reports' bounds are
+            ("r2", "2026-03-01T10:00:00", 1, None, None),
+        ]
+    finally:
+        db.dispose()

@@ -37,6 +37,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from sync.rules import counter as counter_rule
+
 from .program import (
     UTC,
     BirthdayCampaign,
@@ -514,13 +516,10 @@ def _drop_out(program: Program, t: dt.datetime) -> dt.datetime:
 def line_redeem_cap(program: Program, line: ReceiptLine) -> int:
     """Kopecks of this line that points may pay: max_percent of the full price, less the
     till discount when discounts count against the cap, never above what is due."""
-    r = program.redemption
-    if line.sale and not r.sale_items:
-        return 0
-    cap = math.floor(Fraction(line.full) * Fraction(r.max_percent) / 100)
-    if r.cap_includes_discounts:
-        cap -= line.discount
-    return max(0, min(cap, line.amount))
+    r = program.redemption  # the rule is the counter's (sync.rules.counter): one for both ends
+    return counter_rule.line_cap(
+        line.full, line.discount, line.sale, r.max_percent, r.sale_items, r.cap_includes_discounts
+    )
 
 
 def redeem_cap_kopecks(program: Program, lines: Sequence[ReceiptLine] | int) -> int:

@@ -177,7 +177,14 @@ receipts = Table(
     Column("fp", String(20), nullable=False),
     Column("client_id", String(36), index=True),
     Column("data", Text, nullable=False),
+    # Copies of the snapshot's time (UTC "YYYY-MM-DDTHH:MM:SS"), fiscal type and till cashier,
+    # for the reports' period and type filters (migration 0012).
+    Column("at", String(32)),
+    Column("kind", Integer),
+    Column("cashier", String(100)),
+    Column("linked_by", String(36)),  # who tied it to its client: an account id, or "till"
     UniqueConstraint("fn", "i", "fp", name="receipts_fiscal"),
+    Index("receipts_store_at", "store_id", "at"),
 )
 
 # A consultant's link of a receipt to a client; may arrive before the till's upload.
@@ -332,4 +339,29 @@ referrals = Table(
     Column("owner_id", String(36), nullable=False),
     Column("data", Text, nullable=False),
     Index("referrals_owner", "owner_id"),
+)
+
+# Members imported from another loyalty system (import-members, migration 0012): the
+# client each external member id became, so a re-run adds nothing; and each run's report.
+member_imports = Table(
+    "member_imports",
+    metadata,
+    Column("source", String(40), primary_key=True),
+    Column("external_id", String(100), primary_key=True),
+    Column("client_id", String(36), nullable=False, unique=True),
+    Column("run_id", String(36), nullable=False),
+    Column("row", Integer, nullable=False),  # her row in the file: a re-run tells a repeat from her
+    Column("points", BigInteger, nullable=False),  # available + pending, as the file gave them
+    Column("tier", String(40)),  # the tier the other system gave her
+)
+
+import_runs = Table(
+    "import_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("source", String(40), nullable=False),
+    Column("file", Text, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("finished_at", Text),
+    Column("report", Text),  # the reconciliation as JSON
 )
