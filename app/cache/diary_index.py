@@ -172,7 +172,9 @@ def index_entries(
         docs.append((entry_id, client_id, sort_key(bool(e.pinned), at, entry_id), tags, " ".join(words)))
     unindex_entries(db, ids, follow_ups=follow_ups)
     if due and follow_ups:
-        db.conn.executemany("INSERT INTO diary_follow_up (entry_id, client_id, author_id, due) VALUES (?, ?, ?, ?)", due)
+        db.conn.executemany(
+            "INSERT INTO diary_follow_up (entry_id, client_id, author_id, due) VALUES (?, ?, ?, ?)", due
+        )
     if docs:
         db.conn.executemany(
             "INSERT INTO diary_doc (entry_id, client_id, sort_key, tags, words) VALUES (?, ?, ?, ?, ?)", docs

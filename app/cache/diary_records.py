@@ -198,7 +198,8 @@ def follow_ups(
 ) -> list[FollowUp]:
     """Open follow-ups by day (then entry): a consultant's (`author_id`), from `since` (an ISO
     date; None: overdue ones too), or one client's whoever wrote them."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[str | int | None] = []
     if client_id is not None:
         where.append("f.client_id = ?")
         params.append(client_id)
@@ -282,3 +283,29 @@ def communications(db: Database, client_id: str, limit: int = 50) -> list[Commun
                 )
             )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class DiaryFound:
+    client_id: str
+    client_name: str
+    snippet: str
+
+
+def search_clients(db: Database, text: str, limit: int = 20) -> list[DiaryFound]:
+    """Every client whose diary mentions what was typed (diary.search_diary), with her name."""
+    from app.cache.diary import search_diary
+
+    hits = search_diary(db, text, limit)
+    if not hits:
+        return []
+    marks = ",".join("?" * len(hits))
+    names = {
+        r[0]: r[1]
+        for r in db.execute(
+            f"SELECT id, trim(last_name || ' ' || first_name || ' ' || coalesce(middle_name, '')) FROM clients"
+            f" WHERE id IN ({marks})",
+            [h.client_id for h in hits],
+        )
+    }
+    return [DiaryFound(h.client_id, names.get(h.client_id, ""), h.snippet) for h in hits if h.client_id in names]

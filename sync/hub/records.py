@@ -87,9 +87,7 @@ def new_entry(conn: Connection, m: Mutation) -> DiaryPayload:
     return p
 
 
-def add_entry(
-    conn: Connection, m: Mutation, account: Account, p: DiaryPayload, store_id: str, tags: list[str]
-) -> dict:
+def add_entry(conn: Connection, m: Mutation, account: Account, p: DiaryPayload, store_id: str, tags: list[str]) -> dict:
     """diary.add, after `new_entry`: the entry's first revision, in the client's store; `tags`
     is the brand's list (sync.hub.diary_tags)."""
     body = {
@@ -134,7 +132,9 @@ def change_entry(conn: Connection, m: Mutation, account: Account, tags: list[str
     if m.kind == "diary.revise":
         p = parse(DiaryRevisePayload, m.payload)
         sent = p.model_fields_set
-        prev = next((r for r in sorted(existing, key=revision_order, reverse=True) if r["kind"] != "delete"), existing[0])
+        prev = next(
+            (r for r in sorted(existing, key=revision_order, reverse=True) if r["kind"] != "delete"), existing[0]
+        )
         body = {
             "text": p.text,
             "pinned": prev.get("pinned", False) if p.pinned is None else p.pinned,

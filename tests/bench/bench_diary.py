@@ -280,7 +280,12 @@ def main() -> None:
                 json.dumps(build(str(path), args.entries, args.clients, args.queries, args.seed, args.batch, key))
             )
         built = json.loads(meta.read_text())
-        out = {"entries": args.entries, "clients": args.clients, "encrypted": key is not None, **measure(str(path), built, key)}
+        out = {
+            "entries": args.entries,
+            "clients": args.clients,
+            "encrypted": key is not None,
+            **measure(str(path), built, key),
+        }
         out["build_s"], out["file_mb"] = built["build_s"], built["file_mb"]
     finally:
         if not args.keep:
