@@ -98,11 +98,12 @@ def test_diary_entry_edit_second_device_search_contact_and_offline(demo_hub, app
     screen.text("звонок ·", exact=False)
     screen.shot("4-call-in-communications")
 
-    # a second device: another browser session, its own cache
+    # a second device: another app with its own cache, in another browser
+    second = app_factory(demo_hub.url, name="second")
     other_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ru-RU")
+    other = Screen(other_context.new_page(), screen.name + "-second")
     try:
-        other = Screen(other_context.new_page(), screen.name + "-second")
-        logged_in(other, app.url)
+        logged_in(other, second.url)
         open_client(other, client)
         other.text("инициалы А. В.", timeout=60_000)
         other.text("#монограмма")
@@ -110,6 +111,8 @@ def test_diary_entry_edit_second_device_search_contact_and_offline(demo_hub, app
         other.text("Предложила примерку в субботу")
         other.shot("5-second-device")
         other.page.get_by_role("button", name="Открыть фото").first.click()
+        other.page.get_by_role("button", name="Закрыть").first.wait_for(state="attached")
+        other.shot("5b-photo-full-size")
         other.click("Закрыть")
         # the diary screen: find her by a word of the entry (a prefix, any case)
         other.click("Дневник")
@@ -136,5 +139,8 @@ def test_diary_entry_edit_second_device_search_contact_and_offline(demo_hub, app
         other.fill("Слово из дневника: монограмма, Brunello, свадьба", "свадьба")
         other.text(f"{client['last_name']} {client['first_name']}", timeout=90_000)
         other.shot("8-offline-entry-found-on-second-device")
+    except Exception:
+        other.shot("FAILED")
+        raise
     finally:
         other_context.close()
