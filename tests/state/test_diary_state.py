@@ -3,6 +3,7 @@ restart; a refused photo or day keeps what was typed; a contact with a follow-up
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from PIL import Image
@@ -34,10 +35,10 @@ async def test_a_draft_with_tags_day_and_photo_survives_a_restart(demo_hub, tmp_
     assert not await d.add_photo(b"%PDF not a photo")
     assert d.error is not None and d.error.key == "diary.photo_not_image"
     assert not await d.add_photo(b"x", 30 << 20)  # a 30 MB file: refused from its size
-    assert d.error.key == "diary.photo_too_large"
+    assert d.error is not None and d.error.key == "diary.photo_too_large"
     assert await d.add_photo(_jpeg())
     assert not await d.save()  # a day in the past: refused, all kept
-    assert d.error.key == "diary.follow_up_past"
+    assert d.error is not None and d.error.key == "diary.follow_up_past"
     typed = dict(d.form)
     assert typed["text"] == "Подарок для мужа: запонки с гравировкой" and typed["tags"] == ["подарки"]
     assert len(typed["photos"]) == 1
@@ -72,13 +73,13 @@ async def test_a_contact_with_a_follow_up_and_500_entries_paged_to_the_end(demo_
     await ctrl.profile.open(cid)
     d = ctrl.diary
     d.open_contact("visit")
-    assert not await d.log_contact() and d.contact_error.key == "diary.contact_empty"
+    assert not await d.log_contact()
+    assert d.contact_error is not None and d.contact_error.key == "diary.contact_empty"
     d.set_contact("text", "Примерила пальто, ждёт 46 размер")
     d.set_contact("follow_up", "2099-01-01")
-    assert not await d.log_contact() and d.contact_error.key == "diary.follow_up_far"
+    assert not await d.log_contact()
+    assert d.contact_error is not None and d.contact_error.key == "diary.follow_up_far"
     assert d.contact["text"] == "Примерила пальто, ждёт 46 размер"  # kept
-    import datetime as dt
-
     day = (dt.date.today() + dt.timedelta(days=7)).isoformat()
     d.set_contact("follow_up", day)
     assert await d.log_contact()
