@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import InitVar, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import flet as ft
@@ -73,6 +74,11 @@ class DiaryModel:
         self._ctx, self._session, self._sync = ctx, session, sync
         self._draft: FormDraft | None = None
         self._fetching: set[str] = set()
+
+    @property
+    def upload_dir(self) -> Path | None:
+        """Web mode: where a browser's picked photo is uploaded (app.main.uploads_dir)."""
+        return self._ctx.config.upload_dir
 
     # --- reading ------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ app.state.diary.DiaryModel.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import flet as ft
@@ -141,7 +142,7 @@ def composer(d: DiaryModel, lang: str, picker: ft.FilePicker) -> ft.Control:
                     ft.OutlinedButton(
                         t(lang, "diary.photo"),
                         icon=ft.Icons.ADD_A_PHOTO,
-                        action=ft.PickFiles(picker, with_data=True, file_type=ft.FilePickerFileType.ANY),
+                        action=ft.PickFiles(picker, file_type=ft.FilePickerFileType.ANY),
                     ),
                 ],
                 wrap=True,
@@ -386,22 +387,52 @@ def communications_card(d: DiaryModel, lang: str) -> ft.Control:
 @ft.component
 def DiarySection(d: DiaryModel, ui: AppModel) -> ft.Control:
     lang = ui.lang
+    upload: MutableRef[Path | None] = ft.use_ref(None)  # where the browser is sending a picked photo
 
     async def picked(e: ft.FilePickerResultEvent):
+        """A file picked: its size checked first (a 30 MB file is never read); on the desktop
+        read from its path, in a browser sent to the upload folder (not the page's socket)."""
         if not e.files:
             return
         f = e.files[0]
-        content = f.bytes
-        if content is None and f.path and f.size <= photos.MAX_FILE_BYTES:  # desktop: read off the loop
-            content = await asyncio.to_thread(Path(f.path).read_bytes)
-        await d.add_photo(content, f.size)
+        if f.size > photos.MAX_FILE_BYTES:
+            await d.add_photo(None, f.size)
+        elif f.bytes is not None:
+            await d.add_photo(f.bytes, f.size)
+        elif f.path:
+            await d.add_photo(await asyncio.to_thread(Path(f.path).read_bytes), f.size)
+        elif (folder := d.upload_dir) is not None:
+            name = f"{uuid.uuid4().hex}.upload"
+            upload.current = folder / name
+            url = e.control.page.get_upload_url(name, 300)
+            await e.control.upload([ft.FilePickerUploadFile(upload_url=url, id=f.id)])
+        else:
+            await d.add_photo(None)
+
+    async def uploaded(e: ft.FilePickerUploadEvent):
+        target = upload.current
+        if target is None or (e.error is None and (e.progress or 0) < 1):
+            return
+        upload.current = None
+        content = None if e.error else await asyncio.to_thread(_take, target)
+        await d.add_photo(content)
 
     # One picker for the section's life (its result arrives on it), as the scan screen keeps one.
     kept: MutableRef[ft.FilePicker] = ft.use_ref(None)
     if kept.current is None:
-        kept.current = ft.FilePicker(on_result=picked)
+        kept.current = ft.FilePicker(on_result=picked, on_upload=uploaded)
     picker = kept.current
     cards = [follow_ups_card(d, lang), diary_card(d, lang, picker), communications_card(d, lang)]
     return ft.Column(
         [c for c in cards if c is not None], spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH
     )
+
+
+def _take(path: Path) -> bytes | None:
+    """An uploaded file's bytes, and the file gone (it is not encrypted: it must not stay)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+    finally:
+        path.unlink(missing_ok=True)

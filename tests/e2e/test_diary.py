@@ -11,6 +11,7 @@ import sqlite3
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from sync.hub import demo
 from tests.e2e.conftest import Screen
@@ -144,3 +145,19 @@ def test_diary_entry_edit_second_device_search_contact_and_offline(demo_hub, app
         raise
     finally:
         other_context.close()
+
+
+def test_a_30_mb_photo_is_refused_with_a_message_and_the_text_kept(demo_hub, app_factory, screen, scene, tmp_path):
+    big = tmp_path / "huge.jpg"
+    with big.open("wb") as f:  # a JPEG's start, then 30 MB: a camera's RAW-sized export
+        f.write(scene["photo"].read_bytes()[:2048])
+        f.write(bytes(30 << 20))
+    app = app_factory(demo_hub.url)
+    logged_in(screen, app.url)
+    open_client(screen, scene["client"])
+    screen.click("Новая запись")
+    screen.fill("Запись", "Примерка пиджака, рукав короче на 1 см")
+    pick(screen, big)
+    screen.text("Файл слишком большой", timeout=90_000)
+    expect(screen.page.get_by_role("textbox", name="Запись")).to_have_value("Примерка пиджака, рукав короче на 1 см")
+    screen.shot("1-too-large-refused-text-kept")

@@ -45,6 +45,14 @@ def upgrade() -> None:
             )
     stores = conn.execute(sa.text("SELECT id, brand_id FROM stores")).all()
     sqlite = conn.dialect.name == "sqlite"
+    if not sqlite and stores:  # the next seq after the newest row (a row written with its own seq
+        # leaves the sequence behind it; setting it back to max+1 is safe: no row is above max)
+        conn.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('feed', 'seq'),"
+                " (SELECT coalesce(max(seq), 0) + 1 FROM feed), false)"
+            )
+        )
     for store_id, brand_id in stores:
         data = json.dumps({"id": store_id, "brand_id": brand_id, "tags": DEFAULT_TAGS}, ensure_ascii=False)
         params = {"id": store_id, "data": data}
