@@ -107,7 +107,12 @@ def composer(d: DiaryModel, lang: str, picker: ft.FilePicker) -> ft.Control:
             [
                 _thumb(d, sha, lang),
                 ft.IconButton(
-                    ft.Icons.CLOSE, icon_size=14, right=-8, top=-8, on_click=lambda _, s=sha: d.remove_photo(s)
+                    ft.Icons.CLOSE,
+                    icon_size=14,
+                    right=-8,
+                    top=-8,
+                    tooltip=t(lang, "diary.photo_remove"),
+                    on_click=lambda _, s=sha: d.remove_photo(s),
                 ),
             ],
             width=76,
