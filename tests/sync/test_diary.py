@@ -202,6 +202,12 @@ async def test_a_photo_entry_uploads_its_blob_and_another_device_reads_it(hub, d
     with Image.open(io.BytesIO(got)) as img:
         assert (img.width, img.height) == (1067, 1600)  # upright (rotated by its orientation) and shrunk
         assert not img.getexif()
+    # her erasure (152-FZ) takes her diary's photos off the hub too
+    m = devices(hub, "manager1")
+    await m.settle()
+    await m.raw("client.erase", cid, {"request_ref": "DSR-diary"})
+    await m.settle()
+    assert hub.view.q("SELECT count(*) FROM blobs WHERE sha256 = ?", sha) == [(0,)]
 
 
 async def test_a_photo_not_uploaded_keeps_the_entry_waiting(hub, devices):
