@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 import flet as ft
 
 from app.cache import outbox
+from app.services import photos
 from app.services.secrets import MemoryStore, NoSecretStore, SecretStore, open_store
 from app.state.app import App
 from app.state.context import Config
@@ -190,8 +192,27 @@ def make_main(args: argparse.Namespace, apps: Apps | None = None):
 
 def config(args: argparse.Namespace, data: Path | None = None) -> Config:
     return Config(
-        args.hub, data or Path(args.data), args.sync_interval, hub_ca=args.hub_ca, lock_after=args.lock_minutes * 60
+        args.hub,
+        data or Path(args.data),
+        args.sync_interval,
+        hub_ca=args.hub_ca,
+        lock_after=args.lock_minutes * 60,
+        upload_dir=uploads_dir(args),
     )
+
+
+def uploads_dir(args: argparse.Namespace) -> Path:
+    """Web mode: a browser sends a picked photo here (Flet's signed upload URL), not through the
+    page's websocket, which a large file would stall; the diary reads and deletes it at once."""
+    return Path(args.data) / "uploads"
+
+
+def enable_uploads(args: argparse.Namespace) -> None:
+    # Flet signs upload URLs with this key: random per process (nothing to keep), and it
+    # refuses an upload larger than the diary takes before it is written.
+    os.environ.setdefault("FLET_SECRET_KEY", secrets.token_urlsafe(32))
+    os.environ.setdefault("FLET_MAX_UPLOAD_SIZE", str(photos.MAX_FILE_BYTES))
+    uploads_dir(args).mkdir(parents=True, exist_ok=True)
 
 
 def cli(argv: list[str] | None = None) -> None:
@@ -217,6 +238,7 @@ async def serve(args: argparse.Namespace, web: bool, port: int, secrets: SecretS
     apps = Apps(args, secrets)
     try:
         if web:
+            enable_uploads(args)
             await ft.run_async(
                 make_main(args, apps),
                 view=ft.AppView.WEB_BROWSER,
@@ -224,6 +246,7 @@ async def serve(args: argparse.Namespace, web: bool, port: int, secrets: SecretS
                 port=port,
                 no_cdn=True,
                 assets_dir=str(ASSETS),
+                upload_dir=str(uploads_dir(args)),
             )
         else:
             await ft.run_async(make_main(args, apps), assets_dir=str(ASSETS))

@@ -8,7 +8,7 @@ validate the same shapes. Money is kept in kopecks (int) and points in whole poi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import uuid6
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -336,17 +336,31 @@ class ReceiptLinkPayload(FiscalKey):
     n: Literal[1, 2, 3, 4] = 1
 
 
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+MAX_DIARY_PHOTOS = 6
+
+
 class DiaryPayload(Model):
     client_id: str
     text: str = Field(min_length=1, max_length=10_000)
     pinned: bool = False
-    tags: list[str] = Field(default_factory=list, max_length=20)
+    tags: list[str] = Field(default_factory=list, max_length=20, description="from the brand's list (diary_tags)")
+    follow_up: dt.date | None = Field(default=None, description="a day to come back to her (sync.rules.diary)")
+    photos_sha256: list[Sha256] = Field(
+        default_factory=list, max_length=MAX_DIARY_PHOTOS, description="JPEG blobs uploaded before the entry"
+    )
 
 
 class DiaryRevisePayload(Model):
+    """A new revision: the fields sent replace the entry's, the others are kept (a `follow_up`
+    sent as null clears it)."""
+
     text: str = Field(min_length=1, max_length=10_000)
     pinned: bool | None = None
     tags: list[str] | None = None
+    follow_up: dt.date | None = None
+    follow_up_done: bool | None = None
+    photos_sha256: list[Sha256] | None = Field(default=None, max_length=MAX_DIARY_PHOTOS)
 
 
 class DiaryDeletePayload(Model):

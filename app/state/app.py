@@ -14,6 +14,8 @@ from app.cache.store import Cache, CacheUnreadable, open_device_cache
 from app.services.secrets import SecretStore, open_store
 from app.state.clients import ClientsModel
 from app.state.context import AppModel, Config, Context
+from app.state.diary import DiaryModel
+from app.state.diary_search import DiarySearchModel
 from app.state.duplicates import DuplicatesModel, PairsModel
 from app.state.lock import LockModel
 from app.state.messages import Message
@@ -46,6 +48,8 @@ class App:
         self.session = SessionModel(self.ctx, self.sync, self.clients, on_begin=self._on_begin)
         self.lock = LockModel(self.ctx, self.session, clock)
         self.profile = ProfileModel(self.ctx, self.session, self.sync, self.clients)
+        self.profile.diary = self.diary = DiaryModel(self.ctx, self.session, self.sync)
+        self.diary_search = DiarySearchModel(self.ctx, self.session)
         self.register = RegisterModel(self.ctx, self.session, self.sync, self.clients, self.profile, self.lock)
         self.scan = ScanModel(self.ctx, self.sync, self.profile)
         self.forms = SignedFormsModel(self.ctx, self.sync)
@@ -80,6 +84,9 @@ class App:
             tasks.spawn(self.clients.refresh())
             if self.profile.is_open:
                 tasks.spawn(self.profile.load())
+                tasks.spawn(self.diary.load())
+            if self.ui.route.startswith("/diary"):
+                tasks.spawn(self.diary_search.load())
         if self.scan.sent is not None or now.online != before.online:
             tasks.spawn(self.scan.refresh())  # the queued link's outcome: sent, then applied or refused
 

@@ -29,6 +29,7 @@ class Config:
     sync_interval: float = 10.0
     hub_ca: Path | None = None  # a brand's own CA (PEM) for the hub's certificate
     lock_after: float = 300.0  # seconds without a touch or a key before the PIN is asked
+    upload_dir: Path | None = None  # web mode: where a browser's picked file lands (read, then deleted)
 
     def hub_transport(self) -> tuple[ssl.SSLContext | bool, Message | None]:
         """How to verify the hub's certificate, and why the app must not talk to this hub at

@@ -20,6 +20,7 @@ from app.state import profile_form
 from app.state.clients import ClientsModel
 from app.state.context import Context
 from app.state.counter import CounterModel
+from app.state.diary import DiaryModel
 from app.state.form_draft import FormDraft, owner_of
 from app.state.messages import Message
 from app.state.session import SessionModel
@@ -60,6 +61,7 @@ class ProfileModel:
         self._ctx, self._session, self._sync, self._clients = ctx, session, sync, clients
         self._draft: FormDraft | None = None  # the open edit's draft
         self.counter = CounterModel(ctx, sync)  # the counter panel's basket (app.state.counter)
+        self.diary: DiaryModel | None = None  # her diary and communications (set by the App)
 
     @property
     def is_open(self) -> bool:
@@ -71,6 +73,8 @@ class ProfileModel:
         self.editing = False
         self.errors = {}
         await self.load()
+        if self.diary is not None:
+            await self.diary.open(client_id)
         if self.data is not None:
             await self._ctx.cache.write(records.log_view, client_id)  # the hub's audit log of views (152-FZ)
             draft = self._new_draft()

@@ -206,10 +206,13 @@ class SyncEngine:
             return
         for m in batch:
             for key, value in m.payload.items():
-                if key.endswith("sha256") and isinstance(value, str):
-                    found = await asyncio.to_thread(self.blob_loader, value)
+                if not key.endswith("sha256"):
+                    continue
+                # one hash, or a list of them (a diary entry's photos)
+                for sha in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
+                    found = await asyncio.to_thread(self.blob_loader, sha) if isinstance(sha, str) else None
                     if found is not None:
-                        await self.client.put_blob(value, found[0], found[1])
+                        await self.client.put_blob(sha, found[0], found[1])
 
     async def pull(self) -> int:
         """Pull the feed from the cursor until drained.

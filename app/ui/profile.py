@@ -17,6 +17,7 @@ from app.ui import formatting as fmt
 from app.ui import history, operations, theme
 from app.ui.common import tier_badge
 from app.ui.counter import CounterPanel
+from app.ui.diary import DiarySection
 from app.ui.loyalty_extras import privileges_card
 from app.ui.profile_form import ProfileForm
 from app.ui.signed_forms import SignedFormsCard
@@ -211,70 +212,6 @@ def purchases_card(p: ProfileData, lang: str) -> ft.Control:
     return card(t(lang, "profile.purchases"), *rows, key="purchases")
 
 
-def diary_card(profile: ProfileModel, p: ProfileData, lang: str) -> ft.Control:
-    def typed(e):
-        profile.note = e.control.value
-
-    def pin(e):
-        profile.note_pinned = e.control.value
-
-    async def add(_):
-        await profile.add_note()
-
-    editor = ft.Column(
-        spacing=4,
-        controls=[
-            ft.TextField(
-                label=t(lang, "profile.note"),
-                value=profile.note,
-                on_change=typed,
-                multiline=True,
-                min_lines=1,
-                max_lines=4,
-            ),
-            ft.Row(
-                [
-                    ft.Checkbox(label=t(lang, "profile.pin"), value=profile.note_pinned, on_change=pin),
-                    ft.TextButton(t(lang, "profile.add_note"), icon=ft.Icons.ADD_COMMENT, on_click=add),
-                ],
-                alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
-            ),
-        ],
-    )
-    rows: list[ft.Control] = [
-        ft.Column(
-            spacing=0,
-            controls=[
-                ft.Row(
-                    [
-                        ft.Text(fmt.date(d.updated_at, lang), color=theme.MUTED, size=12),
-                        ft.Text(t(lang, "profile.pending_badge"), size=12, color=theme.WARN, visible=d.pending),
-                        ft.Text(d.author_name or "", color=theme.MUTED, size=12),
-                        ft.Text("📌 " + t(lang, "profile.pinned"), size=12, visible=d.pinned),
-                    ]
-                ),
-                ft.Text(d.text),
-            ],
-        )
-        for d in p.diary[:20]
-    ] or [muted(t(lang, "profile.no_diary"))]
-    return card(t(lang, "profile.diary"), editor, *rows)
-
-
-def communications_card(p: ProfileData, lang: str) -> ft.Control:
-    rows: list[ft.Control] = [
-        ft.Column(
-            spacing=0,
-            controls=[
-                muted(f"{fmt.date(x.at, lang)} · {x.channel} · {x.author_name or ''}"),
-                ft.Text(x.text),
-            ],
-        )
-        for x in p.contacts[:20]
-    ] or [muted(t(lang, "profile.no_communications"))]
-    return card(t(lang, "profile.communications"), *rows)
-
-
 def ledger_text(p: ProfileData, e: LedgerLine, lang: str) -> str:
     """The hub's own reason is English; the consultant reads the kind in her language,
     with the points it moved where that tells two lines apart (a purchase's points and
@@ -401,8 +338,7 @@ def ProfileScreen(
         for x in (
             pending_card(p, lang),
             purchases_card(p, lang),
-            diary_card(profile, p, lang),
-            communications_card(p, lang),
+            DiarySection(profile.diary, ui) if profile.diary is not None else None,  # app.ui.diary
             ledger_card(p, lang),
         )
         if x

@@ -10,6 +10,7 @@ from app.state.session import SessionModel
 from app.ui import theme
 from app.ui.banner import SyncBanner
 from app.ui.clients import ClientsScreen
+from app.ui.diary_search import DiaryScreen
 from app.ui.profile import ProfileScreen
 from app.ui.register import RegisterScreen
 from app.ui.scan import ScanScreen
@@ -20,6 +21,7 @@ SECTIONS = [
     ("/clients", ft.Icons.PEOPLE_OUTLINE, "nav.clients"),
     ("/scan", ft.Icons.QR_CODE_SCANNER, "nav.scan"),
     ("/register", ft.Icons.PERSON_ADD_ALT, "nav.register"),
+    ("/diary", ft.Icons.MENU_BOOK, "nav.diary"),
     ("/sync", ft.Icons.SYNC, "nav.sync"),
 ]
 
@@ -39,6 +41,8 @@ def screen_for(app: App, ui: AppModel) -> ft.Control:
         return ScanScreen(app.scan, ui, app.profile.open)
     if route.startswith("/register"):
         return RegisterScreen(app.register, ui, app.duplicates)
+    if route.startswith("/diary"):
+        return DiaryScreen(app.diary_search, ui, app.profile.open)
     if route.startswith("/clients/"):
         return ProfileScreen(app.profile, ui, app.scan.start, app.forms, app.register)
     return ClientsScreen(app.clients, ui, app.profile.open)
@@ -109,6 +113,8 @@ def Shell(app: App, ui: AppModel) -> ft.Control:
             app.register.start()
         elif route == "/scan":
             app.scan.start()
+        elif route == "/diary":
+            app.ctx.tasks.spawn(app.diary_search.open())
         else:
             ui.go(route)
 

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection, insert, or_, select, update
 
-from sync.hub import auth, feed, sessions
+from sync.hub import auth, diary_tags, feed, sessions
 from sync.hub.storage import HubDB, schema
 from sync.models import utcnow
 
-COMMANDS = ("brands", "stores", "accounts")
+COMMANDS = ("brands", "stores", "accounts", "diary-tags")
 PASSWORD_ENV = "VITRINE_ACCOUNT_PASSWORD"
 MIN_PASSWORD = 10
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
@@ -63,6 +63,8 @@ def add_store(conn: Connection, brand_id: str, name: str, address: str | None) -
     store = {"id": store_id, "name": name, "address": address, "brand_id": brand_id}
     conn.execute(insert(schema.stores).values(**store))
     feed.publish(conn, "store", store_id, store_id, store)  # seen by its own devices only
+    if diary_tags.brand_tags(conn, brand_id):  # its devices get the brand's diary tags too
+        diary_tags.publish(conn, brand_id)
     return store_id
 
 
@@ -178,6 +180,16 @@ def add_parsers(sub) -> None:
         ad.add_argument("--db", default="var/hub.sqlite")
         ad.add_argument("--login", required=True)
 
+    t = sub.add_parser("diary-tags", help="a brand's list of diary tags (published to its stores' devices)")
+    tacts = t.add_subparsers(dest="action", required=True)
+    ts = tacts.add_parser("set", help="replace the brand's list, in the order given")
+    ts.add_argument("--db", default="var/hub.sqlite")
+    ts.add_argument("--brand", help="brand id or name (may be left out when the hub has one brand)")
+    ts.add_argument("tags", nargs="+", help="each tag (up to 40 characters)")
+    tshow = tacts.add_parser("show", help="print the brand's list, one tag a line")
+    tshow.add_argument("--db", default="var/hub.sqlite")
+    tshow.add_argument("--brand")
+
 
 def read_password(file: Path | None) -> str:
     """From the file, else the environment, else asked twice on a terminal."""
@@ -229,6 +241,13 @@ def _run(args: argparse.Namespace) -> int:
             elif cmd == ("accounts", "enable"):
                 enable_account(conn, login)
                 print("enabled")
+            elif cmd == ("diary-tags", "set"):
+                if any(len(x.strip()) > 40 for x in args.tags):
+                    raise AdminError("a tag is at most 40 characters")
+                tags = diary_tags.set_tags(conn, find_brand(conn, args.brand), args.tags)
+                print(f"{len(tags)} tag(s) set")
+            elif cmd == ("diary-tags", "show"):
+                print("\n".join(diary_tags.brand_tags(conn, find_brand(conn, args.brand))))
     finally:
         db.dispose()
     return 0

@@ -54,6 +54,18 @@ CATEGORIES = [
     ("Ремень", 1_800_000, 6_000_000),
     ("Ботильоны", 4_500_000, 14_000_000),
 ]
+# The demo brand's diary tags (sync.hub.diary_tags: a brand's list is data; this is what
+# the demo and a hub upgraded to migration 0010 start with).
+DIARY_TAGS = [
+    "предпочтения",
+    "размеры",
+    "подарки",
+    "семейные даты",
+    "жалоба",
+    "подгонка",
+    "монограмма",
+    "лист желаний",
+]
 CLOTHING = ["40", "42", "44", "46", "48", "50", "52"]
 SHOES = ["35", "36", "37", "38", "39", "40", "41", "42", "43", "44"]
 TIERS = [("Silver", 0.62), ("Gold", 0.28), ("Platinum", 0.10)]

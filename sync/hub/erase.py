@@ -6,7 +6,7 @@ What goes, in the one transaction of the mutation:
   the snapshot is never published again, and no mutation names her any more;
 - her field history (old phones, e-mails, notes) and her diary revisions (every text ever
   written) and contact log entries are deleted;
-- the blobs her forms name (signature images, signed PDFs) are deleted;
+- the blobs her forms and diary name (signature images, signed PDFs, photos) are deleted;
 - every feed entity of hers (the client, history, diary, contacts, forms, consents,
   receipts, ledger, links, account) is replaced by a tombstone, so each device deletes
   her data from its cache at its next pull.
@@ -52,10 +52,12 @@ def erase(conn: Connection, m: Mutation, account: Account, device_id: str) -> di
 
     sql(conn, "DELETE FROM client_history WHERE client_id = ?", (cid,))
     entries = [r[0] for r in sql(conn, "SELECT entity_id FROM feed WHERE entity = 'diary' AND client_id = ?", (cid,))]
+    blobs: set[str] = set()
     for entry_id in entries:
+        for (data,) in sql(conn, "SELECT data FROM records WHERE entity = 'diary_rev' AND owner_id = ?", (entry_id,)):
+            blobs.update(json.loads(data).get("photos") or ())  # her diary's photos go with it
         sql(conn, "DELETE FROM records WHERE entity = 'diary_rev' AND owner_id = ?", (entry_id,))
     sql(conn, "DELETE FROM records WHERE entity = 'contact' AND owner_id = ?", (cid,))
-    blobs: set[str] = set()
     for (data,) in sql(conn, "SELECT data FROM records WHERE entity = 'form' AND owner_id = ?", (cid,)):
         form = json.loads(data)
         blobs.update(filter(None, (form.get("signature_sha256"), form.get("pdf_sha256"))))

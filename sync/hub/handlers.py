@@ -13,7 +13,7 @@ import json
 
 from sqlalchemy import Connection
 
-from sync.hub import clock, consents, duplicates, loyalty_service, members, receipts, records
+from sync.hub import clock, consents, diary_tags, duplicates, loyalty_service, members, receipts, records
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, parse
 from sync.hub.storage import HubDB
@@ -75,10 +75,12 @@ def update(conn: Connection, m: Mutation, account: Account, device_id: str) -> d
 
 
 def diary(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
+    tags = diary_tags.brand_tags(conn, account.brand_id)  # the only tags an entry may carry
     if m.kind != "diary.add":  # revise, delete: the entry knows its client and store
-        return records.change_entry(conn, m, account)
+        return records.change_entry(conn, m, account, tags)
     p = records.new_entry(conn, m)
-    return records.add_entry(conn, m, account, p, members.existing(conn, p.client_id, account.store_id)["store_id"])
+    store_id = members.existing(conn, p.client_id, account.store_id)["store_id"]
+    return records.add_entry(conn, m, account, p, store_id, tags)
 
 
 def contact(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:

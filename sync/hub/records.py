@@ -6,13 +6,14 @@ A record that starts from a client gets that client's store from the handler
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
 from sqlalchemy import Connection, insert, select
 
 from sync.hub import feed
-from sync.hub.auth import Account
+from sync.hub.auth import MANAGER, Account
 from sync.hub.errors import Rejected, Waiting, parse
 from sync.hub.storage import lock_clients, row_locks, schema
 from sync.models import (
@@ -23,6 +24,7 @@ from sync.models import (
     FormSignPayload,
     Mutation,
 )
+from sync.rules.diary import DiaryRuleError, check_follow_up, normalise_tags, revision_order
 
 
 def _revisions(conn: Connection, entry_id: str) -> list[dict]:
@@ -35,10 +37,13 @@ def _revisions(conn: Connection, entry_id: str) -> list[dict]:
 
 
 def _publish_entry(conn: Connection, entry_id: str) -> dict:
-    """Fold an entry's revisions (in hub order) into the entry devices see."""
+    """Fold an entry's revisions into the entry devices see: the latest written on top
+    (sync.rules.diary.revision_order), every other one kept in `revisions`."""
     revs = _revisions(conn, entry_id)
-    first, last = revs[0], revs[-1]
-    texts = [r for r in revs if r["kind"] != "delete"]
+    first = revs[0]
+    ordered = sorted(revs, key=revision_order)
+    last = ordered[-1]
+    texts = [r for r in ordered if r["kind"] != "delete"]
     current = texts[-1] if texts else first
     entry = {
         "id": entry_id,
@@ -46,15 +51,32 @@ def _publish_entry(conn: Connection, entry_id: str) -> dict:
         "text": current["text"],
         "pinned": current.get("pinned", False),
         "tags": current.get("tags", []),
+        "follow_up": current.get("follow_up"),
+        "follow_up_done": current.get("follow_up_done", False),
+        "photos": current.get("photos", []),
         "author_id": first["author_id"],
         "author_name": first["author_name"],
         "created_at": first["at"],
         "updated_at": last["at"],
+        "edited_by": last["author_name"] if len(revs) > 1 else None,
         "deleted": last["kind"] == "delete",
         "revisions": revs,
     }
     feed.publish(conn, "diary", entry_id, first["store_id"], entry)
     return entry
+
+
+def _photos_uploaded(conn: Connection, photos: list[str], store_id: str) -> None:
+    for sha in photos:
+        if not has_blob(conn, sha, store_id):  # uploaded by this store's devices before the entry
+            raise Waiting("blob_missing", f"Waiting for the upload of blob {sha[:12]}…")
+
+
+def _checked(check, *args):
+    try:
+        return check(*args)
+    except DiaryRuleError as e:
+        raise Rejected(e.code, str(e)) from e
 
 
 def new_entry(conn: Connection, m: Mutation) -> DiaryPayload:
@@ -65,21 +87,42 @@ def new_entry(conn: Connection, m: Mutation) -> DiaryPayload:
     return p
 
 
-def add_entry(conn: Connection, m: Mutation, account: Account, p: DiaryPayload, store_id: str) -> dict:
-    """diary.add, after `new_entry`: the entry's first revision, in the client's store."""
-    return _add_revision(
-        conn, m, account, [], p.client_id, store_id, {"text": p.text, "pinned": p.pinned, "tags": p.tags}
-    )
+def add_entry(conn: Connection, m: Mutation, account: Account, p: DiaryPayload, store_id: str, tags: list[str]) -> dict:
+    """diary.add, after `new_entry`: the entry's first revision, in the client's store; `tags`
+    is the brand's list (sync.hub.diary_tags)."""
+    body = {
+        "text": p.text,
+        "pinned": p.pinned,
+        "tags": _checked(normalise_tags, p.tags, tags),
+        "follow_up": _follow_up(p.follow_up, m),
+        "follow_up_done": False,
+        "photos": list(p.photos_sha256),
+    }
+    _photos_uploaded(conn, body["photos"], store_id)
+    return _add_revision(conn, m, account, [], p.client_id, store_id, body)
 
 
-def change_entry(conn: Connection, m: Mutation, account: Account) -> dict:
+def _follow_up(day: dt.date | None, m: Mutation) -> str | None:
+    checked = _checked(check_follow_up, day, m.client_time.date())
+    return None if checked is None else checked.isoformat()
+
+
+def may_change(account: Account, author_id: str) -> bool:
+    """An entry is revised or deleted by its author, or by a manager of its store."""
+    return account.id == author_id or account.role == MANAGER
+
+
+def change_entry(conn: Connection, m: Mutation, account: Account, tags: list[str]) -> dict:
     """diary.revise or diary.delete: a revision of an entry, in the entry's client and store.
 
-    Only an entry of the account's store: another store's is answered like an unknown one."""
+    Only an entry of the account's store: another store's is answered like an unknown one;
+    only by its author or a manager (`may_change`)."""
     existing = _revisions(conn, m.entity_id)
     if not existing or existing[0]["store_id"] != account.store_id:
         raise Rejected("unknown_entry", "This diary entry is not known to the hub.")
     client_id, store_id = existing[0]["client_id"], existing[0]["store_id"]
+    if not may_change(account, existing[0]["author_id"]):
+        raise Rejected("not_author", "Only the entry's author or a manager may change it.")
     if row_locks(conn):
         # Two revisions of one entry at once (PostgreSQL, several workers) would both take
         # the same hub_order and each publish the entry without the other: the client's
@@ -88,12 +131,19 @@ def change_entry(conn: Connection, m: Mutation, account: Account) -> dict:
         existing = _revisions(conn, m.entity_id)
     if m.kind == "diary.revise":
         p = parse(DiaryRevisePayload, m.payload)
-        prev = next((r for r in reversed(existing) if r["kind"] != "delete"), existing[0])
+        sent = p.model_fields_set
+        prev = next(
+            (r for r in sorted(existing, key=revision_order, reverse=True) if r["kind"] != "delete"), existing[0]
+        )
         body = {
             "text": p.text,
             "pinned": prev.get("pinned", False) if p.pinned is None else p.pinned,
-            "tags": prev.get("tags", []) if p.tags is None else p.tags,
+            "tags": prev.get("tags", []) if p.tags is None else _checked(normalise_tags, p.tags, tags),
+            "follow_up": _follow_up(p.follow_up, m) if "follow_up" in sent else prev.get("follow_up"),
+            "follow_up_done": prev.get("follow_up_done", False) if p.follow_up_done is None else p.follow_up_done,
+            "photos": prev.get("photos", []) if p.photos_sha256 is None else list(p.photos_sha256),
         }
+        _photos_uploaded(conn, body["photos"], store_id)
     else:
         parse(DiaryDeletePayload, m.payload)
         body = {"text": None}

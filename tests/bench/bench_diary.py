@@ -26,6 +26,7 @@ of the opens), with the details beside them.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import os
@@ -71,7 +72,7 @@ def _vocabulary(rnd: random.Random, size: int) -> list[str]:
     return words
 
 
-def _entry_json(entry_id: str, client_id: str, text: str, at: str, pinned: bool) -> str:
+def _entry_json(entry_id: str, client_id: str, text: str, at: str, pinned: bool, follow_up: str | None = None) -> str:
     return json.dumps(
         {
             "id": entry_id,
@@ -79,6 +80,7 @@ def _entry_json(entry_id: str, client_id: str, text: str, at: str, pinned: bool)
             "text": text,
             "pinned": pinned,
             "tags": [],
+            "follow_up": follow_up,
             "author_id": "a1",
             "author_name": "Мария",
             "created_at": at,
@@ -90,7 +92,11 @@ def _entry_json(entry_id: str, client_id: str, text: str, at: str, pinned: bool)
     )
 
 
-def build(path: str, entries: int, clients: int, queries: int, seed: int, batch: int) -> dict:
+KEY = hashlib.sha256(b"vitrine-bench-diary").digest()
+"""The cache's SQLCipher key: the app's cache is always encrypted (--plain for the baseline)."""
+
+
+def build(path: str, entries: int, clients: int, queries: int, seed: int, batch: int, key: bytes | None) -> dict:
     import msgspec
 
     from app.cache import bulk_load, pages
@@ -109,7 +115,7 @@ def build(path: str, entries: int, clients: int, queries: int, seed: int, batch:
     sample_texts: list[str] = []
 
     t0 = time.perf_counter()
-    cache = Cache(path)
+    cache = Cache(path, key)
     cache.write_sync(bulk_load.begin_bulk)
     start = 1_767_225_600  # 2026-01-01: one entry a minute or so, in feed order
     pending = None
@@ -120,7 +126,9 @@ def build(path: str, entries: int, clients: int, queries: int, seed: int, batch:
         if n in picks:
             sample_texts.append(text)
         at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(start + n * 47))
-        data = _entry_json(f"e{n:07d}", client_id, text, at, rnd.random() < 0.02)
+        # one entry in 20 with a follow-up day: their index (diary_follow_up) is part of the cost
+        due = time.strftime("%Y-%m-%d", time.gmtime(start + n * 47 + 86400 * 30)) if n % 20 == 0 else None
+        data = _entry_json(f"e{n:07d}", client_id, text, at, rnd.random() < 0.02, due)
         buf.append(FeedRow(n + 1, "diary", f"e{n:07d}", False, msgspec.Raw(data.encode()), client_id))
         if len(buf) >= batch:
             if pending is not None:
@@ -168,11 +176,11 @@ def pct(values: list[float], p: float) -> float:
     return s[k]
 
 
-def measure(path: str, built: dict) -> dict:
+def measure(path: str, built: dict, key: bytes | None) -> dict:
     from app.cache.diary import diary_page, search_diary
     from app.cache.store import Cache
 
-    cache = Cache(path)
+    cache = Cache(path, key)
     qs = built["queries"]
     for q in qs["word"][:50] + qs["prefix"][:50]:  # warm up: statements compiled, schema loaded
         cache.read_sync(search_diary, q, 20)
@@ -215,7 +223,16 @@ def measure(path: str, built: dict) -> dict:
                 cursor = page.cursor
             walks.append((time.perf_counter() - t) * 1000)
             counts.append(n)
+    from app.cache.diary_records import follow_ups
+
+    fu_times = []
+    for k in range(50):  # the consultant's next 50 follow-ups from a day in the year
+        since = time.strftime("%Y-%m-%d", time.gmtime(1_767_225_600 + k * 86400 * 7))
+        t = time.perf_counter()
+        cache.read_sync(follow_ups, "a1", since, 50)
+        fu_times.append((time.perf_counter() - t) * 1000)
     cache.close()
+    print(f"follow_ups next 50 of one consultant: p95 {pct(fu_times, 95):.3f} ms")
     open_ms = statistics.median(opens)
     ok = "ok" if open_ms <= TARGET_OPEN_MS else "MISSED"
     print(
@@ -232,6 +249,7 @@ def measure(path: str, built: dict) -> dict:
         "open_500_p95_ms": round(pct(opens, 95), 3),
         "scroll_500_ms": round(statistics.median(walks), 3),
         "entries_read_per_500": min(counts),
+        "follow_ups_p95_ms": round(pct(fu_times, 95), 3),
         "classes": out,
     }
 
@@ -244,22 +262,30 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch", type=int, default=5000, help="entries per feed page")
     ap.add_argument("--keep", metavar="DIR", help="build (or reuse) the cache in DIR and keep it")
+    ap.add_argument("--plain", action="store_true", help="an unencrypted cache (the baseline)")
     args = ap.parse_args()
+    key = None if args.plain else KEY
 
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="vitrine-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / f"diary-{args.entries}-{args.clients}-{args.seed}.db"
-    meta = workdir / f"diary-{args.entries}-{args.clients}-{args.seed}-{args.queries}.json"
+    kind = "plain" if args.plain else "enc"
+    path = workdir / f"diary-{args.entries}-{args.clients}-{args.seed}-{kind}.db"
+    meta = workdir / f"diary-{args.entries}-{args.clients}-{args.seed}-{args.queries}-{kind}.json"
     try:
         if not (args.keep and path.exists() and meta.exists()):
             for p in (path, meta):
                 p.unlink(missing_ok=True)
             print(f"building a cache of {args.entries:,} diary entries in {workdir} ...", file=sys.stderr, flush=True)
             meta.write_text(
-                json.dumps(build(str(path), args.entries, args.clients, args.queries, args.seed, args.batch))
+                json.dumps(build(str(path), args.entries, args.clients, args.queries, args.seed, args.batch, key))
             )
         built = json.loads(meta.read_text())
-        out = {"entries": args.entries, "clients": args.clients, **measure(str(path), built)}
+        out = {
+            "entries": args.entries,
+            "clients": args.clients,
+            "encrypted": key is not None,
+            **measure(str(path), built, key),
+        }
         out["build_s"], out["file_mb"] = built["build_s"], built["file_mb"]
     finally:
         if not args.keep:

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import Screen
 
-NAVIGATION = ["Клиенты", "Скан чека", "Регистрация", "Синхронизация"]
+NAVIGATION = ["Клиенты", "Скан чека", "Регистрация", "Дневник", "Синхронизация"]
 
 
 def log_in(screen: Screen) -> None:

@@ -6,6 +6,7 @@ disabled, passwords never come from the command line."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -189,3 +190,28 @@ def test_no_password_source_short_passwords_and_taken_logins_are_refused(hub):
     assert done.returncode == 1 and "taken" in done.stderr
     done = cli(hub.db, "accounts", "reset-password", "--login", "nobody", password="Whatever-2026")
     assert done.returncode == 1 and "no account" in done.stderr
+
+
+def test_a_brands_diary_tags_are_set_by_the_cli_and_reach_its_stores_only(hub):
+    """The list is data: set per brand, published to each of its stores (a store added later
+    gets it too), never to another brand's."""
+    done = ok(cli(hub.db, "diary-tags", "set", "--brand", "Витрина", "подарки", " размеры ", "подарки", "жалоба"))
+    assert done == "3 tag(s) set"
+    assert cli(hub.db, "diary-tags", "show", "--brand", "Витрина").stdout.split("\n")[:3] == [
+        "подарки",
+        "размеры",
+        "жалоба",
+    ]
+    refused = cli(hub.db, "diary-tags", "set", "--brand", "Витрина", "x" * 41)
+    assert refused.returncode == 1 and "40" in refused.stderr
+    later = ok(cli(hub.db, "stores", "add", "--brand", "Витрина", "--name", "Тверская"))
+    boris = hub.login("boris.manager", PASSWORDS["boris.manager"]).json()["access_token"]
+    rows = [c for c in hub.get("/v1/changes?cursor=0", boris).json()["changes"] if c["entity"] == "diary_tags"]
+    assert [(c["entity_id"], c["data"]["tags"]) for c in rows] == [
+        (hub.stores["petrovka"], ["подарки", "размеры", "жалоба"])
+    ]
+    with sqlite3.connect(hub.db) as conn:
+        published = dict(conn.execute("SELECT entity_id, data FROM feed WHERE entity = 'diary_tags'").fetchall())
+    assert set(published) == {hub.stores["petrovka"], hub.stores["nevsky"], later}  # the brand's three stores
+    vera = hub.login("vera", PASSWORDS["vera"]).json()["access_token"]
+    assert not [c for c in hub.get("/v1/changes?cursor=0", vera).json()["changes"] if c["entity"] == "diary_tags"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -104,12 +106,21 @@ def test_0008_files_existing_stores_under_one_brand_and_their_feed_rows_under_th
         with db.read() as conn:
             brands = conn.execute(text("SELECT id FROM brands")).all()
             stores = conn.execute(text("SELECT id, brand_id FROM stores ORDER BY id")).all()
-            feed_rows = conn.execute(text("SELECT entity_id, store_id FROM feed ORDER BY seq")).all()
+            feed_rows = conn.execute(
+                text("SELECT entity_id, store_id FROM feed WHERE entity <> 'diary_tags' ORDER BY seq")  # 0010's
+            ).all()
             disabled = conn.execute(text("SELECT disabled_at FROM accounts")).all()
+            tags = conn.execute(text("SELECT entity_id, store_id, data FROM feed WHERE entity = 'diary_tags'")).all()
+            listed = conn.execute(text("SELECT brand_id, tag FROM diary_tags ORDER BY position")).all()
         assert len(brands) == 1
         assert [tuple(r) for r in stores] == [("s1", brands[0][0]), ("s2", brands[0][0])]
         assert [tuple(r) for r in feed_rows] == [("s1", "s1"), ("a1", "s2"), ("c1", "s1")]
         assert [tuple(r) for r in disabled] == [(None,)]
+        # 0010: the brand starts with the default diary tags, published to each of its stores
+        assert [r[1] for r in listed][:3] == ["предпочтения", "размеры", "подарки"]
+        assert {r[0] for r in listed} == {brands[0][0]}
+        assert sorted((r[0], r[1]) for r in tags) == [("s1", "s1"), ("s2", "s2")]
+        assert all(json.loads(r[2])["tags"] == [x[1] for x in listed] for r in tags)
         # a store added later names its brand: the default was for the rows already there
         with pytest.raises(IntegrityError), db.engine.begin() as conn:
             conn.execute(text("INSERT INTO stores (id, name) VALUES ('s3', 'Без бренда')"))

@@ -47,6 +47,7 @@ from sync.client import HubError
 from sync.models import new_id
 from tests.sync.faulty_proxy import FAULTS, FaultyProxy
 from tests.sync.helpers import (
+    CONSULTANTS,
     STORES,
     Device,
     compare_cache_with_hub,
@@ -175,10 +176,11 @@ async def _device_ops(r: Round, d: Device, n_ops: int, sync_p: float) -> None:
             my_entries.append((entry, cid))
             r.made.append(Made(d, mid, "diary.add", entry, {}))
         elif op == "revise":
+            me = CONSULTANTS.get(d.login, {}).get("id")  # only its author (or a manager) revises an entry
             known = my_entries + [
                 (e["id"], e["client_id"])
                 for e in d.entities("diary")
-                if e.get("client_id") in r.pools[d.store_id] and not e.get("pending")
+                if e.get("client_id") in r.pools[d.store_id] and not e.get("pending") and e.get("author_id") == me
             ]
             if not known:
                 continue

@@ -212,7 +212,7 @@ async def test_republishing_the_newest_entity_is_not_skipped_by_a_device_at_the_
 
 
 async def test_diary_revisions_from_two_devices_are_both_kept(hub, devices):
-    a, b = devices(hub, "demo"), devices(hub, "consultant02")
+    a, b = devices(hub, "demo"), devices(hub, "demo")  # the author on two tablets (only she or a manager may edit)
     await a.settle()
     cid = _mine(a, offset=3)[0]
     entry, _ = await a.diary_add(cid, "хочет пальто к осени")

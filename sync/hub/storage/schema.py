@@ -227,6 +227,16 @@ records = Table(
     Column("data", Text, nullable=False),
 )
 
+# The brand's list of diary tags (sync.hub.diary_tags): data, edited per brand, published to
+# each of its stores' devices as one `diary_tags` feed row.
+diary_tags = Table(
+    "diary_tags",
+    metadata,
+    Column("brand_id", String(36), primary_key=True),
+    Column("tag", String(40), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
 blobs = Table(
     "blobs",
     metadata,

@@ -8,14 +8,14 @@ up to date. `referral_codes` maps a client's or stylist's code to its owner;
 `referrals` holds a newcomer's accepted referral (a ReferralLink as JSON).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
