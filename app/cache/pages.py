@@ -37,6 +37,7 @@ class PreparedPage:
 
     clients: list[tuple[ClientColumns, Json]] = field(default_factory=list)  # (columns, the hub's JSON)
     client_deletes: list[str] = field(default_factory=list)
+    merged_into: dict[str, str] = field(default_factory=dict)  # a deleted client merged into: the survivor
     entity_rows: list[tuple[str, str, str | None, Json]] = field(default_factory=list)
     entity_deletes: list[tuple[str, str]] = field(default_factory=list)
 
@@ -50,6 +51,23 @@ class _ClientRef(msgspec.Struct):
 
 
 _CLIENT_REF = msgspec.json.Decoder(_ClientRef)
+
+
+class _Tombstone(msgspec.Struct):
+    merged_into: str | None = None
+
+
+_TOMBSTONE = msgspec.json.Decoder(_Tombstone)
+
+
+def _note_merge(page: PreparedPage, client_id: str, data: Json | bytes | None) -> None:
+    """A client tombstone with data is a merge (sync.hub.merge): remember her survivor."""
+    raw = bytes(data) if isinstance(data, msgspec.Raw) else data
+    if raw is None or raw in ("null", b"null"):  # an erasure
+        return
+    survivor = _TOMBSTONE.decode(raw).merged_into
+    if survivor:
+        page.merged_into[client_id] = survivor
 
 
 _CLIENT = msgspec.json.Decoder(ClientColumns)
@@ -88,6 +106,7 @@ def prepare_page(changes: list[FeedRow] | list[dict[str, Any]] | list[Change]) -
         if ch.gone:
             if ch.entity == "client":
                 out.client_deletes.append(ch.entity_id)
+                _note_merge(out, ch.entity_id, ch.data)
             else:
                 out.entity_deletes.append((ch.entity, ch.entity_id))
         elif ch.entity == "client":
@@ -122,8 +141,8 @@ def apply_page(
             "SELECT DISTINCT entity_id FROM outbox WHERE kind = 'client.update' AND status IN ('pending', 'waiting')"
         )
     }
-    if page.client_deletes:  # the hub deletes a client only when she is erased
-        erasure.forget_clients(db, page.client_deletes)
+    if page.client_deletes:  # the hub deletes a client when she is erased or merged into another
+        erasure.forget_clients(db, page.client_deletes, page.merged_into)
     plain = [(cols, text) for cols, text in page.clients if cols.id not in patched]
     if plain:  # nothing local to replay: the hub's snapshot is the local view
         save_clients(db, [(cols, cols) for cols, _ in plain], texts=[text for _, text in plain])
@@ -210,6 +229,7 @@ def apply_page_file(db: Database, expect_cursor: int) -> int:
         for entity, entity_id, deleted, data in rows:
             if (deleted or data is None) and entity == "client":
                 page.client_deletes.append(entity_id)
+                _note_merge(page, entity_id, data)
             elif deleted or data is None:
                 page.entity_deletes.append((entity, entity_id))
             else:

@@ -59,9 +59,12 @@ def save(conn: Connection, data: dict, new: bool = False) -> None:
             " WHERE id = ?",
             values,
         )
-    if data.get("erased_at") or data.get("merged_into"):
-        # an erased client (sync.hub.erase) or one merged into another (sync.hub.merge) is a
-        # tombstone to every device
+    if data.get("merged_into"):
+        # one merged into another (sync.hub.merge) is a tombstone to every device, naming the
+        # survivor: a device re-files its unsent work about her there (app.cache.erasure)
+        tomb = {"id": data["id"], "merged_into": data["merged_into"]}
+        feed.publish(conn, "client", data["id"], data["store_id"], tomb, deleted=True)
+    elif data.get("erased_at"):  # an erased client (sync.hub.erase): a bare tombstone
         feed.publish(conn, "client", data["id"], data["store_id"], None, deleted=True)
     else:
         feed.publish(conn, "client", data["id"], data["store_id"], data)

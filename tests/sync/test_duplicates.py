@@ -5,6 +5,9 @@ worker processes).
 - Two tablets of two stores of the brand register one phone while offline; at their sync
   the hub keeps both and flags the pair; a manager merges it; at their next sync both
   tablets hold the survivor with every record of both, and neither holds the merged one.
+- A tablet holding unsent work about a client (a diary note, a profile edit, a profile
+  draft) pulls her merge's tombstone before it pushes: the work is not lost; it shows under
+  the survivor, and the next push puts it on her on the hub and on both tablets.
 - A consultant of another store finds a client by her phone (HubClient.lookup_clients,
   masked), shares her into the store (HubClient.share_client), and the tablet's next sync
   brings her with her records; what it then writes for her reaches her home store's tablet.
@@ -17,6 +20,7 @@ import random
 
 import pytest
 
+from app.cache import drafts
 from sync.client import HubClient
 from sync.models import ClientLookup
 
@@ -68,6 +72,46 @@ async def test_one_phone_registered_offline_on_two_tablets_is_flagged_merged_and
     assert a.client_row(ca)[1] == b.client_row(ca)[1]  # one survivor, the same on both
     # the merged one's signed form is readable from the survivor's home store
     assert await a.client.get_blob(hashlib.sha256(signature).hexdigest()) == signature
+
+
+async def test_unsent_work_about_a_merged_client_pulled_before_pushed_lands_on_the_survivor(any_hub, devices):
+    hub = any_hub
+    a, b = devices(hub, "demo"), devices(hub, "consultant04")
+    await a.settle()
+    await b.settle()
+    phone = _phone()
+    ca = await a.register("Зимина", "Ольга", phone=phone)
+    cb = await b.register("Зимина", "Ольга", phone=phone)
+    await a.settle()
+    await b.settle()
+    async with HubClient(hub.url, hub.token("manager1")) as manager:
+        (pair,) = [p for p in await manager.duplicate_pairs() if {c.client_id for c in p.clients} == {ca, cb}]
+        await manager.merge_pair(pair.id, ca)
+    await a.settle()  # the survivor is shared into b's store: b's pull brings her with the tombstone
+
+    # b, offline since, writes about the one it holds; then its pull comes first (its push failed)
+    note, note_mid = await b.diary_add(cb, "Просила отложить платье до субботы")
+    edit_mid = await b.update(cb, notes="Звонить после 18:00")
+    await b.cache.write(drafts.save_draft, f"profile:{cb}", "consultant04", {"styles": ["casual"]})
+    await b.engine.pull()
+    assert b.client_row(cb) is None and b.client_row(ca) is not None  # dropped, her survivor here
+    queued = {r["id"]: r for r in b.outbox()}
+    assert queued[note_mid]["status"] == queued[edit_mid]["status"] == "pending"  # nothing typed is lost
+    assert queued[edit_mid]["entity_id"] == cb  # sent as written: the hub redirects it (sync.hub.mutations)
+    shown = b.entity("diary", note)
+    assert shown["client_id"] == ca and shown["pending"], shown  # in sight, under the survivor
+    assert b.cache.read_sync(lambda db: db.execute("SELECT form FROM drafts").fetchall()) == [(f"profile:{ca}",)]
+
+    await b.settle()
+    await a.settle()
+    assert hub.view.client(ca)["notes"] == "Звонить после 18:00"
+    for d in (a, b):
+        got = d.entity("diary", note)
+        assert got is not None and got["client_id"] == ca and not got.get("pending"), (d.login, got)
+        local, snap = d.client_row(ca)
+        assert local["notes"] == snap["notes"] == "Звонить после 18:00", d.login
+        assert d.client_row(cb) is None
+    assert not b.outbox()
 
 
 async def test_a_client_of_another_store_is_found_shared_and_served_by_its_tablet(any_hub, devices):
