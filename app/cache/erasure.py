@@ -83,6 +83,4 @@ def _refile(db: Database, merged: dict[str, str]) -> None:
             [survivor, survivor, gone],
         ).fetchall()
         diary_index.index_entries(db, [(i, survivor, d) for e, i, d in moved if e == "diary"])
-        db.execute(
-            "UPDATE OR IGNORE drafts SET form = 'profile:' || ? WHERE form = 'profile:' || ?", [survivor, gone]
-        )
+        db.execute("UPDATE OR IGNORE drafts SET form = 'profile:' || ? WHERE form = 'profile:' || ?", [survivor, gone])

@@ -123,3 +123,39 @@ def test_a_client_tombstone_forgets_every_trace_of_her(tmp_path):
 
 def left_keys() -> list[str]:
     return ["clients", "entities", "field_history", "drafts", "outbox", "search_doc", "search_vocab", "consent_state"]
+
+
+def test_a_merge_tombstone_keeps_unsent_work_and_files_it_under_the_survivor(tmp_path):
+    """A merged client leaves as an erased one does, but this device's unsent work about her
+    stays: her outbox rows unchanged (the hub redirects them), her pending records and her
+    profile draft under the survivor; what the hub holds of hers goes (it comes back under
+    the survivor)."""
+    cache = Cache(tmp_path / "c.sqlite")
+    changes = [
+        {"seq": 1, "entity": "client", "entity_id": "c1", "data": _client("c1")},
+        {"seq": 2, "entity": "client", "entity_id": "c2", "data": _client("c2", last_name="Иванова")},
+        {"seq": 3, "entity": "diary", "entity_id": "d1", "data": {"id": "d1", "client_id": "c1", "text": "Старое"}},
+        _consent(4, "c1", "processing", True, "2026-03-01T10:00:00+00:00"),
+    ]
+    cache.write_sync(pages.apply_page, changes, 4)
+    edit = cache.write_sync(clients.update_client, "c1", {"notes": "Позвонить"})
+    note = {"id": "d2", "client_id": "c1", "text": "Отложить кашемировое пальто"}
+    cache.write_sync(records.add_record, "diary", "diary.add", "d2", "c1", note, {"client_id": "c1", "text": "x"})
+    cache.write_sync(drafts.save_draft, drafts.profile_key("c1"), "demo", {"styles": ["casual"]})
+    before = cache.read_sync(lambda db: db.execute("SELECT id, kind, entity_id, payload FROM outbox").fetchall())
+    tomb = {"seq": 5, "entity": "client", "entity_id": "c1", "deleted": True, "data": {"id": "c1", "merged_into": "c2"}}
+    cache.write_sync(pages.apply_page, [tomb], 5)
+
+    assert cache.read_sync(queries.client, "c1") is None
+    assert (
+        cache.read_sync(lambda db: db.execute("SELECT id, kind, entity_id, payload FROM outbox").fetchall()) == before
+    )
+    assert edit in [r[0] for r in before]
+    filed = cache.read_sync(lambda db: db.execute("SELECT entity, id, client_id, data FROM entities").fetchall())
+    assert {(e, i, c) for e, i, c, _ in filed} == {("diary", "d2", "c2")}  # the hub's d1 and consent: gone
+    assert all(json.loads(d)["client_id"] == "c2" for *_, d in filed)
+    indexed = cache.read_sync(lambda db: db.execute("SELECT entry_id, client_id FROM diary_doc").fetchall())
+    assert indexed == [("d2", "c2")]
+    assert cache.read_sync(drafts.load_draft, drafts.profile_key("c2"), "demo") is not None
+    assert cache.read_sync(drafts.load_draft, drafts.profile_key("c1"), "demo") is None
+    cache.close()
