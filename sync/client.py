@@ -26,6 +26,7 @@ from sync.models import (
     LoginResponse,
     LookupMatch,
     LookupResult,
+    Me,
     MergeRequest,
     MergeResult,
     Mutation,
@@ -200,6 +201,11 @@ class HubClient:
         out = LoginResponse.model_validate_json(resp.content)
         self.token, self.refresh_token = out.access_token, out.refresh_token
         return out
+
+    async def me(self) -> Me:
+        """Who this session's account is (its role: what the app may offer)."""
+        resp = await self._request("GET", "/v1/me")
+        return Me.model_validate_json(resp.content)
 
     async def logout(self) -> None:
         """End the session on the hub (its access and refresh tokens stop working)."""

@@ -258,6 +258,24 @@ class LoginResponse(Model):
     store_name: str
 
 
+MANAGER_ROLE = "manager"
+"""The role (sync.hub.auth.MANAGER) of a store's manager: she may change any diary entry of her store."""
+
+
+class Me(BaseModel):
+    """GET /v1/me: the account a token belongs to. Unknown fields are ignored (a later hub
+    may say more without breaking this app)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    role: str = Field(description="consultant, manager, till or admin")
+    store_id: str
+    brand_id: str
+    device_id: str | None = None
+
+
 class RefreshRequest(Model):
     refresh_token: str = Field(min_length=1, max_length=200)
 

@@ -196,3 +196,9 @@ def client_tags(db: Database, client_id: str) -> list[str]:
         [client_id],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def client_store(db: Database, client_id: str) -> str | None:
+    """The store a client (and so each entry of her diary) belongs to; None when not known."""
+    row = db.execute("SELECT store_id FROM clients WHERE id = ?", [client_id]).fetchone()
+    return row[0] if row else None

@@ -549,7 +549,6 @@ class ProfileData:
     account: Account | None
     receipts: tuple[Receipt, ...]
     ledger: tuple[LedgerLine, ...]
-    diary: tuple[DiaryEntry, ...]
     contacts: tuple[Contact, ...]
     history: tuple[FieldChange, ...]
     links: tuple[ReceiptLink, ...]
@@ -601,13 +600,22 @@ def unsent_consents(db: Database, client_id: str) -> list[str]:
     return out
 
 
+PROFILE_ENTITIES = ("receipt", "ledger", "contact", "history", "link")
+
+
 def profile(db: Database, client_id: str) -> ProfileData | None:
     """Everything the profile screen shows, in one read."""
     found = client(db, client_id)
     if found is None:
         return None
     by_entity: dict[str, list[dict]] = {}
-    for entity, data in db.execute("SELECT entity, data FROM entities WHERE client_id = ?", [client_id]):
+    # Only what the profile shows: her diary (maybe hundreds of entries) is read a page at a
+    # time by app.cache.diary, never here.
+    kinds = ",".join("?" * len(PROFILE_ENTITIES))
+    rows = db.execute(
+        f"SELECT entity, data FROM entities WHERE client_id = ? AND entity IN ({kinds})", [client_id, *PROFILE_ENTITIES]
+    )
+    for entity, data in rows:
         by_entity.setdefault(entity, []).append(json.loads(data))
     account = db.execute("SELECT data FROM entities WHERE entity = 'account' AND id = ?", [client_id]).fetchone()
     consultant = None
@@ -630,15 +638,12 @@ def profile(db: Database, client_id: str) -> ProfileData | None:
 
     ledger = newest("ledger")
     by_id = {e["id"]: e for e in ledger}
-    diary = [d for d in newest("diary", "updated_at") if not d.get("deleted")]
-    diary.sort(key=lambda d: not d.get("pinned"))
     return ProfileData(
         client=found,
         consultant_name=consultant,
         account=Account.from_data(json.loads(account[0])) if account else None,
         receipts=tuple(Receipt.from_data(r) for r in newest("receipt")),
         ledger=tuple(LedgerLine.from_data(e, by_id) for e in ledger),
-        diary=tuple(DiaryEntry.from_data(d) for d in diary),
         contacts=tuple(Contact.from_data(x) for x in newest("contact")),
         history=(*unsent_changes(db, client_id), *(FieldChange.from_data(h) for h in newest("history"))),
         links=tuple(ReceiptLink.from_data(x) for x in by_entity.get("link", [])),

@@ -30,7 +30,7 @@ from app.state.session import SessionModel
 from app.state.sync import SyncModel
 from sync.client import HubError
 from sync.models import MAX_DIARY_PHOTOS, utcnow
-from sync.rules.diary import DiaryRuleError, check_follow_up
+from sync.rules.diary import DiaryRuleError, check_follow_up, may_change_entry
 
 log = logging.getLogger("vitrine.app")
 
@@ -74,6 +74,7 @@ class DiaryModel:
         self._ctx, self._session, self._sync = ctx, session, sync
         self._draft: FormDraft | None = None
         self._fetching: set[str] = set()
+        self._store_id: str | None = None  # the open client's store (None: not known, taken as hers)
 
     @property
     def upload_dir(self) -> Path | None:
@@ -88,13 +89,19 @@ class DiaryModel:
         return Author(who.consultant_id if who else None, who.consultant_name if who else "")
 
     def may_change(self, e: DiaryEntry) -> bool:
-        """Her own entries (a manager may change any: the hub allows it, but the device does not know roles)."""
-        return e.author_id is not None and e.author_id == self.me.id
+        """Her own entries, or any of her store's for a manager (sync.rules.diary.may_change_entry).
+
+        An entry belongs to its client's store: one shared into this store from another is
+        changed there, not here."""
+        who = self._session.current
+        her_store = who is not None and self._store_id in (None, who.store_id)
+        return may_change_entry(e.author_id, self.me.id, manager=who is not None and who.manager, her_store=her_store)
 
     async def open(self, client_id: str) -> None:
         """Her diary from the top, and a draft left unsaved (even before a restart) reopened."""
         self.client_id, self.tag, self.history_of, self.full_photo = client_id, None, None, None
         self.contact_open, self.contact_error, self.error = False, None, None
+        self._store_id = await self._ctx.cache.read(diary.client_store, client_id)
         self._draft = FormDraft(self._ctx.cache, draft_key(client_id), owner_of(self._session.current), EMPTY_FORM)
         kept = await self._draft.load()
         self.form = self._draft.restored(kept)

@@ -1,4 +1,4 @@
-"""One client's profile: read it, edit it, write in her diary.
+"""One client's profile: read it, edit it (her diary is app.state.diary's).
 
 Every change is one local transaction (row + outbox mutation); the profile is then
 re-read from the cache and the sync engine is asked to push.
@@ -25,7 +25,6 @@ from app.state.form_draft import FormDraft, owner_of
 from app.state.messages import Message
 from app.state.session import SessionModel
 from app.state.sync import SyncModel
-from sync.models import new_id, utcnow
 
 
 def _update(db: Database, client_id: str, fields: dict) -> None:
@@ -50,8 +49,6 @@ class ProfileModel:
     client_id: str = ""
     data: ProfileData | None = None  # what the cache holds for her; None: not (or no longer) there
     editing: bool = False
-    note: str = ""  # a diary entry being written
-    note_pinned: bool = False
     form: dict = field(default_factory=dict)
     errors: dict[str, Message] = field(default_factory=dict)
     draft_from: datetime | None = None  # when the draft the edit reopened with was typed
@@ -148,36 +145,4 @@ class ProfileModel:
         self._stop_edit()
         await self.load()
         await self._clients.refresh()
-        return True
-
-    async def add_note(self) -> bool:
-        """A diary entry: shown at once (pending), appended on the hub at the next push."""
-        text = self.note.strip()
-        if not text or self.data is None:
-            return False
-        who = self._session.current
-        entry_id, now, cid, pinned = new_id(), utcnow().isoformat(), self.client_id, self.note_pinned
-        data = {
-            "id": entry_id,
-            "client_id": cid,
-            "text": text,
-            "pinned": pinned,
-            "author_id": who.consultant_id if who else None,
-            "author_name": who.consultant_name if who else "",
-            "created_at": now,
-            "updated_at": now,
-            "deleted": False,
-        }
-        await self._ctx.cache.write(
-            records.add_record,
-            "diary",
-            "diary.add",
-            entry_id,
-            cid,
-            data,
-            {"client_id": cid, "text": text, "pinned": pinned},
-        )
-        self.note, self.note_pinned = "", False
-        self._sync.sync_now()
-        await self.load()
         return True

@@ -38,8 +38,8 @@ from app.state.clients import ClientsModel
 from app.state.context import Context
 from app.state.messages import Message
 from app.state.sync import SyncModel
-from sync.client import DeviceRevoked, HubError, HubUnreachable
-from sync.models import LoginResponse
+from sync.client import DeviceRevoked, HubClient, HubError, HubUnreachable
+from sync.models import MANAGER_ROLE, LoginResponse
 
 log = logging.getLogger("vitrine.session")
 
@@ -57,6 +57,13 @@ class Session(BaseModel):
     store_name: str
     store_id: str
     consultant_id: str | None = None
+    role: str = ""
+    """The account's role (GET /v1/me): what the app may offer, e.g. a manager changes any diary
+    entry of her store. "" until known (a session stored by an earlier version: asked again)."""
+
+    @property
+    def manager(self) -> bool:
+        return self.role == MANAGER_ROLE
 
     def dumps(self) -> str:
         return self.model_dump_json()
@@ -169,6 +176,17 @@ class SessionModel:
         self._sync.connect(token, refresh, self._save_tokens)
         self._ctx.ui.go("/clients")
         self._ctx.tasks.spawn(self._clients.refresh())
+        if not session.role:
+            self._ctx.tasks.spawn(self._learn_role(session))
+
+    async def _learn_role(self, session: Session) -> None:
+        """A session stored before roles were kept: ask the hub (offline: at the next start)."""
+        client = self._sync.client
+        role = await _role(client) if client is not None else ""
+        if not role or self.current is not session:  # logged out or switched meanwhile
+            return
+        self.current = session.model_copy(update={"role": role})
+        await self._ctx.cache.write(sync_state.set_state, SESSION_KEY, self.current.dumps())
 
     async def log_in(self) -> bool:
         """Check the typed login with the hub; what was typed stays whatever the outcome."""
@@ -190,6 +208,7 @@ class SessionModel:
                 device_id=device_id,
                 device_key=device_key,
             )
+            role = await _role(client)  # not in the login answer: asking keeps older hubs and apps compatible
         except HubUnreachable:
             self.error = Message("login.unreachable")
             return False
@@ -208,6 +227,7 @@ class SessionModel:
             store_name=me.store_name,
             store_id=me.store_id,
             consultant_id=me.consultant_id,
+            role=role,
         )
         # The tablet's id and its new key, whether or not this login goes on: the key the
         # hub had before is no longer valid, and the id must stay the tablet's.
@@ -339,6 +359,16 @@ class SessionModel:
         opened = await asyncio.to_thread(open_device_cache, path, ctx.secrets)
         ctx.cache = opened.cache
         await self._clients.refresh()
+
+
+async def _role(client: HubClient) -> str:
+    """The account's role, "" when the hub does not say (offline, or an error): the app then
+    offers only what any consultant may do."""
+    try:
+        return (await client.me()).role
+    except HubError as e:
+        log.info("the account's role is not known (%s)", type(e).__name__)
+        return ""
 
 
 def _label() -> str:

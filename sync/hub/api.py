@@ -52,6 +52,7 @@ from sync.models import (
     Device,
     LoginRequest,
     LoginResponse,
+    Me,
     MutationBatch,
     MutationResponse,
     PosReceipt,
@@ -87,15 +88,6 @@ class PageFileResponse(FileResponse):
             await super().__call__(scope, receive, send)
         finally:
             Path(self.path).unlink(missing_ok=True)
-
-
-class Me(BaseModel):
-    id: str
-    name: str
-    role: str
-    store_id: str
-    brand_id: str
-    device_id: str | None = None
 
 
 def _stores_of(conn, acc: Account) -> list[str]:

@@ -24,7 +24,7 @@ from sync.models import (
     FormSignPayload,
     Mutation,
 )
-from sync.rules.diary import DiaryRuleError, check_follow_up, normalise_tags, revision_order
+from sync.rules.diary import DiaryRuleError, check_follow_up, may_change_entry, normalise_tags, revision_order
 
 
 def _revisions(conn: Connection, entry_id: str) -> list[dict]:
@@ -109,7 +109,7 @@ def _follow_up(day: dt.date | None, m: Mutation) -> str | None:
 
 def may_change(account: Account, author_id: str) -> bool:
     """An entry is revised or deleted by its author, or by a manager of its store."""
-    return account.id == author_id or account.role == MANAGER
+    return may_change_entry(author_id, account.id, manager=account.role == MANAGER)  # the store is checked first
 
 
 def change_entry(conn: Connection, m: Mutation, account: Account, tags: list[str]) -> dict:

@@ -64,3 +64,12 @@ def revision_order(rev: dict) -> tuple[str, int]:
     at = rev.get("at")
     moment = dt.datetime.fromisoformat(at).astimezone(dt.UTC).isoformat() if at else ""
     return (moment, int(rev.get("hub_order") or 0))
+
+
+def may_change_entry(author_id: str | None, me_id: str | None, *, manager: bool, her_store: bool = True) -> bool:
+    """Whether an account may revise or delete a diary entry: only one of its own store's
+    (`her_store`), and then its author or a manager of that store. The hub refuses any other
+    change; the app offers no other."""
+    if not her_store:
+        return False
+    return manager or (author_id is not None and author_id == me_id)

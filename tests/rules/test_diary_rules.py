@@ -6,7 +6,14 @@ import datetime as dt
 
 import pytest
 
-from sync.rules.diary import FOLLOW_UP_MAX_DAYS, DiaryRuleError, check_follow_up, normalise_tags, revision_order
+from sync.rules.diary import (
+    FOLLOW_UP_MAX_DAYS,
+    DiaryRuleError,
+    check_follow_up,
+    may_change_entry,
+    normalise_tags,
+    revision_order,
+)
 
 LIST = ["предпочтения", "размеры", "подарки", "монограмма"]
 
@@ -41,3 +48,12 @@ def test_revisions_order_by_when_written_in_utc_then_hub_order():
     late = {"at": "2026-03-01T10:00:00+00:00", "hub_order": 1}
     same = {"at": "2026-03-01T10:00:00+00:00", "hub_order": 3}
     assert sorted([late, same, early], key=revision_order) == [early, late, same]
+
+
+def test_an_entry_is_changed_by_its_author_or_a_manager_of_its_store_only():
+    assert may_change_entry("k1", "k1", manager=False)
+    assert not may_change_entry("k1", "k2", manager=False)
+    assert not may_change_entry(None, None, manager=False)  # an author not known is nobody's
+    assert may_change_entry("k1", "m1", manager=True)
+    assert not may_change_entry("k1", "m1", manager=True, her_store=False)
+    assert not may_change_entry("k1", "k1", manager=False, her_store=False)  # another store's: changed there

@@ -127,22 +127,3 @@ async def test_register_offline_then_sync_reaches_the_hub(demo_hub, tmp_path):
     await ctrl.profile.load()
     assert shown(ctrl).pending == ()
     await ctrl.close()
-
-
-async def test_diary_note_is_shown_at_once_and_reaches_the_hub(demo_hub, tmp_path):
-    ctrl = await logged_in(demo_hub, tmp_path)
-    await wait_for(lambda: len(ctrl.clients.rows) > 0)
-    await engine(ctrl).stop()
-    await ctrl.profile.open(ctrl.clients.rows[0].id)
-    ctrl.profile.note, ctrl.profile.note_pinned = "Ищет бежевое пальто к марту, размер 44", True
-    assert await ctrl.profile.add_note()
-    assert ctrl.profile.note == ""
-    assert [(d.text, d.pinned, d.pending) for d in shown(ctrl).diary] == [
-        ("Ищет бежевое пальто к марту, размер 44", True, True)
-    ]
-    await engine(ctrl).sync_once()
-    await ctrl.profile.load()
-    entry = shown(ctrl).diary[0]
-    assert not entry.pending and entry.author_name == signed_in(ctrl).consultant_name
-    assert entry.revisions == 1
-    await ctrl.close()

@@ -1,5 +1,6 @@
 """The diary's model on a real cache and hub: a draft (text, tags, day, photo) survives a
-restart; a refused photo or day keeps what was typed; a contact with a follow-up; paging."""
+restart; a refused photo or day keeps what was typed; a contact with a follow-up; paging;
+who may change an entry (her own; a manager any of her store's)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import io
 
 from PIL import Image
 
-from app.cache import diary_records
+from app.cache import diary_records, sync_state
 from app.cache.diary_records import Author
-from tests.state.helpers import engine
+from app.state.session import SESSION_KEY, Session
+from sync.hub import demo
+from tests.state.helpers import engine, signed_in
 from tests.state.test_app import logged_in, make, wait_for
 
 
@@ -99,3 +102,66 @@ async def test_a_contact_with_a_follow_up_and_500_entries_paged_to_the_end(demo_
         await d.more()
     assert len(d.entries) == 501 and len({e.id for e in d.entries}) == 501
     await ctrl.close()
+
+
+async def _entry(ctrl, cid: str, text: str):
+    d = ctrl.diary
+    await ctrl.profile.open(cid)
+    d.start()
+    d.set("text", text)
+    assert await d.save()
+    await engine(ctrl).sync_once()
+    assert engine(ctrl).status.rejected == 0
+    await d.load()
+    return next(e for e in d.entries if e.text == text)
+
+
+async def test_a_manager_is_known_after_login_and_may_change_any_entry_of_her_store(demo_hub, tmp_path):
+    consultant = await logged_in(demo_hub, tmp_path / "consultant")
+    await wait_for(lambda: len(consultant.clients.rows) > 0)
+    assert signed_in(consultant).role == "consultant" and not signed_in(consultant).manager
+    await engine(consultant).stop()
+    cid = consultant.clients.rows[3].id
+    hers = await _entry(consultant, cid, "Ищет бежевое пальто к марту, размер 44")
+    assert not hers.pending and hers.revisions == 1  # it reached the hub
+
+    manager = make(tmp_path / "manager", demo_hub.url)
+    await manager.start()
+    manager.session.login, manager.session.password = "manager1", demo.CONSULTANT_PASSWORD
+    assert await manager.session.log_in()
+    assert signed_in(manager).role == "manager" and signed_in(manager).manager
+    assert signed_in(manager).store_id == signed_in(consultant).store_id
+    await wait_for(lambda: len(manager.clients.rows) > 0)
+    await engine(manager).stop()
+    await engine(manager).sync_once()
+    await manager.profile.open(cid)
+    seen = next(e for e in manager.diary.entries if e.id == hers.id)
+    assert manager.diary.may_change(seen)  # not hers, but of her store
+    own = await _entry(manager, cid, "Звонила управляющая: пальто отложено")
+
+    await engine(consultant).sync_once()
+    await consultant.diary.load()
+    by_id = {e.id: e for e in consultant.diary.entries}
+    assert consultant.diary.may_change(by_id[hers.id]) and not consultant.diary.may_change(by_id[own.id])
+
+    await manager.diary.delete(hers.id)  # the hub accepts it from a manager
+    await engine(manager).sync_once()
+    assert engine(manager).status.rejected == 0 and engine(manager).status.pending == 0
+    await engine(consultant).sync_once()
+    await consultant.diary.load()
+    assert hers.id not in {e.id for e in consultant.diary.entries}
+    await manager.close()
+    await consultant.close()
+
+
+async def test_a_session_stored_without_a_role_learns_it_from_the_hub(demo_hub, tmp_path):
+    ctrl = await logged_in(demo_hub, tmp_path)
+    old = signed_in(ctrl).model_copy(update={"role": ""})  # as an earlier version stored it
+    await ctrl.cache.write(sync_state.set_state, SESSION_KEY, old.dumps())
+    await ctrl.close()
+    again = make(tmp_path, demo_hub.url)
+    await again.start()
+    await wait_for(lambda: signed_in(again).role == "consultant")
+    stored = Session.loads(again.cache.read_sync(sync_state.get_state, SESSION_KEY))
+    assert stored is not None and stored.role == "consultant"
+    await again.close()

@@ -25,7 +25,6 @@ def profile_with(receipt: Receipt) -> ProfileData:
         account=None,
         receipts=(receipt,),
         ledger=(),
-        diary=(),
         contacts=(),
         history=(),
         links=(),
