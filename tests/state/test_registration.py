@@ -348,7 +348,7 @@ async def test_the_referral_code_typed_reaches_the_hub_and_an_unknown_one_loses_
         typed = {"known": code.lower(), "unknown": "NOBODY-1234"}
         phones = {"known": "8 916 123-45-01", "unknown": "8 916 123-45-02"}
         hub.stop()  # registered offline: both wait in the outbox, read before the hub answers
-        ids = {}
+        ids: dict[str, str] = {}
         for which, referral in typed.items():
             await ctrl.register.open()
             ctrl.register.hand_over()
@@ -356,7 +356,9 @@ async def test_the_referral_code_typed_reaches_the_hub_and_an_unknown_one_loses_
                 ctrl, {**GOOD, "last_name": f"Рефералова-{which}", "phone": phones[which]} | {"referral_code": referral}
             )
             assert await ctrl.register.sign(), ctrl.register.errors
-            ids[which] = ctrl.register.client_id
+            cid = ctrl.register.client_id
+            assert cid
+            ids[which] = cid
         queued = {e: (m_id, p) for m_id, k, e, p in _outbox_ids(ctrl) if k == "client.register"}
         assert queued[ids["known"]][1]["referral_code"] == code.upper()
         assert queued[ids["unknown"]][1]["referral_code"] == "NOBODY-1234"
