@@ -122,11 +122,17 @@ def save_client(db: Database, data: dict, hub_data: dict | None) -> None:
     save_clients(db, [(data, hub_data)])
 
 
-def register_client(db: Database, profile: ClientProfile, store_id: str, cid: str | None = None) -> str:
+def register_client(
+    db: Database, profile: ClientProfile, store_id: str, cid: str | None = None, referral_code: str | None = None
+) -> str:
     """A new client, usable at once offline; the hub learns of it on the next push. `cid`: an
-    id chosen before (a signed form names its client in what it hashes)."""
+    id chosen before (a signed form names its client in what it hashes). `referral_code`:
+    the code she came with, for the hub to check (it is no field of the client: an unknown
+    code is only noted by the hub, she is registered all the same)."""
     cid = cid or new_id()
     payload = {**profile.model_dump(mode="json"), "store_id": store_id}
+    if referral_code:
+        payload["referral_code"] = referral_code
     client = Client(id=cid, store_id=store_id, created_at=utcnow(), **profile.model_dump())
     save_client(db, client.model_dump(mode="json"), None)
     enqueue(db, "client.register", cid, payload)

@@ -35,6 +35,7 @@ class Registration:
     new_client: ClientProfile | None = None
     store_id: str = ""
     changed: dict[str, Any] | None = None  # an existing client's edited fields
+    referral_code: str | None = None  # a new client's, for client.register
 
 
 def save(db: Database, r: Registration) -> None:
@@ -42,7 +43,7 @@ def save(db: Database, r: Registration) -> None:
     mutation is queued before the form's, so the hub knows her when the form arrives."""
     drafts.discard_draft(db, drafts.REGISTER)
     if r.new_client is not None:
-        cached_clients.register_client(db, r.new_client, r.store_id, r.client_id)
+        cached_clients.register_client(db, r.new_client, r.store_id, r.client_id, r.referral_code)
     elif r.changed:
         cached_clients.update_client(db, r.client_id, r.changed)
     blobs.put(db, r.pdf, PDF)

@@ -8,16 +8,16 @@ answer says it is an estimate and as of when. What was typed is kept on any erro
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from dataclasses import InitVar, dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import flet as ft
 
 from app.cache.counter import cached_account
+from app.cache.queries import Account
+from app.state import loyalty_view
 from app.state.context import Context
 from app.state.messages import Message
 from app.state.sync import SyncModel
@@ -43,22 +43,6 @@ def kopecks(text: str) -> int | None:
     if not value.is_finite() or value < 0 or value > 100_000_000 or value != value.quantize(Decimal("0.01")):
         return None
     return int(value * 100)
-
-
-def _when(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    t = dt.datetime.fromisoformat(text)
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
-
-
-def balance_now(account: dict[str, Any], now: dt.datetime) -> int:
-    """The cached balance as of `now`: pending points whose unlock date has passed count as
-    available, expiring points whose date has passed are gone (the hub confirms later)."""
-    bal = int(account.get("balance") or 0)
-    bal += sum(int(x["points"]) for x in account.get("pending") or () if (_when(x.get("at")) or now) <= now)
-    bal -= sum(int(x["points"]) for x in account.get("expiring") or () if (_when(x.get("at")) or now) <= now)
-    return max(0, bal)
 
 
 @dataclass(frozen=True)
@@ -143,5 +127,7 @@ class CounterModel:
             self.error = Message("counter.no_figures")
             return None
         rules = counter.CounterRules.from_data(account["counter"])
-        q = counter.quote(rules, balance_now(account, utcnow()), lines)
+        # The profile's rule, so the panel and the profile never show two balances.
+        acc = Account.from_data(account)
+        q = counter.quote(rules, loyalty_view.figures(acc, acc.balance or 0, utcnow()).balance, lines)
         return CounterResult(quote=q, estimate=True, as_of=account.get("as_of"), why=why)

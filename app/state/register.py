@@ -294,6 +294,7 @@ class RegisterModel:
             new_client=new_client,
             store_id=who.store_id,
             changed=None if new else changed,
+            referral_code=signed.data.referral_code or None,
         )
         await self._ctx.cache.write(signed_forms.save, record)
         if self._draft is not None and not new:

@@ -4,6 +4,7 @@ account offline, said to be an estimate; a bad sum keeps what was typed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -14,7 +15,7 @@ import pytest
 from app.state.messages import Message
 from sync.hub import demo
 from sync.rules import counter
-from tests.conftest import HubProcess, start_hub
+from tests.conftest import HubProcess, free_port, seeded_db, spawn_hub, start_hub, wait_http
 from tests.state.test_app import logged_in, wait_for
 
 
@@ -94,22 +95,87 @@ async def test_bad_sums_are_refused_and_kept(intermoda_hub, tmp_path):
 
 
 def test_typed_roubles():
-    from app.state.counter import balance_now, kopecks
+    from app.state.counter import kopecks
 
     assert kopecks("15 000") == 1_500_000
     assert kopecks("15\u00a0000,50 ₽") == 1_500_050
     assert kopecks("") == 0
     assert kopecks("1,005") is None and kopecks("-5") is None and kopecks("abc") is None and kopecks("nan") is None
-    import datetime as dt
-
-    now = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
-    acc = {
-        "balance": 100,
-        "pending": [
-            {"points": 50, "at": "2026-04-30T00:00:00+00:00"},
-            {"points": 7, "at": "2026-05-02T00:00:00+00:00"},
-        ],
-        "expiring": [{"points": 30, "at": "2026-04-30T12:00:00+00:00"}],
-    }
-    assert balance_now(acc, now) == 120  # the unlocked 50 count, the expired 30 are gone
     assert counter.CounterRules.from_data({}).max_percent == 100
+
+
+def _bought_15_days_ago(path) -> tuple[dict, int]:
+    """A client of the demo store whose purchase 15 days ago left points pending for 14 days:
+    the hub published her account then, and its job is off, so the cached figures still say
+    pending though the points unlocked yesterday."""
+    from sync.hub import handlers, loyalty_service, members
+    from sync.hub.storage import HubDB, schema
+    from sync.models import Client, new_id, utcnow
+
+    store = demo.stores(1)[0]["id"]
+    bought = utcnow() - dt.timedelta(days=15)
+    joined = bought - dt.timedelta(days=60)
+    client = Client(
+        id=new_id(), store_id=store, last_name="Счётова", first_name="Анна", phone="+79990007733", created_at=joined
+    ).model_dump(mode="json")
+    rid = new_id()
+    receipt = {
+        "id": rid,
+        "store_id": store,
+        "fn": "9281000100200778",
+        "i": str(int(rid[-8:], 16) % 10**9),
+        "fp": "4243",
+        "type": 1,
+        "at": bought.isoformat(),
+        "total": 1_000_000,
+        "lines": [{"sku": "SCARF-1", "name": "Платок", "price": 1_000_000}],
+    }
+    db = HubDB(str(path))
+    try:
+        with db.write() as conn:
+            welcome, figures, _ = loyalty_service.enroll(client, joined)
+            members.save(conn, {**client, **figures}, new=True)
+            loyalty_service.append(conn, client, welcome)
+            handlers.refresh_figures(conn, client, joined)
+        with db.write() as conn:
+            conn.execute(
+                schema.receipts.insert(),
+                [{k: receipt[k] for k in ("id", "store_id", "fn", "i", "fp")} | {"data": json.dumps(receipt)}],
+            )
+            her = members.load(conn, client["id"])
+            assert her is not None
+            receipt = handlers._attach(conn, receipt, her, "till", now=bought + dt.timedelta(minutes=1))
+    finally:
+        db.dispose()
+    return client, receipt["points_earned"]
+
+
+async def test_the_offline_estimate_and_the_profile_show_the_same_balance_after_an_unlock(tmp_path):
+    from app.state import loyalty_view
+    from sync.models import utcnow
+
+    path = seeded_db(tmp_path, clients=40)
+    her, earned = _bought_15_days_ago(path)
+    assert earned > 0
+    port = free_port()
+    hub = HubProcess(f"http://127.0.0.1:{port}", path, spawn_hub(path, port, ("--expiry-interval", "0")))
+    try:
+        wait_http(hub.url + "/healthz")
+        ctrl = await logged_in(hub, tmp_path)
+        await wait_for(lambda: ctrl.clients.total > 0 and not ctrl.sync.status.syncing)
+        await ctrl.profile.open(her["id"])
+        p = ctrl.profile.data
+        assert p is not None and p.account is not None
+        shown = loyalty_view.figures(p.account, p.balance, utcnow())
+        assert shown.unlocked >= earned  # the cached figures still list them as pending
+        hub.stop()  # offline: the counter estimates from the cache
+        m = ctrl.profile.counter
+        m.show(her["id"])
+        m.set_field("total", "100 000")
+        await m.calculate()
+        assert m.result is not None and m.result.estimate, m.error
+        assert m.result.quote.balance == shown.balance
+        assert m.result.quote.balance > (p.account.balance or 0)
+        await ctrl.close()
+    finally:
+        hub.stop()

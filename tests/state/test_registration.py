@@ -305,3 +305,93 @@ async def test_five_wrong_pins_in_hand_over_end_the_session_not_the_mode_alone(t
         assert not await ctrl.register.leave_handover()
     assert ctrl.session.current is None and ctrl.ui.route == "/login"  # the password decides now
     assert not ctrl.register.handover and ctrl.register.exit_error == Message("lock.too_many")
+
+
+# --- the referral code reaches the hub ------------------------------------------------------
+
+
+async def test_the_referral_code_typed_reaches_the_hub_and_an_unknown_one_loses_nothing(tmp_path, monkeypatch):
+    import sqlite3
+
+    from app.cache import replica
+    from sync.hub import demo, loyalty_service
+    from sync.hub.storage import HubDB
+    from tests.conftest import start_hub, wait_http
+    from tests.state.test_app import logged_in, wait_for
+
+    (tmp_path / "hub").mkdir()
+    (tmp_path / "app").mkdir()
+    hub = start_hub(tmp_path / "hub", clients=20)
+    try:
+        conn = sqlite3.connect(hub.db_path)
+        store = demo.stores(1)[0]["id"]
+        owner = conn.execute("SELECT id FROM clients WHERE store_id = ? ORDER BY id", [store]).fetchone()[0]
+        conn.close()
+        db = HubDB(str(hub.db_path))
+        try:
+            with db.write() as c:
+                code = loyalty_service.code_for(c, owner, "client", store)
+        finally:
+            db.dispose()
+        assert code
+
+        answers: dict[str, dict] = {}
+
+        def record(db, results):  # what the hub answered each mutation
+            answers.update({r.id: {"status": r.status, **(r.result or {})} for r in results})
+            return replica_record(db, results)
+
+        replica_record = replica.record_results
+        monkeypatch.setattr(replica, "record_results", record)
+        ctrl = await logged_in(hub, tmp_path / "app")
+        await wait_for(lambda: ctrl.clients.total > 0 and not ctrl.sync.status.syncing)
+        typed = {"known": code.lower(), "unknown": "NOBODY-1234"}
+        phones = {"known": "8 916 123-45-01", "unknown": "8 916 123-45-02"}
+        hub.stop()  # registered offline: both wait in the outbox, read before the hub answers
+        ids: dict[str, str] = {}
+        for which, referral in typed.items():
+            await ctrl.register.open()
+            ctrl.register.hand_over()
+            await _typed(
+                ctrl, {**GOOD, "last_name": f"Рефералова-{which}", "phone": phones[which]} | {"referral_code": referral}
+            )
+            assert await ctrl.register.sign(), ctrl.register.errors
+            cid = ctrl.register.client_id
+            assert cid
+            ids[which] = cid
+        queued = {e: (m_id, p) for m_id, k, e, p in _outbox_ids(ctrl) if k == "client.register"}
+        assert queued[ids["known"]][1]["referral_code"] == code.upper()
+        assert queued[ids["unknown"]][1]["referral_code"] == "NOBODY-1234"
+
+        hub.start()
+        wait_http(hub.url + "/healthz")
+        ctrl.sync.sync_now()
+        await wait_for(lambda: all(queued[c][0] in answers for c in ids.values()))
+        known, unknown = (answers[queued[ids[w]][0]] for w in ("known", "unknown"))
+        assert known["status"] == "applied" and known["referral"]["accepted"] is True
+        # An unknown code is noted, the registration applied all the same: she is kept.
+        assert unknown["status"] == "applied" and unknown["referral"] == {
+            "accepted": False,
+            "notes": ["Referral code NOBODY-1234 is not known"],
+        }
+        assert not [k for _, k, _, _ in _outbox_ids(ctrl) if k == "client.register"]
+        held = ctrl.cache.read_sync(
+            lambda db: {r[0] for r in db.execute("SELECT id FROM clients WHERE id IN (?, ?)", list(ids.values()))}
+        )
+        assert held == set(ids.values())
+        conn = sqlite3.connect(hub.db_path)
+        on_hub = {r[0] for r in conn.execute("SELECT id FROM clients WHERE id IN (?, ?)", list(ids.values()))}
+        links = dict(conn.execute("SELECT client_id, owner_id FROM referrals").fetchall())
+        conn.close()
+        assert on_hub == set(ids.values())
+        assert links.get(ids["known"]) == owner and ids["unknown"] not in links
+        await ctrl.close()
+    finally:
+        hub.stop()
+
+
+def _outbox_ids(ctrl: App) -> list[tuple[str, str, str, dict]]:
+    rows = ctrl.cache.read_sync(
+        lambda db: db.execute("SELECT id, kind, entity_id, payload FROM outbox ORDER BY seq").fetchall()
+    )
+    return [(i, k, e, json.loads(p)) for i, k, e, p in rows]
