@@ -69,7 +69,7 @@ def quote_for(conn: Any, client: dict, body: QuoteRequest, now: dt.datetime) -> 
     prog = loyalty_service.program()
     ledger = loyalty_service.entries(conn, client["id"])
     past = loyalty_service.history(conn, client["id"])
-    s = rules.summary(prog, ledger, past, now)
+    s = rules.summary(prog, ledger, past, now, tier_floor=loyalty_service.tier_floor(conn, client["id"]))
     r = loyalty_service.counter_rules(prog, s.tier, now)
     lines = [counter.BasketLine(full=x.price * x.qty, discount=x.discount, sale=x.sale) for x in body.lines]
     q = counter.quote(r, s.balance, lines, body.redeem_points)

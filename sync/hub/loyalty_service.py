@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Literal
 
 from sqlalchemy import Connection, delete, insert, select
 
@@ -138,7 +139,8 @@ def on_receipt(conn: Connection, client: dict, receipt: dict, now: dt.datetime |
     past = history(conn, client["id"], exclude=receipt["id"])
     r = to_receipt(receipt, _original_of(past, receipt) if receipt.get("type") == 2 else None)
     if r.kind == "sale":
-        res = rules.on_purchase(prog, member(client), ledger_now, past, r, now)
+        floor = tier_floor(conn, client["id"])
+        res = rules.on_purchase(prog, member(client), ledger_now, past, r, now, tier_floor=floor)
         receipt["points_earned"] = res.accrual
         receipt["points_spent"] = res.applied_redemption
         append(conn, client, res.entries)
@@ -177,11 +179,14 @@ def account(
     now: dt.datetime,
     birthday: str | None = None,
     referral: rules.ReferralLink | None = None,
+    floor: rules.TierFloor | None = None,
 ) -> tuple[dict, dict]:
     """(client figures, account entity) from a ledger and receipts (pure). `referral`:
-    the newcomer's accepted referral, for the till discount she still has."""
+    the newcomer's accepted referral, for the till discount she still has; `floor`: her
+    imported tier and until when it stands (`tier_floor`)."""
     prog = program()
-    s = rules.summary(prog, ledger_now, past, now, birthday=dt.date.fromisoformat(birthday) if birthday else None)
+    born = dt.date.fromisoformat(birthday) if birthday else None
+    s = rules.summary(prog, ledger_now, past, now, birthday=born, tier_floor=floor)
     threshold = next((t.min_spend_kopecks for t in prog.tiers if t.name == s.next_tier), None) if s.next_tier else None
     progress = min(1.0, s.spend_12m / threshold) if threshold else 1.0
     figures = {"tier": s.tier, "points_balance": s.balance, "pending_points": s.pending_total, "spend_12m": s.spend_12m}
@@ -255,6 +260,7 @@ def figures(conn: Connection, client: dict, now: dt.datetime | None = None) -> t
         now or clock.now(),
         client.get("birthday"),
         referral_of(conn, client["id"]),
+        tier_floor(conn, client["id"]),
     )
 
 
@@ -310,14 +316,19 @@ def schedule_next(
     ledger_now: list[rules.LedgerEntry] | None = None,
     past: list[rules.Receipt] | None = None,
     link: rules.ReferralLink | None = None,
+    floor: rules.TierFloor | Literal["unread"] | None = "unread",
 ) -> dt.datetime | None:
     """Store when the client's figures next change by time alone (loyalty_due). `tried`:
     the job has just looked at her birthday (see rules.next_change). What the caller has
-    loaded already (her ledger, receipts, referral) is not read again."""
+    loaded already (her ledger, receipts, referral, tier floor) is not read again."""
     ledger_now = entries(conn, client["id"]) if ledger_now is None else ledger_now
     past = history(conn, client["id"]) if past is None else past
     link = referral_of(conn, client["id"]) if link is None else link
-    when = rules.next_change(program(), ledger_now, past, now, member(client, link), birthday_tried=tried)
+    if isinstance(floor, str):
+        floor = tier_floor(conn, client["id"])
+    when = rules.next_change(
+        program(), ledger_now, past, now, member(client, link), birthday_tried=tried, tier_floor=floor
+    )
     due = schema.loyalty_due
     if when is None or client.get("erased_at"):
         conn.execute(delete(due).where(due.c.client_id == client["id"]))
@@ -335,9 +346,30 @@ def refresh(conn: Connection, client: dict, now: dt.datetime, *, tried: bool = F
     """(client figures, account entity) as `figures`, and her next moment stored
     (`schedule_next`), from one read of her ledger, receipts and referral."""
     ledger_now, past, link = entries(conn, client["id"]), history(conn, client["id"]), referral_of(conn, client["id"])
-    out = account(client["id"], ledger_now, past, now, client.get("birthday"), link)
-    schedule_next(conn, client, now, tried=tried, ledger_now=ledger_now, past=past, link=link)
+    floor = tier_floor(conn, client["id"])
+    out = account(client["id"], ledger_now, past, now, client.get("birthday"), link, floor)
+    schedule_next(conn, client, now, tried=tried, ledger_now=ledger_now, past=past, link=link, floor=floor)
     return out
+
+
+def floor_of(tier: str | None, imported_at: dt.datetime) -> rules.TierFloor | None:
+    """The floor an imported tier gives: it stands for one tier window (the program's,
+    12 months by default) from the import, the time her spend here needs to fill a whole
+    window. None for no tier, or a tier the program no longer has."""
+    prog = program()
+    if not tier or tier not in {t.name for t in prog.tiers}:
+        return None
+    return tier, prog.tier_window.after(imported_at.astimezone(dt.UTC))
+
+
+def tier_floor(conn: Connection, client_id: str) -> rules.TierFloor | None:
+    """Her imported tier as a floor (member_import), from one query. Keyed by her own
+    client id: a client merged into another leaves her floor behind (see docs/loyalty.md)."""
+    mi, runs = schema.member_imports, schema.import_runs
+    row = conn.execute(
+        select(mi.c.tier, runs.c.started_at).join(runs, runs.c.id == mi.c.run_id).where(mi.c.client_id == client_id)
+    ).first()
+    return None if row is None else floor_of(row[0], dt.datetime.fromisoformat(row[1]))
 
 
 def claim_due(conn: Connection, now: dt.datetime, limit: int) -> list[str]:
@@ -394,7 +426,7 @@ def due_entries(conn: Connection, client: dict, now: dt.datetime) -> list[rules.
     ledger_now = entries(conn, client["id"])
     past = history(conn, client["id"])
     new = rules.run_expiry(prog, ledger_now, now)
-    new += rules.on_birthday(prog, member(client), past, now)
+    new += rules.on_birthday(prog, member(client), past, now, tier_floor(conn, client["id"]))
     return new
 
 

@@ -504,7 +504,8 @@ def figures_of(
     The summary is the hub's own (loyalty_service.account); members with the same buckets
     (points, dates) and tier share it, so a million members cost a few thousand summaries.
     Her birthday is left out: the account shows no birthday figure today."""
-    key = tuple((e.points, e.available_at, e.expires_at) for e in entries)
+    floor = loyalty_service.floor_of(tier, now)
+    key = (floor, *((e.points, e.available_at, e.expires_at) for e in entries))
     found = memo.get(key)
     if found is None:
         # Bounded: an entry (an account summary) is a few KB of Python objects; at 200,000
@@ -512,16 +513,9 @@ def figures_of(
         # near the dry run's.
         if len(memo) > 20_000:
             memo.clear()
-        found = memo[key] = loyalty_service.account(client_id, entries, [], now)
+        # The other system's tier is a floor for one tier window (the rule: rules.summary)
+        found = memo[key] = loyalty_service.account(client_id, entries, [], now, floor=floor)
     figures, account = dict(found[0]), {**found[1], "id": client_id, "client_id": client_id}
-    if tier:  # the other system's tier stands until her own purchases here decide it
-        rules_of = memo.get(("counter", tier))
-        if rules_of is None:
-            rules_of = memo[("counter", tier)] = loyalty_service.counter_rules(
-                loyalty_service.program(), tier, now
-            ).to_data()
-        figures["tier"] = account["tier"] = tier
-        account["counter"] = rules_of
     return figures, account
 
 
@@ -572,7 +566,7 @@ def _write_batch(
         fresh.append((n, m))
     if not fresh:
         return
-    client_rows, ledger_rows, consent_rows, map_rows, items = [], [], [], [], []
+    client_rows, ledger_rows, consent_rows, map_rows, items, due_rows = [], [], [], [], [], []
     for n, m in fresh:
         c = m.client
         ordered = sorted(m.entries, key=lambda e: (e.at, e.id))
@@ -580,6 +574,19 @@ def _write_batch(
         if publish:  # a dry run keeps nothing and shows no device anything: no figures needed
             figures, account = figures_of(c["id"], ordered, m.tier, now, memo)
             c.update(figures)
+            # The job republishes her when time alone changes her figures (an expiry, her
+            # tier floor lapsing, a birthday).
+            when = rules.next_change(
+                loyalty_service.program(),
+                ordered,
+                [],
+                now,
+                loyalty_service.member(c),
+                tier_floor=loyalty_service.floor_of(m.tier, now),
+            )
+            due = loyalty_service.due_row(c["id"], when)
+            if due is not None:
+                due_rows.append((due["client_id"], due["due_at"]))
         client_rows.append((c["id"], c["store_id"], c.get("phone"), c.get("card_number"), feed.dumps(c)))
         ledger_rows += [
             (r["id"], r["client_id"], r["data"], r["expires_at"]) for r in loyalty_service.ledger_rows(c["id"], ordered)
@@ -621,6 +628,7 @@ def _write_batch(
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         map_rows,
     )
+    _many(conn, "INSERT INTO loyalty_due (client_id, due_at) VALUES (?, ?)", due_rows)
     if items:
         feed.publish_many(conn, items)
 

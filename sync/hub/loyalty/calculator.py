@@ -497,9 +497,29 @@ def spend_in_window(
     return max(0, total - orphan)
 
 
-def tier_at(program: Program, receipts: Iterable[Receipt], at: dt.datetime, exclude_id: str | None = None) -> Tier:
-    """The tier earned by the spend in the window ending at `at`."""
-    return program.tier_for(spend_in_window(program, receipts, at, exclude_id))
+TierFloor = tuple[str, dt.datetime]
+"""(tier name, until): a tier she holds whatever she spends, before `until` (a member
+imported from another system keeps its tier for one tier window: docs/loyalty.md)."""
+
+
+def floored(program: Program, earned: Tier, floor: TierFloor | None, at: dt.datetime) -> Tier:
+    """The higher of the tier her spend earned and the floor standing at `at`."""
+    if floor is None or at >= floor[1]:
+        return earned
+    held = program.tier(floor[0])
+    return held if program.tiers.index(held) > program.tiers.index(earned) else earned
+
+
+def tier_at(
+    program: Program,
+    receipts: Iterable[Receipt],
+    at: dt.datetime,
+    exclude_id: str | None = None,
+    tier_floor: TierFloor | None = None,
+) -> Tier:
+    """Her tier at `at`: what the spend in the window ending at `at` earns, or the floor
+    if that is higher and still standing."""
+    return floored(program, program.tier_for(spend_in_window(program, receipts, at, exclude_id)), tier_floor, at)
 
 
 def _drop_out(program: Program, t: dt.datetime) -> dt.datetime:
@@ -661,6 +681,7 @@ def on_purchase(
     receipts_history: Sequence[Receipt],
     receipt: Receipt,
     now: dt.datetime,
+    tier_floor: TierFloor | None = None,
 ) -> PurchaseResult:
     """Redemption (clamped by balance and cap) and accrual (tier at purchase time plus
     running campaigns) for a sale receipt. Accrued points are pending for the return
@@ -672,7 +693,7 @@ def on_purchase(
     _own(ledger, client.id)
     pv = program.point_value_kopecks
     t = receipt.at
-    tier = tier_at(program, receipts_history, t, exclude_id=receipt.id)
+    tier = tier_at(program, receipts_history, t, exclude_id=receipt.id, tier_floor=tier_floor)
     lines = receipt.priced_lines()
     caps = [line_redeem_cap(program, line) for line in lines]
     cap_points = sum(caps) // pv
@@ -1043,7 +1064,11 @@ def _birthday_in(born: dt.date, year: int) -> dt.date:
 
 
 def on_birthday(
-    program: Program, member: Member, receipts_history: Sequence[Receipt], now: dt.datetime
+    program: Program,
+    member: Member,
+    receipts_history: Sequence[Receipt],
+    now: dt.datetime,
+    tier_floor: TierFloor | None = None,
 ) -> list[LedgerEntry]:
     """Birthday bonuses due on the local date of `now` (once a year per campaign; the
     id carries the year, so running the daily job twice gives the same entry)."""
@@ -1051,7 +1076,7 @@ def on_birthday(
         return []
     now = now.astimezone(UTC)
     today = now.astimezone(program.tz).date()
-    tier = tier_at(program, receipts_history, now)
+    tier = tier_at(program, receipts_history, now, tier_floor=tier_floor)
     out = []
     for c in program.active_campaigns(now, "birthday", tier.name):
         for year in (today.year - 1, today.year, today.year + 1):
@@ -1161,13 +1186,15 @@ def summary(
     now: dt.datetime,
     birthday: dt.date | None = None,
     expiring_within_days: int | None = None,
+    tier_floor: TierFloor | None = None,
 ) -> AccountSummary:
     """What the client and the consultant see: tier, progress, balance, pending and
-    expiring points. Due expiries count as done (as the expiry job would leave them)."""
+    expiring points. Due expiries count as done (as the expiry job would leave them).
+    `tier_floor`: a tier she holds until a moment whatever she spends (an imported one)."""
     now = now.astimezone(UTC)
     days = program.points.expiring_soon_days if expiring_within_days is None else expiring_within_days
     spend = spend_in_window(program, receipts, now)
-    tier = program.tier_for(spend)
+    tier = floored(program, program.tier_for(spend), tier_floor, now)
     nxt = program.next_tier(tier)
     start = program.tier_window.before(now)
 
@@ -1176,8 +1203,12 @@ def summary(
     deadline = drops[0] if (nxt and drops) else None
     valid_until = None
     if tier is not program.tiers[0]:
-        for d in drops:
-            if spend_in_window(program, receipts, d) < tier.min_spend_kopecks:
+        # The first moment, with nothing more bought, her tier is lower: a purchase leaves
+        # the window or the floor lapses.
+        lapse = [tier_floor[1]] if tier_floor is not None and tier_floor[1] > now else []
+        rank = program.tiers.index(tier)
+        for d in sorted([*drops, *lapse]):
+            if program.tiers.index(tier_at(program, receipts, d, tier_floor=tier_floor)) < rank:
                 valid_until = d
                 break
 
@@ -1278,12 +1309,14 @@ def next_change(
     member: Member | None = None,
     *,
     birthday_tried: bool = False,
+    tier_floor: TierFloor | None = None,
 ) -> dt.datetime | None:
     """The next moment at which the client's published figures change with no new
     event: a pending bucket unlocks, a bucket expires or enters the "expiring soon"
     horizon, a purchase leaves the tier window (spend, tier, deadline), a campaign starts
     or ends, a birthday window opens with its bonus not yet in the ledger, a referred
-    newcomer's first purchase clears its pending period (the referrer's reward). None:
+    newcomer's first purchase clears its pending period (the referrer's reward), a tier
+    floor lapses. None:
     nothing is scheduled. Later than `now`, except a birthday window open at `now` that
     the job has not tried yet (see _birthday_due)."""
     now = now.astimezone(UTC)
@@ -1298,6 +1331,8 @@ def next_change(
             times += [h.expires_at, h.expires_at - soon]
     start = program.tier_window.before(now)
     times += [_drop_out(program, r.at) for r in receipts if r.kind == "sale" and start < r.at]
+    if tier_floor is not None:
+        times.append(tier_floor[1])
     for c in [*program.campaigns, *program.offers]:
         times += [t for t in (c.starts, c.ends) if t is not None]
     if member is not None and member.referred_by is not None:
