@@ -193,7 +193,8 @@ def test_0012_copies_each_receipts_time_type_cashier_and_linker_into_columns(hub
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with db.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0008")
+            command.downgrade(cfg, "base")  # the tests before left the database at head
+            command.upgrade(cfg, "0011")
             conn.execute(
                 text(
                     "INSERT INTO receipts (id, store_id, fn, i, fp, client_id, data) VALUES "

@@ -90,8 +90,11 @@ class HubView:
 
     def visible(self, store_id: str) -> dict[tuple[str, str], dict | None]:
         """Every feed entity a device of `store_id` must hold: (entity, id) -> data (None: deleted)."""
-        rows = self.q(
-            "SELECT entity, entity_id, deleted, data FROM feed WHERE store_id = ? OR store_id IS NULL", store_id
+        rows = self.q(  # a client of another store shared into this one is served here too
+            "SELECT entity, entity_id, deleted, data FROM feed WHERE store_id = ? OR store_id IS NULL"
+            " OR client_id IN (SELECT client_id FROM client_shares WHERE store_id = ?) ORDER BY seq",
+            store_id,
+            store_id,
         )
         return {(e, i): (None if d or data is None else json.loads(data)) for e, i, d, data in rows}
 

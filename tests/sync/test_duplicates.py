@@ -42,8 +42,8 @@ async def test_one_phone_registered_offline_on_two_tablets_is_flagged_merged_and
     await b.settle()
     phone = _phone()
     # offline: each tablet registers her and writes about her; nothing reaches the hub yet
-    ca = await a.register("Орлова", "Вера", phone=phone)
-    cb = await b.register("Орлова", "Вера", phone=phone, email="vera.orlova@example.ru", birthday="1985-01-02")
+    ca = await a.register("Дублёва", "Нина", phone=phone)
+    cb = await b.register("Дублёва", "Нина", phone=phone, email="nina.dubleva@example.ru", birthday="1985-01-02")
     entry_a, _ = await a.diary_add(ca, "Любит кашемир")
     entry_b, _ = await b.diary_add(cb, "Размер 38")
     signature = b"signature-strokes-" + cb.encode()
