@@ -13,15 +13,26 @@ import random
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from sync.models import new_id, utcnow
+from tests.conftest import start_hub
 from tests.e2e.conftest import Screen
 from tests.e2e.test_forms import open_register
 from tests.e2e.test_lookup_profile import logged_in
 
 SURNAME, NAME = "Вяземская", "Ольга"
+
+
+@pytest.fixture(scope="module")
+def demo_hub(tmp_path_factory):
+    """A demo hub of this module's own: sharing and merging change which clients each store's
+    book holds, and the other tests read their stores' books from the session's demo hub."""
+    hub = start_hub(tmp_path_factory.mktemp("duplicates-hub"), clients=200)
+    yield hub
+    hub.stop()
 
 
 def _register_at_nevsky(hub_url: str, phone: str) -> str:
