@@ -94,6 +94,10 @@ def test_diary_entry_edit_second_device_search_contact_and_offline(demo_hub, app
     # a call, logged from the profile, in the communications card
     screen.click("Звонок")
     screen.fill("О чём говорили", "Предложила примерку в субботу")
+    # the form's button is below the fold on 1280×800: scroll the column (a click Playwright
+    # scrolls to itself lands where the canvas has not scrolled)
+    screen.page.mouse.move(940, 500)
+    screen.page.mouse.wheel(0, 600)
     screen.click("Записать контакт")
     screen.text("Предложила примерку в субботу")
     screen.text("звонок ·", exact=False)

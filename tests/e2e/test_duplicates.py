@@ -35,14 +35,15 @@ def demo_hub(tmp_path_factory):
     hub.stop()
 
 
-def _register_at_nevsky(hub_url: str, phone: str) -> str:
-    s = httpx.post(f"{hub_url}/v1/auth/login", json={"login": "consultant04", "password": "vitrine"}, timeout=30).json()
+def _register(hub_url: str, login: str, password: str, phone: str, last_name: str, first_name: str) -> str:
+    """A client registered through the hub's API by a consultant of `login`'s store."""
+    s = httpx.post(f"{hub_url}/v1/auth/login", json={"login": login, "password": password}, timeout=30).json()
     cid = new_id()
     m = {
         "id": new_id(),
         "kind": "client.register",
         "entity_id": cid,
-        "payload": {"store_id": s["store_id"], "last_name": SURNAME, "first_name": NAME, "phone": phone},
+        "payload": {"store_id": s["store_id"], "last_name": last_name, "first_name": first_name, "phone": phone},
         "client_time": utcnow().isoformat(),
     }
     r = httpx.post(
@@ -53,6 +54,14 @@ def _register_at_nevsky(hub_url: str, phone: str) -> str:
     )
     assert r.json()["results"][0]["status"] == "applied", r.text
     return cid
+
+
+def _register_at_nevsky(hub_url: str, phone: str) -> str:
+    return _register(hub_url, "consultant04", "vitrine", phone, SURNAME, NAME)
+
+
+def _register_at_petrovka(hub_url: str, phone: str, last_name: str, first_name: str) -> str:
+    return _register(hub_url, "demo", "vitrine-demo", phone, last_name, first_name)
 
 
 def test_a_duplicate_phone_found_across_stores_while_typing(demo_hub, app_factory, screen: Screen):
@@ -79,26 +88,6 @@ def test_a_duplicate_phone_found_across_stores_while_typing(demo_hub, app_factor
     screen.text("Приветственный бонус")  # her points ledger came with her from the other boutique
     screen.shot("2-her-profile-opened-here")
     assert "Traceback" not in app.log()
-
-
-def _register_at_petrovka(hub_url: str, phone: str, last_name: str, first_name: str) -> str:
-    s = httpx.post(f"{hub_url}/v1/auth/login", json={"login": "demo", "password": "vitrine-demo"}, timeout=30).json()
-    cid = new_id()
-    m = {
-        "id": new_id(),
-        "kind": "client.register",
-        "entity_id": cid,
-        "payload": {"store_id": s["store_id"], "last_name": last_name, "first_name": first_name, "phone": phone},
-        "client_time": utcnow().isoformat(),
-    }
-    r = httpx.post(
-        f"{hub_url}/v1/mutations",
-        json={"device_id": s["device_id"], "mutations": [m]},
-        headers={"Authorization": f"Bearer {s['access_token']}", "X-Vitrine-Protocol": "1"},
-        timeout=30,
-    )
-    assert r.json()["results"][0]["status"] == "applied", r.text
-    return cid
 
 
 def test_a_manager_keeps_one_of_a_duplicate_pair(demo_hub, app_factory, screen: Screen):
