@@ -21,6 +21,7 @@ from sync.hub.auth import Account
 from sync.hub.storage import HubDB, schema
 from sync.models import Mutation, new_id
 from tests.conftest import ROOT
+from tests.hub import till
 
 UTC = dt.UTC
 MSK = dt.timezone(dt.timedelta(hours=3))
@@ -60,35 +61,7 @@ def _client(db: HubDB, at: dt.datetime, birthday: str | None = None) -> str:
 
 def _buy(db: HubDB, cid: str, at: dt.datetime, total: int) -> dict[str, Any]:
     """A till's sale tied to the client at `at` (the hub's clock then)."""
-    rid = new_id()
-    receipt: dict[str, Any] = {
-        "id": rid,
-        "store_id": STORE,
-        "fn": "9281000100200399",
-        "i": rid[-12:],
-        "fp": "1",
-        "type": 1,
-        "at": at.isoformat(),
-        "total": total,
-        "lines": [{"sku": "A", "name": "Пальто", "price": total}],
-    }
-    with db.write() as conn:
-        client = members.load(conn, cid)
-        assert client is not None
-        conn.execute(
-            insert(schema.receipts),
-            [
-                {
-                    "id": rid,
-                    "store_id": STORE,
-                    "fn": receipt["fn"],
-                    "i": receipt["i"],
-                    "fp": "1",
-                    "data": json.dumps(receipt),
-                }
-            ],
-        )
-        return handlers._attach(conn, receipt, client, "till", now=at)  # as a till's receipt is
+    return till.sell(db, STORE, cid, at, total, "Пальто")[1]
 
 
 def _account(db: HubDB, cid: str) -> tuple[int, dict]:

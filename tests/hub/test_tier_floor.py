@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from sync.hub import handlers, loyalty_service, member_import, members, schedule
 from sync.hub import loyalty as rules
+from sync.hub import loyalty_service, member_import, members, schedule
 from sync.hub.storage import HubDB, schema, sql
 from sync.models import new_id
+from tests.hub import till
 
 UTC = dt.UTC
 STORE = "00000000-0000-4000-8000-0000000f100a"
@@ -63,37 +64,8 @@ def _import(db: HubDB, tmp_path: Path, ext: str, tier: str = "Золото") -> 
 
 
 def _buy(db: HubDB, cid: str, at: dt.datetime, total: int) -> dict[str, Any]:
-    """A till's sale tied to the client at `at` (as tests/hub/test_loyalty_schedule.py)."""
-    rid = new_id()
-    receipt: dict[str, Any] = {
-        "id": rid,
-        "store_id": STORE,
-        "fn": "9281000100200399",
-        "i": rid[-12:],
-        "fp": "1",
-        "type": 1,
-        "at": at.isoformat(),
-        "total": total,
-        "lines": [{"sku": "A", "name": "Шарф", "price": total}],
-    }
-    with db.write() as conn:
-        client = members.load(conn, cid)
-        assert client is not None
-        conn.execute(
-            insert(schema.receipts),
-            [
-                {
-                    "id": rid,
-                    "store_id": STORE,
-                    "fn": receipt["fn"],
-                    "i": receipt["i"],
-                    "fp": "1",
-                    "data": json.dumps(receipt),
-                }
-            ],
-        )
-        handlers._attach(conn, receipt, client, "till", now=at)
-    return receipt
+    """A till's sale tied to the client at `at` (the hub's clock then)."""
+    return till.sell(db, STORE, cid, at, total, "Шарф")[0]
 
 
 def _account(db: HubDB, cid: str) -> dict:
