@@ -28,7 +28,10 @@ def GiveBack(r: RegisterModel, ui: AppModel) -> ft.Control:
     def typed(e) -> None:
         r.exit_pin = e.control.value
 
-    async def leave(_=None) -> None:
+    async def leave(e=None) -> None:
+        # Enter may reach Python before the field's last change event: take the PIN from the field.
+        if e is not None and isinstance(e.control, ft.TextField):
+            r.exit_pin = e.control.value or ""
         await r.leave_handover()
 
     return ft.Container(
