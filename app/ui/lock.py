@@ -36,6 +36,11 @@ def LockScreen(lock: LockModel, session: SessionModel, ui: AppModel) -> ft.Contr
         lock.confirm = e.control.value
 
     def pin_field(label: str, value: str, on_change, autofocus: bool = False) -> ft.TextField:
+        async def entered(e) -> None:
+            # Enter may reach Python before the field's last change event: take the digits from the field.
+            on_change(e)
+            await submit()
+
         return text_field(
             label,
             value=value,
@@ -44,7 +49,7 @@ def LockScreen(lock: LockModel, session: SessionModel, ui: AppModel) -> ft.Contr
             input_filter=ft.NumbersOnlyInputFilter(),
             max_length=6,
             on_change=on_change,
-            on_submit=submit,
+            on_submit=entered,
             autofocus=autofocus,
             disabled=lock.busy,
         )

@@ -21,6 +21,11 @@ def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
     async def submit(_=None):
         await session.log_in()
 
+    async def submit_password(e):
+        # Enter may reach Python before the field's last change event: take the password from the field.
+        session.password = e.control.value or ""
+        await session.log_in()
+
     def set_login(e):
         session.login = e.control.value
 
@@ -45,7 +50,7 @@ def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
                 value=session.password,
                 password=not shown,
                 on_change=set_password,
-                on_submit=submit,
+                on_submit=submit_password,
                 disabled=session.busy,
             ),
             ft.Checkbox(

@@ -167,7 +167,7 @@ class Screen:
         """The first login on a device asks for a PIN, typed twice, before the book shows.
         Sent with Enter in the last field, not a click on the button: the field's own key
         comes after its text on the way to Python, a click may overtake it."""
-        self.text("Задайте PIN-код")
+        self.text("Задайте PIN-код", timeout=60_000)  # argon2 on the hub: slow when loaded
         self.fill("PIN-код", pin, exact=True)
         self.fill("PIN-код ещё раз", pin)
         self.page.get_by_role("textbox", name="PIN-код ещё раз").press("Enter")
