@@ -1,19 +1,14 @@
 """Clients on this device a registration being typed may be (same phone, e-mail, or name + birthday).
 
-Read while the consultant types, so each is one indexed lookup or a short scan of namesakes.
-The brand-wide lookup on the hub is the duplicates work's (app.state.duplicates).
+Read while the consultant types, so each is one indexed lookup. One query for the register
+screen's own list and the duplicates check (app.state.duplicates), which adds the brand's.
 """
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
-from app.cache.queries import LIST_COLUMNS, ClientRow
-
-
-def _rows(db: Database, where: str, args: list, exclude: str | None) -> list[ClientRow]:
-    sql = f"SELECT {LIST_COLUMNS} FROM clients WHERE {where} AND id != ? LIMIT 5"
-    return [ClientRow(*r) for r in db.execute(sql, [*args, exclude or ""]).fetchall()]
+from app.cache.queries import ClientRow, client_by_phone, clients_by_email, clients_by_name_birthday
 
 
 def matches(
@@ -23,25 +18,20 @@ def matches(
     names: tuple[str, str] | None,
     birthday: str | None,
     exclude: str | None = None,
-) -> list[tuple[str, ClientRow]]:
-    """(what matched: phone | email | name_birthday, the client), each client once, phone first."""
-    found: list[tuple[str, ClientRow]] = []
-    seen: set[str] = set()
+) -> list[tuple[ClientRow, tuple[str, ...]]]:
+    """Each client once with what matched (phone | email | name_birthday), phone matches first."""
+    found: dict[str, tuple[ClientRow, list[str]]] = {}
 
-    def add(why: str, rows: list[ClientRow]) -> None:
+    def add(rows: list[ClientRow], why: str) -> None:
         for r in rows:
-            if r.id not in seen:
-                seen.add(r.id)
-                found.append((why, r))
+            if r.id != exclude:
+                found.setdefault(r.id, (r, []))[1].append(why)
 
     if phone:
-        add("phone", _rows(db, "phone = ?", [phone], exclude))
+        hit = client_by_phone(db, phone)
+        add([hit] if hit else [], "phone")
     if email:
-        add("email", _rows(db, "email = ?", [email.lower()], exclude))
+        add(clients_by_email(db, email), "email")
     if names and birthday and all(names):
-        # SQLite's lower() folds ASCII only: Cyrillic names are compared here.
-        last, first = names[0].strip().casefold(), names[1].strip().casefold()
-        sql = f"SELECT {LIST_COLUMNS} FROM clients WHERE birthday = ? AND id != ?"
-        same = [ClientRow(*r) for r in db.execute(sql, [birthday, exclude or ""]).fetchall()]
-        add("name_birthday", [r for r in same if (r.last_name.casefold(), r.first_name.casefold()) == (last, first)])
-    return found
+        add(clients_by_name_birthday(db, names[0], names[1], birthday), "name_birthday")
+    return [(r, tuple(why)) for r, why in found.values()]

@@ -24,8 +24,7 @@ from typing import Any
 import flet as ft
 from sqlite_utils import Database
 
-from app.cache import queries, shared
-from app.cache.queries import ClientRow
+from app.cache import local_matches, queries, shared
 from app.services import phones
 from app.state.context import Context
 from app.state.messages import Message
@@ -89,22 +88,8 @@ class Match:
 
 
 def _local(db: Database, c: Criteria) -> list[Match]:
-    found: dict[str, tuple[ClientRow, list[str]]] = {}
-
-    def add(rows: list[ClientRow], by: str) -> None:
-        for r in rows:
-            found.setdefault(r.id, (r, []))[1].append(by)
-
-    if c.phone:
-        hit = queries.client_by_phone(db, c.phone)
-        add([hit] if hit else [], "phone")
-    if c.email:
-        add(queries.clients_by_email(db, c.email), "email")
-    if c.by_name:
-        add(
-            queries.clients_by_name_birthday(db, c.last_name or "", c.first_name or "", c.birthday or ""),
-            "name_birthday",
-        )
+    names = (c.last_name or "", c.first_name or "") if c.by_name else None
+    found = local_matches.matches(db, c.phone, c.email, names, c.birthday)
     stores = queries.store_names(db)
     return [
         Match(
@@ -112,10 +97,10 @@ def _local(db: Database, c: Criteria) -> list[Match]:
             name=r.short_name,
             phone=phones.mask_phone(r.phone) if r.phone else "",
             store_name=r.store_name or stores.get(r.store_id or ""),
-            matched_by=tuple(by),
+            matched_by=by,
             cached=True,
         )
-        for r, by in found.values()
+        for r, by in found
     ]
 
 

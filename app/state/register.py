@@ -33,6 +33,7 @@ from app.services.signed_pdf import Operator, SignedPdfInput
 from app.state import profile_form, registration
 from app.state.clients import ClientsModel
 from app.state.context import Context
+from app.state.duplicates import criteria_of
 from app.state.form_draft import FormDraft, owner_of
 from app.state.lock import LockModel
 from app.state.messages import Message
@@ -41,7 +42,6 @@ from app.state.session import SessionModel
 from app.state.signature_pad import SignaturePadModel
 from app.state.sync import SyncModel
 from sync.models import ClientProfile, new_id, utcnow
-from sync.rules.contacts import is_email, normalise_phone
 
 log = logging.getLogger("vitrine.app")
 
@@ -154,23 +154,17 @@ class RegisterModel:
     async def _find_matches(self) -> None:
         """Clients on this device with the phone, e-mail, or name and birthday typed so far."""
         f = self.form
-        phone = normalise_phone((f.get("phone") or "").strip(), strict=True) if f.get("phone") else None
-        email = (f.get("email") or "").strip().lower()
-        try:
-            born = profile_form.parse_birthday(f.get("birthday") or "")
-        except ValueError:
-            born = None
-        names = ((f.get("last_name") or "").strip(), (f.get("first_name") or "").strip())
+        c = criteria_of(f)
         found = await self._ctx.cache.read(
             local_matches.matches,
-            phone,
-            email if is_email(email) else None,
-            names,
-            born.isoformat() if born else None,
+            c.phone,
+            c.email,
+            (c.last_name or "", c.first_name or ""),
+            c.birthday,
             self.client_id,
         )
         if self.form is f:  # not a form opened since
-            self.matches = found
+            self.matches = [(why[0], r) for r, why in found]
 
     async def open_match(self, client_id: str) -> None:
         """She is already a client: open her instead (the draft stays for "Регистрация")."""
