@@ -58,7 +58,8 @@ def main() -> None:
     icon().save(ASSETS / "icon.png")
     icon_android().save(ASSETS / "icon_android.png")
     splash().save(ASSETS / "splash.png")
-    for name in ("icon.png", "icon_android.png", "splash.png"):
+    icon().resize((64, 64), Image.Resampling.LANCZOS).save(ASSETS / "favicon.png")  # the browser tab's (web)
+    for name in ("icon.png", "icon_android.png", "splash.png", "favicon.png"):
         print(ASSETS / name)
 
 

@@ -43,7 +43,8 @@ def requirements() -> list[Requirement]:
 
 
 def installed_on(system: str) -> set[str]:
-    env = default_environment() | {"platform_system": system, "sys_platform": system.lower()}
+    env = {k: str(v) for k, v in default_environment().items()}
+    env |= {"platform_system": system, "sys_platform": system.lower()}
     return {canonicalize_name(r.name) for r in requirements() if r.marker is None or r.marker.evaluate(env)}
 
 

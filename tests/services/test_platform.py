@@ -106,6 +106,7 @@ async def test_desktop_saves_to_its_folder_owner_only_and_opens_it(tmp_path):
     os.utime(stale, (day_ago, day_ago))
     saved = await FolderSaver(folder, opener).save("../anketa 2026-01-01.pdf", b"%PDF-1.7")
     assert saved.done and saved.path == folder / "anketa_2026-01-01.pdf"
+    assert saved.path is not None
     assert saved.path.read_bytes() == b"%PDF-1.7"
     assert stat.S_IMODE(saved.path.stat().st_mode) == 0o600
     assert opened == [saved.path]
