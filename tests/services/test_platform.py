@@ -147,3 +147,16 @@ async def test_headless_defaults_refuse_politely():
     assert isinstance(services.documents, NoDocuments) and isinstance(services.links, NoLinks)
     with pytest.raises(LinkRefused):
         await services.links.open("javascript:alert(1)")
+
+
+def test_each_family_gets_its_own_implementations(tmp_path):
+    from app.main import platform_services
+    from app.services.platform.documents import BrowserDownload, ShareSaver
+    from app.services.platform.links import UrlLauncherOpener
+
+    desktop = platform_services(Kind.DESKTOP, tmp_path)
+    assert isinstance(desktop.documents, FolderSaver) and desktop.documents.folder == tmp_path / "exports"
+    assert isinstance(platform_services(Kind.MOBILE, tmp_path).documents, ShareSaver)
+    web = platform_services(Kind.WEB, tmp_path)
+    assert isinstance(web.documents, BrowserDownload)
+    assert isinstance(web.links, UrlLauncherOpener) and web.kind is Kind.WEB
