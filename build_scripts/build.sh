@@ -8,6 +8,8 @@
 #   VITRINE_BUILD_DOWNLOAD=1  let flet build download what it can itself (the Flutter SDK, a
 #                             JDK, the Android SDK: several GB, needs the internet)
 #   VITRINE_VENV=DIR          the virtualenv whose `flet` to use (default .venv)
+#   VITRINE_BUILD_WEB_STATIC=1  build `web` although the static site cannot run this app (exit 4
+#                             otherwise, after the checks: the hub serves the web UI instead)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -172,6 +174,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   for m in "${missing[@]}"; do echo "   - $m"; done
   echo "!! see README.md, \"Build for tablets\""
   exit 3
+fi
+
+if [ "$target" = web ] && [ "${VITRINE_BUILD_WEB_STATIC:-0}" != 1 ]; then
+  # The machine could build it, but the result cannot run this app (README "Build for tablets").
+  echo "!! a static web build runs the app's Python in the browser (Pyodide), where SQLCipher, the keyring"
+  echo "!! and libzbar do not exist: the site would not start. Serve the app's web UI from the hub instead:"
+  echo "!!   python -m sync.hub serve --db ... --web-app app.web:hub_mount     (http://HOST:8700/app/)"
+  echo "!! VITRINE_BUILD_WEB_STATIC=1 builds it all the same (e.g. to try the toolchain)."
+  exit 4
 fi
 
 args=(build "$target" . --output "build/$target" --no-rich-output)

@@ -139,6 +139,7 @@ def test_a_flutter_of_another_version_is_named(machine):
 
 
 def test_flet_builds_own_flutter_copy_counts(machine):
+    machine.env["VITRINE_BUILD_WEB_STATIC"] = "1"
     machine.flet()
     own = machine.root / "home" / "flutter" / "3.44.8" / "bin"
     own.mkdir(parents=True)
@@ -152,8 +153,17 @@ def test_web_needs_flutter_only_or_leave_to_download_it(machine):
     out = refused(machine.run("web"), machine)
     assert out.count("   - ") == 1 and "Flutter SDK 3.44.8" in out
     machine.env["VITRINE_BUILD_DOWNLOAD"] = "1"
+    machine.env["VITRINE_BUILD_WEB_STATIC"] = "1"
     result = machine.run("web")
     assert result.returncode == 0 and machine.flet_args is not None and machine.flet_args.endswith("--yes")
+
+
+def test_a_static_web_build_is_refused_with_the_hub_served_ui_named(machine):
+    machine.flet()
+    machine.flutter()
+    result = machine.run("web")
+    assert result.returncode == 4 and machine.flet_args is None
+    assert "Pyodide" in result.stdout and "--web-app app.web:hub_mount" in result.stdout
 
 
 @pytest.mark.parametrize("target", ["ipa", "macos"])
