@@ -23,6 +23,10 @@ import flet as ft
 
 from app.cache import outbox
 from app.services import photos
+from app.services.platform import DocumentSaver, Kind, PlatformServices, kind_of
+from app.services.platform.documents import BrowserDownload, FolderSaver, ShareSaver
+from app.services.platform.links import UrlLauncherOpener
+from app.services.platform.secrets import secret_store_for
 from app.services.secrets import MemoryStore, NoSecretStore, SecretStore, open_store
 from app.state.app import App
 from app.state.context import Config
@@ -165,6 +169,15 @@ def make_main(args: argparse.Namespace, apps: Apps | None = None):
         page.theme = theme.theme()
         page.theme_mode = ft.ThemeMode.LIGHT
         page.padding = 0
+        kind = kind_of(page.platform, page.web)
+        if apps.secrets is None and kind is not Kind.WEB:
+            # The packaged app (`packaged`): its store is picked here, where the page (and with
+            # it Flet's SecureStorage on a phone) exists; desktop: the keyring, as `cli` does.
+            try:
+                apps.secrets = secret_store_for(kind, Path(args.data) / "secrets", allow_file=args.secrets_file)
+            except NoSecretStore as e:
+                page.add(ft.Text(f"Vitrine cannot start: {e}", selectable=True))
+                return
         if page.web and not args.single_session:
             key, app = await apps.browser()
 
@@ -174,6 +187,7 @@ def make_main(args: argparse.Namespace, apps: Apps | None = None):
             page.on_close = ended
         else:
             app = await apps.desktop()
+        app.ctx.platform = platform_services(kind, Path(args.data))
         lock = app.lock
 
         def lifecycle(e: ft.AppLifecycleStateChangeEvent) -> None:
@@ -188,6 +202,19 @@ def make_main(args: argparse.Namespace, apps: Apps | None = None):
         page.render(Root, app, app.ui)
 
     return main
+
+
+def platform_services(kind: Kind, data: Path) -> PlatformServices:
+    """The page's platform services (app.services.platform), made while the page is being
+    built: Flet registers each service with the page it is made in."""
+    documents: DocumentSaver
+    if kind is Kind.MOBILE:
+        documents = ShareSaver()
+    elif kind is Kind.WEB:
+        documents = BrowserDownload()
+    else:
+        documents = FolderSaver(data / "exports")
+    return PlatformServices(kind, documents, UrlLauncherOpener(web=kind is Kind.WEB))
 
 
 def config(args: argparse.Namespace, data: Path | None = None) -> Config:
@@ -252,6 +279,18 @@ async def serve(args: argparse.Namespace, web: bool, port: int, secrets: SecretS
             await ft.run_async(make_main(args, apps), assets_dir=str(ASSETS))
     finally:
         await apps.close_all()
+
+
+def packaged() -> None:
+    """The entry of a `flet build` package (./main.py): no command line. The data folder is
+    the one the platform gives the app (FLET_APP_STORAGE_DATA), the hub from VITRINE_HUB;
+    the secret store is picked per page (`make_main`): SecureStorage on a phone."""
+    args = parse_args([])
+    storage = os.environ.get("FLET_APP_STORAGE_DATA")
+    if storage:
+        args.data = storage
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    ft.run(make_main(args, Apps(args)), assets_dir=str(ASSETS))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import httpx
 
 from app.cache.store import Cache
 from app.services import hub_address
+from app.services.platform import PlatformServices
 from app.services.secrets import SecretStore
 from app.state.messages import Message
 from app.state.tasks import Tasks
@@ -75,6 +76,7 @@ class Context:
     hub_factory: Callable[..., HubClient] = HubClient
     verify: ssl.SSLContext | bool = True  # Config.hub_transport, once at start
     hub_refusal: Message | None = None  # why this hub is not to be talked to (then it never is)
+    platform: PlatformServices = field(default_factory=PlatformServices)  # the page's; app.main sets it
 
     def hub(self, token: str | None = None) -> HubClient:
         """A protocol client for the configured hub (logged in when `token` is given). A

@@ -45,6 +45,14 @@ class SignedFormsModel:
         self.client_id, self.forms, self.signed = client_id, forms, signed
         self.missing, self.error = registration.missing(fields), None
 
+    async def open_pdf(self, form: FormRow, name: str) -> bool:
+        """The form's PDF handed to the platform (a desktop's viewer, a phone's share sheet, a
+        browser download); False when there is no PDF to hand over (`error` says why)."""
+        content = await self.pdf(form)
+        if content is None:
+            return False
+        return (await self._ctx.platform.documents.save(name, content)).done
+
     async def pdf(self, form: FormRow) -> bytes | None:
         """The form's PDF: from the cache, else from the hub (then kept); None when neither has it."""
         sha = form.pdf_sha256

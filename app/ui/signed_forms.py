@@ -1,13 +1,13 @@
 """The profile's signed forms: each opens its PDF; a client who has not signed is asked to.
 
-Opening is a save of the PDF's bytes through Flet's FilePicker: in a browser a download
-(the browser's PDF viewer opens it from there), on a desktop a save dialog.
+Opening hands the PDF to the platform (app.services.platform.documents): in a browser a
+download (the browser's PDF viewer opens it from there), on a desktop the system's viewer,
+on a phone the share sheet.
 """
 
 from __future__ import annotations
 
 import flet as ft
-from flet.components.hooks.use_ref import MutableRef
 
 from app.cache.queries import ClientDetail
 from app.cache.signed_forms import FormRow
@@ -29,16 +29,9 @@ def SignedFormsCard(forms: SignedFormsModel, register: RegisterModel, client: Cl
 
     ft.use_effect(reload, [client])
 
-    kept: MutableRef[ft.FilePicker] = ft.use_ref(None)
-    if kept.current is None:
-        kept.current = ft.FilePicker()  # made once: making one registers it with the page
-    picker = kept.current
-
     def opener(form: FormRow):
         async def open_pdf(_) -> None:
-            content = await forms.pdf(form)
-            if content is not None:
-                await picker.save_file(file_name=pdf_name(form), src_bytes=content)
+            await forms.open_pdf(form, pdf_name(form))
 
         return open_pdf
 

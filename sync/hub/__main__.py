@@ -47,6 +47,19 @@ def main(argv: list[str] | None = None) -> int:
         default=float(os.environ.get("VITRINE_REFRESH_DAYS", "30")),
         help="days a session can be renewed without a login (default 30, or VITRINE_REFRESH_DAYS)",
     )
+    s.add_argument(
+        "--web-app",
+        metavar="MODULE:FACTORY",
+        help="also serve a web UI from this port under --web-path: the Vitrine app's is app.web:hub_mount "
+        "(every browser session logs in for itself); one worker only",
+    )
+    s.add_argument("--web-path", default="/app", help="where the web UI is served (default /app)")
+    s.add_argument(
+        "--web-app-hub",
+        help="the hub URL the web UI talks to (default: this hub on loopback, http://127.0.0.1:PORT; "
+        "give the hub's own https:// name with --certfile)",
+    )
+    s.add_argument("--web-app-data", default="var/web-app", help="the web UI's per-browser cache folders")
     d = sub.add_parser("seed", help="fill a new database with demo data (accounts with shared demo passwords)")
     d.add_argument("--db", default="var/hub.sqlite")
     d.add_argument("--demo", action="store_true", help="the demo boutique (5,000 clients)")
@@ -148,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
             "TLS reverse proxy is in front (or give --certfile and --keyfile)",
             args.host,
         )
+    if args.web_app and args.workers > 1:
+        ap.error("--web-app serves from one worker: its browser sessions live in that process")
+    if args.web_app and args.certfile and not args.web_app_hub:
+        ap.error("--web-app with --certfile needs --web-app-hub https://NAME:PORT (the certificate's name)")
     db = HubDB(args.db)
     db.migrate()
     if args.workers > 1:
@@ -171,14 +188,29 @@ def main(argv: list[str] | None = None) -> int:
             ssl_keyfile_password=key_password,
         )
     else:
+        api = create_app(
+            db,
+            expiry_interval=args.expiry_interval or None,
+            freeze_gc=True,
+            docs=args.docs == "on",
+            lifetimes=sessions.Lifetimes.of(args.access_minutes, args.refresh_days),
+            web_ui_path=args.web_path if args.web_app else None,
+        )
+        if args.web_app:
+            from sync.hub import web_app
+
+            try:
+                web_app.mount(
+                    api,
+                    args.web_app,
+                    path=args.web_path,
+                    hub_url=args.web_app_hub or f"http://127.0.0.1:{args.port}",
+                    data_dir=args.web_app_data,
+                )
+            except web_app.WebAppSpecError as e:
+                ap.error(str(e))
         uvicorn.run(
-            create_app(
-                db,
-                expiry_interval=args.expiry_interval or None,
-                freeze_gc=True,
-                docs=args.docs == "on",
-                lifetimes=sessions.Lifetimes.of(args.access_minutes, args.refresh_days),
-            ),
+            api,
             host=args.host,
             port=args.port,
             log_level="warning",

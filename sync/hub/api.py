@@ -170,6 +170,7 @@ def create_app(
     clock: Callable[[], float] = time.time,
     lifetimes: sessions.Lifetimes | None = None,
     lookup_limit: throttle.Limit | None = None,
+    web_ui_path: str | None = None,
 ) -> FastAPI:
     """The API; with `expiry_interval` (seconds) it also runs the points-expiry job.
 
@@ -177,7 +178,8 @@ def create_app(
         /docs, /redoc and /openapi.json. `login_limits`: login throttling (sync.hub.throttle),
         on the time `clock` tells (epoch seconds), as token lifetimes are (`lifetimes`: how long
     access and refresh tokens live, sync.hub.sessions). `lookup_limit`: brand-wide client
-    lookups per account (sync.hub.duplicates_api)."""
+    lookups per account (sync.hub.duplicates_api). `web_ui_path`: where `serve --web-app` mounts
+    a web UI (sync.hub.web_app), whose pages get the headers a page needs."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -207,7 +209,11 @@ def create_app(
     )
     app.state.db = db
     problems.install(app)
-    app.add_middleware(http_guard.HTTPGuard, limits=http_guard.BodyLimits(by_prefix={"/v1/blobs/": MAX_BLOB}))
+    # A web UI mounted under `web_ui_path` (sync.hub.web_app): its pages run scripts, and a
+    # browser's photo upload there is a blob's size.
+    ui = (web_ui_path.rstrip("/") + "/",) if web_ui_path else ()
+    limits_by_path = {"/v1/blobs/": MAX_BLOB, **dict.fromkeys(ui, MAX_BLOB)}
+    app.add_middleware(http_guard.HTTPGuard, limits=http_guard.BodyLimits(by_prefix=limits_by_path), ui_prefixes=ui)
     limits = login_limits or throttle.LoginLimits()
     checks = PasswordChecks(limits.concurrent_checks, limits.queued_checks)
     bearer = HTTPBearer(auto_error=False)

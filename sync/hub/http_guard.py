@@ -66,7 +66,8 @@ class SecurityHeaders:
 
     X-Content-Type-Options: nosniff (a browser never runs an answer as another type),
     Referrer-Policy: no-referrer, X-Frame-Options and CSP frame-ancestors (never framed),
-    a CSP that lets an API answer load nothing (the interactive docs need their scripts),
+    a CSP that lets an API answer load nothing (the interactive docs and a mounted web UI,
+    `ui_prefixes`, need their scripts: Flutter's, the CanvasKit wasm),
     Cache-Control: no-store on /v1/ (tokens and personal data stay out of caches), and
     Strict-Transport-Security when the request came over HTTPS."""
 
@@ -81,23 +82,27 @@ class SecurityHeaders:
         self.api = [*self.other, _header("Cache-Control", "no-store")]
         self.hsts = _header("Strict-Transport-Security", "max-age=31536000")
 
-    def for_scope(self, scope: MutableMapping[str, Any]) -> list[tuple[bytes, bytes]]:
+    def for_scope(
+        self, scope: MutableMapping[str, Any], ui_prefixes: tuple[str, ...] = ()
+    ) -> list[tuple[bytes, bytes]]:
         path: str = scope["path"]
-        chosen = self.api if path.startswith("/v1/") else self.docs if path.startswith(DOCS_PATHS) else self.other
+        page = path.startswith(DOCS_PATHS) or (bool(ui_prefixes) and path.startswith(ui_prefixes))
+        chosen = self.api if path.startswith("/v1/") else self.docs if page else self.other
         return [*chosen, self.hsts] if scope.get("scheme") == "https" else chosen
 
 
 class HTTPGuard:
-    def __init__(self, app: ASGIApp, limits: BodyLimits | None = None):
+    def __init__(self, app: ASGIApp, limits: BodyLimits | None = None, ui_prefixes: tuple[str, ...] = ()):
         self.app = app
         self.limits = limits or BodyLimits()
         self.headers = SecurityHeaders()
+        self.ui_prefixes = ui_prefixes
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.headers.for_scope(scope)
+        extra = self.headers.for_scope(scope, self.ui_prefixes)
         limit = self.limits.for_path(scope["path"])
         state = {"started": False, "exceeded": False, "replaced": False}
 

@@ -12,6 +12,8 @@ import pytest
 from pypdf import PdfReader
 
 from app.cache import blobs, signed_forms
+from app.services.platform import PlatformServices
+from app.services.platform.documents import Saved
 from app.services.signed_form import form_sha256
 from app.state import registration
 from app.state.app import App
@@ -255,6 +257,20 @@ async def test_an_existing_client_signs_later_and_the_profile_says_what_was_miss
     assert ctrl.forms.signed and len(ctrl.forms.forms) == 1
     pdf = await ctrl.forms.pdf(ctrl.forms.forms[0])
     assert pdf is not None and pdf.startswith(b"%PDF")
+    # "Open PDF" hands the same bytes to the platform's document service (a fake here).
+    saver = RecordingSaver()
+    ctrl.ctx.platform = PlatformServices(documents=saver)
+    assert await ctrl.forms.open_pdf(ctrl.forms.forms[0], "anketa.pdf")
+    assert saver.got == [("anketa.pdf", pdf)]
+
+
+class RecordingSaver:
+    def __init__(self) -> None:
+        self.got: list[tuple[str, bytes]] = []
+
+    async def save(self, name: str, content: bytes, mime: str = "application/pdf") -> Saved:
+        self.got.append((name, content))
+        return Saved(True)
 
 
 async def test_hand_over_is_left_with_the_consultants_pin_only(tmp_path):

@@ -1,8 +1,10 @@
 """Find every barcode in a camera frame, photo file or screenshot.
 
 Two engines read barcodes: zbar through pyzbar (the one that also runs on Android and
-iOS) and zxing-cpp (desktop wheels). Either may be missing; the decoder uses what
-loads, says what is missing and how to install it, and fails only when neither loads.
+iOS) and zxing-cpp (desktop wheels only: pyproject installs it off the phones only). Either
+may be missing; the decoder uses what loads, says what is missing and how to install it,
+and fails only when neither loads. `VITRINE_NO_ZXING=1` hides zxing-cpp where it is
+installed (the tests and the scan benchmark run both ways).
 
 Decoding is a cascade, cheapest step first, stopping at the first step that finds
 anything (unless `exhaustive`). Each step is one engine on one view of the image. The
@@ -188,7 +190,14 @@ def _import_pyzbar() -> ModuleType:
     return importlib.import_module("pyzbar.pyzbar")
 
 
+NO_ZXING_ENV = "VITRINE_NO_ZXING"
+"""Set to 1 to run without zxing-cpp even where it is installed: the decoder as a phone has it
+(zbar alone), for the tests and the scan benchmark's second figure."""
+
+
 def _import_zxingcpp() -> ModuleType:
+    if os.environ.get(NO_ZXING_ENV) == "1":
+        raise ModuleNotFoundError(f"zxing-cpp is switched off ({NO_ZXING_ENV}=1)", name="zxingcpp")
     return importlib.import_module("zxingcpp")
 
 
