@@ -5,8 +5,6 @@ consultants (one with `consultant=`); an admin every store of its brand. Bad dat
 problem details (a 422), never a 500.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated, Any
 
