@@ -42,15 +42,15 @@ def attribute(touches: Iterable[Touch], purchases: Iterable[Purchase], window: d
     by_client: dict[str, list[Touch]] = defaultdict(list)
     for t in touches:
         by_client[t.client_id].append(t)
-    for ts in by_client.values():
-        ts.sort(key=lambda t: (t.at, t.id))
-    keys = {c: [t.at for t in ts] for c, ts in by_client.items()}
+    for mine in by_client.values():
+        mine.sort(key=lambda t: (t.at, t.id))
+    keys = {c: [t.at for t in mine] for c, mine in by_client.items()}
     out: dict[str, Touch] = {}
     for p in purchases:
-        ts = by_client.get(p.client_id)
-        if not ts:
+        hers = by_client.get(p.client_id)
+        if not hers:
             continue
         i = bisect.bisect_right(keys[p.client_id], p.at)  # contacts at or before the purchase
-        if i and p.at - ts[i - 1].at <= window:
-            out[p.id] = ts[i - 1]
+        if i and p.at - hers[i - 1].at <= window:
+            out[p.id] = hers[i - 1]
     return out

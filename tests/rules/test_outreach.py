@@ -12,6 +12,7 @@ from sync.rules.outreach import (
     CHANNELS,
     DEFAULT_TEMPLATES,
     PLACEHOLDERS,
+    Refusal,
     Template,
     TemplateError,
     check_template,
@@ -22,14 +23,27 @@ from sync.rules.outreach import (
     refusal,
 )
 
-ANNA = {
-    "first_name": "Анна",
-    "middle_name": "Сергеевна",
-    "points": 4644,
-    "expiring": (1200, dt.date(2026, 12, 12)),
-    "consultant": "Мария Иванова",
-    "store": "Петровка",
-}
+PHONE, EMAIL = "+79161234567", "anna@mail.ru"
+
+
+def anna(lang: str, **over) -> dict[str, str | None]:
+    """Her placeholder values, with some taken away (`over`)."""
+    given: dict = {
+        "first_name": "Анна",
+        "middle_name": "Сергеевна",
+        "points": 4644,
+        "expiring": (1200, dt.date(2026, 12, 12)),
+        "consultant": "Мария Иванова",
+        "store": "Петровка",
+        **over,
+    }
+    return profile_values(lang, **given)
+
+
+def why(channel: str, consents: dict[str, bool], phone: str | None = PHONE, email: str | None = EMAIL) -> Refusal:
+    found = refusal(channel, consents, phone=phone, email=email)
+    assert found is not None
+    return found
 
 
 def text_of(template_id: str) -> str:
@@ -37,14 +51,14 @@ def text_of(template_id: str) -> str:
 
 
 def test_russian_template_addresses_her_by_name_and_patronymic_with_points_and_expiry():
-    out = fill(text_of("points_expiring.ru"), profile_values("ru", **ANNA))
+    out = fill(text_of("points_expiring.ru"), anna("ru"))
     assert out.startswith("Здравствуйте, Анна Сергеевна!")
     assert "12 декабря сгорят 1\u00a0200 баллов." in out
     assert "Петровка" in out and out.endswith("Мария Иванова")
 
 
 def test_english_template_uses_the_first_name_and_english_words():
-    out = fill(text_of("points_expiring.en"), profile_values("en", **ANNA))
+    out = fill(text_of("points_expiring.en"), anna("en"))
     assert out.startswith("Hello Анна! ")  # no patronymic in English
     assert "1,200 points expire on 12 December." in out
 
@@ -60,7 +74,7 @@ def test_no_placeholder_or_bracket_is_left_when_the_profile_has_nothing(template
 
 
 def test_a_missing_part_drops_its_bracket_and_tidies_what_is_left():
-    values = profile_values("ru", **{**ANNA, "first_name": None, "expiring": None})
+    values = anna("ru", first_name=None, expiring=None)
     assert fill(text_of("points_expiring.ru"), values).startswith("Здравствуйте! Будем рады")
     assert fill(text_of("birthday.ru"), values).startswith("С днём рождения! Желаем")
     assert fill("Здравствуйте, {name}!", values) == "Здравствуйте!"  # outside brackets too
@@ -106,7 +120,6 @@ def test_a_template_with_an_unknown_placeholder_occasion_or_language_is_refused(
 
 
 ALL = {"sms": True, "email": True, "messengers": True, "calls": True}
-PHONE, EMAIL = "+79161234567", "anna@mail.ru"
 
 
 @pytest.mark.parametrize(
@@ -116,20 +129,20 @@ PHONE, EMAIL = "+79161234567", "anna@mail.ru"
 def test_each_channel_needs_its_own_consent(channel, purpose):
     assert refusal(channel, ALL, phone=PHONE, email=EMAIL) is None
     without = {**ALL, purpose: False}
-    r = refusal(channel, without, phone=PHONE, email=EMAIL)
-    assert r is not None and (r.code, r.purpose) == ("missing_consent", purpose)
+    r = why(channel, without)
+    assert (r.code, r.purpose) == ("missing_consent", purpose)
     absent = {k: v for k, v in ALL.items() if k != purpose}  # never asked: no consent either
-    assert refusal(channel, absent, phone=PHONE, email=EMAIL).code == "missing_consent"
+    assert why(channel, absent).code == "missing_consent"
     # the other purposes do not stand in for it
     others = [p for p in ALL if p != purpose]
-    assert refusal(channel, dict.fromkeys(others, True), phone=PHONE, email=EMAIL).purpose == purpose
+    assert why(channel, dict.fromkeys(others, True)).purpose == purpose
 
 
 def test_consent_without_the_contact_detail_is_refused_for_that():
-    assert refusal("email", ALL, phone=PHONE, email=None).code == "missing_contact"
-    assert refusal("sms", ALL, phone=None, email=EMAIL).purpose == "phone"
+    assert why("email", ALL, email=None).code == "missing_contact"
+    assert why("sms", ALL, phone=None).purpose == "phone"
     # no consent is said first, whatever is on file
-    assert refusal("sms", {}, phone=None, email=None).code == "missing_consent"
+    assert why("sms", {}, phone=None, email=None).code == "missing_consent"
 
 
 def test_links_open_each_channel_with_the_text():
