@@ -35,6 +35,7 @@ def _chip(label: str, selected: bool, on_select, icon: ft.IconData | None = None
         selected_color="#E9DCC9",
         bgcolor="#F6F1EA",
         on_select=on_select,
+        show_checkmark=icon is None,  # a channel keeps its own icon; the colour says it is chosen
     )
 
 
@@ -46,7 +47,9 @@ def _card(title: str, *controls: ft.Control) -> ft.Control:
         padding=16,
         border=ft.Border.all(1, "#E6DED3"),
         content=ft.Column(
-            [ft.Text(title, size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT), *controls], spacing=8
+            [ft.Text(title, size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT), *controls],
+            spacing=8,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
         ),
     )
 
@@ -75,7 +78,8 @@ def OutreachCard(o: OutreachModel, ui: AppModel, p: ProfileData) -> ft.Control:
         if o.done is not None and o.client_id == p.client.id:
             controls += [
                 ft.Text(t(lang, o.done), color=theme.OK),
-                ft.Text(o.last_link, size=12, color=theme.MUTED, max_lines=2, overflow=ft.TextOverflow.ELLIPSIS),
+                # where it went, without the text (already in her history below)
+                ft.Text(o.last_link.split("?")[0], size=12, color=theme.MUTED),
             ]
         return _card(t(lang, "outreach.title"), *controls)
 

@@ -44,7 +44,7 @@ def _card(title: str, *controls: ft.Control, col: dict[str, float] | None = None
 
 def _tile(label: str, value: str) -> ft.Control:
     return ft.Container(
-        col={"xs": 6, "sm": 4, "lg": 3},
+        col={"xs": 6, "sm": 4, "xl": 3},  # 3 a row in tablet portrait, 4 in landscape
         bgcolor="#F6F1EA",
         border_radius=12,
         padding=12,
@@ -90,7 +90,7 @@ def channels_card(row: dict[str, Any], lang: str) -> ft.Control:
     counts = {ch: n for ch, n in row["contacts_by_channel"].items() if n}
     if not counts:
         none = ft.Text(t(lang, "results.none"), color=theme.MUTED)
-        return _card(t(lang, "results.by_channel"), none, col={"xs": 12, "md": 5}, key="results-channels")
+        return _card(t(lang, "results.by_channel"), none, col={"xs": 12, "lg": 5}, key="results-channels")
     pie = fch.PieChart(
         sections=[
             fch.PieChartSection(
@@ -117,8 +117,8 @@ def channels_card(row: dict[str, Any], lang: str) -> ft.Control:
     )
     return _card(
         t(lang, "results.by_channel"),
-        ft.Row([pie, legend], wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER),
-        col={"xs": 12, "md": 5},
+        ft.Row([pie, legend], spacing=16, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        col={"xs": 12, "lg": 5},
         key="results-channels",
     )
 
@@ -186,7 +186,7 @@ def consultants_card(rows: list[dict[str, Any]], lang: str) -> ft.Control:
         ft.Row([chart]),
         header,
         *table,
-        col={"xs": 12, "md": 7},
+        col={"xs": 12, "lg": 7},
         key="results-consultants",
     )
 

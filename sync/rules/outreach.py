@@ -238,7 +238,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "birthday",
         "ru",
         "С днём рождения",
-        "С днём рождения[, {name}]! Желаем радости и вдохновения. В {store} вас ждёт подарок"
+        "С днём рождения[, {name}]! Желаем радости и вдохновения. В бутике[ «{store}»] вас ждёт подарок"
         "[ — и {points} на вашем счёте]. С уважением, {consultant}.",
     ),
     Template(
@@ -246,7 +246,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "birthday",
         "en",
         "Happy birthday",
-        "Happy birthday[, {name}]! A gift is waiting for you at {store}[, and {points} on your account]. "
+        "Happy birthday[, {name}]! A gift is waiting for you[ at {store}][, and {points} on your account]. "
         "Warm regards, {consultant}.",
     ),
     Template(
@@ -254,7 +254,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "points_expiring",
         "ru",
         "Сгорают баллы",
-        "Здравствуйте[, {name}]! [{expiry_date} сгорят {expiring_points}. ]Будем рады видеть вас в {store} — "
+        "Здравствуйте[, {name}]! [{expiry_date} сгорят {expiring_points}. ]Будем рады видеть вас в бутике[ «{store}»] — "
         "баллами можно оплатить часть покупки. {consultant}",
     ),
     Template(
@@ -262,7 +262,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "points_expiring",
         "en",
         "Points expiring",
-        "Hello[ {name}]! [{expiring_points} expire on {expiry_date}. ]We would be glad to see you at {store}: "
+        "Hello[ {name}]! [{expiring_points} expire on {expiry_date}. ]We would be glad to see you[ at {store}]: "
         "points pay for part of a purchase. {consultant}",
     ),
     Template(
@@ -270,7 +270,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "private_sale",
         "ru",
         "Закрытая распродажа",
-        "Здравствуйте[, {name}]! Приглашаем вас на закрытую распродажу в {store} — до открытия для всех. "
+        "Здравствуйте[, {name}]! Приглашаем вас на закрытую распродажу в бутике[ «{store}»] — до открытия для всех. "
         "Отложу для вас вещи вашего размера. {consultant}",
     ),
     Template(
@@ -278,7 +278,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "private_sale",
         "en",
         "Private sale",
-        "Hello[ {name}]! You are invited to our private sale at {store}, before it opens to everyone. "
+        "Hello[ {name}]! You are invited to our private sale[ at {store}], before it opens to everyone. "
         "I will set aside pieces in your size. {consultant}",
     ),
     Template(
@@ -286,7 +286,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "after_purchase",
         "ru",
         "После покупки",
-        "Здравствуйте[, {name}]! Спасибо за покупку в {store}. Всё ли подошло? "
+        "Здравствуйте[, {name}]! Спасибо за покупку в бутике[ «{store}»]. Всё ли подошло? "
         "Если нужна подгонка или совет — напишите мне. {consultant}",
     ),
     Template(
@@ -294,7 +294,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "after_purchase",
         "en",
         "After a purchase",
-        "Hello[ {name}]! Thank you for shopping at {store}. Does everything fit well? "
+        "Hello[ {name}]! Thank you for shopping[ at {store}]. Does everything fit well? "
         "If you need an alteration or advice, just write to me. {consultant}",
     ),
     Template(
@@ -302,7 +302,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "welcome",
         "ru",
         "Добро пожаловать",
-        "Здравствуйте[, {name}]! Рады видеть вас среди клиентов {store}. Я ваш консультант, {consultant}: "
+        "Здравствуйте[, {name}]! Рады видеть вас среди клиентов бутика[ «{store}»]. Я ваш консультант, {consultant}: "
         "пишите, если что-то понадобится.",
     ),
     Template(
@@ -310,7 +310,7 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "welcome",
         "en",
         "Welcome",
-        "Hello[ {name}]! Welcome to {store}. I am your consultant, {consultant}: "
+        "Hello[ {name}]! Welcome[ to {store}]! I am your consultant, {consultant}: "
         "write to me whenever you need anything.",
     ),
     Template("free.ru", "free", "ru", "Свой текст", "Здравствуйте[, {name}]! "),

@@ -30,15 +30,15 @@ DEFAULT_TEMPLATES = [
         "occasion": "birthday",
         "lang": "ru",
         "title": "С днём рождения",
-        "text": "С днём рождения[, {name}]! Желаем радости и вдохновения. В {store} вас ждёт подарок[ — и {points} "
-        "на вашем счёте]. С уважением, {consultant}.",
+        "text": "С днём рождения[, {name}]! Желаем радости и вдохновения. В бутике[ «{store}»] вас ждёт подарок[ — "
+        "и {points} на вашем счёте]. С уважением, {consultant}.",
     },
     {
         "id": "birthday.en",
         "occasion": "birthday",
         "lang": "en",
         "title": "Happy birthday",
-        "text": "Happy birthday[, {name}]! A gift is waiting for you at {store}[, and {points} on your account]. "
+        "text": "Happy birthday[, {name}]! A gift is waiting for you[ at {store}][, and {points} on your account]. "
         "Warm regards, {consultant}.",
     },
     {
@@ -46,31 +46,31 @@ DEFAULT_TEMPLATES = [
         "occasion": "points_expiring",
         "lang": "ru",
         "title": "Сгорают баллы",
-        "text": "Здравствуйте[, {name}]! [{expiry_date} сгорят {expiring_points}. ]Будем рады видеть вас в {store} "
-        "— баллами можно оплатить часть покупки. {consultant}",
+        "text": "Здравствуйте[, {name}]! [{expiry_date} сгорят {expiring_points}. ]Будем рады видеть вас в бутике[ "
+        "«{store}»] — баллами можно оплатить часть покупки. {consultant}",
     },
     {
         "id": "points_expiring.en",
         "occasion": "points_expiring",
         "lang": "en",
         "title": "Points expiring",
-        "text": "Hello[ {name}]! [{expiring_points} expire on {expiry_date}. ]We would be glad to see you at "
-        "{store}: points pay for part of a purchase. {consultant}",
+        "text": "Hello[ {name}]! [{expiring_points} expire on {expiry_date}. ]We would be glad to see you[ at "
+        "{store}]: points pay for part of a purchase. {consultant}",
     },
     {
         "id": "private_sale.ru",
         "occasion": "private_sale",
         "lang": "ru",
         "title": "Закрытая распродажа",
-        "text": "Здравствуйте[, {name}]! Приглашаем вас на закрытую распродажу в {store} — до открытия для всех. "
-        "Отложу для вас вещи вашего размера. {consultant}",
+        "text": "Здравствуйте[, {name}]! Приглашаем вас на закрытую распродажу в бутике[ «{store}»] — до открытия "
+        "для всех. Отложу для вас вещи вашего размера. {consultant}",
     },
     {
         "id": "private_sale.en",
         "occasion": "private_sale",
         "lang": "en",
         "title": "Private sale",
-        "text": "Hello[ {name}]! You are invited to our private sale at {store}, before it opens to everyone. I "
+        "text": "Hello[ {name}]! You are invited to our private sale[ at {store}], before it opens to everyone. I "
         "will set aside pieces in your size. {consultant}",
     },
     {
@@ -78,15 +78,15 @@ DEFAULT_TEMPLATES = [
         "occasion": "after_purchase",
         "lang": "ru",
         "title": "После покупки",
-        "text": "Здравствуйте[, {name}]! Спасибо за покупку в {store}. Всё ли подошло? Если нужна подгонка или "
-        "совет — напишите мне. {consultant}",
+        "text": "Здравствуйте[, {name}]! Спасибо за покупку в бутике[ «{store}»]. Всё ли подошло? Если нужна "
+        "подгонка или совет — напишите мне. {consultant}",
     },
     {
         "id": "after_purchase.en",
         "occasion": "after_purchase",
         "lang": "en",
         "title": "After a purchase",
-        "text": "Hello[ {name}]! Thank you for shopping at {store}. Does everything fit well? If you need an "
+        "text": "Hello[ {name}]! Thank you for shopping[ at {store}]. Does everything fit well? If you need an "
         "alteration or advice, just write to me. {consultant}",
     },
     {
@@ -94,16 +94,16 @@ DEFAULT_TEMPLATES = [
         "occasion": "welcome",
         "lang": "ru",
         "title": "Добро пожаловать",
-        "text": "Здравствуйте[, {name}]! Рады видеть вас среди клиентов {store}. Я ваш консультант, {consultant}: "
-        "пишите, если что-то понадобится.",
+        "text": "Здравствуйте[, {name}]! Рады видеть вас среди клиентов бутика[ «{store}»]. Я ваш консультант, "
+        "{consultant}: пишите, если что-то понадобится.",
     },
     {
         "id": "welcome.en",
         "occasion": "welcome",
         "lang": "en",
         "title": "Welcome",
-        "text": "Hello[ {name}]! Welcome to {store}. I am your consultant, {consultant}: write to me whenever you "
-        "need anything.",
+        "text": "Hello[ {name}]! Welcome[ to {store}]! I am your consultant, {consultant}: write to me whenever "
+        "you need anything.",
     },
     {"id": "free.ru", "occasion": "free", "lang": "ru", "title": "Свой текст", "text": "Здравствуйте[, {name}]! "},
     {"id": "free.en", "occasion": "free", "lang": "en", "title": "Own text", "text": "Hello[ {name}]! "},
