@@ -146,8 +146,8 @@ def consultants_card(rows: list[dict[str, Any]], lang: str) -> ft.Control:
             ],
             label_size=28,
         ),
-        left_axis=fch.ChartAxis(label_size=32),
-        max_y=top * 1.15,
+        left_axis=fch.ChartAxis(label_size=32, label_spacing=max(1, -(-top // 4)), show_max=False),  # whole counts
+        max_y=top + max(1, top // 6),
         interactive=False,
         height=220,
         expand=True,
@@ -175,10 +175,14 @@ def consultants_card(rows: list[dict[str, Any]], lang: str) -> ft.Control:
     ]
     legend = ft.Row(
         [
-            _legend(CONTACTS_COLOUR, t(lang, "results.contacts"), ""),
-            _legend(BOUGHT_COLOUR, t(lang, "results.attributed"), ""),
+            ft.Row([ft.Container(width=12, height=12, bgcolor=colour, border_radius=3), ft.Text(label)], spacing=6)
+            for colour, label in (
+                (CONTACTS_COLOUR, t(lang, "results.contacts")),
+                (BOUGHT_COLOUR, t(lang, "results.attributed")),
+            )
         ],
         wrap=True,
+        spacing=16,
     )
     return _card(
         t(lang, "results.per_consultant"),

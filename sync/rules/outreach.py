@@ -254,8 +254,8 @@ DEFAULT_TEMPLATES: tuple[Template, ...] = (
         "points_expiring",
         "ru",
         "Сгорают баллы",
-        "Здравствуйте[, {name}]! [{expiry_date} сгорят {expiring_points}. ]Будем рады видеть вас в бутике[ «{store}»] — "
-        "баллами можно оплатить часть покупки. {consultant}",
+        "Здравствуйте[, {name}]! [{expiry_date} сгорят {expiring_points}. ]"
+        "Будем рады видеть вас в бутике[ «{store}»] — баллами можно оплатить часть покупки. {consultant}",
     ),
     Template(
         "points_expiring.en",
