@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from sync.hub import demo
 from sync.rules.outreach import day_text
+from tests.conftest import personal_data
 from tests.e2e.conftest import Screen
 from tests.e2e.test_lookup_profile import logged_in, search
 
@@ -105,6 +106,7 @@ def test_template_consent_refusal_send_history_and_results(demo_hub, app_factory
     screen.text("сообщение ·", exact=False)
     screen.page.get_by_text("ждёт отправки").first.wait_for(state="detached", timeout=60_000)  # synced
     screen.shot("3-sent-and-in-history")
+    assert personal_data(app.log()) == []  # the link (her phone) never reaches the app's log
 
     # the results screen counts it: the hub's figure for her week, shown beside the chart
     screen.click("Результаты")
