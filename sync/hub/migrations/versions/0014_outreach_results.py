@@ -156,23 +156,26 @@ def upgrade() -> None:
             )
     rows = conn.execute(
         sa.text(
-            "SELECT r.data, c.store_id FROM records r JOIN clients c ON c.id = r.owner_id WHERE r.entity = 'contact'"
+            "SELECT r.id, r.owner_id, r.data, c.store_id FROM records r JOIN clients c ON c.id = r.owner_id"
+            " WHERE r.entity = 'contact'"
         )
     ).all()
-    for data, store_id in rows:
+    for contact_id, client_id, data, store_id in rows:
         d = json.loads(data)
+        if not d.get("at"):
+            continue  # not a contact the results could date
         conn.execute(
             sa.text(
                 "INSERT INTO contact_log (id, client_id, store_id, author_id, at, channel, template)"
                 " VALUES (:id, :client, :store, :author, :at, :channel, :template)"
             ),
             {
-                "id": d["id"],
-                "client": d["client_id"],
+                "id": contact_id,
+                "client": client_id,
                 "store": store_id,
                 "author": d.get("author_id"),
                 "at": _utc_key(d["at"]),
-                "channel": d["channel"],
+                "channel": d.get("channel") or "calls",
                 "template": d.get("template"),
             },
         )
