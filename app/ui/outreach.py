@@ -55,12 +55,26 @@ def _card(title: str, *controls: ft.Control) -> ft.Control:
 
 
 @ft.component
-def OutreachCard(o: OutreachModel, ui: AppModel, p: ProfileData) -> ft.Control:
-    lang = ui.lang
-    composing = o.composing and o.client_id == p.client.id
+def OutreachButton(o: OutreachModel, ui: AppModel, p: ProfileData, editing: bool = False) -> ft.Control:
+    """ "Написать" among the profile's actions: opens the composer at the top of her right column."""
 
     async def start(_):
-        await o.start(p, lang)
+        await o.start(p, ui.lang)
+
+    return ft.OutlinedButton(
+        t(ui.lang, "outreach.write"),
+        icon=ft.Icons.OUTGOING_MAIL,
+        visible=not editing and not (o.composing and o.client_id == p.client.id),
+        on_click=start,
+    )
+
+
+@ft.component
+def OutreachCard(o: OutreachModel, ui: AppModel, p: ProfileData) -> ft.Control:
+    """The composer while it is open, then what the last send opened; nothing otherwise (the
+    profile's other cards keep their places)."""
+    lang = ui.lang
+    composing = o.composing and o.client_id == p.client.id
 
     async def send(_):
         await o.send(open_link)
@@ -69,19 +83,14 @@ def OutreachCard(o: OutreachModel, ui: AppModel, p: ProfileData) -> ft.Control:
         o.set_text(e.control.value)
 
     if not composing:
-        controls: list[ft.Control] = [
-            ft.Row(
-                [ft.FilledTonalButton(t(lang, "outreach.write"), icon=ft.Icons.OUTGOING_MAIL, on_click=start)],
-                wrap=True,
-            )
-        ]
-        if o.done is not None and o.client_id == p.client.id:
-            controls += [
-                ft.Text(t(lang, o.done), color=theme.OK),
-                # where it went, without the text (already in her history below)
-                ft.Text(o.last_link.split("?")[0], size=12, color=theme.MUTED),
-            ]
-        return _card(t(lang, "outreach.title"), *controls)
+        if o.done is None or o.client_id != p.client.id:
+            return ft.Container(visible=False)
+        return _card(
+            t(lang, "outreach.title"),
+            ft.Text(t(lang, o.done), color=theme.OK),
+            # where it went, without the text (already in her history below)
+            ft.Text(o.last_link.split("?")[0], size=12, color=theme.MUTED),
+        )
 
     consents = o.consents
     templates = ft.Row(

@@ -66,10 +66,10 @@ def test_template_consent_refusal_send_history_and_results(demo_hub, app_factory
     search(screen, her["last_name"])
     screen.text(f"{her['last_name']} {her['first_name']}").click()
     screen.text("Баланс баллов")
-    screen.text("Написать клиентке")
 
     # a template fills her name (with the patronymic, in Russian) and the day her points expire
     screen.click("Написать")
+    screen.text("Написать клиентке")
     screen.click("Сгорают баллы", role="checkbox")
     name = f"{her['first_name']} {her['middle_name']}" if her.get("middle_name") else her["first_name"]
     day = day_text(dt.date.fromisoformat(her["soonest"]["at"][:10]), "ru")
