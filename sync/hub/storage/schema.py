@@ -408,6 +408,6 @@ contact_log = Table(
     Column("at", String(32), nullable=False),  # UTC "YYYY-MM-DDTHH:MM:SS", as receipts.at
     Column("channel", String(20), nullable=False),
     Column("template", String(40)),
-    Index("contact_log_store_at", "store_id", "at"),
+    Index("contact_log_author_at", "author_id", "at"),  # a consultant's contacts of a period
     Index("contact_log_client_at", "client_id", "at"),
 )

@@ -142,7 +142,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(20), nullable=False),
         sa.Column("template", sa.String(40)),
     )
-    op.create_index("contact_log_store_at", "contact_log", ["store_id", "at"])
+    op.create_index("contact_log_author_at", "contact_log", ["author_id", "at"])
     op.create_index("contact_log_client_at", "contact_log", ["client_id", "at"])
     conn = op.get_bind()
     for (brand,) in conn.execute(sa.text("SELECT id FROM brands")).all():
