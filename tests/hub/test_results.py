@@ -234,3 +234,28 @@ def test_the_cli_changes_a_brands_templates_and_window(tmp_path):
     assert [t["id"] for t in json.loads(cli(path, "outreach", "show", "--brand", "Витрина").stdout)["templates"]] == [
         "x.ru"
     ]
+
+
+def test_an_erased_client_leaves_no_contact_log_rows(api, demo, hub_db):
+    """client.erase (152-FZ) takes her contacts away, the results' copy with them."""
+    cid = new_id()
+    register = {
+        "id": new_id(),
+        "kind": "client.register",
+        "entity_id": cid,
+        "client_time": utcnow().isoformat(),
+        "payload": {"last_name": "Стёртая", "first_name": "Ольга", "store_id": OWN},
+    }
+    assert [r["status"] for r in _push(api, demo, register, _contact(cid, _at(-40, 10)))] == ["applied", "applied"]
+    with hub_db.read() as conn:
+        assert sql(conn, "SELECT count(*) FROM contact_log WHERE client_id = ?", (cid,)).fetchone()[0] == 1
+    erase = {
+        "id": new_id(),
+        "kind": "client.erase",
+        "entity_id": cid,
+        "client_time": utcnow().isoformat(),
+        "payload": {},
+    }
+    assert _push(api, login(api, "manager1", "vitrine"), erase)[0]["status"] == "applied"
+    with hub_db.read() as conn:
+        assert sql(conn, "SELECT count(*) FROM contact_log WHERE client_id = ?", (cid,)).fetchone()[0] == 0
