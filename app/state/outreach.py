@@ -155,7 +155,9 @@ class OutreachModel:
             self.problem = Message("outreach.empty")
             return False
         url = link(self.channel, text, phone=p.client.phone, email=p.client.email, subject=self._subject())
-        await opener(url)
+        if await opener(url) is False:  # the device has no app for it: nothing went out, nothing logged
+            self.problem, self.last_link = Message("outreach.not_opened"), url
+            return False
         who = self._session.current
         author = Author(who.consultant_id if who else None, who.consultant_name if who else "")
         channel, via = LOG_CHANNEL[self.channel], self.channel

@@ -52,8 +52,14 @@ async def test_a_template_filled_refused_without_consent_sent_and_logged_with_it
     assert opened == [] and o.text  # nothing opened, the text kept
     assert not [x for x in ctrl.diary.communications if x.kind == "contact"]
 
+    async def no_app(url: str) -> bool:
+        return False  # what app.ui.links.open_link answers when the platform refuses the link
+
     o.choose_channel("whatsapp")
     assert o.problem is None
+    assert not await o.send(no_app)
+    assert o.problem is not None and o.problem.key == "outreach.not_opened"
+    assert not [x for x in ctrl.diary.communications if x.kind == "contact"]  # nothing went out: not logged
     o.set_text(o.text + " Жду вас в субботу.")
     assert await o.send(opener)
     assert len(opened) == 1 and opened[0].startswith("https://wa.me/")
