@@ -338,6 +338,12 @@ class HubClient:
         body = {"lines": lines, "redeem_points": redeem_points}
         return (await self._request("POST", f"/v1/clients/{client_id}/counter-quote", json=body)).json()
 
+    async def results(self, period_from: str, period_to: str, consultant: str | None = None) -> dict[str, Any]:
+        """What the work brought over [from, to] (GET /v1/reports/results; days YYYY-MM-DD):
+        a consultant's own row, a manager's store per consultant (sync.hub.results_api)."""
+        params = {"from": period_from, "to": period_to, **({"consultant": consultant} if consultant else {})}
+        return (await self._request("GET", "/v1/reports/results", params=params)).json()
+
 
 def bad_page(e: BadPage) -> HubError:
     """A page that does not follow sync.page's format, as the engine reports it."""

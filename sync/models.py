@@ -390,6 +390,10 @@ class ContactPayload(Model):
     channel: Literal["sms", "email", "messengers", "calls", "visit"]
     text: str = Field(min_length=1, max_length=4000)
     at: dt.datetime | None = None
+    # An outreach send (sync.rules.outreach): the template it started from and the app it
+    # went through. Absent from a contact logged by hand and from older devices.
+    template: str | None = Field(default=None, max_length=40, pattern=r"^[a-z0-9_.-]+$")
+    via: Literal["sms", "email", "whatsapp", "telegram", "call"] | None = None
 
 
 class FormSignPayload(Model):

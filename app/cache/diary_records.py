@@ -224,9 +224,20 @@ def follow_ups(
 CHANNELS = ("calls", "messengers", "sms", "email", "visit")
 
 
-def log_contact(db: Database, client_id: str, author: Author, at: str, channel: str, text: str) -> str:
-    """A call, message or visit (contact.log), shown at once as pending."""
+def log_contact(
+    db: Database,
+    client_id: str,
+    author: Author,
+    at: str,
+    channel: str,
+    text: str,
+    template: str | None = None,
+    via: str | None = None,
+) -> str:
+    """A call, message or visit (contact.log), shown at once as pending; an outreach send
+    (app.state.outreach) names its template and the app it went through."""
     contact_id = new_id()
+    extra = {k: v for k, v in (("template", template), ("via", via)) if v}
     data = {
         "id": contact_id,
         "client_id": client_id,
@@ -236,12 +247,14 @@ def log_contact(db: Database, client_id: str, author: Author, at: str, channel: 
         "author_id": author.id,
         "author_name": author.name,
         "pending": True,
+        **extra,
     }
     db.execute(
         "INSERT OR REPLACE INTO entities (entity, id, client_id, data) VALUES ('contact', ?, ?, ?)",
         [contact_id, client_id, dumps(data)],
     )
-    enqueue(db, "contact.log", contact_id, {"client_id": client_id, "channel": channel, "text": text, "at": at})
+    payload = {"client_id": client_id, "channel": channel, "text": text, "at": at, **extra}
+    enqueue(db, "contact.log", contact_id, payload)
     return contact_id
 
 

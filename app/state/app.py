@@ -19,8 +19,10 @@ from app.state.diary_search import DiarySearchModel
 from app.state.duplicates import DuplicatesModel, PairsModel
 from app.state.lock import LockModel
 from app.state.messages import Message
+from app.state.outreach import OutreachModel
 from app.state.profile import ProfileModel
 from app.state.register import RegisterModel
+from app.state.results import ResultsModel
 from app.state.scan import ScanModel
 from app.state.session import Session, SessionModel
 from app.state.signed_forms import SignedFormsModel
@@ -50,6 +52,8 @@ class App:
         self.profile = ProfileModel(self.ctx, self.session, self.sync, self.clients)
         self.profile.diary = self.diary = DiaryModel(self.ctx, self.session, self.sync)
         self.diary_search = DiarySearchModel(self.ctx, self.session)
+        self.profile.outreach = self.outreach = OutreachModel(self.ctx, self.session, self.sync, self.diary)
+        self.results = ResultsModel(self.ctx, self.session, self.sync)  # the results screen (the hub's figures)
         self.register = RegisterModel(self.ctx, self.session, self.sync, self.clients, self.profile, self.lock)
         self.scan = ScanModel(self.ctx, self.sync, self.profile)
         self.forms = SignedFormsModel(self.ctx, self.sync)

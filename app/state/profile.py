@@ -23,6 +23,7 @@ from app.state.counter import CounterModel
 from app.state.diary import DiaryModel
 from app.state.form_draft import FormDraft, owner_of
 from app.state.messages import Message
+from app.state.outreach import OutreachModel
 from app.state.session import SessionModel
 from app.state.sync import SyncModel
 
@@ -59,6 +60,7 @@ class ProfileModel:
         self._draft: FormDraft | None = None  # the open edit's draft
         self.counter = CounterModel(ctx, sync)  # the counter panel's basket (app.state.counter)
         self.diary: DiaryModel | None = None  # her diary and communications (set by the App)
+        self.outreach: OutreachModel | None = None  # writing to her (app.state.outreach; set by the App)
 
     @property
     def is_open(self) -> bool:

@@ -19,6 +19,7 @@ from app.ui.common import tier_badge
 from app.ui.counter import CounterPanel
 from app.ui.diary import DiarySection
 from app.ui.loyalty_extras import privileges_card
+from app.ui.outreach import OutreachButton, OutreachCard
 from app.ui.profile_form import ProfileForm
 from app.ui.signed_forms import SignedFormsCard
 from app.ui.strings import points, t
@@ -291,6 +292,9 @@ def ProfileScreen(
                 visible=not profile.editing,
                 on_click=lambda _: scan_for(c.id, c.full_name),
             ),
+            *(
+                [OutreachButton(profile.outreach, ui, p, profile.editing)] if profile.outreach else []
+            ),  # app.ui.outreach
             ft.FilledButton(
                 t(lang, "profile.edit"),
                 icon=ft.Icons.EDIT,
@@ -337,6 +341,7 @@ def ProfileScreen(
         x
         for x in (
             pending_card(p, lang),
+            OutreachCard(profile.outreach, ui, p) if profile.outreach is not None else None,  # app.ui.outreach
             purchases_card(p, lang),
             DiarySection(profile.diary, ui) if profile.diary is not None else None,  # app.ui.diary
             ledger_card(p, lang),

@@ -13,6 +13,7 @@ from app.ui.clients import ClientsScreen
 from app.ui.diary_search import DiaryScreen
 from app.ui.profile import ProfileScreen
 from app.ui.register import RegisterScreen
+from app.ui.results import ResultsScreen
 from app.ui.scan import ScanScreen
 from app.ui.strings import t
 from app.ui.sync_screen import SyncScreen
@@ -23,6 +24,7 @@ SECTIONS = [
     ("/register", ft.Icons.PERSON_ADD_ALT, "nav.register"),
     ("/diary", ft.Icons.MENU_BOOK, "nav.diary"),
     ("/sync", ft.Icons.SYNC, "nav.sync"),
+    ("/results", ft.Icons.INSIGHTS, "nav.results"),
 ]
 
 
@@ -35,6 +37,8 @@ def section_index(route: str) -> int:
 
 def screen_for(app: App, ui: AppModel) -> ft.Control:
     route = ui.route
+    if route.startswith("/results"):
+        return ResultsScreen(app.results, ui)
     if route.startswith("/sync"):
         return SyncScreen(app.sync, ui, app.pairs)
     if route.startswith("/scan"):

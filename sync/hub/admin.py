@@ -21,11 +21,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection, insert, or_, select, update
 
-from sync.hub import auth, diary_tags, feed, sessions
+from sync.hub import auth, diary_tags, feed, outreach, sessions
 from sync.hub.storage import HubDB, schema
 from sync.models import utcnow
 
-COMMANDS = ("brands", "stores", "accounts", "diary-tags")
+COMMANDS = ("brands", "stores", "accounts", "diary-tags", "outreach")
 PASSWORD_ENV = "VITRINE_ACCOUNT_PASSWORD"
 MIN_PASSWORD = 10
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
@@ -41,6 +41,7 @@ class AdminError(Exception):
 def add_brand(conn: Connection, name: str) -> str:
     brand_id = str(uuid.uuid4())
     conn.execute(insert(schema.brands).values(id=brand_id, name=name))
+    outreach.start_brand(conn, brand_id)  # the default message templates (sync.rules.outreach)
     return brand_id
 
 
@@ -65,6 +66,7 @@ def add_store(conn: Connection, brand_id: str, name: str, address: str | None) -
     feed.publish(conn, "store", store_id, store_id, store)  # seen by its own devices only
     if diary_tags.brand_tags(conn, brand_id):  # its devices get the brand's diary tags too
         diary_tags.publish(conn, brand_id)
+    outreach.publish(conn, brand_id)  # and its message templates
     return store_id
 
 
@@ -189,6 +191,7 @@ def add_parsers(sub) -> None:
     tshow = tacts.add_parser("show", help="print the brand's list, one tag a line")
     tshow.add_argument("--db", default="var/hub.sqlite")
     tshow.add_argument("--brand")
+    outreach.add_parser(sub)
 
 
 def read_password(file: Path | None) -> str:
@@ -248,6 +251,11 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"{len(tags)} tag(s) set")
             elif cmd == ("diary-tags", "show"):
                 print("\n".join(diary_tags.brand_tags(conn, find_brand(conn, args.brand))))
+            elif args.cmd == "outreach":
+                try:
+                    print(outreach.run_command(conn, args, find_brand))
+                except outreach.TemplateError as e:
+                    raise AdminError(str(e)) from None
     finally:
         db.dispose()
     return 0

@@ -37,6 +37,7 @@ from sync.hub import (
     receipts,
     records,
     reports_api,
+    results_api,
     schedule,
     sessions,
     throttle,
@@ -266,6 +267,7 @@ def create_app(
     device_manager = allowed(auth.DEVICE_MANAGERS, "The device registry")
     counter_api.add_counter_routes(app, db, staff)
     reports_api.add_report_routes(app, db, report_reader)
+    results_api.add_results_routes(app, db, allowed)
 
     async def protocol(
         x_vitrine_protocol: Annotated[

@@ -58,6 +58,7 @@ def erase(conn: Connection, m: Mutation, account: Account, device_id: str) -> di
             blobs.update(json.loads(data).get("photos") or ())  # her diary's photos go with it
         sql(conn, "DELETE FROM records WHERE entity = 'diary_rev' AND owner_id = ?", (entry_id,))
     sql(conn, "DELETE FROM records WHERE entity = 'contact' AND owner_id = ?", (cid,))
+    sql(conn, "DELETE FROM contact_log WHERE client_id = ?", (cid,))  # the results' copy (sync.hub.outreach)
     for (data,) in sql(conn, "SELECT data FROM records WHERE entity = 'form' AND owner_id = ?", (cid,)):
         form = json.loads(data)
         blobs.update(filter(None, (form.get("signature_sha256"), form.get("pdf_sha256"))))

@@ -119,6 +119,7 @@ def _move_rows(conn: Connection, merged_id: str, survivor_id: str, home: str) ->
     rewrite("ledger", "id", "client_id = ?", merged_id, "ledger")
     rewrite("records", "id", "entity = 'form' AND owner_id = ?", merged_id, "form", owner=True)
     rewrite("records", "id", "entity = 'contact' AND owner_id = ?", merged_id, "contact", owner=True)
+    sql(conn, "UPDATE contact_log SET client_id = ? WHERE client_id = ?", (survivor_id, merged_id))
 
     # diary: each revision names the client and the store the entry is filed under
     entries = [

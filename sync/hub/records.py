@@ -12,7 +12,7 @@ import json
 
 from sqlalchemy import Connection, insert, select
 
-from sync.hub import feed
+from sync.hub import feed, outreach
 from sync.hub.auth import MANAGER, Account
 from sync.hub.errors import Rejected, Waiting, parse
 from sync.hub.storage import lock_clients, row_locks, schema
@@ -181,10 +181,13 @@ def contact(conn: Connection, m: Mutation, account: Account, p: ContactPayload, 
         "at": (p.at or m.client_time).isoformat(),
         "author_id": account.id,
         "author_name": account.name,
+        **({"template": p.template} if p.template else {}),
+        **({"via": p.via} if p.via else {}),
     }
     if conn.execute(select(records.c.id).where(records.c.entity == "contact", records.c.id == m.entity_id)).first():
         raise Rejected("contact_exists", "This contact entry already exists.")
     conn.execute(insert(records).values(entity="contact", id=m.entity_id, owner_id=p.client_id, data=feed.dumps(data)))
+    outreach.log_contact(conn, data, store_id)  # what the results count (sync.hub.results)
     feed.publish(conn, "contact", m.entity_id, store_id, data)
     return {"contact_id": m.entity_id}
 

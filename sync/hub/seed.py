@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from sync.hub import auth, demo, diary_tags, feed, loyalty_service, receipts
+from sync.hub import auth, demo, diary_tags, feed, loyalty_service, outreach, receipts
 from sync.hub import loyalty as rules
 from sync.hub.storage import HubDB, schema
 from sync.models import Client, utcnow
@@ -46,6 +46,7 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
         feed.publish_many(conn, [("store", s["id"], s["id"], s, False) for s in st + other_st])
         for brand in demo.brands(seed_):  # each brand starts with the demo's diary tags
             diary_tags.set_tags(conn, brand["id"], demo.DIARY_TAGS)
+            outreach.start_brand(conn, brand["id"])  # and the default message templates
         cons = demo.consultants(seed_) + demo.other_brand_consultants(seed_)
         hashes: dict[str, str] = {}
         rows = []

@@ -135,6 +135,7 @@ def test_a_new_store_and_consultant_are_seen_by_that_store_only(hub):
     assert {(c["entity"], c["entity_id"]) for c in seen} == {
         ("store", hub.stores["kutuzovsky"]),
         ("consultant", next(c["entity_id"] for c in seen if c["entity"] == "consultant")),
+        ("outreach_templates", hub.stores["kutuzovsky"]),  # a new brand's default message templates
     }
     assert [c["data"]["name"] for c in seen if c["entity"] == "consultant"] == ["Вера Орлова"]
     boris = hub.login("boris.manager", PASSWORDS["boris.manager"]).json()["access_token"]

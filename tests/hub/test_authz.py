@@ -76,6 +76,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "GET /v1/blobs/{sha256}": STAFF,
     "POST /v1/pos/receipts": frozenset({"till", "manager"}),
     "GET /v1/reports/identified": frozenset({"manager", "admin"}),
+    "GET /v1/reports/results": frozenset({"consultant", "manager", "admin"}),
     "GET /v1/clients/{client_id}/audit": frozenset({"manager", "admin"}),
     "GET /v1/loyalty/referral-code": STAFF,
     "POST /v1/clients/lookup": STAFF,
@@ -398,6 +399,29 @@ def check_report(ctx, role, scope, h):
     assert consultants and consultants <= readable
 
 
+def check_results(ctx, role, scope, h):
+    """A consultant her own row (another's: 403), a manager her store's, an admin her brand's;
+    another scope's consultant asked for by name is never in the answer."""
+    me = ctx.heads[(role, "own")]["_me"]["consultant_id"]
+    theirs = ctx.heads[("consultant", scope)]["_me"]["consultant_id"]
+    r = ctx.api.get("/v1/reports/results", headers=h)
+    assert r.status_code == 200, r.text
+    stores = {row["store_id"] for row in r.json()["consultants"]}
+    ids = {row["consultant_id"] for row in r.json()["consultants"]}
+    if role == "consultant":
+        assert ids == {me}
+        asked = ctx.api.get("/v1/reports/results", params={"consultant": theirs}, headers=h)
+        assert asked.status_code == (200 if scope == "own" else 403)
+        return
+    if role == "admin":  # its brand's stores, never another brand's
+        assert {OWN, OTHER} <= stores <= {s["id"] for s in demo.stores(1)}
+    else:
+        assert stores == {OWN}
+    asked = ctx.api.get("/v1/reports/results", params={"consultant": theirs}, headers=h).json()["consultants"]
+    reach = scope == "own" or (role == "admin" and scope == "other")
+    assert [row["consultant_id"] for row in asked] == ([theirs] if reach else [])
+
+
 def check_client_audit(ctx, role, scope, h):
     client = ctx.clients[STORE[scope]][6]
     r = ctx.api.get(f"/v1/clients/{client['id']}/audit", headers=h)
@@ -525,6 +549,7 @@ CHECKS: dict[str, Callable] = {
     "GET /v1/blobs/{sha256}": check_get_blob,
     "POST /v1/pos/receipts": check_receipts,
     "GET /v1/reports/identified": check_report,
+    "GET /v1/reports/results": check_results,
     "GET /v1/clients/{client_id}/audit": check_client_audit,
     "GET /v1/loyalty/referral-code": check_stylist_code,
     "POST /v1/clients/lookup": check_lookup,

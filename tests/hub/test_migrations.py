@@ -107,7 +107,10 @@ def test_0008_files_existing_stores_under_one_brand_and_their_feed_rows_under_th
             brands = conn.execute(text("SELECT id FROM brands")).all()
             stores = conn.execute(text("SELECT id, brand_id FROM stores ORDER BY id")).all()
             feed_rows = conn.execute(
-                text("SELECT entity_id, store_id FROM feed WHERE entity <> 'diary_tags' ORDER BY seq")  # 0010's
+                text(
+                    "SELECT entity_id, store_id FROM feed"
+                    " WHERE entity NOT IN ('diary_tags', 'outreach_templates') ORDER BY seq"  # 0010's, 0014's
+                )
             ).all()
             disabled = conn.execute(text("SELECT disabled_at FROM accounts")).all()
             tags = conn.execute(text("SELECT entity_id, store_id, data FROM feed WHERE entity = 'diary_tags'")).all()

@@ -7,7 +7,7 @@ platform in a screen:
 - secrets (`secrets.py`): the OS keyring / Flet's SecureStorage / memory per browser session;
 - documents (`documents.py`): saving and sharing a PDF (a folder and open / the share sheet /
   a browser download);
-- links (`links.py`): opening a messaging or phone link (wt-outreach's `app.ui.links.open_link`
+- links (`links.py`): opening a messaging or phone link (the outreach composer's send
   calls `LinkOpener.open`).
 
 The camera's interface is app/services/camera (not here). `Kind` says which family a page is;

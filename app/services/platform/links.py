@@ -1,4 +1,4 @@
-"""Opening a messaging, phone or web link: the interface under `app.ui.links.open_link`.
+"""Opening a messaging, phone or web link (the outreach composer's "Отправить"): one interface.
 
 One implementation for all three families, over Flet's UrlLauncher service (url_launcher on
 the Flutter side): on a desktop and a phone the link goes to the app that handles it

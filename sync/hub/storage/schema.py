@@ -375,3 +375,39 @@ import_runs = Table(
     Column("finished_at", Text),
     Column("report", Text),  # the reconciliation as JSON
 )
+
+# Outreach (migration 0014): the brand's message templates (sync.hub.outreach, published to
+# its stores' devices as one `outreach_templates` feed row each), its outreach settings, and
+# every contact.log as a row with its author and UTC time, for the results' period queries.
+outreach_templates = Table(
+    "outreach_templates",
+    metadata,
+    Column("brand_id", String(36), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("occasion", String(40), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("title", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+outreach_settings = Table(
+    "outreach_settings",
+    metadata,
+    Column("brand_id", String(36), primary_key=True),
+    Column("attribution_days", Integer, nullable=False),
+)
+
+contact_log = Table(
+    "contact_log",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("client_id", String(36), nullable=False),
+    Column("store_id", String(36), nullable=False),  # the client's store when it was logged
+    Column("author_id", String(36)),
+    Column("at", String(32), nullable=False),  # UTC "YYYY-MM-DDTHH:MM:SS", as receipts.at
+    Column("channel", String(20), nullable=False),
+    Column("template", String(40)),
+    Index("contact_log_author_at", "author_id", "at"),  # a consultant's contacts of a period
+    Index("contact_log_client_at", "client_id", "at"),
+)
