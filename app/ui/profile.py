@@ -299,6 +299,8 @@ def ProfileScreen(
             ),
         ],
         wrap=True,
+        expand=True,  # the room beside "back": on a phone the two buttons wrap within it
+        alignment=ft.MainAxisAlignment.END,
     )
     header = ft.Column(
         [
