@@ -229,3 +229,58 @@ def test_main_screens_fit(size, shared_app, sized, client):
     go(screen, "Синхронизация")
     screen.text("Подробнее")
     check_fits(screen, "6-sync")
+
+
+def test_desktop_shortcuts_and_scanner_field(shared_app, sized, client):
+    """Ctrl+F finds, Ctrl+N registers, F2 scans; the scanner field takes a handheld scanner's
+    next code at once, also after a code has been entered."""
+    from playwright.sync_api import expect
+
+    screen = sized("desktop")
+    page = screen.page
+    enter(screen, shared_app.url)
+    go(screen, "Дневник")
+    screen.text("Поиск по дневникам")
+
+    page.keyboard.press("Control+f")  # from another section: the list, its search field focused
+    search = page.get_by_role("textbox", name=SEARCH)
+    search.wait_for(state="attached", timeout=30_000)
+    page.wait_for_timeout(500)
+    page.keyboard.type(client["last_name"])
+    expect(search).to_have_value(client["last_name"], timeout=10_000)
+    screen.text(f"{client['last_name']} {client['first_name']}")
+    screen.shot("7-ctrl-f")
+
+    # Beside an open profile, with the focus in one of its fields: Ctrl+F takes it back to the list.
+    screen.text(f"{client['last_name']} {client['first_name']}").click()
+    screen.text("Баланс баллов")
+    basket = page.get_by_role("textbox", name="Сумма корзины")
+    basket.click()
+    page.keyboard.type("5")
+    expect(basket).to_have_value("5", timeout=10_000)
+    page.keyboard.press("Control+f")
+    page.wait_for_timeout(500)
+    page.keyboard.press("Control+a")
+    page.keyboard.type(client["first_name"])
+    expect(search).to_have_value(client["first_name"], timeout=10_000)
+    expect(basket).to_have_value("5")
+
+    page.keyboard.press("Control+n")
+    screen.text("Регистрация клиента")
+    screen.shot("8-ctrl-n")
+
+    page.keyboard.press("F2")
+    screen.text("Фото чека")
+    field = page.get_by_role("textbox", name=re.compile(r"^Код чека или карты"))
+    page.wait_for_timeout(500)
+    page.keyboard.type("0000")  # a handheld scanner types into whatever has the focus
+    expect(field).to_have_value("0000", timeout=10_000)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1000)
+    page.keyboard.press("Control+a")  # the field has the focus again: the next code replaces this one
+    page.keyboard.type("1111")
+    expect(field).to_have_value("1111", timeout=10_000)
+    screen.shot("9-f2-scanner")
+
+    page.keyboard.press("F3")  # a function key does the same as Ctrl+F
+    search.wait_for(state="attached", timeout=30_000)
