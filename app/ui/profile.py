@@ -202,6 +202,7 @@ def purchases_card(p: ProfileData, lang: str) -> ft.Control:
                             ft.Text(earned, color=theme.OK),
                         ],
                         spacing=12,
+                        wrap=True,  # the points under the sum where the column is narrow
                     ),
                     muted(items),
                 ],

@@ -92,13 +92,15 @@ def sized(browser, request) -> Iterator:
 
 
 def enter(screen: Screen, url: str) -> None:
-    """Open the app: the first browser logs the device in; later ones find it logged in."""
+    """Open the app: the first browser logs the device in; later ones find it logged in, or
+    locked (the last browser closed: the app was hidden)."""
     screen.open(url)
     page = screen.page
     login = page.get_by_role("textbox", name="Логин")
-    search = page.get_by_role("textbox", name=SEARCH)
+    locked = page.get_by_text("Приложение заблокировано")
+    shell = page.get_by_text("Синхронизировано:")
     for _ in range(120):  # whichever comes first
-        if login.count() or search.count() or page.get_by_text("Баланс баллов").count():
+        if login.count() or locked.count() or shell.count():
             break
         page.wait_for_timeout(500)
     if login.count():
@@ -106,6 +108,8 @@ def enter(screen: Screen, url: str) -> None:
         screen.fill("Пароль", "vitrine-demo")
         screen.click("Войти")
         screen.set_pin(PIN)
+    elif locked.count():
+        screen.unlock(PIN)
     screen.text("Синхронизировано:", timeout=60_000)
 
 
@@ -123,13 +127,15 @@ def nodes(screen: Screen) -> list[dict]:
     return screen.page.evaluate(NODES_JS)
 
 
-# A button's label measured in the smallest face the app gives one (12 px): a button narrower
-# than its label is cut off (Flutter clips a node's box where its content is clipped).
+# A button's label, or a one-line text, measured in the smallest face the app uses (12 px): a
+# node narrower than that is cut off (Flutter clips a node's box where its content is clipped).
 CUT_JS = """
 (nodes) => {
   const ctx = document.createElement('canvas').getContext('2d');
   ctx.font = "12px 'DejaVu Sans', sans-serif";
-  return nodes.filter(n => n.role === 'button' && !n.name.includes('\\n') && n.h >= 47.5 && n.h <= 64)
+  const button = n => n.role === 'button' && n.h >= 47.5 && n.h <= 64;
+  const line = n => n.role === '' && n.h <= 24 && !n.edge;  // a text of one line, wholly in view
+  return nodes.filter(n => !n.name.includes('\\n') && (button(n) || line(n)))
     .map(n => ({...n, needs: ctx.measureText(n.name).width}))
     .filter(n => n.needs > n.w + 1);
 }
@@ -172,7 +178,7 @@ def check_fits(screen: Screen, step: str) -> None:
     outside = [n for n in found if n["x"] < -1 or n["x"] + n["w"] > width + 1]
     assert not outside, f"{step}: past the window's sides (width {width}): {outside[:5]}"
     cut = page.evaluate(CUT_JS, found)
-    assert not cut, f"{step}: buttons cut off (narrower than their label): {cut[:5]}"
+    assert not cut, f"{step}: cut off (narrower than their text): {cut[:5]}"
     small = [n for n in found if n["role"] == "button" and n["h"] < TOUCH - 0.5 and not n["edge"]]
     assert not small, f"{step}: buttons under {TOUCH} dp tall: {small[:5]}"
     assert error_boxes(shot) < 10, f"{step}: a failed layout's grey box or overflow stripes in {shot.name}"
