@@ -252,6 +252,7 @@ def test_desktop_shortcuts_and_scanner_field(shared_app, sized, client):
     search = page.get_by_role("textbox", name=SEARCH)
     search.wait_for(state="attached", timeout=30_000)
     page.wait_for_timeout(500)
+    page.keyboard.press("Control+a")  # the device's last search may still be there
     page.keyboard.type(client["last_name"])
     expect(search).to_have_value(client["last_name"], timeout=10_000)
     screen.text(f"{client['last_name']} {client['first_name']}")
@@ -281,8 +282,10 @@ def test_desktop_shortcuts_and_scanner_field(shared_app, sized, client):
     page.wait_for_timeout(500)
     page.keyboard.type("0000")  # a handheld scanner types into whatever has the focus
     expect(field).to_have_value("0000", timeout=10_000)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(1000)
+    expect(field).to_be_focused()
+    page.keyboard.press("Enter")  # Flutter takes the focus from a field on Enter; the app gives it back
+    page.wait_for_timeout(500)
+    expect(field).to_be_focused(timeout=30_000)
     page.keyboard.press("Control+a")  # the field has the focus again: the next code replaces this one
     page.keyboard.type("1111")
     expect(field).to_have_value("1111", timeout=10_000)
