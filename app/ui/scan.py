@@ -119,8 +119,11 @@ def ScanScreen(
     controls: list[ft.Control] = [
         ft.Text(t(lang, "scan.title"), size=22, weight=ft.FontWeight.BOLD),
         ft.Text(t(lang, "scan.hint"), color=theme.MUTED),
-        ft.Row(
-            [
+        # The field and the photo button side by side; on a phone one above the other, so
+        # the field's label keeps one line.
+        ft.ResponsiveRow(
+            vertical_alignment=ft.CrossAxisAlignment.CENTER,
+            controls=[
                 ft.TextField(
                     ref=field,
                     label=t(lang, "scan.field"),
@@ -128,15 +131,18 @@ def ScanScreen(
                     on_change=typed,
                     on_submit=submit,
                     autofocus=True,
-                    expand=True,
                     prefix_icon=ft.Icons.QR_CODE_2,
+                    col={"xs": 12, "sm": 8, "lg": 9},
                 ),
-                ft.FilledButton(
-                    t(lang, "scan.photo"),
-                    icon=ft.Icons.PHOTO_CAMERA,
-                    action=ft.PickFiles(picker, with_data=True, file_type=ft.FilePickerFileType.IMAGE),
+                ft.Container(
+                    ft.FilledButton(
+                        t(lang, "scan.photo"),
+                        icon=ft.Icons.PHOTO_CAMERA,
+                        action=ft.PickFiles(picker, with_data=True, file_type=ft.FilePickerFileType.IMAGE),
+                    ),
+                    col={"xs": 12, "sm": 4, "lg": 3},
                 ),
-            ]
+            ],
         ),
         ft.ProgressBar(visible=s.busy),
     ]
