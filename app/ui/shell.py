@@ -1,4 +1,9 @@
-"""The app after login: navigation, the sync banner, one screen at a time by route."""
+"""The app after login: navigation, the sync banner, the screen of the route.
+
+The navigation suits the window (app.ui.responsive, docs/layouts.md): a rail on a wide one,
+a bottom bar (with "Ещё" when the sections do not fit) on a phone or an upright tablet. A
+section is one entry of SECTIONS and one branch of `screen_for`.
+"""
 
 from __future__ import annotations
 
