@@ -277,6 +277,7 @@ def narrow_shell(
     return ft.Column(
         expand=True,
         spacing=0,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,  # the sheet as wide as the bar
         controls=[
             top,
             body,

@@ -120,6 +120,7 @@ def go(screen: Screen, label: str) -> None:
     if not button.count():
         page.get_by_role("button", name=re.compile(r"^Ещё(\s|$)")).first.click()
         button.first.wait_for(state="attached", timeout=30_000)
+        check_fits(screen, f"more-{label}")  # the sheet open over the bar
     button.first.click()
 
 
