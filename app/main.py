@@ -30,7 +30,7 @@ from app.services.platform.secrets import secret_store_for
 from app.services.secrets import MemoryStore, NoSecretStore, SecretStore, open_store
 from app.state.app import App
 from app.state.context import Config
-from app.ui import strings, theme
+from app.ui import responsive, shortcuts, strings, theme
 from app.ui.activity import observe_activity
 from app.ui.root import Root
 from sync.models import new_id
@@ -196,10 +196,11 @@ def make_main(args: argparse.Namespace, apps: Apps | None = None):
             elif e.state in (ft.AppLifecycleState.SHOW, ft.AppLifecycleState.RESUME):
                 lock.app_shown()
 
-        page.on_keyboard_event = lambda _: None  # subscribed, so keys reach the session (and observe_activity)
+        viewport = responsive.watch(page)  # this page's size class: navigation and arrangement
+        shortcuts.attach(page, app, viewport)  # also subscribes keys, so they reach observe_activity
         observe_activity(page, lock.touch)
         page.on_app_lifecycle_state_change = lifecycle
-        page.render(Root, app, app.ui)
+        page.render(Root, app, app.ui, viewport)
 
     return main
 

@@ -12,7 +12,8 @@ from app.ui.strings import t
 
 
 @ft.component
-def SyncBanner(sync: SyncModel, ui: AppModel) -> ft.Control:
+def SyncBanner(sync: SyncModel, ui: AppModel, compact: bool = False) -> ft.Control:
+    """`compact` (a phone): "sync now" as an icon, named by its tooltip, so the status keeps the row."""
     lang = ui.lang
     s = sync.status
     if s.online is None:
@@ -36,7 +37,9 @@ def SyncBanner(sync: SyncModel, ui: AppModel) -> ft.Control:
             [
                 ft.Icon(icon, color=colour, size=20),
                 ft.Text(" · ".join(parts), color=theme.INK, expand=True),
-                ft.TextButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: sync.sync_now()),
+                ft.IconButton(ft.Icons.SYNC, tooltip=t(lang, "banner.sync_now"), on_click=lambda _: sync.sync_now())
+                if compact
+                else ft.TextButton(t(lang, "banner.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: sync.sync_now()),
             ]
         ),
     )

@@ -50,7 +50,8 @@ def privileges_card(p: ProfileData, lang: str) -> ft.Control | None:
                 [
                     ft.Text(t(lang, "profile.referral_code"), color=theme.MUTED, width=130),
                     ft.Text(acc.referral_code, weight=ft.FontWeight.W_600, selectable=True, key="referral-code"),
-                ]
+                ],
+                wrap=True,  # the code under its label where the column is narrow
             )
         )
     rows += [ft.Text(offer_text(o, lang)) for o in acc.offers]

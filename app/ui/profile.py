@@ -203,6 +203,7 @@ def purchases_card(p: ProfileData, lang: str) -> ft.Control:
                             ft.Text(earned, color=theme.OK),
                         ],
                         spacing=12,
+                        wrap=True,  # the points under the sum where the column is narrow
                     ),
                     muted(items),
                 ],
@@ -303,6 +304,8 @@ def ProfileScreen(
             ),
         ],
         wrap=True,
+        expand=True,  # the room beside "back": on a phone the two buttons wrap within it
+        alignment=ft.MainAxisAlignment.END,
     )
     header = ft.Column(
         [

@@ -16,6 +16,7 @@ from app.state.register import RegisterModel
 from app.ui.handover import HandoverScreen
 from app.ui.lock import LockScreen
 from app.ui.login import LoginScreen
+from app.ui.responsive import Viewport
 from app.ui.shell import Notice, Shell
 
 # Mouse moves reach Python at most this often (milliseconds): enough to keep the app open,
@@ -24,7 +25,9 @@ HOVER_EVERY = 1000
 
 
 @ft.component
-def Guarded(app: App, ui: AppModel, lock: LockModel, register: RegisterModel) -> ft.Control:
+def Guarded(
+    app: App, ui: AppModel, lock: LockModel, register: RegisterModel, viewport: Viewport | None = None
+) -> ft.Control:
     if lock.blocking:
         return ft.Column([Notice(ui), LockScreen(lock, app.session, ui)], expand=True, spacing=0)
 
@@ -36,7 +39,7 @@ def Guarded(app: App, ui: AppModel, lock: LockModel, register: RegisterModel) ->
     # tree: it names nothing.
     return ft.GestureDetector(
         # Hand-over mode replaces the shell: no navigation, nothing but her questionnaire.
-        content=HandoverScreen(register, ui) if register.handover else Shell(app, ui),
+        content=HandoverScreen(register, ui) if register.handover else Shell(app, ui, viewport),
         on_hover=active,
         hover_interval=HOVER_EVERY,
         on_scroll=active,
@@ -46,7 +49,8 @@ def Guarded(app: App, ui: AppModel, lock: LockModel, register: RegisterModel) ->
 
 
 @ft.component
-def Root(app: App, ui: AppModel) -> ft.Control:
+def Root(app: App, ui: AppModel, viewport: Viewport | None = None) -> ft.Control:
+    """`viewport`: this page's size class (app.ui.responsive); the desktop window's by default."""
     if ui.route == "/login":
         return ft.Column([Notice(ui), LoginScreen(app.session, ui)], expand=True, spacing=0)
-    return Guarded(app, ui, app.lock, app.register)
+    return Guarded(app, ui, app.lock, app.register, viewport)

@@ -72,12 +72,24 @@ def link_result(s: ScanModel, lang: str) -> tuple[str, str] | None:
 
 
 @ft.component
-def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitable[None]]) -> ft.Control:
+def ScanScreen(
+    s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitable[None]], focus_requests: int = 0
+) -> ft.Control:
+    """The scanner field is always ready for a handheld scanner: focused when the screen opens,
+    when a shortcut asks (`focus_requests`), and again after each scan and each action."""
     lang = ui.lang
+    field: ft.Ref[ft.TextField] = ft.Ref()
+
+    async def ready() -> None:
+        if field.current is not None:
+            await field.current.focus()
+
+    ft.use_effect(ready, [focus_requests])
 
     async def picked(e: ft.FilePickerResultEvent):
         if e.files and e.files[0].bytes:
             await s.scan_image(e.files[0].bytes)
+        await ready()
 
     # One picker for the screen's life (its result arrives on it); made once, as making one
     # registers it with the page.
@@ -88,6 +100,7 @@ def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitabl
 
     async def submit(e):
         await s.scan_text(e.control.value)
+        await e.control.focus()  # the next receipt may be scanned at once
 
     def typed(e):
         s.text = e.control.value
@@ -97,6 +110,7 @@ def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitabl
 
     async def link(_):
         await s.link()
+        await ready()
 
     async def open_profile(_):
         if s.client_id:
@@ -105,23 +119,30 @@ def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitabl
     controls: list[ft.Control] = [
         ft.Text(t(lang, "scan.title"), size=22, weight=ft.FontWeight.BOLD),
         ft.Text(t(lang, "scan.hint"), color=theme.MUTED),
-        ft.Row(
-            [
+        # The field and the photo button side by side; on a phone one above the other, so
+        # the field's label keeps one line.
+        ft.ResponsiveRow(
+            vertical_alignment=ft.CrossAxisAlignment.CENTER,
+            controls=[
                 ft.TextField(
+                    ref=field,
                     label=t(lang, "scan.field"),
                     value=s.text,
                     on_change=typed,
                     on_submit=submit,
                     autofocus=True,
-                    expand=True,
                     prefix_icon=ft.Icons.QR_CODE_2,
+                    col={"xs": 12, "sm": 8, "lg": 9},
                 ),
-                ft.FilledButton(
-                    t(lang, "scan.photo"),
-                    icon=ft.Icons.PHOTO_CAMERA,
-                    action=ft.PickFiles(picker, with_data=True, file_type=ft.FilePickerFileType.IMAGE),
+                ft.Container(
+                    ft.FilledButton(
+                        t(lang, "scan.photo"),
+                        icon=ft.Icons.PHOTO_CAMERA,
+                        action=ft.PickFiles(picker, with_data=True, file_type=ft.FilePickerFileType.IMAGE),
+                    ),
+                    col={"xs": 12, "sm": 4, "lg": 3},
                 ),
-            ]
+            ],
         ),
         ft.ProgressBar(visible=s.busy),
     ]

@@ -20,4 +20,18 @@ FONTS = {FONT: "fonts/DejaVuSans.ttf"}
 
 
 def theme() -> ft.Theme:
-    return ft.Theme(color_scheme_seed=ACCENT, font_family=FONT, use_material3=True)
+    # Fingers need 48 dp: standard density everywhere (Flutter makes desktop platforms, and a
+    # browser on one, compact), and buttons padded to 48 dp tall, as Flutter pads their tap
+    # targets only on Android and iOS (Flet cannot set materialTapTargetSize).
+    tall = ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=16, vertical=14))
+    return ft.Theme(
+        color_scheme_seed=ACCENT,
+        font_family=FONT,
+        use_material3=True,
+        visual_density=ft.VisualDensity.STANDARD,
+        button_theme=ft.ButtonTheme(style=tall),
+        text_button_theme=ft.TextButtonTheme(style=tall),
+        filled_button_theme=ft.FilledButtonTheme(style=tall),
+        outlined_button_theme=ft.OutlinedButtonTheme(style=tall),
+        icon_button_theme=ft.IconButtonTheme(style=ft.ButtonStyle(padding=12)),
+    )

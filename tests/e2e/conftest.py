@@ -123,6 +123,19 @@ def browser():
         b.close()
 
 
+# The navigation's first destination is in the rail (top left) on a wide window, in the
+# bottom bar on a narrow one.
+SETTLED_JS = """
+(wide) => {
+  const b = [...document.querySelectorAll('flt-semantics[role="button"]')]
+    .find(e => /^(Клиенты|Clients)/.test((e.getAttribute('aria-label') || e.innerText || '').trim()));
+  if (!b) return false;
+  const r = b.getBoundingClientRect();
+  return wide ? r.left < 130 && r.bottom < innerHeight - 100 : r.top > innerHeight - 100;
+}
+"""
+
+
 class Screen:
     """A page of the app, with the recipe's steadying steps built in."""
 
@@ -177,6 +190,15 @@ class Screen:
         self.text("Приложение заблокировано")
         self.fill("PIN-код", pin, exact=True)
         self.page.get_by_role("textbox", name="PIN-код", exact=True).press("Enter")
+
+    def resize(self, width: int, height: int) -> None:
+        """A new window size, then the app's layout for it: the shell swaps the rail and the
+        bottom bar (app.ui.responsive) after the size has reached Python and come back, and
+        a click on a destination in between is lost with the navigation it landed on."""
+        from app.ui.responsive import WIDE_MIN
+
+        self.page.set_viewport_size({"width": width, "height": height})
+        self.page.wait_for_function(SETTLED_JS, arg=width >= WIDE_MIN, timeout=30_000)
 
     def shot(self, step: str) -> Path:
         # Semantics update before the canvas paints: give Flutter a few frames first.

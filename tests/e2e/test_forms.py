@@ -76,12 +76,12 @@ def test_failed_save_names_the_fields_then_cancel_leaves_the_next_registration_e
     expect(box(screen, "Телефон")).to_be_focused()  # the first field to fix
     inside_viewport(screen, "Зарегистрировать")
     screen.shot("2-failed-save-summary")
-    screen.page.set_viewport_size({"width": 900, "height": 560})  # a smaller window: the bar stays
+    screen.resize(900, 560)  # a smaller window: the bar stays
     screen.text("Проверьте поля: Телефон, Email")
     inside_viewport(screen, "Зарегистрировать")
     inside_viewport(screen, "Отмена")
     screen.shot("2b-small-window")
-    screen.page.set_viewport_size({"width": 1280, "height": 800})
+    screen.resize(1280, 800)
 
     screen.click("Отмена")
     screen.text("Клиентов в книге:")
@@ -132,7 +132,7 @@ def test_failed_profile_edit_names_the_field_and_keeps_save_on_screen(demo_hub, 
     inside_viewport(screen, "Сохранить")
     holds(screen, "Фамилия", target["last_name"])
     screen.shot("1-edit")
-    screen.fill("Email", "no-at-sign")
+    screen.fill("Email", "no-at-sign", exact=True)  # not the list's search field beside the profile
     screen.click("Сохранить")
     screen.text("Проверьте поле: Email")
     expect(box(screen, "Email")).to_be_focused()

@@ -57,7 +57,7 @@ def _record(name: str, effort: Effort, seconds: float) -> None:
 
 
 def portrait(screen: Screen) -> Screen:
-    screen.page.set_viewport_size(PORTRAIT)
+    screen.resize(PORTRAIT["width"], PORTRAIT["height"])
     return screen
 
 
