@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from sync.hub import auth, demo, diary_tags, feed, loyalty_service, receipts
+from sync.hub import auth, demo, diary_tags, feed, loyalty_service, receipts, tasks
 from sync.hub import loyalty as rules
 from sync.hub.storage import HubDB, schema
 from sync.models import Client, utcnow
@@ -110,6 +110,8 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                 for c in cons
             ],
         )
+        for brand in demo.brands(seed_):  # Today's rules (the defaults) and each store's staff
+            tasks.publish(conn, brand["id"])
     counts = {"clients": 0, "receipts": 0, "ledger": 0}
     prog = loyalty_service.program()
     now = utcnow()

@@ -180,7 +180,9 @@ def birthday_keys(today: dt.date, days: int) -> list[str]:
 # --- points ----------------------------------------------------------------------------------
 
 
-def expiring_soon(expiring: Iterable[tuple[int, str]], today: dt.date, days: int, tz: str) -> tuple[int, dt.date] | None:
+def expiring_soon(
+    expiring: Iterable[tuple[int, str]], today: dt.date, days: int, tz: str
+) -> tuple[int, dt.date] | None:
     """(points, day) of the soonest expiry whose store day lies in [today, today + days]; the
     points of that day summed. `expiring` is the hub's (points, ISO instant) list."""
     found: dict[dt.date, int] = {}
