@@ -343,7 +343,7 @@ def settle_task(
     payload: dict[str, Any] = {"task_key": task.key, "client_id": task.client_id, "status": status, "at": at}
     if until is not None:
         payload["until"] = until.isoformat()
-    return enqueue(db, "task.update", task.key, payload)
+    return enqueue(db, "task.update", task.client_id, payload)
 
 
 def assign_client(db: Database, client_id: str, consultant_id: str) -> str:
