@@ -315,8 +315,7 @@ def filter_clients(db: Database, f: rules.ListFilter, limit: int = rules.MAX_LIS
 # --- writes --------------------------------------------------------------------------------------
 
 
-def outcome_id(store_id: str, key: str) -> str:
-    return f"{store_id}/{key}"
+outcome_id = rules.outcome_id
 
 
 def settle_task(

@@ -36,9 +36,7 @@ LIST_ENTITY = "task_list"
 
 
 def brand_settings(conn: Connection, brand_id: str) -> today.TaskSettings:
-    row = conn.execute(
-        select(schema.task_settings.c.data).where(schema.task_settings.c.brand_id == brand_id)
-    ).first()
+    row = conn.execute(select(schema.task_settings.c.data).where(schema.task_settings.c.brand_id == brand_id)).first()
     return today.TaskSettings.from_data(json.loads(row.data) if row else None)
 
 
@@ -94,7 +92,7 @@ def update_task(conn: Connection, m: Mutation, account: Account, device_id: str)
         # Another device settled it first: that outcome stands; this one is no error.
         return {"task_key": p.task_key, "already": True, "outcome": stands}
     outcome = {
-        "id": f"{account.store_id}/{p.task_key}",
+        "id": today.outcome_id(account.store_id, p.task_key),
         "task_key": p.task_key,
         "client_id": client["id"],
         "status": p.status,

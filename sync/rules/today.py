@@ -16,6 +16,7 @@ is a new task.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -262,6 +263,14 @@ def profile_gaps(client: Mapping[str, Any]) -> list[str]:
 def task_key(rule: str, client_id: str, occasion: str | int) -> str:
     """A task's stable key: the same rule, client and occasion on every device."""
     return f"{rule}:{client_id}:{occasion}"
+
+
+_OUTCOMES_NS = uuid.UUID("5f0c2a9e-7d3b-4e61-9a0f-3c8e2b6d1a47")
+
+
+def outcome_id(store_id: str, key: str) -> str:
+    """The id of a task's outcome in a store (a feed entity id: a UUID, the same on both ends)."""
+    return str(uuid.uuid5(_OUTCOMES_NS, f"{store_id}/{key}"))
 
 
 def parse_key(key: str) -> tuple[str, str, str]:

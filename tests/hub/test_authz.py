@@ -610,7 +610,13 @@ def _registered(ctx: Ctx, scope: str) -> str:
     return cid
 
 
-KIND_SENDER = {"client.erase": "manager", "points.grant": "manager", "points.deduct": "manager"}
+KIND_SENDER = {
+    "client.erase": "manager",
+    "points.grant": "manager",
+    "points.deduct": "manager",
+    "client.assign": "manager",
+    "list.create": "manager",
+}
 """Who sends a kind in the store tests (a consultant, unless only another role may)."""
 
 
@@ -659,6 +665,15 @@ def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
             (res,) = _push(ctx, ctx.h("manager", target), _kind_case(ctx, "points.grant", target))
             assert res["status"] == "applied", res
         return _mutation(kind, new_id(), {"client_id": cid, "points": 100, "reason": "Ошибка начисления"})
+    own_consultant = ctx.heads[("consultant", "own")]["_me"]["consultant_id"]
+    if kind == "task.update":
+        return _mutation(kind, cid, {"task_key": f"birthday:{cid}:2027", "client_id": cid, "status": "done"})
+    if kind == "client.assign":
+        return _mutation(kind, cid, {"client_id": cid, "consultant_id": own_consultant})
+    if kind == "list.create":
+        lid = new_id()
+        payload = {"id": lid, "name": "Gold, Brunello", "client_ids": [cid], "assignees": [own_consultant]}
+        return _mutation(kind, lid, payload)
     raise AssertionError(f"no test case for mutation kind {kind}")
 
 
@@ -840,6 +855,23 @@ def test_only_a_manager_erases_a_client(ctx):
     assert (res["status"], res["code"]) == ("rejected", "forbidden")
     (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})
     assert res["status"] == "applied", res
+
+
+@pytest.mark.parametrize("kind", ["client.assign", "list.create"])
+def test_clients_and_lists_are_assigned_by_a_manager_only(ctx, kind):
+    """Who works with whom is the manager's call: a consultant can neither reassign nor make a list."""
+    m = _kind_case(ctx, kind, "own")
+    (res,) = _push(ctx, ctx.h("consultant", "own"), m)
+    assert (res["status"], res["code"]) == ("rejected", "forbidden")
+    (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})
+    assert res["status"] == "applied", res
+
+
+def test_a_manager_assigns_only_to_her_own_stores_staff(ctx):
+    m = _kind_case(ctx, "client.assign", "own")
+    m["payload"]["consultant_id"] = ctx.heads[("consultant", "other")]["_me"]["consultant_id"]
+    (res,) = _push(ctx, ctx.h("manager", "own"), m)
+    assert (res["status"], res["code"]) == ("rejected", "unknown_consultant")
 
 
 @pytest.mark.parametrize("kind", ["points.grant", "points.deduct"])
