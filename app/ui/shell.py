@@ -16,6 +16,7 @@ from app.ui.register import RegisterScreen
 from app.ui.scan import ScanScreen
 from app.ui.strings import t
 from app.ui.sync_screen import SyncScreen
+from app.ui.today import TodayScreen
 
 SECTIONS = [
     ("/clients", ft.Icons.PEOPLE_OUTLINE, "nav.clients"),
@@ -23,6 +24,7 @@ SECTIONS = [
     ("/register", ft.Icons.PERSON_ADD_ALT, "nav.register"),
     ("/diary", ft.Icons.MENU_BOOK, "nav.diary"),
     ("/sync", ft.Icons.SYNC, "nav.sync"),
+    ("/today", ft.Icons.TODAY, "nav.today"),
 ]
 
 
@@ -43,8 +45,10 @@ def screen_for(app: App, ui: AppModel) -> ft.Control:
         return RegisterScreen(app.register, ui, app.duplicates)
     if route.startswith("/diary"):
         return DiaryScreen(app.diary_search, ui, app.profile.open)
+    if route.startswith("/today"):
+        return TodayScreen(app.today, app.lists, ui, app.profile.open)
     if route.startswith("/clients/"):
-        return ProfileScreen(app.profile, ui, app.scan.start, app.forms, app.register)
+        return ProfileScreen(app.profile, ui, app.scan.start, app.forms, app.register, app.today)
     return ClientsScreen(app.clients, ui, app.profile.open)
 
 
@@ -115,6 +119,8 @@ def Shell(app: App, ui: AppModel) -> ft.Control:
             app.scan.start()
         elif route == "/diary":
             app.ctx.tasks.spawn(app.diary_search.open())
+        elif route == "/today":
+            app.ctx.tasks.spawn(app.today.open())
         else:
             ui.go(route)
 

@@ -27,7 +27,7 @@ from sync.hub.storage import HubDB, schema
 from sync.models import utcnow
 from sync.rules import today
 
-COMMANDS = ("brands", "stores", "accounts", "diary-tags")
+COMMANDS = ("brands", "stores", "accounts", "diary-tags", "task-rules")
 PASSWORD_ENV = "VITRINE_ACCOUNT_PASSWORD"
 MIN_PASSWORD = 10
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
@@ -92,7 +92,8 @@ def add_account(conn: Connection, store_id: str, login: str, name: str, role: st
         feed.publish(conn, "consultant", account_id, store_id, {"id": account_id, "store_id": store_id, "name": name})
     if role in auth.STORE_STAFF:  # whom the store's manager may assign clients and lists to
         brand = conn.scalar(select(schema.stores.c.brand_id).where(schema.stores.c.id == store_id))
-        tasks.publish(conn, brand, only_store=store_id)
+        if brand:
+            tasks.publish(conn, brand, only_store=store_id)
     return account_id
 
 
