@@ -93,6 +93,8 @@ class App:
                 tasks.spawn(self.diary_search.load())
             if self.ui.route.startswith("/today"):
                 tasks.spawn(self.today.load())
+                if self.today.tab == "lists":
+                    tasks.spawn(self.lists.load())
             elif self.session.current and self.session.current.manager:
                 tasks.spawn(self.today.load_staff())
         if self.scan.sent is not None or now.online != before.online:

@@ -74,13 +74,13 @@ def ListsPanel(m: ListsModel, staff: list[dict], ui: AppModel) -> ft.Control:
         spacing=10,
         run_spacing=10,
         controls=[
-            _field(m, lang, "min_spend", "lists.min_spend"),
+            _field(m, lang, "min_spend", "lists.min_spend", width=260),
             _field(m, lang, "not_seen_days", "lists.not_seen_days"),
             _field(m, lang, "brand", "lists.brand"),
             size_field,
             _field(m, lang, "size", "lists.size", width=120),
             consent,
-            _field(m, lang, "birthday_month", "lists.birthday_month", width=160),
+            _field(m, lang, "birthday_month", "lists.birthday_month", width=240),
         ],
     )
     found: list[ft.Control] = []
@@ -144,7 +144,7 @@ def ListsPanel(m: ListsModel, staff: list[dict], ui: AppModel) -> ft.Control:
                             run_spacing=10,
                             controls=[
                                 _field(m, lang, "name", "lists.name", width=360),
-                                _field(m, lang, "day", "lists.day", width=200),
+                                _field(m, lang, "day", "lists.day", width=240),
                                 _field(m, lang, "note", "lists.note", width=360),
                             ],
                         ),

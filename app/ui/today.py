@@ -52,6 +52,20 @@ def describe(task: Task, lang: str) -> str:
     return ""
 
 
+def _action(icon: ft.IconData, colour: str, label: str, on_click) -> ft.Control:
+    """A 48 dp button whose name (its tooltip) says what it does to whom: a browser's
+    accessibility tree, and so the tests, find it by that name."""
+    return ft.Container(
+        width=48,
+        height=48,
+        border_radius=24,
+        alignment=ft.Alignment.CENTER,
+        content=ft.Icon(icon, color=colour),
+        tooltip=label,
+        on_click=on_click,
+    )
+
+
 def task_row(m: TodayModel, task: Task, lang: str, open_client: Callable[[str], Awaitable[None]]) -> ft.Control:
     async def opened(_):
         await open_client(task.client_id)
@@ -73,8 +87,7 @@ def task_row(m: TodayModel, task: Task, lang: str, open_client: Callable[[str], 
 
     name = task.client_name or "—"
     controls: list[ft.Control] = [
-        ft.Row(
-            wrap=True,
+        ft.Row(  # no wrap: the text takes what the three buttons leave (an expand cannot wrap)
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
             controls=[
                 ft.Container(
@@ -99,16 +112,9 @@ def task_row(m: TodayModel, task: Task, lang: str, open_client: Callable[[str], 
                         ],
                     ),
                 ),
-                ft.IconButton(
-                    ft.Icons.CHECK_CIRCLE_OUTLINE,
-                    icon_color=theme.OK,
-                    tooltip=t(lang, "today.done_for", name),
-                    on_click=done,
-                ),
-                ft.IconButton(ft.Icons.SNOOZE, tooltip=t(lang, "today.snooze_for", name), on_click=ask),
-                ft.IconButton(
-                    ft.Icons.CLOSE, icon_color=theme.MUTED, tooltip=t(lang, "today.dismiss_for", name), on_click=dismiss
-                ),
+                _action(ft.Icons.CHECK_CIRCLE_OUTLINE, theme.OK, t(lang, "today.done_for", name), done),
+                _action(ft.Icons.SNOOZE, theme.INK, t(lang, "today.snooze_for", name), ask),
+                _action(ft.Icons.CLOSE, theme.MUTED, t(lang, "today.dismiss_for", name), dismiss),
             ],
         )
     ]
@@ -120,7 +126,7 @@ def task_row(m: TodayModel, task: Task, lang: str, open_client: Callable[[str], 
                     ft.TextField(
                         label=t(lang, "today.snooze_day"),
                         value=m.snooze_text,
-                        width=200,
+                        width=280,
                         dense=True,
                         on_change=typed,
                         on_submit=snooze,

@@ -23,7 +23,7 @@ RU: dict[str, str] = {
     "today.never_seen": "Ещё не заходила",
     "today.gap_consent": "нет подписанного согласия на обработку",
     "today.gap_quick": "быстрая карточка: анкета не заполнена",
-    "today.mine": "моя клиентка",
+    "today.mine": "мой клиент",
     "today.open": "Открыть: {0}",
     "today.done_for": "Готово: {0}",
     "today.snooze_for": "Отложить: {0}",
