@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from app.cache import diary_records
 from app.cache.outbox import enqueue
-from app.cache.today_index import BIRTHDAY_MD, FIRST_EXPIRY
+from app.cache.today_index import BIRTHDAY_MD, CONSENT, FIRST_EXPIRY, GENDER, SPEND
 from sync.models import utcnow
 from sync.rules import today as rules
 from sync.rules.jsontext import dumps
@@ -124,7 +124,7 @@ def _birthdays(db: Database, owners: list[str | None], me: str | None, day: dt.d
     out = []
     for owner in owners:
         rows = db.execute(
-            "SELECT id, last_name, first_name, birthday FROM clients"
+            "SELECT id, last_name, first_name, birthday FROM clients INDEXED BY clients_today_birthday"
             f" WHERE consultant_id IS ? AND {BIRTHDAY_MD} IN ({marks})",
             [owner, *keys],
         ).fetchall()
@@ -142,28 +142,34 @@ def _birthdays(db: Database, owners: list[str | None], me: str | None, day: dt.d
 def _expiring(db: Database, owners: list[str | None], me: str | None, day: dt.date, days: int, tz: str) -> list[Task]:
     lo, hi = rules.expiry_bounds(day, days, tz)
     # A day's margin each side: the hub's instants may carry another offset than UTC's text
-    # (compared as text); the rule then decides on the store's day. A first expiry already past
-    # (an account the hub has not republished yet) is read for the later ones in its list.
-    lo_text = (dt.datetime.fromisoformat(lo) - dt.timedelta(days=rules.MAX_DAYS // 12)).isoformat()
+    # (compared as text); the rule then decides on the store's day.
+    lo_text = (dt.datetime.fromisoformat(lo) - dt.timedelta(days=1)).isoformat()
     hi_text = (dt.datetime.fromisoformat(hi) + dt.timedelta(days=1)).isoformat()
+    first = FIRST_EXPIRY.replace("data", "e.data")
     rows = db.execute(
-        "SELECT c.id, c.last_name, c.first_name, c.consultant_id, json_extract(e.data, '$.expiring')"
-        " FROM entities e JOIN clients c ON c.id = e.id"
-        f" WHERE e.entity = 'account' AND {FIRST_EXPIRY.replace('data', 'e.data')} >= ?"
-        f" AND {FIRST_EXPIRY.replace('data', 'e.data')} < ?",
+        "SELECT c.id, c.last_name, c.first_name, c.consultant_id, e.id"
+        " FROM entities e INDEXED BY entities_today_expiry JOIN clients c INDEXED BY clients_today_owner ON c.id = e.id"
+        f" WHERE e.entity = 'account' AND {first} >= ? AND {first} < ?",
         [lo_text, hi_text],
     ).fetchall()
     wanted = set(owners)
+    ours = [r for r in rows if r[3] in wanted]
+    found = dict(
+        db.execute(  # only her accounts' lists are read
+            "SELECT id, json_extract(data, '$.expiring') FROM entities"
+            " WHERE entity = 'account' AND id IN (SELECT value FROM json_each(?))",
+            [json.dumps([r[4] for r in ours])],
+        ).fetchall()
+    )
     out = []
-    for cid, last, first, owner, expiring in rows:
-        if owner not in wanted:
-            continue
-        items = [(int(x.get("points") or 0), str(x.get("at") or "")) for x in json.loads(expiring or "[]")]
+    for cid, last, first_name, owner, _ in ours:
+        items = [(int(x.get("points") or 0), str(x.get("at") or "")) for x in json.loads(found.get(cid) or "[]")]
         soon = rules.expiring_soon(items, day, days, tz)
         if soon is not None:
             points, when = soon
             key = rules.task_key(rules.POINTS, cid, when.isoformat())
-            out.append(Task(key, rules.POINTS, cid, _name(last, first), owner == me, when.isoformat(), str(points)))
+            name = _name(last, first_name)
+            out.append(Task(key, rules.POINTS, cid, name, owner == me, when.isoformat(), str(points)))
     return out
 
 
@@ -172,7 +178,7 @@ def _purchases(db: Database, owners: list[str | None], me: str | None, day: dt.d
     out = []
     for owner in owners:
         rows = db.execute(
-            "SELECT id, last_name, first_name, last_visit FROM clients"
+            "SELECT id, last_name, first_name, last_visit FROM clients INDEXED BY clients_today_visit"
             " WHERE consultant_id IS ? AND last_visit >= ? AND last_visit <= ?",
             [owner, lo.isoformat(), hi.isoformat()],
         ).fetchall()
@@ -207,9 +213,9 @@ def _top(db: Database, owners: list[str | None], me: str | None, day: dt.date, s
     out = []
     for owner in owners:
         rows = db.execute(
-            "SELECT id, last_name, first_name, last_visit FROM clients"
+            "SELECT id, last_name, first_name, last_visit FROM clients INDEXED BY clients_today_visit"
             " WHERE consultant_id IS ? AND (last_visit IS NULL OR last_visit <= ?)"
-            f" AND (tier IN ({marks}) OR json_extract(data, '$.spend_12m') >= ?)",
+            f" AND (tier IN ({marks}) OR {SPEND} >= ?)",
             [owner, before, *tiers, s.top_spend],
         ).fetchall()
         for cid, last, first, visit in rows:
@@ -222,8 +228,8 @@ def _profiles(db: Database, owners: list[str | None], me: str | None) -> list[Ta
     out = []
     for owner in owners:
         rows = db.execute(
-            "SELECT id, last_name, first_name, json_extract(data, '$.consents.processing.granted'),"
-            " email, birthday, json_extract(data, '$.gender') FROM clients WHERE consultant_id IS ?",
+            f"SELECT id, last_name, first_name, {CONSENT}, email, birthday, {GENDER}"
+            " FROM clients INDEXED BY clients_today_profile WHERE consultant_id IS ?",
             [owner],
         ).fetchall()
         for cid, last, first, granted, email, born, gender in rows:
@@ -255,16 +261,16 @@ def _lists(db: Database, me: str | None) -> list[Task]:
 
 
 def _settled(db: Database, keys: list[str], day: dt.date) -> set[str]:
-    """The keys among `keys` whose outcome takes the task off Today."""
+    """The keys among `keys` whose outcome takes the task off Today (every outcome the store's
+    devices hold is read: a few per client a year, far fewer than her open tasks)."""
     if not keys:
         return set()
     rows = db.execute(
         "SELECT json_extract(data, '$.task_key'), json_extract(data, '$.status'), json_extract(data, '$.until')"
         f" FROM entities WHERE entity = '{OUTCOME_ENTITY}'"
-        " AND json_extract(data, '$.task_key') IN (SELECT value FROM json_each(?))",
-        [json.dumps(keys)],
     ).fetchall()
-    return {k for k, status, until in rows if rules.hidden({"status": status, "until": until}, day)}
+    wanted = set(keys)
+    return {k for k, status, until in rows if k in wanted and rules.hidden({"status": status, "until": until}, day)}
 
 
 def lists(db: Database) -> list[TaskList]:
