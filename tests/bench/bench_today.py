@@ -69,7 +69,8 @@ def build(path: str, n: int, n_cons: int, seed: int, now: dt.datetime) -> dict:
     def row(entity: str, eid: str, data: dict, client_id: str | None) -> None:
         nonlocal seq
         seq += 1
-        rows.append(FeedRow(seq, entity, eid, False, msgspec.Raw(json.dumps(data, ensure_ascii=False).encode()), client_id))
+        raw = msgspec.Raw(json.dumps(data, ensure_ascii=False).encode())
+        rows.append(FeedRow(seq, entity, eid, False, raw, client_id))
 
     def flush(force: bool = False) -> None:
         nonlocal rows, pending
@@ -127,7 +128,7 @@ def build(path: str, n: int, n_cons: int, seed: int, now: dt.datetime) -> dict:
         oid = rules.outcome_id(store, key)
         row("task_outcome", oid, {"id": oid, "task_key": key, "client_id": cid, "status": "done"}, cid)
     lid = demo.stable_id("bench-list", 1)
-    chosen = [c for c in mine[:300]]
+    chosen = mine[:300]
     row(
         "task_list",
         lid,
