@@ -34,8 +34,7 @@ def scene(demo_hub) -> dict:
     birthdays = [
         c
         for c in mine.values()
-        if c.get("birthday")
-        and rules.next_birthday(dt.date.fromisoformat(c["birthday"]), day, s.days(rules.BIRTHDAY))
+        if c.get("birthday") and rules.next_birthday(dt.date.fromisoformat(c["birthday"]), day, s.days(rules.BIRTHDAY))
     ]
     expiring = []
     for cid, data in conn.execute("SELECT entity_id, data FROM feed WHERE entity = 'account'"):
