@@ -882,3 +882,17 @@ def test_points_are_granted_and_deducted_by_a_manager_only(ctx, kind):
     assert (res["status"], res["code"]) == ("rejected", "forbidden")
     (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})
     assert res["status"] == "applied", res
+
+
+def test_a_consultant_cannot_reassign_a_client_through_a_profile_edit(ctx):
+    """client.update cannot do what client.assign leaves to a manager."""
+    client = ctx.clients[OWN][3]
+    other = ctx.heads[("manager", "own")]["_me"]["consultant_id"]
+    m = _mutation("client.update", client["id"], {"fields": {"consultant_id": other}})
+    (res,) = _push(ctx, ctx.h("consultant", "own"), m)
+    assert (res["status"], res["code"]) == ("rejected", "forbidden")
+    same = _mutation("client.update", client["id"], {"fields": {"consultant_id": client.get("consultant_id")}})
+    (res,) = _push(ctx, ctx.h("consultant", "own"), same)
+    assert res["status"] == "applied", res  # her current consultant, unchanged: no reassignment
+    (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})
+    assert res["status"] == "applied", res
