@@ -74,9 +74,15 @@ def settings(db: Database) -> rules.TaskSettings:
 
 
 def staff(db: Database) -> list[dict[str, str]]:
-    """The store's consultants and managers (published with the rules)."""
+    """The store's consultants and managers (published with the rules); a hub that has not
+    published them yet (upgraded, rules never set) has its `consultant` entities."""
     row = db.execute(f"SELECT json_extract(data, '$.staff') FROM entities WHERE entity = '{RULES_ENTITY}'").fetchone()
-    return list(json.loads(row[0])) if row and row[0] else []
+    if row and row[0]:
+        return list(json.loads(row[0]))
+    rows = db.execute(
+        "SELECT id, json_extract(data, '$.name') FROM entities WHERE entity = 'consultant' ORDER BY 2"
+    ).fetchall()
+    return [{"id": i, "name": name or "", "role": "consultant"} for i, name in rows]
 
 
 def _name(last: str | None, first: str | None) -> str:

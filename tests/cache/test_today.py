@@ -195,3 +195,11 @@ def test_a_managers_filter(cache):
     f = rules.ListFilter(tiers=("Gold", "Platinum"), brand="brunello cucinelli")
     assert [c for c, _ in cache.read_sync(today.filter_clients, f)] == ["c1"]
     assert [c for c, _ in cache.read_sync(today.filter_clients, rules.ListFilter(birthday_month=5))] == ["c1"]
+
+
+def test_staff_from_the_rules_or_else_the_stores_consultants(cache):
+    _feed(cache, [_entity("consultant", ME, None, {"name": "Анна", "store_id": STORE})], cache.bulk)
+    assert cache.read_sync(today.staff) == [{"id": ME, "name": "Анна", "role": "consultant"}]
+    boss = {"id": OTHER, "name": "Борис", "role": "manager"}
+    _feed(cache, [_entity("task_rules", STORE, None, {"staff": [boss]})], False)
+    assert cache.read_sync(today.staff) == [boss]

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sync.hub import demo
 from sync.rules import today as rules
 from tests.e2e.conftest import Screen
-from tests.e2e.test_lookup_profile import logged_in
+from tests.e2e.test_lookup_profile import logged_in, search
 
 DEMO = next(c for c in demo.consultants(1) if c["login"] == demo.DEMO_LOGIN)
 
@@ -113,9 +113,12 @@ def test_today_shows_a_birthday_and_expiring_points_opens_the_client_and_done_re
     expect(done_e).to_have_count(n_e - 1, timeout=30_000)
     screen.text("Ожидают отправки: 0", timeout=60_000)  # both outcomes reached the hub
     screen.shot("5-snoozed")
+    page.set_viewport_size({"width": 800, "height": 1280})  # a tablet held upright
+    screen.text("Сгорают баллы")
+    screen.shot("6-portrait")
 
 
-def test_a_managers_list_appears_in_the_consultants_today(demo_hub, app_factory, screen, browser):
+def test_a_managers_list_appears_in_the_consultants_today(demo_hub, app_factory, screen, browser, scene):
     boss_app = app_factory(demo_hub.url, "manager")
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ru-RU")
     boss = Screen(context.new_page(), "test_today-manager")
@@ -141,6 +144,13 @@ def test_a_managers_list_appears_in_the_consultants_today(demo_hub, app_factory,
         boss.text("Список «Platinum, Brunello — закрытая распродажа» создан")
         boss.text("Ожидают отправки: 0", timeout=60_000)
         boss.shot("2-list-created")
+        # a client's profile, where a manager gives the client to a consultant
+        boss.click("Клиенты")
+        search(boss, _name(scene["expiring"]))
+        boss.text(_name(scene["expiring"])).click()
+        boss.text("Баланс баллов")
+        boss.text("Консультант клиента")
+        boss.shot("2b-profile-assign")
 
         app = app_factory(demo_hub.url)
         logged_in(screen, app.url)
