@@ -149,7 +149,9 @@ def test_a_managers_list_appears_in_the_consultants_today(demo_hub, app_factory,
         search(boss, _name(scene["expiring"]))
         boss.text(_name(scene["expiring"])).click()
         boss.text("Баланс баллов")
-        boss.text("Консультант клиента")
+        boss.page.mouse.move(370, 600)
+        boss.page.mouse.wheel(0, 900)  # below her loyalty cards, under her contacts
+        boss.text("Размеры")  # scrolled (a dropdown's label and value are no text nodes to wait for)
         boss.shot("2b-profile-assign")
 
         app = app_factory(demo_hub.url)
