@@ -145,6 +145,9 @@ MutationKind = Literal[
     "client.viewed",
     "points.grant",
     "points.deduct",
+    "task.update",
+    "client.assign",
+    "list.create",
 ]
 MUTATION_KINDS: tuple[str, ...] = MutationKind.__args__  # type: ignore[attr-defined]
 
@@ -394,6 +397,35 @@ class ContactPayload(Model):
     # went through. Absent from a contact logged by hand and from older devices.
     template: str | None = Field(default=None, max_length=40, pattern=r"^[a-z0-9_.-]+$")
     via: Literal["sms", "email", "whatsapp", "telegram", "call"] | None = None
+
+
+class TaskUpdatePayload(Model):
+    """A Today task's outcome (sync.rules.today): done, snoozed to a day, or dismissed."""
+
+    task_key: str = Field(min_length=5, max_length=200)
+    client_id: str = Field(min_length=1, max_length=36)
+    status: Literal["done", "snoozed", "dismissed"]
+    until: dt.date | None = None  # the snooze's day
+    at: dt.datetime | None = None
+
+
+class ClientAssignPayload(Model):
+    """A manager gives a client to another consultant of her store."""
+
+    client_id: str = Field(min_length=1, max_length=36)
+    consultant_id: str = Field(min_length=1, max_length=36)
+
+
+class ListCreatePayload(Model):
+    """A manager's campaign list: the clients she filtered, for the consultants she chose."""
+
+    id: str = Field(min_length=1, max_length=36)
+    name: str = Field(min_length=1, max_length=120)
+    note: str = Field(default="", max_length=1000)
+    day: dt.date | None = None  # the campaign's date, e.g. the closed sale's
+    client_ids: list[str] = Field(min_length=1, max_length=5000)
+    assignees: list[str] = Field(min_length=1, max_length=50)
+    filter: dict[str, Any] = Field(default_factory=dict)
 
 
 class FormSignPayload(Model):

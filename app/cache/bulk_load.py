@@ -6,7 +6,7 @@ import json
 
 from sqlite_utils import Database
 
-from app.cache import cipher, diary_index, search_index
+from app.cache import cipher, diary_index, search_index, today_index
 from app.cache.sync_state import get_state, set_state
 
 BULK_DROPPED = (
@@ -22,6 +22,7 @@ BULK_DROPPED = (
     "search_doc_ad",
     "search_doc_au",
     *diary_index.BULK_DROPPED,
+    *today_index.BULK_DROPPED,
 )
 """Indexes and full-text triggers set aside while a big pull loads.
 

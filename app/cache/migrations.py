@@ -210,5 +210,13 @@ def m013_diary_follow_ups(db: Database) -> None:
     diary_index.create_follow_ups(db)
 
 
+@migrations()
+def m016_today(db: Database) -> None:
+    # Today's task list (issue 17): indexes that answer each rule without reading every client.
+    from app.cache import today_index
+
+    today_index.create_indexes(db)
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

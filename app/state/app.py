@@ -17,6 +17,7 @@ from app.state.context import AppModel, Config, Context
 from app.state.diary import DiaryModel
 from app.state.diary_search import DiarySearchModel
 from app.state.duplicates import DuplicatesModel, PairsModel
+from app.state.lists import ListsModel
 from app.state.lock import LockModel
 from app.state.messages import Message
 from app.state.outreach import OutreachModel
@@ -27,6 +28,7 @@ from app.state.scan import ScanModel
 from app.state.session import Session, SessionModel
 from app.state.signed_forms import SignedFormsModel
 from app.state.sync import SyncModel, SyncStatus
+from app.state.today import TodayModel
 
 log = logging.getLogger("vitrine.app")
 
@@ -59,6 +61,8 @@ class App:
         self.forms = SignedFormsModel(self.ctx, self.sync)
         self.duplicates = DuplicatesModel(self.ctx, self.sync, self.profile)  # the registration's duplicate check
         self.pairs = PairsModel(self.ctx, self.sync)  # a manager's duplicate pairs (the sync screen)
+        self.today = TodayModel(self.ctx, self.session, self.sync)  # the consultant's tasks (issue 17)
+        self.lists = ListsModel(self.ctx, self.session, self.sync)  # a manager's campaign lists
 
     @property
     def cache(self) -> Cache:
@@ -91,6 +95,12 @@ class App:
                 tasks.spawn(self.diary.load())
             if self.ui.route.startswith("/diary"):
                 tasks.spawn(self.diary_search.load())
+            if self.ui.route.startswith("/today"):
+                tasks.spawn(self.today.load())
+                if self.today.tab == "lists":
+                    tasks.spawn(self.lists.load())
+            elif self.session.current and self.session.current.manager:
+                tasks.spawn(self.today.load_staff())
         if self.scan.sent is not None or now.online != before.online:
             tasks.spawn(self.scan.refresh())  # the queued link's outcome: sent, then applied or refused
 

@@ -13,6 +13,7 @@ from app.state.context import AppModel
 from app.state.profile import ProfileModel
 from app.state.register import RegisterModel
 from app.state.signed_forms import SignedFormsModel
+from app.state.today import TodayModel
 from app.ui import formatting as fmt
 from app.ui import history, operations, theme
 from app.ui.common import tier_badge
@@ -23,6 +24,7 @@ from app.ui.outreach import OutreachButton, OutreachCard
 from app.ui.profile_form import ProfileForm
 from app.ui.signed_forms import SignedFormsCard
 from app.ui.strings import points, t
+from app.ui.today import AssignControl
 from sync.models import CHANNELS, SIZE_FIELDS, utcnow
 
 
@@ -277,6 +279,7 @@ def ProfileScreen(
     scan_for: Callable[[str, str], None],
     forms: SignedFormsModel | None = None,
     register: RegisterModel | None = None,
+    today: TodayModel | None = None,
 ) -> ft.Control:
     lang = ui.lang
     p = profile.data
@@ -332,6 +335,7 @@ def ProfileScreen(
             privileges_card(p, lang),
             CounterPanel(profile.counter, c.id, lang),
             contacts_card(c, lang, p.consultant_name),
+            AssignControl(today, ui, c.id, c.consultant_id, profile.load) if today else None,  # app.ui.today
             sizes_card(c, lang),
             preferences_card(c, lang),
             consents_card(c, lang),

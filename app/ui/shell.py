@@ -25,6 +25,7 @@ from app.ui.results import ResultsScreen
 from app.ui.scan import ScanScreen
 from app.ui.strings import t
 from app.ui.sync_screen import SyncScreen
+from app.ui.today import TodayScreen
 
 SECTIONS = [
     ("/clients", ft.Icons.PEOPLE_OUTLINE, "nav.clients"),
@@ -32,6 +33,7 @@ SECTIONS = [
     ("/register", ft.Icons.PERSON_ADD_ALT, "nav.register"),
     ("/diary", ft.Icons.MENU_BOOK, "nav.diary"),
     ("/sync", ft.Icons.SYNC, "nav.sync"),
+    ("/today", ft.Icons.TODAY, "nav.today"),
     ("/results", ft.Icons.INSIGHTS, "nav.results"),
 ]
 
@@ -55,6 +57,8 @@ def screen_for(app: App, ui: AppModel, viewport: Viewport | None = None) -> ft.C
         return RegisterScreen(app.register, ui, app.duplicates)
     if route.startswith("/diary"):
         return DiaryScreen(app.diary_search, ui, app.profile.open)
+    if route.startswith("/today"):
+        return TodayScreen(app.today, app.lists, ui, app.profile.open)
     if route.startswith("/clients"):
         return clients_and_profile(app, ui, viewport)
     return ClientsScreen(app.clients, ui, app.profile.open)
@@ -65,7 +69,7 @@ def clients_and_profile(app: App, ui: AppModel, viewport: Viewport | None) -> ft
     another one there); a narrow one shows one of them at a time."""
     searches = viewport.search_requests if viewport else 0
     open_id = ui.route.removeprefix("/clients/") if ui.route.startswith("/clients/") else None
-    profile = ProfileScreen(app.profile, ui, app.scan.start, app.forms, app.register)
+    profile = ProfileScreen(app.profile, ui, app.scan.start, app.forms, app.register, app.today)
     if viewport is None or not viewport.wide:
         return profile if open_id else ClientsScreen(app.clients, ui, app.profile.open, searches)
     return ft.Row(
@@ -185,6 +189,8 @@ def Shell(app: App, ui: AppModel, viewport: Viewport | None = None) -> ft.Contro
             app.scan.start()
         elif route == "/diary":
             app.ctx.tasks.spawn(app.diary_search.open())
+        elif route == "/today":
+            app.ctx.tasks.spawn(app.today.open())
         else:
             ui.go(route)
 

@@ -5,7 +5,7 @@ translate them. Parameters are substituted for {0}, {1}...
 from __future__ import annotations
 
 from app.state.messages import Message
-from app.ui import diary_strings, outreach_strings
+from app.ui import diary_strings, outreach_strings, today_strings
 from app.ui import formatting as fmt
 
 RU: dict[str, str] = {
@@ -740,6 +740,8 @@ RU |= diary_strings.RU  # the diary's texts, in its own module (app.ui.diary_str
 EN |= diary_strings.EN
 RU |= outreach_strings.RU  # outreach and results (app.ui.outreach_strings)
 EN |= outreach_strings.EN
+RU |= today_strings.RU  # Today and the campaign lists (app.ui.today_strings)
+EN |= today_strings.EN
 TABLES = {"ru": RU, "en": EN}
 
 PLURALS: dict[str, dict[str, dict[str, str]]] = {

@@ -11,6 +11,7 @@ histories): it comes from a file (`--password-file`, `-` for stdin), the environ
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import os
 import re
@@ -21,11 +22,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection, insert, or_, select, update
 
-from sync.hub import auth, diary_tags, feed, outreach, sessions
+from sync.hub import auth, diary_tags, feed, outreach, sessions, tasks
 from sync.hub.storage import HubDB, schema
 from sync.models import utcnow
+from sync.rules import today
 
-COMMANDS = ("brands", "stores", "accounts", "diary-tags", "outreach")
+COMMANDS = ("brands", "stores", "accounts", "diary-tags", "outreach", "task-rules")
 PASSWORD_ENV = "VITRINE_ACCOUNT_PASSWORD"
 MIN_PASSWORD = 10
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
@@ -90,6 +92,10 @@ def add_account(conn: Connection, store_id: str, login: str, name: str, role: st
     )
     if role == auth.CONSULTANT:  # the store's devices show who looks after a client
         feed.publish(conn, "consultant", account_id, store_id, {"id": account_id, "store_id": store_id, "name": name})
+    if role in auth.STORE_STAFF:  # whom the store's manager may assign clients and lists to
+        brand = conn.scalar(select(schema.stores.c.brand_id).where(schema.stores.c.id == store_id))
+        if brand:
+            tasks.publish(conn, brand, only_store=store_id)
     return account_id
 
 
@@ -193,6 +199,46 @@ def add_parsers(sub) -> None:
     tshow.add_argument("--brand")
     outreach.add_parser(sub)
 
+    r = sub.add_parser("task-rules", help="a brand's Today task rules (published to its stores' devices)")
+    racts = r.add_subparsers(dest="action", required=True)
+    rs = racts.add_parser("set", help="switch a rule on or off, set its number of days (or the time zone)")
+    rs.add_argument("--db", default="var/hub.sqlite")
+    rs.add_argument("--brand", help="brand id or name (may be left out when the hub has one brand)")
+    rs.add_argument("rule", nargs="?", choices=today.RULES, help="the rule to change")
+    rs.add_argument("--days", type=int, help="the rule's N")
+    rs.add_argument("--on", dest="enabled", action="store_true", default=None)
+    rs.add_argument("--off", dest="enabled", action="store_false")
+    rs.add_argument("--tz", help="the stores' time zone, e.g. Europe/Moscow")
+    rshow = racts.add_parser("show", help="print the brand's rules, one a line")
+    rshow.add_argument("--db", default="var/hub.sqlite")
+    rshow.add_argument("--brand")
+
+
+def set_task_rules(
+    conn: Connection, brand_id: str, rule: str | None, enabled: bool | None, days: int | None, tz: str | None
+) -> today.TaskSettings:
+    """Change one rule (and/or the time zone) of the brand's Today and publish the result."""
+    settings = tasks.brand_settings(conn, brand_id)
+    try:
+        if rule is not None:
+            settings = settings.changed(rule, enabled=enabled, days=days)
+        elif enabled is not None or days is not None:
+            raise AdminError("name the rule to change")
+    except today.TaskRuleError as e:
+        raise AdminError(str(e)) from None
+    if tz is not None:
+        if not today.valid_tz(tz):
+            raise AdminError(f"unknown time zone {tz!r} (e.g. Europe/Moscow)")
+        settings = dataclasses.replace(settings, tz=tz)
+    tasks.set_settings(conn, brand_id, settings)
+    return settings
+
+
+def _show_rules(s: today.TaskSettings) -> str:
+    lines = [f"tz {s.tz}"]
+    lines += [f"{k} {'on' if s.on(k) else 'off'} {s.days(k)}" for k in today.RULES]
+    return "\n".join(lines)
+
 
 def read_password(file: Path | None) -> str:
     """From the file, else the environment, else asked twice on a terminal."""
@@ -256,6 +302,11 @@ def _run(args: argparse.Namespace) -> int:
                     print(outreach.run_command(conn, args, find_brand))
                 except outreach.TemplateError as e:
                     raise AdminError(str(e)) from None
+            elif cmd == ("task-rules", "set"):
+                brand = find_brand(conn, args.brand)
+                print(_show_rules(set_task_rules(conn, brand, args.rule, args.enabled, args.days, args.tz)))
+            elif cmd == ("task-rules", "show"):
+                print(_show_rules(tasks.brand_settings(conn, find_brand(conn, args.brand))))
     finally:
         db.dispose()
     return 0

@@ -301,3 +301,27 @@ def iter_unidentified(n: int, seed: int = 1, now: datetime | None = None) -> Ite
             "client_id": None,
             "linked_by": None,
         }
+
+
+# The demo consultant's Today (sync.rules.today) shows a birthday and points about to expire
+# whenever the demo is seeded: two of her clients are given such dates relative to the seed's
+# "now" (her 6th client a birthday in two days; the next one registered before that purchase,
+# one purchase whose points expire in five days). Later clients are untouched.
+TODAY_BIRTHDAY_NTH = 5
+TODAY_EXPIRY_NTH = 6
+MOSCOW = timedelta(hours=3)
+
+
+def birthday_soon(born: str, now: datetime, days: int = 2) -> str:
+    """`born` moved to `days` after the store's today (Moscow), the year kept."""
+    target = (now.astimezone(UTC) + MOSCOW).date() + timedelta(days=days)
+    year = int(born[:4])
+    if (target.month, target.day) == (2, 29) and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        year = 1984
+    return date(year, target.month, target.day).isoformat()
+
+
+def expiring_receipt(client: dict, seed: int, idx: int, at: datetime, now: datetime) -> dict:
+    """One purchase at `at` (the seed picks the day whose points expire soon), nothing redeemed."""
+    r = next(iter_receipts(client, seed, idx, 1, now))
+    return {**r, "at": at.replace(microsecond=0).isoformat(), "redeem_points": 0}

@@ -14,7 +14,7 @@ import json
 from sqlalchemy import Connection
 
 from sync.hub import clock, consents, diary_tags, duplicates, loyalty_service, members, receipts, records
-from sync.hub.auth import Account
+from sync.hub.auth import MANAGER, Account
 from sync.hub.errors import Rejected, parse
 from sync.hub.storage import HubDB
 from sync.models import (
@@ -66,6 +66,11 @@ def register(conn: Connection, m: Mutation, account: Account, device_id: str) ->
 
 def update(conn: Connection, m: Mutation, account: Account, device_id: str) -> dict:
     fields = m.payload.get("fields")
+    # Who looks after a client is the manager's call (client.assign), not a profile edit.
+    if isinstance(fields, dict) and "consultant_id" in fields and account.role != MANAGER:
+        current = members.existing(conn, m.entity_id, account.store_id)
+        if fields["consultant_id"] != current.get("consultant_id"):
+            raise Rejected("forbidden", "Only a manager gives a client to another consultant.")
     if isinstance(fields, dict) and "consents" in fields:  # a profile toggle: a consent record
         current = members.existing(conn, m.entity_id, account.store_id)
         answers = consents.from_profile(current, fields["consents"])

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from sync.hub import audit, auth, erase, feed, handlers, members
+from sync.hub import audit, auth, erase, feed, handlers, members, tasks
 from sync.hub.auth import Account
 from sync.hub.errors import Rejected, Waiting
 from sync.hub.problems import log_unexpected, transient
@@ -59,6 +59,10 @@ KIND_ROLES: dict[str, frozenset[str]] = {
     # Points are money: a manager grants and deducts them, never the counter.
     "points.grant": frozenset({auth.MANAGER}),
     "points.deduct": frozenset({auth.MANAGER}),
+    # Today: any of the staff settles a task; who works with whom is the manager's call.
+    "task.update": auth.STORE_STAFF,
+    "client.assign": frozenset({auth.MANAGER}),
+    "list.create": frozenset({auth.MANAGER}),
 }
 assert set(KIND_ROLES) == set(MUTATION_KINDS)
 
@@ -78,6 +82,9 @@ HANDLERS: dict[str, Handler] = {
         "client.erase": erase.erase,
         "points.grant": handlers.grant_points,
         "points.deduct": handlers.deduct_points,
+        "task.update": tasks.update_task,
+        "client.assign": tasks.assign,
+        "list.create": tasks.create_list,
     }.items()
 }
 assert set(HANDLERS) == set(MUTATION_KINDS)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from sync.hub import auth, demo, diary_tags, feed, loyalty_service, outreach, receipts
+from sync.hub import auth, demo, diary_tags, feed, loyalty_service, outreach, receipts, tasks
 from sync.hub import loyalty as rules
 from sync.hub.storage import HubDB, schema
 from sync.models import Client, utcnow
@@ -111,6 +111,8 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
                 for c in cons
             ],
         )
+        for brand in demo.brands(seed_):  # Today's rules (the defaults) and each store's staff
+            tasks.publish(conn, brand["id"])
     counts = {"clients": 0, "receipts": 0, "ledger": 0}
     prog = loyalty_service.program()
     now = utcnow()
@@ -121,17 +123,30 @@ def seed(db: HubDB, n_clients: int = 5000, seed_: int = 1, receipts_per_client: 
         (demo.iter_clients(max(20, n_clients // 50), seed_, now, other_brand=True), demo.OTHER_BRAND_CLIENT_OFFSET),
     ]
     chunks = ((base, n, chunk) for gen, base in populations for n, chunk in enumerate(_chunks(gen, BATCH)))
+    # The demo consultant's Today: a birthday and points about to expire (demo.TODAY_*).
+    demo_id = next(c["id"] for c in demo.consultants(seed_) if c["login"] == demo.DEMO_LOGIN)
+    soon = now + timedelta(days=5)
+    expiring_at = prog.points.return_window.before(prog.points.expire_after.before(soon))
+    nth = -1
     for base, idx0, chunk in chunks:
         client_rows, receipt_rows, ledger_rows, feed_rows, due_rows = [], [], [], [], []
         for k, c in enumerate(chunk):
             idx = base + idx0 * BATCH + k
-            # The client's life replayed through the same rules the live hub applies.
             created = datetime.fromisoformat(c["created_at"])
+            bought = demo.iter_receipts(c, seed_, idx, receipts_per_client, now)
+            if base == 0 and c["consultant_id"] == demo_id:
+                nth += 1
+                if nth == demo.TODAY_BIRTHDAY_NTH:
+                    c["birthday"] = demo.birthday_soon(c["birthday"], now)
+                elif nth >= demo.TODAY_EXPIRY_NTH and created < expiring_at - timedelta(days=30):
+                    bought = iter([demo.expiring_receipt(c, seed_, idx, expiring_at, now)])
+                    nth = -(10**9)  # once
+            # The client's life replayed through the same rules the live hub applies.
             entries = list(rules.on_register(prog, c["id"], created).entries)
             past: list[rules.Receipt] = []
             member = loyalty_service.member(c)
             last_visit = None
-            for r in sorted(demo.iter_receipts(c, seed_, idx, receipts_per_client, now), key=lambda x: x["at"]):
+            for r in sorted(bought, key=lambda x: x["at"]):
                 r["linked_by"] = "till"
                 rr = loyalty_service.to_receipt(r)
                 res = rules.on_purchase(prog, member, entries, past, rr, rr.at)

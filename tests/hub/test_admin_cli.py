@@ -136,6 +136,7 @@ def test_a_new_store_and_consultant_are_seen_by_that_store_only(hub):
         ("store", hub.stores["kutuzovsky"]),
         ("consultant", next(c["entity_id"] for c in seen if c["entity"] == "consultant")),
         ("outreach_templates", hub.stores["kutuzovsky"]),  # a new brand's default message templates
+        ("task_rules", hub.stores["kutuzovsky"]),  # Today's rules, with the store's staff (sync.hub.tasks)
     }
     assert [c["data"]["name"] for c in seen if c["entity"] == "consultant"] == ["Вера Орлова"]
     boris = hub.login("boris.manager", PASSWORDS["boris.manager"]).json()["access_token"]
@@ -216,3 +217,36 @@ def test_a_brands_diary_tags_are_set_by_the_cli_and_reach_its_stores_only(hub):
     assert set(published) == {hub.stores["petrovka"], hub.stores["nevsky"], later}  # the brand's three stores
     vera = hub.login("vera", PASSWORDS["vera"]).json()["access_token"]
     assert not [c for c in hub.get("/v1/changes?cursor=0", vera).json()["changes"] if c["entity"] == "diary_tags"]
+
+
+def test_a_brands_today_rules_are_set_by_the_cli_and_reach_its_stores_only(hub):
+    """Today's rules are data: defaults until set, changed per rule, published to each of the
+    brand's stores with its staff (whom a manager assigns work to), never to another brand's."""
+
+    def lines(*args: str) -> list[str]:
+        done = cli(hub.db, "task-rules", *args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()
+
+    shown = lines("show", "--brand", "Витрина")
+    assert shown[0] == "tz Europe/Moscow" and "birthday on 7" in shown
+    assert "birthday on 3" in lines("set", "--brand", "Витрина", "birthday", "--days", "3")
+    done = lines("set", "--brand", "Витрина", "top_not_seen", "--off", "--tz", "Asia/Omsk")
+    assert "top_not_seen off 60" in done and done[0] == "tz Asia/Omsk"
+    for bad, why in (
+        (("birthday", "--days", "500"), "between"),
+        (("--days", "2"), "name the rule"),
+        (("--tz", "Mars/Base"), "time zone"),
+    ):
+        refused = cli(hub.db, "task-rules", "set", "--brand", "Витрина", *bad)
+        assert refused.returncode == 1 and why in refused.stderr, refused.stderr
+    boris = hub.login("boris.manager", PASSWORDS["boris.manager"]).json()["access_token"]
+    rows = [c for c in hub.get("/v1/changes?cursor=0", boris).json()["changes"] if c["entity"] == "task_rules"]
+    assert [c["entity_id"] for c in rows] == [hub.stores["petrovka"]]
+    data = rows[0]["data"]
+    assert data["rules"]["birthday"] == {"enabled": True, "days": 3} and data["tz"] == "Asia/Omsk"
+    assert data["rules"]["top_not_seen"]["enabled"] is False
+    assert "Борис" in {s["name"] for s in data["staff"]}
+    vera = hub.login("vera", PASSWORDS["vera"]).json()["access_token"]
+    theirs = [c for c in hub.get("/v1/changes?cursor=0", vera).json()["changes"] if c["entity"] == "task_rules"]
+    assert [(c["entity_id"], c["data"]["tz"]) for c in theirs] == [(hub.stores["kutuzovsky"], "Europe/Moscow")]

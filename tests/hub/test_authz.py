@@ -635,7 +635,13 @@ def _registered(ctx: Ctx, scope: str) -> str:
     return cid
 
 
-KIND_SENDER = {"client.erase": "manager", "points.grant": "manager", "points.deduct": "manager"}
+KIND_SENDER = {
+    "client.erase": "manager",
+    "points.grant": "manager",
+    "points.deduct": "manager",
+    "client.assign": "manager",
+    "list.create": "manager",
+}
 """Who sends a kind in the store tests (a consultant, unless only another role may)."""
 
 
@@ -684,6 +690,15 @@ def _kind_case(ctx: Ctx, kind: str, target: str) -> dict:
             (res,) = _push(ctx, ctx.h("manager", target), _kind_case(ctx, "points.grant", target))
             assert res["status"] == "applied", res
         return _mutation(kind, new_id(), {"client_id": cid, "points": 100, "reason": "Ошибка начисления"})
+    own_consultant = ctx.heads[("consultant", "own")]["_me"]["consultant_id"]
+    if kind == "task.update":
+        return _mutation(kind, cid, {"task_key": f"birthday:{cid}:2027", "client_id": cid, "status": "done"})
+    if kind == "client.assign":
+        return _mutation(kind, cid, {"client_id": cid, "consultant_id": own_consultant})
+    if kind == "list.create":
+        lid = new_id()
+        payload = {"id": lid, "name": "Gold, Brunello", "client_ids": [cid], "assignees": [own_consultant]}
+        return _mutation(kind, lid, payload)
     raise AssertionError(f"no test case for mutation kind {kind}")
 
 
@@ -867,11 +882,42 @@ def test_only_a_manager_erases_a_client(ctx):
     assert res["status"] == "applied", res
 
 
+@pytest.mark.parametrize("kind", ["client.assign", "list.create"])
+def test_clients_and_lists_are_assigned_by_a_manager_only(ctx, kind):
+    """Who works with whom is the manager's call: a consultant can neither reassign nor make a list."""
+    m = _kind_case(ctx, kind, "own")
+    (res,) = _push(ctx, ctx.h("consultant", "own"), m)
+    assert (res["status"], res["code"]) == ("rejected", "forbidden")
+    (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})
+    assert res["status"] == "applied", res
+
+
+def test_a_manager_assigns_only_to_her_own_stores_staff(ctx):
+    m = _kind_case(ctx, "client.assign", "own")
+    m["payload"]["consultant_id"] = ctx.heads[("consultant", "other")]["_me"]["consultant_id"]
+    (res,) = _push(ctx, ctx.h("manager", "own"), m)
+    assert (res["status"], res["code"]) == ("rejected", "unknown_consultant")
+
+
 @pytest.mark.parametrize("kind", ["points.grant", "points.deduct"])
 def test_points_are_granted_and_deducted_by_a_manager_only(ctx, kind):
     """Points are money: a consultant at the counter can neither give nor take them."""
     m = _kind_case(ctx, kind, "own")
     (res,) = _push(ctx, ctx.h("consultant", "own"), m)
     assert (res["status"], res["code"]) == ("rejected", "forbidden")
+    (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})
+    assert res["status"] == "applied", res
+
+
+def test_a_consultant_cannot_reassign_a_client_through_a_profile_edit(ctx):
+    """client.update cannot do what client.assign leaves to a manager."""
+    client = ctx.clients[OWN][3]
+    other = ctx.heads[("manager", "own")]["_me"]["consultant_id"]
+    m = _mutation("client.update", client["id"], {"fields": {"consultant_id": other}})
+    (res,) = _push(ctx, ctx.h("consultant", "own"), m)
+    assert (res["status"], res["code"]) == ("rejected", "forbidden")
+    same = _mutation("client.update", client["id"], {"fields": {"consultant_id": client.get("consultant_id")}})
+    (res,) = _push(ctx, ctx.h("consultant", "own"), same)
+    assert res["status"] == "applied", res  # her current consultant, unchanged: no reassignment
     (res,) = _push(ctx, ctx.h("manager", "own"), m | {"id": new_id()})
     assert res["status"] == "applied", res

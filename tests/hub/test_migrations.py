@@ -215,3 +215,44 @@ def test_0012_copies_each_receipts_time_type_cashier_and_linker_into_columns(hub
         ]
     finally:
         db.dispose()
+
+
+def test_0013_adds_todays_tables_and_goes_back(hub_url):
+    """Today's tables on a hub in use; going back drops them and their feed rows, the rest stays."""
+    db = HubDB(hub_url)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")  # the tests before left the database at head
+            command.upgrade(cfg, "0012")
+        db.migrate()
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO task_settings (brand_id, data) VALUES ('b', '{}')"))
+            conn.execute(
+                text(
+                    "INSERT INTO task_outcomes (store_id, task_key, client_id, status, data)"
+                    " VALUES ('s', 'birthday:c1:2027', 'c1', 'done', '{}')"
+                )
+            )
+            conn.execute(text("INSERT INTO task_lists (id, store_id, data) VALUES ('l1', 's', '{}')"))
+            for entity in ("task_list", "store"):
+                conn.execute(
+                    text(
+                        "INSERT INTO feed (entity, entity_id, store_id, deleted, data)"
+                        f" VALUES ('{entity}', 'x1', 's', false, '{{}}')"
+                    )
+                )
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0012")
+        with db.read() as conn:
+            assert [r[0] for r in conn.execute(text("SELECT entity FROM feed")).all()] == ["store"]
+            with pytest.raises(Exception):  # noqa: B017 - the table is gone (the error differs per database)
+                conn.execute(text("SELECT 1 FROM task_outcomes")).all()
+        db.migrate()
+        with db.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM task_lists")).scalar() == 0
+    finally:
+        db.dispose()

@@ -411,3 +411,32 @@ contact_log = Table(
     Index("contact_log_author_at", "author_id", "at"),  # a consultant's contacts of a period
     Index("contact_log_client_at", "client_id", "at"),
 )
+
+# Today (sync.hub.tasks): a brand's task rules as data (sync.rules.today.TaskSettings as
+# JSON; no row: the defaults), each task's one outcome per store (the first done or
+# dismissed wins), and a manager's campaign lists with their consultants.
+task_settings = Table(
+    "task_settings",
+    metadata,
+    Column("brand_id", String(36), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+
+task_outcomes = Table(
+    "task_outcomes",
+    metadata,
+    Column("store_id", String(36), primary_key=True),
+    Column("task_key", String(200), primary_key=True),
+    Column("client_id", String(36), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+task_lists = Table(
+    "task_lists",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("store_id", String(36), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("task_lists_store", "store_id"),
+)
