@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from app.cache.store import Cache, CacheUnreadable, open_device_cache
 from app.services.secrets import SecretStore, open_store
+from app.state.camera import CameraModel
 from app.state.clients import ClientsModel
 from app.state.context import AppModel, Config, Context
 from app.state.diary import DiaryModel
@@ -55,6 +56,7 @@ class App:
         self.forms = SignedFormsModel(self.ctx, self.sync)
         self.duplicates = DuplicatesModel(self.ctx, self.sync, self.profile)  # the registration's duplicate check
         self.pairs = PairsModel(self.ctx, self.sync)  # a manager's duplicate pairs (the sync screen)
+        self.camera = CameraModel(self.ctx)  # the scan screen's live camera
 
     @property
     def cache(self) -> Cache:

@@ -14,9 +14,11 @@ from flet.components.hooks.use_ref import MutableRef
 
 from app.cache.queries import ReceiptRef
 from app.services.scanning.receipt_qr import ReceiptQR
+from app.state.camera import CameraModel
 from app.state.context import AppModel
 from app.state.scan import ScanModel
 from app.ui import formatting, theme
+from app.ui.camera import CameraView, camera_possible
 from app.ui.operations import holder_text, link_day, lower_first, receipt_ref, rejection
 from app.ui.strings import t
 
@@ -72,7 +74,9 @@ def link_result(s: ScanModel, lang: str) -> tuple[str, str] | None:
 
 
 @ft.component
-def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitable[None]]) -> ft.Control:
+def ScanScreen(
+    s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitable[None]], cam: CameraModel | None = None
+) -> ft.Control:
     lang = ui.lang
 
     async def picked(e: ft.FilePickerResultEvent):
@@ -121,8 +125,16 @@ def ScanScreen(s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitabl
                     icon=ft.Icons.PHOTO_CAMERA,
                     action=ft.PickFiles(picker, with_data=True, file_type=ft.FilePickerFileType.IMAGE),
                 ),
+                # The live camera where Flet has one (browser, Android, iOS); a desktop window keeps
+                # the photo file and the handheld scanner.
+                *(
+                    [ft.FilledButton(t(lang, "camera.open"), icon=ft.Icons.CAMERA_ALT, on_click=lambda _: cam.show())]
+                    if cam is not None and camera_possible() and not cam.shown
+                    else []
+                ),
             ]
         ),
+        *([CameraView(cam, s, lang)] if cam is not None and cam.shown else []),
         ft.ProgressBar(visible=s.busy),
     ]
     if s.message:

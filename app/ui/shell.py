@@ -38,7 +38,7 @@ def screen_for(app: App, ui: AppModel) -> ft.Control:
     if route.startswith("/sync"):
         return SyncScreen(app.sync, ui, app.pairs)
     if route.startswith("/scan"):
-        return ScanScreen(app.scan, ui, app.profile.open)
+        return ScanScreen(app.scan, ui, app.profile.open, app.camera)
     if route.startswith("/register"):
         return RegisterScreen(app.register, ui, app.duplicates)
     if route.startswith("/diary"):

@@ -5,7 +5,7 @@ translate them. Parameters are substituted for {0}, {1}...
 from __future__ import annotations
 
 from app.state.messages import Message
-from app.ui import diary_strings
+from app.ui import device_strings, diary_strings
 from app.ui import formatting as fmt
 
 RU: dict[str, str] = {
@@ -734,6 +734,8 @@ EN: dict[str, str] = {
 
 RU |= diary_strings.RU  # the diary's texts, in its own module (app.ui.diary_strings)
 EN |= diary_strings.EN
+RU |= device_strings.RU  # the live camera's and the Settings screen's texts (app.ui.device_strings)
+EN |= device_strings.EN
 TABLES = {"ru": RU, "en": EN}
 
 PLURALS: dict[str, dict[str, dict[str, str]]] = {

@@ -1,0 +1,137 @@
+"""The device's camera behind one small interface: open, grab a frame, torch, close.
+
+`FletCamera` drives flet-camera's `Camera` control (Android, iOS and the browser: Flutter's
+camera plugin; a desktop window has none, `available` says so). `FakeCamera` hands out
+prepared frames, for tests. The live view (app.state.camera) grabs still frames at its own
+pace rather than using the image stream: the browser's camera plugin has no stream, and a
+still per few hundred milliseconds is plenty to find a code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import flet_camera
+
+
+class Problem(StrEnum):
+    """Why there is no live camera: each says something different to the consultant."""
+
+    NONE = "none"  # no camera on this device (or none the browser may see)
+    DENIED = "denied"  # the consultant or the system refused the permission
+    UNSUPPORTED = "unsupported"  # this platform has no camera control (a desktop window)
+    FAILED = "failed"  # anything else the plugin reported
+
+
+class CameraUnavailable(Exception):
+    def __init__(self, problem: Problem, detail: str = ""):
+        self.problem = problem
+        self.detail = detail
+        super().__init__(f"camera unavailable: {problem} {detail}".strip())
+
+
+class Camera(Protocol):
+    async def open(self) -> None:
+        """Start the preview on the back camera (else the first one); CameraUnavailable if none."""
+
+    async def frame(self) -> bytes:
+        """One still frame as an encoded image (JPEG); CameraUnavailable if the camera went away."""
+
+    async def set_torch(self, on: bool) -> bool:
+        """Light on or off; False when this camera has no torch."""
+
+    async def close(self) -> None:
+        """Stop using the camera (the preview's control may stay on screen)."""
+
+
+def problem_of(error: BaseException) -> Problem:
+    """What the camera plugin's error means (its text is all Flet hands over: CameraException(code, …))."""
+    text = str(error).lower()
+    if "denied" in text or "permission" in text or "notallowed" in text:
+        return Problem.DENIED
+    if "notfound" in text or "no camera" in text or "notreadable" in text:
+        return Problem.NONE
+    return Problem.FAILED
+
+
+class FletCamera:
+    """flet-camera's control: it must be on the page (the live view shows it) before `open`."""
+
+    def __init__(self, control: flet_camera.Camera):
+        self.control = control
+
+    async def open(self) -> None:
+        import flet_camera as fc
+
+        try:
+            cameras = await self.control.get_available_cameras()
+        except Exception as e:  # the plugin reports a CameraException(code, text) as a plain error
+            raise CameraUnavailable(problem_of(e), str(e)) from e
+        if not cameras:
+            raise CameraUnavailable(Problem.NONE)
+        back = [c for c in cameras if c.lens_direction == fc.CameraLensDirection.BACK]
+        try:
+            await self.control.initialize((back or cameras)[0], fc.ResolutionPreset.HIGH, enable_audio=False)
+        except Exception as e:  # the plugin reports a CameraException(code, text) as a plain error
+            raise CameraUnavailable(problem_of(e), str(e)) from e
+
+    async def frame(self) -> bytes:
+        try:
+            return await self.control.take_picture()
+        except Exception as e:  # the plugin reports a CameraException(code, text) as a plain error
+            raise CameraUnavailable(problem_of(e), str(e)) from e
+
+    async def set_torch(self, on: bool) -> bool:
+        import flet_camera as fc
+
+        try:
+            await self.control.set_flash_mode(fc.FlashMode.TORCH if on else fc.FlashMode.OFF)
+        except Exception:  # noqa: BLE001 - "torchModeNotSupported" (a webcam, a tablet's front camera)
+            return False
+        return True
+
+    async def close(self) -> None:
+        # Flutter's controller is disposed with the control; turning the torch off is all that is left.
+        await self.set_torch(False)
+
+
+class FakeCamera:
+    """Prepared frames, handed out in turn (the last one repeats); or a problem at `open`."""
+
+    def __init__(self, frames: Sequence[bytes] = (), problem: Problem | None = None, torch: bool = True):
+        self.frames = list(frames)
+        self.problem = problem
+        self.has_torch = torch
+        self.torch = False
+        self.opened = self.closed = False
+        self.grabbed = 0
+        self.gate: asyncio.Event | None = None  # set by a test to hold each grab until it says so
+
+    async def open(self) -> None:
+        if self.problem is not None:
+            raise CameraUnavailable(self.problem)
+        self.opened = True
+
+    async def frame(self) -> bytes:
+        if self.gate is not None:
+            await self.gate.wait()
+            self.gate.clear()
+        if not self.frames:
+            raise CameraUnavailable(Problem.NONE, "no frames")
+        data = self.frames[min(self.grabbed, len(self.frames) - 1)]
+        self.grabbed += 1
+        return data
+
+    async def set_torch(self, on: bool) -> bool:
+        if not self.has_torch:
+            return False
+        self.torch = on
+        return True
+
+    async def close(self) -> None:
+        self.torch = False
+        self.closed = True

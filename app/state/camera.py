@@ -1,0 +1,131 @@
+"""The live camera: grab a frame, decode it off the event loop, stop at the first receipt or card.
+
+Shown from the scan screen ("Камера"); the code found goes to the scan model exactly as a
+photo's or a handheld scanner's would (`ScanModel.scan_code`), so a live receipt is staged,
+refused or linked by the same rules. Frames are decoded with the photos' decoder in a
+worker thread, one at a time: a slow frame delays the next grab, never the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import InitVar, dataclass
+
+import flet as ft
+
+from app.services.camera import Camera, CameraUnavailable, Problem
+from app.services.scanning.codes import CardCode, ReceiptCode, ScannedCode, UnknownCode, classify
+from app.services.scanning.decoder import decode
+from app.state.context import Context
+from app.state.messages import Message
+from app.state.scan import best_code
+
+log = logging.getLogger("vitrine.camera")
+
+FRAME_EVERY = 0.3
+"""Seconds between the end of one frame's decoding and the next grab: a code held in the
+frame is found within about a second, and a tablet's CPU is left for the screen."""
+
+
+@ft.observable
+@dataclass(eq=False)
+class CameraModel:
+    ctx: InitVar[Context]
+    state: str = "off"  # off | starting | live | unavailable
+    problem: Problem | None = None
+    torch: bool = False
+    torch_missing: bool = False  # this camera said it has no torch: the button says so
+    hint: Message | None = None  # a code seen that is neither a receipt nor a card
+    frames: int = 0  # frames looked at since the camera opened
+
+    def __post_init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._camera: Camera | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.state != "off"
+
+    def show(self) -> None:
+        """The consultant asked for the camera: the view appears, then `start` opens it."""
+        if self.state == "off":
+            self.state, self.problem, self.hint, self.torch, self.torch_missing = "starting", None, None, False, False
+
+    async def start(self, camera: Camera, on_code: Callable[[ScannedCode], Awaitable[None]]) -> None:
+        """Open `camera` and look for codes until one is found or `stop` is called."""
+        await self._halt()
+        self._camera = camera
+        self.state, self.frames = "starting", 0
+        self._task = self._ctx.tasks.spawn(self._run(camera, on_code))
+
+    async def _run(self, camera: Camera, on_code: Callable[[ScannedCode], Awaitable[None]]) -> None:
+        try:
+            await camera.open()
+        except CameraUnavailable as e:
+            self._unavailable(e)
+            return
+        if self._camera is not camera:  # stopped while it opened
+            await camera.close()
+            return
+        self.state = "live"
+        while self._camera is camera:
+            try:
+                data = await camera.frame()
+            except CameraUnavailable as e:
+                self._unavailable(e)
+                return
+            code = await self._look(data)
+            if self._camera is not camera:
+                return
+            if isinstance(code, ReceiptCode | CardCode):
+                await self._finish()
+                await on_code(code)
+                return
+            if isinstance(code, UnknownCode):
+                self.hint = Message.of("camera.unknown", code.reason)
+            await asyncio.sleep(FRAME_EVERY)
+
+    async def _look(self, data: bytes) -> ScannedCode | None:
+        self.frames += 1
+        try:
+            codes = await asyncio.to_thread(decode, data, quick=True)
+        except Exception as e:  # noqa: BLE001 - a frame the decoder cannot read: take the next one
+            log.info("camera frame not readable: %s", type(e).__name__)
+            return None
+        return best_code([classify(c) for c in codes])
+
+    def _unavailable(self, e: CameraUnavailable) -> None:
+        log.info("camera unavailable: %s", e.problem)
+        self._camera = None
+        self.state, self.problem, self.torch = "unavailable", e.problem, False
+
+    async def toggle_torch(self) -> None:
+        camera = self._camera
+        if camera is None or self.state != "live":
+            return
+        want = not self.torch
+        if await camera.set_torch(want):
+            self.torch = want
+        else:
+            self.torch, self.torch_missing = False, True
+
+    async def _finish(self) -> None:
+        camera, self._camera = self._camera, None
+        self.state, self.torch = "off", False
+        if camera is not None:
+            await camera.close()
+
+    async def _halt(self) -> None:
+        task, self._task = self._task, None
+        await self._finish()
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """The consultant closed the view (or left the screen): the camera is released."""
+        await self._halt()
+        self.problem, self.hint = None, None
