@@ -14,6 +14,7 @@ from app.ui.diary_search import DiaryScreen
 from app.ui.profile import ProfileScreen
 from app.ui.register import RegisterScreen
 from app.ui.scan import ScanScreen
+from app.ui.settings import SettingsScreen
 from app.ui.strings import t
 from app.ui.sync_screen import SyncScreen
 
@@ -23,6 +24,7 @@ SECTIONS = [
     ("/register", ft.Icons.PERSON_ADD_ALT, "nav.register"),
     ("/diary", ft.Icons.MENU_BOOK, "nav.diary"),
     ("/sync", ft.Icons.SYNC, "nav.sync"),
+    ("/settings", ft.Icons.SETTINGS_OUTLINED, "nav.settings"),
 ]
 
 
@@ -37,6 +39,8 @@ def screen_for(app: App, ui: AppModel) -> ft.Control:
     route = ui.route
     if route.startswith("/sync"):
         return SyncScreen(app.sync, ui, app.pairs)
+    if route.startswith("/settings"):
+        return SettingsScreen(app.settings, ui)
     if route.startswith("/scan"):
         return ScanScreen(app.scan, ui, app.profile.open, app.camera)
     if route.startswith("/register"):
@@ -115,6 +119,8 @@ def Shell(app: App, ui: AppModel) -> ft.Control:
             app.scan.start()
         elif route == "/diary":
             app.ctx.tasks.spawn(app.diary_search.open())
+        elif route == "/settings":
+            app.ctx.tasks.spawn(app.settings.open())
         else:
             ui.go(route)
 

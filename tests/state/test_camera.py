@@ -50,7 +50,6 @@ async def test_a_receipt_in_the_frame_is_staged_and_the_camera_released(demo_hub
     await ctrl.close()
 
 
-
 async def test_a_card_in_the_frame_opens_its_client(demo_hub, tmp_path):
     ctrl = await synced(demo_hub, tmp_path)
     row = ctrl.clients.rows[0]
@@ -60,7 +59,11 @@ async def test_a_card_in_the_frame_opens_its_client(demo_hub, tmp_path):
     ctrl.scan.start()
     import zxingcpp
 
-    code = Image.fromarray(zxingcpp.write_barcode(zxingcpp.BarcodeFormat.EAN13, card, scale=4, add_quiet_zones=True))
+    code = Image.fromarray(
+        zxingcpp.write_barcode_to_image(
+            zxingcpp.create_barcode(card, zxingcpp.BarcodeFormat.EAN13), scale=3, add_quiet_zones=True
+        )
+    )
     ctrl.camera.show()
     await ctrl.camera.start(FakeCamera([jpeg(code)]), ctrl.scan.scan_code)
     await wait_for(lambda: ctrl.ui.route == f"/clients/{row.id}")
@@ -145,7 +148,7 @@ async def test_flet_camera_reports_a_missing_camera():
             return []
 
     try:
-        await FletCamera(NoCameras()).open()  # type: ignore[arg-type]
+        await FletCamera(NoCameras()).open()
     except CameraUnavailable as e:
         assert e.problem == Problem.NONE
     else:
