@@ -122,6 +122,7 @@ def SettingsScreen(s: SettingsModel, ui: AppModel) -> ft.Control:
         expand=True,
         scroll=ft.ScrollMode.AUTO,
         spacing=12,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
         controls=[
             ft.Text(t(lang, "settings.title"), size=22, weight=ft.FontWeight.BOLD),
             *([ft.Text(t(lang, s.message), color=theme.OK)] if s.message else []),
@@ -161,7 +162,7 @@ def SettingsScreen(s: SettingsModel, ui: AppModel) -> ft.Control:
             ),
             section(
                 t(lang, "settings.device"),
-                ft.Text(device, selectable=True),
+                ft.Text(device),
                 ft.Text(t(lang, "settings.cache_size", megabytes(s.size, lang))),
                 ft.Text(t(lang, "settings.queue", s.unsent)),
                 ft.FilledButton(t(lang, "settings.sync_now"), icon=ft.Icons.SYNC, on_click=lambda _: s.sync_now()),
