@@ -10,7 +10,7 @@ still per few hundred milliseconds is plenty to find a code.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -59,10 +59,20 @@ def problem_of(error: BaseException) -> Problem:
 
 
 class FletCamera:
-    """flet-camera's control: it must be on the page (the live view shows it) before `open`."""
+    """flet-camera's control: it must be on the page (the live view shows it) before `open`.
 
-    def __init__(self, control: flet_camera.Camera):
-        self.control = control
+    Given as a function that finds it: a declarative view builds a new control object at each
+    render, and only the one on the page (its `ft.Ref`) can be asked to do anything."""
+
+    def __init__(self, control_of: Callable[[], flet_camera.Camera | None]):
+        self._control_of = control_of
+
+    @property
+    def control(self) -> flet_camera.Camera:
+        control = self._control_of()
+        if control is None:
+            raise CameraUnavailable(Problem.FAILED, "the preview is not on the page")
+        return control
 
     async def open(self) -> None:
         import flet_camera as fc

@@ -24,6 +24,8 @@ from app.state.scan import best_code
 
 log = logging.getLogger("vitrine.camera")
 
+OPEN_TRIES = 3
+
 FRAME_EVERY = 0.3
 """Seconds between the end of one frame's decoding and the next grab: a code held in the
 frame is found within about a second, and a tablet's CPU is left for the screen."""
@@ -33,17 +35,29 @@ frame is found within about a second, and a tablet's CPU is left for the screen.
 @dataclass(eq=False)
 class CameraModel:
     ctx: InitVar[Context]
-    state: str = "off"  # off | starting | live | unavailable
+    state: str = "off"  # off | on | unavailable (whether frames are flowing yet: `live`, not observed)
     problem: Problem | None = None
     torch: bool = False
     torch_missing: bool = False  # this camera said it has no torch: the button says so
     hint: Message | None = None  # a code seen that is neither a receipt nor a card
-    frames: int = 0  # frames looked at since the camera opened
 
     def __post_init__(self, ctx: Context) -> None:
         self._ctx = ctx
         self._camera: Camera | None = None
         self._task: asyncio.Task | None = None
+        self._frames = 0
+        self._live = False
+
+    @property
+    def live(self) -> bool:
+        """The camera is open and frames are being looked at."""
+        return self._live
+
+    @property
+    def frames(self) -> int:
+        """Frames looked at since the camera opened (not observed: the view must not be
+        rebuilt per frame, its preview control would be replaced under a pending grab)."""
+        return self._frames
 
     @property
     def shown(self) -> bool:
@@ -52,25 +66,31 @@ class CameraModel:
     def show(self) -> None:
         """The consultant asked for the camera: the view appears, then `start` opens it."""
         if self.state == "off":
-            self.state, self.problem, self.hint, self.torch, self.torch_missing = "starting", None, None, False, False
+            self.state, self.problem, self.hint, self.torch, self.torch_missing = "on", None, None, False, False
 
     async def start(self, camera: Camera, on_code: Callable[[ScannedCode], Awaitable[None]]) -> None:
         """Open `camera` and look for codes until one is found or `stop` is called."""
         await self._halt()
         self._camera = camera
-        self.state, self.frames = "starting", 0
+        self.state, self._frames, self._live = "on", 0, False
         self._task = self._ctx.tasks.spawn(self._run(camera, on_code))
 
     async def _run(self, camera: Camera, on_code: Callable[[ScannedCode], Awaitable[None]]) -> None:
-        try:
-            await camera.open()
-        except CameraUnavailable as e:
-            self._unavailable(e)
-            return
+        for attempt in range(OPEN_TRIES):
+            try:
+                await camera.open()
+                break
+            except CameraUnavailable as e:
+                # No camera or no permission is final; anything else may be the preview's
+                # control not yet built on the device side when it is first asked: again.
+                if e.problem is not Problem.FAILED or attempt == OPEN_TRIES - 1:
+                    self._unavailable(e)
+                    return
+                await asyncio.sleep(1.0)
         if self._camera is not camera:  # stopped while it opened
             await camera.close()
             return
-        self.state = "live"
+        self._live = True  # not an observed change: the view is not rebuilt under its preview
         while self._camera is camera:
             try:
                 data = await camera.frame()
@@ -89,7 +109,7 @@ class CameraModel:
             await asyncio.sleep(FRAME_EVERY)
 
     async def _look(self, data: bytes) -> ScannedCode | None:
-        self.frames += 1
+        self._frames += 1
         try:
             codes = await asyncio.to_thread(decode, data, quick=True)
         except Exception as e:  # noqa: BLE001 - a frame the decoder cannot read: take the next one
@@ -98,13 +118,13 @@ class CameraModel:
         return best_code([classify(c) for c in codes])
 
     def _unavailable(self, e: CameraUnavailable) -> None:
-        log.info("camera unavailable: %s", e.problem)
-        self._camera = None
+        log.warning("camera unavailable: %s (%s)", e.problem, e.detail[:200])
+        self._camera, self._live = None, False
         self.state, self.problem, self.torch = "unavailable", e.problem, False
 
     async def toggle_torch(self) -> None:
         camera = self._camera
-        if camera is None or self.state != "live":
+        if camera is None or not self._live:
             return
         want = not self.torch
         if await camera.set_torch(want):
@@ -114,7 +134,7 @@ class CameraModel:
 
     async def _finish(self) -> None:
         camera, self._camera = self._camera, None
-        self.state, self.torch = "off", False
+        self.state, self.torch, self._live = "off", False, False
         if camera is not None:
             await camera.close()
 

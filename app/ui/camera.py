@@ -60,14 +60,17 @@ def framing_guide(lang: str) -> ft.Control:
 
 @ft.component
 def CameraView(cam: CameraModel, scan: ScanModel, lang: str) -> ft.Control:
-    # One control for the view's life: the plugin's controller lives in its Flutter state.
-    kept: MutableRef[fc.Camera] = ft.use_ref(None)
-    if kept.current is None:
-        kept.current = fc.Camera(expand=True, content=framing_guide(lang))
-    control = kept.current
+    # The control is built at each render; the camera is asked through the Ref of the one
+    # built last. A re-render replaces the control under a pending call, so the model keeps
+    # what changes while scanning (frames, opened) out of the observed fields.
+    ref: MutableRef[ft.Ref[fc.Camera]] = ft.use_ref(None)
+    if ref.current is None:
+        ref.current = ft.Ref[fc.Camera]()
+    kept = ref.current
+    control = fc.Camera(expand=True, content=framing_guide(lang), ref=kept)
 
     async def opened() -> None:
-        await cam.start(FletCamera(control), scan.scan_code)
+        await cam.start(FletCamera(lambda: kept.current), scan.scan_code)
 
     ft.use_effect(opened, [], cleanup=cam.stop)  # leaving the screen releases the camera
 
@@ -96,7 +99,6 @@ def CameraView(cam: CameraModel, scan: ScanModel, lang: str) -> ft.Control:
                 ],
             ),
         )
-    status = "camera.looking" if cam.state == "live" else "camera.starting"
     return ft.Column(
         spacing=8,
         controls=[
@@ -109,13 +111,12 @@ def CameraView(cam: CameraModel, scan: ScanModel, lang: str) -> ft.Control:
             ),
             ft.Row(
                 [
-                    ft.ProgressRing(width=16, height=16, stroke_width=2, visible=cam.state == "starting"),
-                    ft.Text(t(lang, status), color=theme.MUTED, expand=True),
+                    ft.Text(t(lang, "camera.looking"), color=theme.MUTED, expand=True),
                     ft.OutlinedButton(
                         t(lang, "camera.no_torch" if cam.torch_missing else "camera.torch"),
                         icon=ft.Icons.FLASH_ON if cam.torch else ft.Icons.FLASH_OFF,
                         on_click=torch,
-                        disabled=cam.state != "live" or cam.torch_missing,
+                        disabled=cam.torch_missing,
                     ),
                     ft.TextButton(t(lang, "camera.close"), icon=ft.Icons.CLOSE, on_click=close),
                 ]

@@ -37,7 +37,7 @@ async def test_a_receipt_in_the_frame_is_staged_and_the_camera_released(demo_hub
     ctrl.scan.start()
     camera = FakeCamera([blank(), blank(), jpeg(qr_bitmap(payload))])
     ctrl.camera.show()
-    assert ctrl.camera.shown and ctrl.camera.state == "starting"
+    assert ctrl.camera.shown and ctrl.camera.state == "on"
     await ctrl.camera.start(camera, ctrl.scan.scan_code)
     await wait_for(lambda: ctrl.scan.message is not None, timeout=20)  # staged, then told to choose her
     assert camera.grabbed == 3  # two empty frames looked at, then the code
@@ -90,7 +90,7 @@ async def test_torch_toggles_and_a_camera_without_one_says_so(tmp_path):
     camera.gate = asyncio.Event()  # frames only when the test lets one through
     ctrl.camera.show()
     await ctrl.camera.start(camera, ctrl.scan.scan_code)
-    await wait_for(lambda: ctrl.camera.state == "live")
+    await wait_for(lambda: ctrl.camera.live)
     await ctrl.camera.toggle_torch()
     assert ctrl.camera.torch and camera.torch
     await ctrl.camera.toggle_torch()
@@ -102,7 +102,7 @@ async def test_torch_toggles_and_a_camera_without_one_says_so(tmp_path):
     dark.gate = asyncio.Event()
     ctrl.camera.show()
     await ctrl.camera.start(dark, ctrl.scan.scan_code)
-    await wait_for(lambda: ctrl.camera.state == "live")
+    await wait_for(lambda: ctrl.camera.live)
     await ctrl.camera.toggle_torch()
     assert not ctrl.camera.torch and ctrl.camera.torch_missing
     await ctrl.camera.stop()
@@ -149,7 +149,7 @@ async def test_flet_camera_reports_a_missing_camera():
             return []
 
     try:
-        await FletCamera(NoCameras()).open()
+        await FletCamera(lambda: NoCameras()).open()
     except CameraUnavailable as e:
         assert e.problem == Problem.NONE
     else:
