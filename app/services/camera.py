@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import flet_camera
@@ -58,6 +58,10 @@ def problem_of(error: BaseException) -> Problem:
     return Problem.FAILED
 
 
+CALL_TRIES = 3
+CALL_TIMEOUT = 8.0  # seconds: a still or the camera list comes in well under one
+
+
 class FletCamera:
     """flet-camera's control: it must be on the page (the live view shows it) before `open`.
 
@@ -74,33 +78,41 @@ class FletCamera:
             raise CameraUnavailable(Problem.FAILED, "the preview is not on the page")
         return control
 
+    async def _call(self, method: str, *args: Any, **kw: Any) -> Any:
+        """Ask the control on the page now; when the view was rebuilt under the call (its
+        answer then has no control to go to and never comes), ask the new one."""
+        for attempt in range(CALL_TRIES):
+            try:
+                return await asyncio.wait_for(getattr(self.control, method)(*args, **kw), CALL_TIMEOUT)
+            except CameraUnavailable:
+                raise
+            except Exception as e:  # the plugin reports a CameraException(code, text) as a plain error
+                # No answer, or the control not on the page yet: worth another try.
+                again = isinstance(e, TimeoutError) or "added to the page" in str(e)
+                if not again or attempt == CALL_TRIES - 1:
+                    raise CameraUnavailable(problem_of(e), f"{method}: {type(e).__name__} {e}") from e
+                await asyncio.sleep(0.5)
+        raise CameraUnavailable(Problem.FAILED, method)
+
     async def open(self) -> None:
         import flet_camera as fc
 
-        try:
-            cameras = await self.control.get_available_cameras()
-        except Exception as e:  # the plugin reports a CameraException(code, text) as a plain error
-            raise CameraUnavailable(problem_of(e), str(e)) from e
+        cameras = await self._call("get_available_cameras")
         if not cameras:
             raise CameraUnavailable(Problem.NONE)
         back = [c for c in cameras if c.lens_direction == fc.CameraLensDirection.BACK]
-        try:
-            await self.control.initialize((back or cameras)[0], fc.ResolutionPreset.HIGH, enable_audio=False)
-        except Exception as e:  # the plugin reports a CameraException(code, text) as a plain error
-            raise CameraUnavailable(problem_of(e), str(e)) from e
+        await self._call("initialize", (back or cameras)[0], fc.ResolutionPreset.HIGH, enable_audio=False)
 
     async def frame(self) -> bytes:
-        try:
-            return await self.control.take_picture()
-        except Exception as e:  # the plugin reports a CameraException(code, text) as a plain error
-            raise CameraUnavailable(problem_of(e), str(e)) from e
+        data: bytes = await self._call("take_picture")
+        return data
 
     async def set_torch(self, on: bool) -> bool:
         import flet_camera as fc
 
         try:
-            await self.control.set_flash_mode(fc.FlashMode.TORCH if on else fc.FlashMode.OFF)
-        except Exception:  # noqa: BLE001 - "torchModeNotSupported" (a webcam, a tablet's front camera)
+            await self._call("set_flash_mode", fc.FlashMode.TORCH if on else fc.FlashMode.OFF)
+        except CameraUnavailable:  # "torchModeNotSupported" (a webcam, a tablet's front camera)
             return False
         return True
 
