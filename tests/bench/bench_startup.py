@@ -10,8 +10,9 @@
 2. `startup_ms` (what she feels): `python -m app --web` is launched, and Chromium opens
    the page as soon as the port answers; the clock runs from the launch until the first
    screen a returning consultant sees, the PIN lock screen ("Приложение заблокировано"),
-   is rendered in the browser with its PIN field present (responsive: the field takes
-   the PIN). Then the PIN is typed and `unlock_to_book_ms` runs until the
+   is in the browser's semantics tree with its PIN field (responsive: the field takes the
+   PIN). Flutter updates that tree a frame or a few before the canvas paints: a screenshot
+   taken at that instant may still show Flet's "Working..." overlay. Then the PIN is typed and `unlock_to_book_ms` runs until the
    book screen (its search field and the consultant's name) shows. Each run is a fresh
    process on the same folder; `served_ms` is the part until the app's port answered.
 3. `app_start_ms`: the app's own start-up path in this process (App() opening the cache,

@@ -65,6 +65,7 @@ def test_the_live_camera_finds_the_receipt_and_it_is_linked(demo_hub, app_factor
         screen.click("Сканировать чек")
         screen.click("Камера")
         screen.text("Наведите рамку на QR-код чека или карты")
+        screen.page.screenshot(path=str(screen.shots / f"{screen.name}-0-preview.png"))  # at once: it finds fast
         rub = f"{receipt['total'] // 100:,}".replace(",", " ")
         screen.text(f"{rub},00 ₽", timeout=60_000)  # found by itself: no button pressed
         screen.text(f"ФД {receipt['i']}")
