@@ -14,7 +14,8 @@
    PIN). Flutter updates that tree a frame or a few before the canvas paints: a screenshot
    taken at that instant may still show Flet's "Working..." overlay. Then the PIN is
    typed and `unlock_to_book_ms` runs until the book screen (its search field and the
-   consultant's name) shows. Each run is a fresh process on the same folder; `served_ms` is the part until the app's port answered.
+   consultant's name) shows. Each run is a fresh process on the same folder; `served_ms`
+   is the part until the app's port answered.
 3. `app_start_ms`: the app's own start-up path in this process (App() opening the cache,
    App.start() resuming the session up to the lock) and `book_ready_ms`: until the client
    list behind the lock is read, without the browser or Python's imports.
