@@ -19,18 +19,23 @@ from tests.services.receipt_photos import qr_bitmap
 FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
-def write_y4m(picture: Image.Image, path: Path, frames: int = 10, w: int = 640, h: int = 480) -> Path:
-    """A short Y4M video (4:2:0) of `picture` on a table-coloured frame: what Chromium's fake
-    camera plays, looping, as if a tablet were held over the receipt."""
-    canvas = Image.new("RGB", (w, h), (200, 190, 170))
+def write_y4m(picture: Image.Image, path: Path, empty: int = 30, frames: int = 30, w: int = 640, h: int = 480) -> Path:
+    """A Y4M video (4:2:0, 10 frames a second) that Chromium's fake camera plays in a loop:
+    `empty` frames of the bare table (the tablet being brought over the receipt: the
+    preview and its framing guide show meanwhile), then `picture` held in the frame."""
+    table = Image.new("RGB", (w, h), (200, 190, 170))
+    held = table.copy()
     side = min(w, h) - 100
-    canvas.paste(picture.convert("RGB").resize((side, side), Image.Resampling.NEAREST), ((w - side) // 2, 50))
-    y, cb, cr = canvas.convert("YCbCr").split()
-    chroma = [cb.resize((w // 2, h // 2)).tobytes(), cr.resize((w // 2, h // 2)).tobytes()]
+    held.paste(picture.convert("RGB").resize((side, side), Image.Resampling.NEAREST), ((w - side) // 2, 50))
+
+    def planes(img: Image.Image) -> bytes:
+        y, cb, cr = img.convert("YCbCr").split()
+        return y.tobytes() + cb.resize((w // 2, h // 2)).tobytes() + cr.resize((w // 2, h // 2)).tobytes()
+
     with open(path, "wb") as f:
         f.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            f.write(b"FRAME\n" + y.tobytes() + chroma[0] + chroma[1])
+        for frame in [planes(table)] * empty + [planes(held)] * frames:
+            f.write(b"FRAME\n" + frame)
     return path
 
 
