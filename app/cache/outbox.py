@@ -71,6 +71,16 @@ def counts(db: Database) -> dict[str, int]:
     return out
 
 
+def unsent_by_kind(db: Database) -> list[tuple[str, int]]:
+    """What has not reached the hub yet (queued or waiting), by mutation kind: what a device
+    reset would lose. Most first; audit views are not changes (as in `counts`)."""
+    rows = db.execute(
+        "SELECT kind, count(*) AS n FROM outbox WHERE status IN ('pending', 'waiting') "
+        "AND kind <> 'client.viewed' GROUP BY kind ORDER BY n DESC, kind"
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
 def rejected(db: Database) -> list[dict]:
     rows = db.execute(
         "SELECT id, kind, entity_id, payload, client_time, reason, code FROM outbox "

@@ -80,14 +80,34 @@ def _connect(path: Path, key: bytes | None) -> sqlite3.Connection:
     return conn
 
 
-def check_file(path: Path, key: bytes | None = None) -> str | None:
-    """None when the file is a healthy database readable with `key` (or absent), else the reason."""
+VERIFY_AFTER = 30.0
+"""Seconds after opening before the whole file is checked in the background.
+
+`PRAGMA quick_check` reads (and, encrypted, decrypts) every page: 7-12 s for a cache of
+100,000 clients here, which at open kept a returning consultant from her lock screen
+(tests/bench/bench_startup.py). At open only the header and the schema are read (a
+wrong key, a foreign or truncated file fail there); the full check runs later, beside
+the app, and a failure marks the file (`suspect_path`) so that the next start checks it
+fully and sets it aside."""
+
+
+def suspect_path(path: Path) -> Path:
+    return Path(f"{path}.suspect")
+
+
+def check_file(path: Path, key: bytes | None = None, thorough: bool = True) -> str | None:
+    """None when the file is a healthy database readable with `key` (or absent), else the reason.
+    `thorough`: every page checked (`quick_check`); else the header and the schema only."""
     if not path.exists() or path.stat().st_size == 0:
         return None
     try:
         conn = cipher.connect(f"file:{path}?mode=ro", key, uri=True)
         try:
-            row = conn.execute("PRAGMA quick_check").fetchone()
+            if thorough:
+                row = conn.execute("PRAGMA quick_check").fetchone()
+            else:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                row = ("ok",)
         finally:
             conn.close()
     except cipher.DatabaseError as e:
@@ -117,9 +137,11 @@ class Cache:
         self.path = Path(path)
         self.key = key
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        problem = check_file(self.path, key)
+        # Fully only when the last background check found damage (VERIFY_AFTER).
+        problem = check_file(self.path, key, thorough=suspect_path(self.path).exists())
         if problem:
             raise CacheCorrupt(self.path, None, problem)
+        suspect_path(self.path).unlink(missing_ok=True)
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -132,6 +154,8 @@ class Cache:
         self._closing = threading.Event()
         self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="cache-checkpoint", daemon=True)
         self._checkpointer.start()
+        self._verifier = threading.Thread(target=self._verify_later, name="cache-verify", daemon=True)
+        self._verifier.start()
 
     @classmethod
     def open_or_quarantine(
@@ -200,6 +224,15 @@ class Cache:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         finally:
             conn.close()
+
+    def _verify_later(self) -> None:
+        """The full check of the file, once, VERIFY_AFTER seconds after opening (see there)."""
+        if self._closing.wait(VERIFY_AFTER):
+            return
+        problem = check_file(self.path, self.key, thorough=True)
+        if problem is not None and not self._closing.is_set():
+            log.error("the cache file is damaged (%s): it is set aside at the next start", problem)
+            suspect_path(self.path).touch()
 
     def submit(
         self, fn: Callable[..., T], *args: Any, attach: tuple[str, Path] | None = None
@@ -357,7 +390,7 @@ def wipe(path: str | os.PathLike[str], secrets: SecretStore) -> None:
     """
     path = Path(path)
     secrets.delete(key_name(path))
-    for suffix in ("", "-wal", "-shm", ".encrypting"):
+    for suffix in ("", "-wal", "-shm", ".encrypting", ".suspect"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     for pattern in (".damaged-*", ".unreadable-*"):
         for left in path.parent.glob(path.name + pattern):

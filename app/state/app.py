@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from app.cache.store import Cache, CacheUnreadable, open_device_cache
 from app.services.secrets import SecretStore, open_store
+from app.state import settings
+from app.state.camera import CameraModel
 from app.state.clients import ClientsModel
 from app.state.context import AppModel, Config, Context
 from app.state.diary import DiaryModel
@@ -36,6 +38,7 @@ log = logging.getLogger("vitrine.app")
 class App:
     def __init__(self, config: Config, secrets: SecretStore | None = None, clock: Callable[[], float] | None = None):
         self.ui = AppModel()
+        config = settings.applied(config, self.ui)  # the Settings screen's saved choices
         secrets = secrets or open_store(config.data_dir / "secrets")
         opened = open_device_cache(config.cache_path, secrets)  # encrypted; its key in `secrets`
         problem = opened.problem
@@ -63,6 +66,8 @@ class App:
         self.pairs = PairsModel(self.ctx, self.sync)  # a manager's duplicate pairs (the sync screen)
         self.today = TodayModel(self.ctx, self.session, self.sync)  # the consultant's tasks (issue 17)
         self.lists = ListsModel(self.ctx, self.session, self.sync)  # a manager's campaign lists
+        self.camera = CameraModel(self.ctx)  # the scan screen's live camera
+        self.settings = settings.SettingsModel(self.ctx, self.sync, self.session)
 
     @property
     def cache(self) -> Cache:
@@ -101,6 +106,8 @@ class App:
                     tasks.spawn(self.lists.load())
             elif self.session.current and self.session.current.manager:
                 tasks.spawn(self.today.load_staff())
+            if self.ui.route.startswith("/settings"):
+                tasks.spawn(self.settings.refresh())  # the queue and the cache's size
         if self.scan.sent is not None or now.online != before.online:
             tasks.spawn(self.scan.refresh())  # the queued link's outcome: sent, then applied or refused
 

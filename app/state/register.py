@@ -26,10 +26,8 @@ from sqlite_utils import Database
 from app.cache import clients as cached_clients
 from app.cache import drafts, local_matches, queries, signed_forms
 from app.cache.queries import ClientRow
-from app.services import signed_pdf
 from app.services.consent_texts import ConsentText
 from app.services.signed_form import SignedForm
-from app.services.signed_pdf import Operator, SignedPdfInput
 from app.state import profile_form, registration
 from app.state.clients import ClientsModel
 from app.state.context import Context
@@ -248,6 +246,9 @@ class RegisterModel:
                 {**fields, **({"gender": changed["gender"]} if "gender" in changed else {})}
                 | {"consultant_id": who.consultant_id}
             )
+        # Here, not at the module's top: fpdf2 costs a second of the app's start-up (bench startup).
+        from app.services.signed_pdf import Operator, SignedPdfInput, build
+
         store = await self._ctx.cache.read(signed_forms.store_details, who.store_id)
         operator = Operator(name=store.get("name") or who.store_name, address=store.get("address") or who.store_name)
         signed = SignedForm(
@@ -263,7 +264,7 @@ class RegisterModel:
         self.busy = True
         try:
             made = await asyncio.to_thread(
-                signed_pdf.build, SignedPdfInput(form=signed, operator=operator, language=self._ctx.ui.lang)
+                build, SignedPdfInput(form=signed, operator=operator, language=self._ctx.ui.lang)
             )
         finally:
             self.busy = False

@@ -108,6 +108,11 @@ class ScanModel:
             return
         await self._use(code)
 
+    async def scan_code(self, code: ScannedCode) -> None:
+        """A code the live camera found (app.state.camera): used as a photo's would be."""
+        self.text = ""
+        await self._use(code)
+
     def _forget_link(self) -> None:
         self.holder, self.sent, self.outcome = None, None, None
 

@@ -342,6 +342,29 @@ class SessionModel:
         ctx.ui.notice = Message("notice.device_revoked")
         ctx.ui.go("/login")
 
+    async def reset_device(self, unsent: int = 0) -> None:
+        """Settings' "reset this device": the hub session ended (best effort, nothing pushed:
+        the consultant chose to lose what is queued), then the cache (drafts included), the
+        tokens, the device id and the PIN hashes deleted, and the login shown."""
+        ctx = self._ctx
+        log.warning("device reset by the consultant (%d unsent changes dropped)", unsent)
+        client = self._sync.client
+        if client is not None:
+            try:
+                await asyncio.wait_for(client.logout(), 5)
+            except (HubError, TimeoutError) as e:
+                log.info("reset: the hub was not told (%s)", type(e).__name__)
+        await self._sync.disconnect()
+        await ctx.tasks.cancel_all()
+        await self._forget_tokens()
+        await asyncio.to_thread(ctx.secrets.delete, self.device_key)
+        await asyncio.to_thread(ctx.secrets.delete, pins_secret_key(ctx.config.hub_url))
+        ctx.device_id = ""
+        await self._wipe_cache()
+        self.current = None
+        ctx.ui.notice = Message("notice.device_reset")
+        ctx.ui.go("/login")
+
     async def _wipe_device(self) -> None:
         log.warning("this device was revoked on the hub: wiping its cache and secrets")
         await self._forget_tokens()

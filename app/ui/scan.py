@@ -14,9 +14,11 @@ from flet.components.hooks.use_ref import MutableRef
 
 from app.cache.queries import ReceiptRef
 from app.services.scanning.receipt_qr import ReceiptQR
+from app.state.camera import CameraModel
 from app.state.context import AppModel
 from app.state.scan import ScanModel
 from app.ui import formatting, theme
+from app.ui.camera import CameraView, camera_possible
 from app.ui.operations import holder_text, link_day, lower_first, receipt_ref, rejection
 from app.ui.strings import t
 
@@ -73,10 +75,15 @@ def link_result(s: ScanModel, lang: str) -> tuple[str, str] | None:
 
 @ft.component
 def ScanScreen(
-    s: ScanModel, ui: AppModel, open_client: Callable[[str], Awaitable[None]], focus_requests: int = 0
+    s: ScanModel,
+    ui: AppModel,
+    open_client: Callable[[str], Awaitable[None]],
+    focus_requests: int = 0,
+    cam: CameraModel | None = None,
 ) -> ft.Control:
     """The scanner field is always ready for a handheld scanner: focused when the screen opens,
-    when a shortcut asks (`focus_requests`), and again after each scan and each action."""
+    when a shortcut asks (`focus_requests`), and again after each scan and each action. The
+    live camera (`cam`) where Flet has one."""
     lang = ui.lang
     field: ft.Ref[ft.TextField] = ft.Ref()
 
@@ -142,8 +149,23 @@ def ScanScreen(
                     ),
                     col={"xs": 12, "sm": 4, "lg": 3},
                 ),
+                # The live camera where Flet has one (browser, Android, iOS); a desktop window keeps
+                # the photo file and the handheld scanner.
+                *(
+                    [
+                        ft.Container(
+                            ft.FilledButton(
+                                t(lang, "camera.open"), icon=ft.Icons.CAMERA_ALT, on_click=lambda _: cam.show()
+                            ),
+                            col={"xs": 12, "sm": 4, "lg": 3},
+                        )
+                    ]
+                    if cam is not None and camera_possible() and not cam.shown
+                    else []
+                ),
             ],
         ),
+        *([CameraView(cam, s, lang)] if cam is not None and cam.shown else []),
         ft.ProgressBar(visible=s.busy),
     ]
     if s.message:

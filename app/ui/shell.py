@@ -23,6 +23,7 @@ from app.ui.register import RegisterScreen
 from app.ui.responsive import LIST_PANE_WIDTH, RAIL_WIDTH, Viewport, bar_split
 from app.ui.results import ResultsScreen
 from app.ui.scan import ScanScreen
+from app.ui.settings import SettingsScreen
 from app.ui.strings import t
 from app.ui.sync_screen import SyncScreen
 from app.ui.today import TodayScreen
@@ -35,6 +36,7 @@ SECTIONS = [
     ("/sync", ft.Icons.SYNC, "nav.sync"),
     ("/today", ft.Icons.TODAY, "nav.today"),
     ("/results", ft.Icons.INSIGHTS, "nav.results"),
+    ("/settings", ft.Icons.SETTINGS_OUTLINED, "nav.settings"),
 ]
 
 
@@ -51,8 +53,10 @@ def screen_for(app: App, ui: AppModel, viewport: Viewport | None = None) -> ft.C
         return ResultsScreen(app.results, ui)
     if route.startswith("/sync"):
         return SyncScreen(app.sync, ui, app.pairs)
+    if route.startswith("/settings"):
+        return SettingsScreen(app.settings, ui)
     if route.startswith("/scan"):
-        return ScanScreen(app.scan, ui, app.profile.open, viewport.scan_requests if viewport else 0)
+        return ScanScreen(app.scan, ui, app.profile.open, viewport.scan_requests if viewport else 0, app.camera)
     if route.startswith("/register"):
         return RegisterScreen(app.register, ui, app.duplicates)
     if route.startswith("/diary"):
@@ -191,6 +195,8 @@ def Shell(app: App, ui: AppModel, viewport: Viewport | None = None) -> ft.Contro
             app.ctx.tasks.spawn(app.diary_search.open())
         elif route == "/today":
             app.ctx.tasks.spawn(app.today.open())
+        elif route == "/settings":
+            app.ctx.tasks.spawn(app.settings.open())
         else:
             ui.go(route)
 

@@ -5,7 +5,7 @@ translate them. Parameters are substituted for {0}, {1}...
 from __future__ import annotations
 
 from app.state.messages import Message
-from app.ui import diary_strings, outreach_strings, today_strings
+from app.ui import device_strings, diary_strings, outreach_strings, today_strings
 from app.ui import formatting as fmt
 
 RU: dict[str, str] = {
@@ -742,6 +742,8 @@ RU |= outreach_strings.RU  # outreach and results (app.ui.outreach_strings)
 EN |= outreach_strings.EN
 RU |= today_strings.RU  # Today and the campaign lists (app.ui.today_strings)
 EN |= today_strings.EN
+RU |= device_strings.RU  # the live camera's and the Settings screen's texts (app.ui.device_strings)
+EN |= device_strings.EN
 TABLES = {"ru": RU, "en": EN}
 
 PLURALS: dict[str, dict[str, dict[str, str]]] = {
