@@ -8,10 +8,11 @@ field clicked before it is filled and then checked to hold the text.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +176,17 @@ class Screen:
 
     def click(self, name: str, role: str = "button") -> None:
         self.page.get_by_role(role, name=name).first.click()
+
+    def go(self, label: str, on_more: Callable[[], None] | None = None) -> None:
+        """A section by its navigation button; on a narrow screen maybe under "Ещё" (then
+        `on_more` runs with the sheet open)."""
+        button = self.page.get_by_role("button", name=re.compile(rf"^{re.escape(label)}(\s|$)"))
+        if not button.count():
+            self.page.get_by_role("button", name=re.compile(r"^Ещё(\s|$)")).first.click()
+            button.first.wait_for(state="attached", timeout=30_000)
+            if on_more is not None:
+                on_more()
+        button.first.click()
 
     def set_pin(self, pin: str = PIN) -> None:
         """The first login on a device asks for a PIN, typed twice, before the book shows.

@@ -114,14 +114,8 @@ def enter(screen: Screen, url: str) -> None:
 
 
 def go(screen: Screen, label: str) -> None:
-    """A section by its navigation button; on a narrow screen maybe under "Ещё"."""
-    page = screen.page
-    button = page.get_by_role("button", name=re.compile(rf"^{label}(\s|$)"))
-    if not button.count():
-        page.get_by_role("button", name=re.compile(r"^Ещё(\s|$)")).first.click()
-        button.first.wait_for(state="attached", timeout=30_000)
-        check_fits(screen, f"more-{label}")  # the sheet open over the bar
-    button.first.click()
+    """A section by its navigation button; under "Ещё" the open sheet must fit too."""
+    screen.go(label, on_more=lambda: check_fits(screen, f"more-{label}"))
 
 
 def nodes(screen: Screen) -> list[dict]:

@@ -128,7 +128,7 @@ def test_template_consent_refusal_send_history_and_results(demo_hub, app_factory
     assert personal_data(app.log()) == []  # the link (her phone) never reaches the app's log
 
     # the results screen counts it: the hub's figure for her week, shown beside the chart
-    screen.click("Результаты")
+    screen.go("Результаты")
     screen.text("Что принесла работа")
     screen.text("Контакты по каналам", timeout=60_000)
     token = httpx.post(demo_hub.url + "/v1/auth/login", json={"login": "demo", "password": "vitrine-demo"}).json()
@@ -151,7 +151,7 @@ def test_template_consent_refusal_send_history_and_results(demo_hub, app_factory
     portrait = Screen(context.new_page(), screen.name + "-manager-portrait")
     try:
         log_in(portrait, tablet.url, "manager1", "vitrine")
-        portrait.click("Результаты")
+        portrait.go("Результаты")
         portrait.text("По консультантам", timeout=60_000)
         portrait.text("Магазин")
         portrait.text(token["consultant_name"])  # her row in the table beside the bars

@@ -33,7 +33,7 @@ def first_client(db_path) -> dict:
 
 
 def go_settings(screen: Screen) -> None:
-    screen.click("Настройки")
+    screen.go("Настройки")
     screen.text("Адрес сервера")
     screen.text("Идентификатор устройства:")
 

@@ -63,7 +63,7 @@ def manager_logged_in(screen: Screen, app_url: str) -> None:
 
 
 def open_today(screen: Screen) -> None:
-    screen.click("Сегодня")
+    screen.go("Сегодня")
     screen.text("Дополнить анкету", timeout=60_000)
 
 
@@ -124,7 +124,7 @@ def test_a_managers_list_appears_in_the_consultants_today(demo_hub, app_factory,
     boss = Screen(context.new_page(), "test_today-manager")
     try:
         manager_logged_in(boss, boss_app.url)
-        boss.click("Сегодня")
+        boss.go("Сегодня")
         boss.click("Списки")
         boss.text("Новый список")
         boss.page.get_by_role("checkbox", name="Platinum").click()
