@@ -66,11 +66,7 @@ def CounterPanel(model: CounterModel, client_id: str, lang: str) -> ft.Control:
             rows.append(ft.Text(t(lang, f"counter.estimate_{r.why or 'offline'}", when), color=theme.WARN))
         else:
             rows.append(ft.Text(t(lang, "counter.exact"), color=theme.MUTED, size=12))
-    return ft.Container(
+    return theme.panel(
         key="counter",
-        bgcolor=ft.Colors.WHITE,
-        border_radius=12,
-        padding=16,
-        border=ft.Border.all(1, "#E6DED3"),
         content=ft.Column(rows, spacing=8),
     )

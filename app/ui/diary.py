@@ -30,12 +30,8 @@ CONTACT_CHANNELS: tuple[tuple[str, str, ft.IconData], ...] = (
 
 
 def _card(title: str, *controls: ft.Control, key: str | None = None) -> ft.Control:
-    return ft.Container(
+    return theme.panel(
         key=key,
-        bgcolor=ft.Colors.WHITE,
-        border_radius=12,
-        padding=16,
-        border=ft.Border.all(1, "#E6DED3"),
         content=ft.Column(
             [ft.Text(title, size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT), *controls], spacing=6
         ),

@@ -125,11 +125,7 @@ def ListsPanel(m: ListsModel, staff: list[dict], ui: AppModel) -> ft.Control:
     return ft.Column(
         spacing=10,
         controls=[
-            ft.Container(
-                bgcolor=ft.Colors.WHITE,
-                border_radius=12,
-                padding=16,
-                border=ft.Border.all(1, "#E6DED3"),
+            theme.panel(
                 content=ft.Column(
                     spacing=10,
                     controls=[

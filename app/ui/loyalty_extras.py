@@ -55,12 +55,8 @@ def privileges_card(p: ProfileData, lang: str) -> ft.Control | None:
             )
         )
     rows += [ft.Text(offer_text(o, lang)) for o in acc.offers]
-    return ft.Container(
+    return theme.panel(
         key="privileges",
-        bgcolor=ft.Colors.WHITE,
-        border_radius=12,
-        padding=16,
-        border=ft.Border.all(1, "#E6DED3"),
         content=ft.Column(
             [ft.Text(t(lang, "profile.privileges"), size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT), *rows],
             spacing=6,

@@ -39,12 +39,8 @@ def _chip(label: str, selected: bool, on_select, icon: ft.IconData | None = None
 
 
 def _card(title: str, *controls: ft.Control) -> ft.Control:
-    return ft.Container(
+    return theme.panel(
         key="outreach",
-        bgcolor=ft.Colors.WHITE,
-        border_radius=12,
-        padding=16,
-        border=ft.Border.all(1, "#E6DED3"),
         content=ft.Column(
             [ft.Text(title, size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT), *controls],
             spacing=8,

@@ -29,12 +29,8 @@ from sync.models import CHANNELS, SIZE_FIELDS, utcnow
 
 
 def card(title: str, *controls: ft.Control, key: str | None = None) -> ft.Control:
-    return ft.Container(
+    return theme.panel(
         key=key,
-        bgcolor=ft.Colors.WHITE,
-        border_radius=12,
-        padding=16,
-        border=ft.Border.all(1, "#E6DED3"),
         content=ft.Column(
             [ft.Text(title, size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT), *controls], spacing=6
         ),

@@ -29,13 +29,9 @@ CHANNEL_COLOURS = {
 
 
 def _card(title: str, *controls: ft.Control, col: dict[str, float] | None = None, key: str | None = None) -> ft.Control:
-    return ft.Container(
+    return theme.panel(
         key=key,
-        col=col if col is not None else 12,  # type: ignore[arg-type]  # Flet types its keys as str | breakpoint
-        bgcolor=ft.Colors.WHITE,
-        border_radius=12,
-        padding=16,
-        border=ft.Border.all(1, "#E6DED3"),
+        col=col if col is not None else 12,
         content=ft.Column(
             [ft.Text(title, size=15, weight=ft.FontWeight.W_600, color=theme.ACCENT), *controls], spacing=8
         ),

@@ -26,11 +26,7 @@ TYPE_KEYS = {1: "scan.type_sale", 2: "scan.type_return", 3: "scan.type_expense",
 
 
 def receipt_card(r: ReceiptQR, lang: str) -> ft.Control:
-    return ft.Container(
-        bgcolor=ft.Colors.WHITE,
-        border_radius=12,
-        padding=16,
-        border=ft.Border.all(1, "#E6DED3"),
+    return theme.panel(
         content=ft.Column(
             spacing=4,
             controls=[

@@ -35,11 +35,7 @@ def choice(label: str, selected: bool, on_click) -> ft.Control:
 
 
 def section(title: str, *controls: ft.Control) -> ft.Control:
-    return ft.Container(
-        bgcolor=ft.Colors.WHITE,
-        border_radius=12,
-        padding=16,
-        border=ft.Border.all(1, "#E6DED3"),
+    return theme.panel(
         content=ft.Column(spacing=8, controls=[ft.Text(title, weight=ft.FontWeight.W_600, size=16), *controls]),
     )
 

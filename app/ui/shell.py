@@ -271,7 +271,7 @@ def narrow_shell(
         visible=more and viewport.more_open,
         bgcolor=ft.Colors.WHITE,
         padding=8,
-        border=ft.Border.only(top=ft.BorderSide(1, "#E6DED3")),
+        border=ft.Border.only(top=ft.BorderSide(1, theme.CARD_BORDER)),
         # Each of a set width: a centred label cannot be laid out in a wrap's unbounded width.
         content=ft.Row(
             wrap=True,

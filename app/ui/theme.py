@@ -9,6 +9,7 @@ SURFACE = "#FBF8F4"
 OK = "#2E7D32"
 WARN = "#B26A00"
 ERROR = "#B3261E"
+CARD_BORDER = "#E6DED3"
 TIER_COLOURS = {"Silver": "#8E9AA6", "Gold": "#C9A227", "Platinum": "#5B6B7A"}
 # One family with both faces, so bold text uses the real bold face, not a synthesised one.
 # In the browser the family comes from assets/assets/FontManifest.json, which the Flutter engine
@@ -34,4 +35,11 @@ def theme() -> ft.Theme:
         filled_button_theme=ft.FilledButtonTheme(style=tall),
         outlined_button_theme=ft.OutlinedButtonTheme(style=tall),
         icon_button_theme=ft.IconButtonTheme(style=ft.ButtonStyle(padding=12)),
+    )
+
+
+def panel(**kwargs) -> ft.Container:
+    """A white card with the app's border: every screen's sections look alike."""
+    return ft.Container(
+        bgcolor=ft.Colors.WHITE, border_radius=12, padding=16, border=ft.Border.all(1, CARD_BORDER), **kwargs
     )

@@ -148,11 +148,7 @@ def group_card(
     m: TodayModel, rule: str, tasks: list[Task], count: int, lang: str, open_client: Callable[[str], Awaitable[None]]
 ) -> ft.Control:
     more = count - len(tasks)
-    return ft.Container(
-        bgcolor=ft.Colors.WHITE,
-        border_radius=12,
-        padding=16,
-        border=ft.Border.all(1, "#E6DED3"),
+    return theme.panel(
         content=ft.Column(
             spacing=4,
             controls=[
