@@ -25,13 +25,15 @@ def GiveBack(r: RegisterModel, ui: AppModel) -> ft.Control:
     """The consultant's way out: her PIN, sent with Enter or the button."""
     lang = ui.lang
 
-    def typed(e) -> None:
-        r.exit_pin = e.control.value
+    # Kept here, not in the (observed) model, until it is sent: a re-render per keystroke
+    # reached the browser late and could empty the field while it was being typed in.
+    typed: dict[str, str] = ft.use_ref(dict[str, str]).current  # type: ignore[arg-type,assignment]  # Flet types the factory loosely
 
-    async def leave(e=None) -> None:
-        # Enter may reach Python before the field's last change event: take the PIN from the field.
-        if e is not None and isinstance(e.control, ft.TextField):
-            r.exit_pin = e.control.value or ""
+    def keep(e) -> None:
+        typed["pin"] = e.control.value
+
+    async def leave(_=None) -> None:
+        r.exit_pin = typed.pop("pin", r.exit_pin)
         await r.leave_handover()
 
     return ft.Container(
@@ -44,11 +46,11 @@ def GiveBack(r: RegisterModel, ui: AppModel) -> ft.Control:
                 ft.Text(t(lang, "handover.consultant"), color=theme.MUTED),
                 ft.TextField(
                     label=t(lang, "handover.pin"),
-                    value=r.exit_pin,
+                    value=typed.get("pin", r.exit_pin),
                     password=True,
                     width=200,
                     keyboard_type=ft.KeyboardType.NUMBER,
-                    on_change=typed,
+                    on_change=keep,
                     on_submit=leave,
                     error=t(lang, r.exit_error) if r.exit_error else None,
                 ),

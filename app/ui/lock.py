@@ -20,7 +20,14 @@ def LockScreen(lock: LockModel, session: SessionModel, ui: AppModel) -> ft.Contr
     setup = lock.state is LockState.SETUP
     shown, set_shown = ft.use_state(False)
 
+    # What is typed is kept here, not in the (observed) lock model, until it is sent: a
+    # re-render per keystroke reached the browser late and could empty the other field.
+    typed: dict[str, str] = ft.use_ref(dict[str, str]).current  # type: ignore[arg-type,assignment]  # Flet types the factory loosely
+
     async def submit(_=None):
+        for name, value in typed.items():
+            setattr(lock, name, value)
+        typed.clear()
         if setup:
             await lock.set_pin()
         else:
@@ -30,17 +37,12 @@ def LockScreen(lock: LockModel, session: SessionModel, ui: AppModel) -> ft.Contr
         await lock.forgot()
 
     def set_pin(e):
-        lock.pin = e.control.value
+        typed["pin"] = e.control.value
 
     def set_confirm(e):
-        lock.confirm = e.control.value
+        typed["confirm"] = e.control.value
 
     def pin_field(label: str, value: str, on_change, autofocus: bool = False) -> ft.TextField:
-        async def entered(e) -> None:
-            # Enter may reach Python before the field's last change event: take the digits from the field.
-            on_change(e)
-            await submit()
-
         return text_field(
             label,
             value=value,
@@ -49,15 +51,15 @@ def LockScreen(lock: LockModel, session: SessionModel, ui: AppModel) -> ft.Contr
             input_filter=ft.NumbersOnlyInputFilter(),
             max_length=6,
             on_change=on_change,
-            on_submit=entered,
+            on_submit=submit,
             autofocus=autofocus,
             disabled=lock.busy,
         )
 
     who = session.current
-    fields = [pin_field(t(lang, "lock.pin"), lock.pin, set_pin, autofocus=True)]
+    fields = [pin_field(t(lang, "lock.pin"), typed.get("pin", lock.pin), set_pin, autofocus=True)]
     if setup:
-        fields.append(pin_field(t(lang, "lock.pin_again"), lock.confirm, set_confirm))
+        fields.append(pin_field(t(lang, "lock.pin_again"), typed.get("confirm", lock.confirm), set_confirm))
     return centered_card(
         [
             ft.Row(

@@ -18,19 +18,22 @@ def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
     # A named checkbox rather than the field's eye icon, which reaches assistive technology unnamed.
     shown, set_shown = ft.use_state(False)
 
-    async def submit(_=None):
-        await session.log_in()
+    # What is typed is kept here, not in the (observed) session model, until it is sent: a
+    # re-render per keystroke reached the browser late and could empty the other field while
+    # it was being typed in.
+    typed: dict[str, str] = ft.use_ref(dict[str, str]).current  # type: ignore[arg-type,assignment]  # Flet types the factory loosely
 
-    async def submit_password(e):
-        # Enter may reach Python before the field's last change event: take the password from the field.
-        session.password = e.control.value or ""
+    async def submit(_=None):
+        for name, value in typed.items():
+            setattr(session, name, value)
+        typed.clear()
         await session.log_in()
 
     def set_login(e):
-        session.login = e.control.value
+        typed["login"] = e.control.value
 
     def set_password(e):
-        session.password = e.control.value
+        typed["password"] = e.control.value
 
     return centered_card(
         [
@@ -39,7 +42,7 @@ def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
             ft.Text(t(lang, "login.title"), size=18, weight=ft.FontWeight.W_600),
             text_field(
                 t(lang, "login.login"),
-                value=session.login,
+                value=typed.get("login", session.login),
                 on_change=set_login,
                 autofocus=True,
                 on_submit=submit,
@@ -47,10 +50,10 @@ def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
             ),
             text_field(
                 t(lang, "login.password"),
-                value=session.password,
+                value=typed.get("password", session.password),
                 password=not shown,
                 on_change=set_password,
-                on_submit=submit_password,
+                on_submit=submit,
                 disabled=session.busy,
             ),
             ft.Checkbox(
