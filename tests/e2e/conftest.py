@@ -190,12 +190,41 @@ class Screen:
 
     def set_pin(self, pin: str = PIN) -> None:
         """The first login on a device asks for a PIN, typed twice, before the book shows.
-        Sent with Enter in the last field, not a click on the button: the field's own key
-        comes after its text on the way to Python, a click may overtake it."""
+        Sent with Enter in the last field. On a loaded machine the field's last change can
+        still reach the app after its Enter (the app then says the PINs differ, as it would to
+        a person): typed again, at most three times."""
         self.text("Задайте PIN-код", timeout=60_000)  # argon2 on the hub: slow when loaded
-        self.fill("PIN-код", pin, exact=True)
-        self.fill("PIN-код ещё раз", pin)
-        self.page.get_by_role("textbox", name="PIN-код ещё раз").press("Enter")
+        for _ in range(3):
+            self.fill("PIN-код", pin, exact=True)
+            self.fill("PIN-код ещё раз", pin)
+            self.page.get_by_role("textbox", name="PIN-код ещё раз").press("Enter")
+            if self._settled(self.page.get_by_text("Задайте PIN-код"), "PIN-коды не совпадают|Введите PIN"):
+                return
+        raise AssertionError("the PIN was refused three times")
+
+    def log_in(self, login: str, password: str) -> None:
+        """The login form, sent with Enter in the password field; typed again if the app got
+        an empty field (see set_pin), at most three times. Ends at the PIN prompt."""
+        for _ in range(3):
+            self.fill("Логин", login)
+            self.fill("Пароль", password)
+            self.page.get_by_role("textbox", name="Пароль").press("Enter")
+            pin = self.page.get_by_text("Задайте PIN-код")
+            refused = self.page.get_by_text("Введите логин и пароль.")
+            pin.or_(refused).first.wait_for(state="attached", timeout=60_000)
+            if pin.count():
+                return
+        raise AssertionError("the login form was refused three times")
+
+    def _settled(self, gone, refusal: str, timeout_ms: int = 60_000) -> bool:
+        """True once `gone` has left the screen; False when a refusal matching `refusal` shows."""
+        for _ in range(timeout_ms // 250):
+            if not gone.count():
+                return True
+            if self.page.get_by_text(re.compile(refusal)).count():
+                return False
+            self.page.wait_for_timeout(250)
+        raise AssertionError(f"neither done nor refused ({refusal})")
 
     def unlock(self, pin: str = PIN) -> None:
         """The lock screen (after idle time or a restart): the PIN, sent with Enter (see set_pin)."""

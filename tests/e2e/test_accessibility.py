@@ -11,9 +11,7 @@ NAVIGATION = ["Клиенты", "Скан чека", "Регистрация", "
 
 
 def log_in(screen: Screen) -> None:
-    screen.fill("Логин", "demo")
-    screen.fill("Пароль", "vitrine-demo")
-    screen.click("Войти")
+    screen.log_in("demo", "vitrine-demo")
     screen.set_pin()
     screen.text("Синхронизировано:")
 

@@ -96,9 +96,7 @@ def test_a_manager_keeps_one_of_a_duplicate_pair(demo_hub, app_factory, screen: 
     _register_at_petrovka(demo_hub.url, phone, "Вяземская", "Оля")  # a second tablet, the same phone: a pair
     app = app_factory(demo_hub.url)
     screen.open(app.url)
-    screen.fill("Логин", "manager1")
-    screen.fill("Пароль", "vitrine")
-    screen.click("Войти")
+    screen.log_in("manager1", "vitrine")
     screen.set_pin()
     screen.text("Синхронизировано:")
     screen.page.get_by_role("button", name=re.compile(r"^Синхронизация")).first.click()

@@ -104,9 +104,7 @@ def enter(screen: Screen, url: str) -> None:
             break
         page.wait_for_timeout(500)
     if login.count():
-        screen.fill("Логин", "demo")
-        screen.fill("Пароль", "vitrine-demo")
-        screen.click("Войти")
+        screen.log_in("demo", "vitrine-demo")
         screen.set_pin(PIN)
     elif locked.count():
         screen.unlock(PIN)

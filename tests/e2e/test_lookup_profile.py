@@ -96,9 +96,7 @@ def target(demo_hub) -> dict:
 
 def logged_in(screen: Screen, app_url: str) -> None:
     screen.open(app_url)
-    screen.fill("Логин", "demo")
-    screen.fill("Пароль", "vitrine-demo")
-    screen.page.get_by_role("textbox", name="Пароль").press("Enter")  # a click may overtake the typed text
+    screen.log_in("demo", "vitrine-demo")
     screen.set_pin()
     screen.text("Ожидают отправки: 0")
     screen.text("Синхронизировано:")

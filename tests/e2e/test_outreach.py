@@ -54,20 +54,8 @@ def her(demo_hub) -> dict:
 
 
 def log_in(screen: Screen, url: str, login: str, password: str) -> None:
-    """Log in with Enter in the password field (its last change reaches Python before its
-    Enter; a click may overtake it). On a loaded machine the login field's late re-render
-    can still empty the password typed meanwhile: the form then says so, and it is typed again."""
     screen.open(url)
-    for _ in range(3):
-        screen.fill("Логин", login)
-        screen.page.wait_for_timeout(1000)  # the login's change rendered before the password is typed
-        screen.fill("Пароль", password)
-        screen.page.get_by_role("textbox", name="Пароль").press("Enter")
-        pin = screen.page.get_by_text("Задайте PIN-код")
-        empty = screen.page.get_by_text("Введите логин и пароль.")
-        pin.or_(empty).first.wait_for(state="attached", timeout=60_000)
-        if pin.count():
-            break
+    screen.log_in(login, password)
     screen.set_pin()
     screen.text("Синхронизировано:", timeout=60_000)
 

@@ -38,9 +38,7 @@ def open_app(screen: Screen, url: str) -> list[str]:
 
 
 def log_in(screen: Screen) -> None:
-    screen.fill("Логин", "demo")
-    screen.fill("Пароль", "vitrine-demo")
-    screen.click("Войти")
+    screen.log_in("demo", "vitrine-demo")
     screen.set_pin()
     screen.text("Синхронизировано:")
 

@@ -54,9 +54,7 @@ def _name(c: dict) -> str:
 
 def manager_logged_in(screen: Screen, app_url: str) -> None:
     screen.open(app_url)
-    screen.fill("Логин", "manager1")
-    screen.fill("Пароль", "vitrine")
-    screen.click("Войти")
+    screen.log_in("manager1", "vitrine")
     screen.set_pin()
     screen.text("Ожидают отправки: 0")
     screen.text("Синхронизировано:")
