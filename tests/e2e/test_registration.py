@@ -141,9 +141,14 @@ def hand_over_and_sign(screen: Screen, effort: Effort, step: str, email: str | N
 
 
 def take_back(screen: Screen, effort: Effort) -> None:
-    screen.fill("PIN консультанта", "1111")
-    screen.page.get_by_role("textbox", name="PIN консультанта").press("Enter")
-    screen.text("Неверный PIN")  # the client cannot leave the mode
+    for _ in range(3):  # typed again when the app got it empty (see Screen.set_pin)
+        screen.fill("PIN консультанта", "1111")
+        screen.page.get_by_role("textbox", name="PIN консультанта").press("Enter")
+        wrong, empty = screen.page.get_by_text("Неверный PIN"), screen.page.get_by_text("Введите PIN-код.")
+        wrong.or_(empty).first.wait_for(state="attached", timeout=30_000)
+        if wrong.count():  # the client cannot leave the mode
+            break
+    screen.text("Неверный PIN")
     fill(screen, effort, "PIN консультанта", PIN)
     screen.page.get_by_role("textbox", name="PIN консультанта").press("Enter")
     effort.clicks += 1
