@@ -12,6 +12,10 @@ from typing import Any
 
 import flet as ft
 
+SETTLE = 0.3
+"""Seconds a form's Enter waits before it reads what was typed: the browser can send a field's
+last change just after its Enter."""
+
 
 def text_field(label: str, *, hint: str | None = None, **kw: Any) -> ft.TextField:
     """A `TextField` named `label`; `hint` (an example or a format) is shown under it."""

@@ -8,11 +8,14 @@ the tablet back with her PIN (app.state.lock.LockModel.verify_consultant).
 
 from __future__ import annotations
 
+import asyncio
+
 import flet as ft
 
 from app.state.context import AppModel
 from app.state.register import RegisterModel
 from app.ui import theme
+from app.ui.fields import SETTLE
 from app.ui.questionnaire import consents_section, label_of, problem_line, questionnaire_fields
 from app.ui.signature_pad import SignaturePad
 from app.ui.strings import t
@@ -33,6 +36,7 @@ def GiveBack(r: RegisterModel, ui: AppModel) -> ft.Control:
         typed["pin"] = e.control.value
 
     async def leave(_=None) -> None:
+        await asyncio.sleep(SETTLE)  # a field's last change may reach Python just after its Enter
         r.exit_pin = typed.pop("pin", r.exit_pin)
         await r.leave_handover()
 

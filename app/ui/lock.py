@@ -3,6 +3,8 @@ it replaces the whole shell (no navigation, no sync banner, no screen behind).""
 
 from __future__ import annotations
 
+import asyncio
+
 import flet as ft
 
 from app.state.context import AppModel
@@ -10,7 +12,7 @@ from app.state.lock import LockModel, LockState
 from app.state.session import SessionModel
 from app.ui import theme
 from app.ui.card import centered_card
-from app.ui.fields import text_field
+from app.ui.fields import SETTLE, text_field
 from app.ui.strings import t
 
 
@@ -25,6 +27,7 @@ def LockScreen(lock: LockModel, session: SessionModel, ui: AppModel) -> ft.Contr
     typed: dict[str, str] = ft.use_ref(dict[str, str]).current  # type: ignore[arg-type,assignment]  # Flet types the factory loosely
 
     async def submit(_=None):
+        await asyncio.sleep(SETTLE)  # a field's last change may reach Python just after its Enter
         for name, value in typed.items():
             setattr(lock, name, value)
         typed.clear()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import flet as ft
 
 from app.state.context import AppModel
 from app.state.session import SessionModel
 from app.ui import theme
 from app.ui.card import centered_card
-from app.ui.fields import text_field
+from app.ui.fields import SETTLE, text_field
 from app.ui.strings import t
 
 
@@ -24,6 +26,7 @@ def LoginScreen(session: SessionModel, ui: AppModel) -> ft.Control:
     typed: dict[str, str] = ft.use_ref(dict[str, str]).current  # type: ignore[arg-type,assignment]  # Flet types the factory loosely
 
     async def submit(_=None):
+        await asyncio.sleep(SETTLE)  # a field's last change may reach Python just after its Enter
         for name, value in typed.items():
             setattr(session, name, value)
         typed.clear()
