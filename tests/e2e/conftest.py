@@ -205,10 +205,14 @@ class Screen:
     def log_in(self, login: str, password: str) -> None:
         """The login form, sent with Enter in the password field; typed again if the app got
         an empty field (see set_pin), at most three times. Ends at the PIN prompt."""
+        from playwright.sync_api import expect
+
+        box = self.page.get_by_role("textbox", name="Пароль")
         for _ in range(3):
+            expect(box).to_be_enabled(timeout=90_000)  # a previous try still with the hub (argon2)
             self.fill("Логин", login)
             self.fill("Пароль", password)
-            self.page.get_by_role("textbox", name="Пароль").press("Enter")
+            box.press("Enter")
             pin = self.page.get_by_text("Задайте PIN-код")
             refused = self.page.get_by_text("Введите логин и пароль.")
             pin.or_(refused).first.wait_for(state="attached", timeout=60_000)
