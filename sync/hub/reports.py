@@ -17,12 +17,15 @@ Only the stores in `store_ids` (the caller's: sync.hub.api._stores_of) and their
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Connection
 
+from sync.hub.problems import Problem
 from sync.hub.storage import sql
+from sync.models import utcnow
 
 SALE, RETURN = 1, 2
 
@@ -142,3 +145,25 @@ def identified(conn: Connection, store_ids: list[str], start: str, end: str) -> 
         "stores": sorted(stores.values(), key=lambda r: r["store"] or ""),
         "consultants": sorted(people.values(), key=lambda r: (r["store_id"], r["consultant"] or "")),
     }
+
+
+def period(
+    start: dt.date | None, end: dt.date | None, tz: dt.tzinfo, default_days: int, max_days: int
+) -> tuple[dt.date, dt.date, str, str]:
+    """A report's period: its first and last local day (defaults: today, `default_days` back)
+    and the same as UTC keys [lo, hi) (receipts.at, audit, consent and contact times). A 422
+    problem when it runs backwards or spans more than `max_days`."""
+    end = end or utcnow().astimezone(tz).date()
+    start = start or end - dt.timedelta(days=default_days - 1)
+    if start > end or (end - start).days >= max_days:
+        raise Problem(
+            422,
+            "Bad report period",
+            f"`from` must not be after `to`, and a period spans at most {max_days} days.",
+            "urn:vitrine:bad-period",
+        )
+
+    def key(d: dt.date) -> str:
+        return dt.datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+    return start, end, key(start), key(end + dt.timedelta(days=1))

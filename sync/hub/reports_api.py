@@ -8,9 +8,7 @@ from pydantic import BaseModel, Field
 
 from sync.hub import auth, loyalty_service, reports
 from sync.hub.auth import Account
-from sync.hub.problems import Problem
 from sync.hub.storage import HubDB
-from sync.models import utcnow
 
 MAX_DAYS = 731
 DEFAULT_DAYS = 30
@@ -53,16 +51,6 @@ class IdentifiedReport(BaseModel):
     consultants: list[ConsultantRow]
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[str, str]:
-    """The period's local days as UTC keys [start, end) (receipts.at, audit and consent times)."""
-    tz = loyalty_service.program().tz
-
-    def key(d: dt.date) -> str:
-        return dt.datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-    return key(start), key(end + dt.timedelta(days=1))
-
-
 def add_report_routes(app: FastAPI, db: HubDB, report_reader: Any) -> None:
     """`report_reader`: the dependency admitting managers (their store) and admins (their brand)."""
 
@@ -73,17 +61,8 @@ def add_report_routes(app: FastAPI, db: HubDB, report_reader: Any) -> None:
         period_to: Annotated[dt.date | None, Query(alias="to", description="YYYY-MM-DD; default today")] = None,
     ) -> IdentifiedReport:
         """Identified receipts per store and per consultant over a period (see sync.hub.reports)."""
-        today = utcnow().astimezone(loyalty_service.program().tz).date()
-        end = period_to or today
-        start = period_from or end - dt.timedelta(days=DEFAULT_DAYS - 1)
-        if start > end or (end - start).days >= MAX_DAYS:
-            raise Problem(
-                422,
-                "Bad report period",
-                f"`from` must not be after `to`, and a period spans at most {MAX_DAYS} days.",
-                "urn:vitrine:bad-period",
-            )
-        lo, hi = _bounds(start, end)
+        tz = loyalty_service.program().tz
+        start, end, lo, hi = reports.period(period_from, period_to, tz, DEFAULT_DAYS, MAX_DAYS)
         with db.read() as conn:
             stores = auth.brand_stores(conn, acc.brand_id) if acc.may(auth.BRAND_WIDE) else [acc.store_id]
             data = reports.identified(conn, stores, lo, hi)

@@ -11,11 +11,10 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query
 from pydantic import BaseModel, Field
 
-from sync.hub import auth, loyalty_service, outreach, results
+from sync.hub import auth, loyalty_service, outreach, reports, results
 from sync.hub.auth import Account
 from sync.hub.problems import Problem
 from sync.hub.storage import HubDB
-from sync.models import utcnow
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 7
@@ -50,16 +49,6 @@ class Results(BaseModel):
     totals: ResultsRow
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[str, str]:
-    """The period's local days as UTC keys [start, end) (as sync.hub.reports_api reads them)."""
-    tz = loyalty_service.program().tz
-
-    def key(d: dt.date) -> str:
-        return dt.datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-    return key(start), key(end + dt.timedelta(days=1))
-
-
 def add_results_routes(app: FastAPI, db: HubDB, allowed: Any) -> None:
     """`allowed(roles, what)`: the API's role dependency factory (sync.hub.api.create_app)."""
     reader = allowed(READERS, "The results")
@@ -73,21 +62,14 @@ def add_results_routes(app: FastAPI, db: HubDB, allowed: Any) -> None:
     ) -> Results:
         """Registrations, consents, linked and identified receipts, contacts and the purchases
         attributed to them, per consultant (see sync.hub.results)."""
-        today = utcnow().astimezone(loyalty_service.program().tz).date()
-        end = _day(period_to, "to") or today
-        start = _day(period_from, "from") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
-        if start > end or (end - start).days >= MAX_DAYS:
-            raise Problem(
-                422,
-                "Bad report period",
-                f"`from` must not be after `to`, and a period spans at most {MAX_DAYS} days.",
-                "urn:vitrine:bad-period",
-            )
+        tz = loyalty_service.program().tz
+        start, end, lo, hi = reports.period(
+            _day(period_from, "from"), _day(period_to, "to"), tz, DEFAULT_DAYS, MAX_DAYS
+        )
         if acc.role == auth.CONSULTANT:
             if consultant not in (None, acc.id):
                 raise Problem(403, "Not allowed", "A consultant sees her own results.", "urn:vitrine:forbidden")
             consultant = acc.id
-        lo, hi = _bounds(start, end)
         with db.read() as conn:
             stores = auth.brand_stores(conn, acc.brand_id) if acc.may(auth.BRAND_WIDE) else [acc.store_id]
             data = results.results(conn, stores, lo, hi, outreach.attribution_days(conn, acc.brand_id), consultant)
